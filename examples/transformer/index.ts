@@ -1,0 +1,7 @@
+// The Transformer models of shared/spec/transformer.md: config, graphs, file IO, greedy decoding.
+
+export * from './config.ts';
+export * from './models.ts';
+export * from './io.ts';
+export * from './generate.ts';
+export * from './session.ts';

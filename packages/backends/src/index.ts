@@ -1,0 +1,12 @@
+// Public API of @smelt/backends: the Backend interface, the registry, and the built-in backends.
+
+export * from './backend.ts';
+export { referenceBackend } from './reference.ts';
+
+import { registerBackend } from './backend.ts';
+import { referenceBackend } from './reference.ts';
+
+registerBackend(referenceBackend);
+
+/** The backends the CLI names in --help; those without an implementation yet report why. */
+export const PLANNED_BACKENDS = ['reference', 'js', 'wasm', 'webgpu'] as const;

@@ -1,0 +1,70 @@
+// `smelt inspect`: compile a model config and show what the compiler made: the optimized IR (with
+// a stats table), a Graphviz DOT graph, or JSON stats. Also writes per-pass dumps.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { opCounts } from '@smelt/ir';
+import { checkArena, compileGraph, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
+import { buildModel, buildSeq2SeqDecoder, buildSeq2SeqEncoder, readConfig } from '@smelt/examples/transformer';
+import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
+
+export const INSPECT_FLAGS: FlagSpecs = {
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config' },
+  format: { kind: 'string', metavar: 'text|dot|json', help: 'output: optimized IR + stats (default), Graphviz DOT, or JSON stats' },
+  after: { kind: 'string', metavar: 'PASS', help: 'stop after this pass (default: the whole pipeline)' },
+  disable: { kind: 'list', metavar: 'PASS', help: 'skip a pass by name (repeatable)' },
+  'dump-after': { kind: 'list', metavar: 'PASS|all', help: 'write the IR after this pass (repeatable, or all) into --dump-dir' },
+  'dump-dir': { kind: 'string', metavar: 'DIR', help: 'folder for dumps (default: smelt-dumps)' },
+  'verify-each': { kind: 'boolean', help: 'run the verifier after every pass' },
+  graph: { kind: 'string', metavar: 'full|encoder|decoder', help: 'seq2seq: which graph (default full)' },
+  'src-padding': { kind: 'boolean', help: 'build with a src_key_padding_mask input' },
+  'tgt-padding': { kind: 'boolean', help: 'build with a tgt_key_padding_mask input (torch-transformer)' },
+  batch: { kind: 'string', metavar: 'N', help: 'batch for the stats (default 1)' },
+  'seq-len': { kind: 'string', metavar: 'N', help: 'srcLen and tgtLen for the stats (default 64)' },
+};
+
+function positive(flags: ParsedFlags, name: string, fallback: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function buildFor(flags: ParsedFlags) {
+  const cfg = readConfig(flags.config as string);
+  const masks = { srcPadding: Boolean(flags['src-padding']), tgtPadding: Boolean(flags['tgt-padding']) };
+  const which = (flags.graph as string | undefined) ?? 'full';
+  if (!['full', 'encoder', 'decoder'].includes(which)) throw new UsageError(`--graph must be full, encoder or decoder, got "${which}"`);
+  if (which === 'full') return buildModel(cfg, masks);
+  if (cfg.model !== 'seq2seq') throw new UsageError(`--graph ${which} needs a seq2seq config`);
+  return which === 'encoder' ? buildSeq2SeqEncoder(cfg, masks) : buildSeq2SeqDecoder(cfg, masks);
+}
+
+export async function inspectCommand(flags: ParsedFlags): Promise<void> {
+  const format = (flags.format as string | undefined) ?? 'text';
+  if (!['text', 'dot', 'json'].includes(format)) throw new UsageError(`--format must be text, dot or json, got "${format}"`);
+  const graph = buildFor(flags);
+  const dumpDir = (flags['dump-dir'] as string | undefined) ?? 'smelt-dumps';
+  const dumpAfter = flags['dump-after'] as string[] | undefined;
+  const dumps: [string, string][] = [];
+  const result = compileGraph(graph, {
+    disable: flags.disable as string[] | undefined,
+    verifyEach: Boolean(flags['verify-each']),
+    dumpAfter: dumpAfter?.includes('all') ? 'all' : dumpAfter,
+    onDump: (step, pass, text) => dumps.push([`${String(step).padStart(2, '0')}-${pass}.ir`, text]),
+    stopAfter: flags.after as string | undefined,
+  });
+  if (dumps.length) {
+    fs.mkdirSync(dumpDir, { recursive: true });
+    for (const [file, text] of dumps) fs.writeFileSync(path.join(dumpDir, file), text);
+  }
+  const batch = positive(flags, 'batch', 1);
+  const len = positive(flags, 'seq-len', 64);
+  const env = new Map(result.plan.symbols.map((s) => [s, s === 'batch' ? batch : len] as [string, number]));
+  checkArena(result.plan, env);
+  const stats = planStats(result.graph, result.plan, env);
+  if (format === 'json') process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+  else if (format === 'dot') process.stdout.write(graphToDot(result.graph));
+  else process.stdout.write(printGraphWithStats(result.graph, opCounts(graph), stats, env));
+}

@@ -1,0 +1,66 @@
+// The `smelt` command: dispatches to run, generate (and the compiler's commands as they land).
+// Errors print one line naming the problem and exit non-zero; nothing is written then.
+
+import { UsageError, formatHelp, parseFlags, type FlagSpecs, type ParsedFlags } from './args.ts';
+import { INSPECT_FLAGS, inspectCommand } from './inspect.ts';
+import { RUN_FLAGS, generateCommand, runCommand } from './run-commands.ts';
+
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  readonly flags: FlagSpecs;
+  readonly action: (flags: ParsedFlags) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    usage: 'smelt run --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B]',
+    summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits`.',
+    flags: RUN_FLAGS,
+    action: runCommand,
+  },
+  generate: {
+    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B]',
+    summary: 'Greedy decoding with a seq2seq model: writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored.',
+    flags: RUN_FLAGS,
+    action: generateCommand,
+  },
+  inspect: {
+    usage: 'smelt inspect --config C.json [--after PASS] [--format text|dot|json] [--disable PASS] [--dump-after PASS|all]',
+    summary: 'Compile the model and print the optimized IR with stats, a Graphviz graph, or JSON stats.',
+    flags: INSPECT_FLAGS,
+    action: inspectCommand,
+  },
+};
+
+function topHelp(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: smelt <command> [options]', '', 'commands:', ...rows, '', 'Run `smelt <command> --help` for its options.'].join('\n') + '\n';
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(topHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`smelt: unknown command "${name}"\n\n${topHelp()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(formatHelp(command.usage, command.summary, command.flags));
+    return 0;
+  }
+  try {
+    await command.action(parseFlags(rest, command.flags));
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`smelt ${name}: error: ${err.message}\n`);
+    if (err instanceof UsageError) process.stderr.write(`run \`smelt ${name} --help\` for usage\n`);
+    if (process.env.SMELT_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

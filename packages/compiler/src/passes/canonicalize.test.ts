@@ -1,0 +1,98 @@
+// canonicalize: identities, movement chains, transposes into matmul flags — IR text in, IR text out.
+
+import { describe, expect, it } from 'vitest';
+import { ir, runPassOnText } from '../test-util.ts';
+
+const run = (text: string) => runPassOnText('canonicalize', text);
+
+describe('canonicalize', () => {
+  it('drops x * 1 and x + 0 and moves constants right', () => {
+    const out = run(ir`
+      graph @g {
+        input %x : f32[batch, 4]
+        %0 = constant() {value = dense<f32[], 1>} : f32[]
+        %1 = mul(%0, %x) : f32[batch, 4]
+        %2 = constant() {value = dense<f32[], 0>} : f32[]
+        %3 = add(%1, %2) : f32[batch, 4]
+        %4 = exp(%3) : f32[batch, 4]
+        output y = %4
+      }`);
+    expect(out.changed).toBe(true);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %x : f32[batch, 4]
+        %0 = exp(%x) : f32[batch, 4]
+        output y = %0
+      }`);
+  });
+
+  it('keeps x + 0 when the zero broadcasts x to a larger shape', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[4]
+        %0 = constant() {value = dense<f32[2, 4], [0, 0, 0, 0, 0, 0, 0, 0]>} : f32[2, 4]
+        %1 = add(%x, %0) : f32[2, 4]
+        output y = %1
+      }`;
+    expect(run(text)).toEqual({ text, changed: false });
+  });
+
+  it('folds transposes of the last two axes into matmul flags', () => {
+    const out = run(ir`
+      graph @g {
+        input %a : f32[batch, 8, 3]
+        input %b : f32[5, 8]
+        %0 = transpose(%a) {perm = [0, 2, 1]} : f32[batch, 3, 8]
+        %1 = transpose(%b) {perm = [1, 0]} : f32[8, 5]
+        %2 = matmul(%0, %1) {transA = false, transB = false} : f32[batch, 3, 5]
+        output y = %2
+      }`);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %a : f32[batch, 8, 3]
+        input %b : f32[5, 8]
+        %0 = matmul(%a, %b) {transA = true, transB = true} : f32[batch, 3, 5]
+        output y = %0
+      }`);
+  });
+
+  it('collapses reshape and transpose chains and drops identities', () => {
+    const out = run(ir`
+      graph @g {
+        input %x : f32[batch, 6, 4]
+        %0 = reshape(%x) {shape = [batch, 24]} : f32[batch, 24]
+        %1 = reshape(%0) {shape = [batch, 4, 6]} : f32[batch, 4, 6]
+        %2 = transpose(%1) {perm = [2, 0, 1]} : f32[6, batch, 4]
+        %3 = transpose(%2) {perm = [1, 2, 0]} : f32[batch, 4, 6]
+        %4 = reshape(%3) {shape = [batch, 4, 6]} : f32[batch, 4, 6]
+        %5 = cast(%4) {to = f32} : f32[batch, 4, 6]
+        output y = %5
+      }`);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %x : f32[batch, 6, 4]
+        %0 = reshape(%x) {shape = [batch, 4, 6]} : f32[batch, 4, 6]
+        output y = %0
+      }`);
+  });
+
+  it('changes nothing on a canonical graph, and running twice equals running once', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[batch, 4]
+        %0 = constant() {value = dense<f32[], 2>} : f32[]
+        %1 = mul(%x, %0) : f32[batch, 4]
+        output y = %1
+      }`;
+    expect(run(text)).toEqual({ text, changed: false });
+    const once = run(ir`
+      graph @g {
+        input %x : f32[batch, 4]
+        %0 = constant() {value = dense<f32[], 2>} : f32[]
+        %1 = mul(%0, %x) : f32[batch, 4]
+        %2 = transpose(%1) {perm = [0, 1]} : f32[batch, 4]
+        output y = %2
+      }`).text;
+    expect(run(once)).toEqual({ text: once, changed: false });
+  });
+});

@@ -1,0 +1,108 @@
+// Canonicalization: algebraic identities and movement chains collapsed, transposes of the last
+// two axes folded into matmul flags, constants moved to the right of commutative ops.
+
+import { type Node, type Value, hasTrait, producer, shapesEqual, typesEqual } from '@smelt/ir';
+import { constantOf, scalarOf } from '../match.ts';
+import type { Rule } from '../rewrite.ts';
+
+/** A rule that replaces a node's single result with an existing value when `pick` finds one. */
+function forward(name: string, law: string, pick: (n: Node) => Value | undefined): Rule {
+  return {
+    name,
+    law,
+    apply(n, rw) {
+      const v = n.outputs.length === 1 ? pick(n) : undefined;
+      if (!v || !typesEqual(v.type, n.outputs[0].type)) return false;
+      rw.replace(n.outputs[0], v);
+      return true;
+    },
+  };
+}
+
+const IDENTITY_RIGHT: Record<string, number> = { add: 0, sub: 0, mul: 1, div: 1 };
+
+// x + 0 = x, x - 0 = x, x * 1 = x, x / 1 = x (only where the result type is x's: no broadcast)
+const identity = forward('identity', 'x + 0 = x - 0 = x * 1 = x / 1 = x', (n) => {
+  const unit = IDENTITY_RIGHT[n.op];
+  return unit !== undefined && scalarOf(n.inputs[1]) === unit ? n.inputs[0] : undefined;
+});
+
+// c ⊕ x = x ⊕ c for commutative ⊕ and a constant c (so later rules look right only)
+const constantsRight: Rule = {
+  name: 'constants-right',
+  law: 'c ⊕ x = x ⊕ c  (⊕ commutative, c constant)',
+  apply(n) {
+    if (!hasTrait(n.op, 'commutative') || n.inputs.length !== 2) return false;
+    if (!constantOf(n.inputs[0]) || constantOf(n.inputs[1])) return false;
+    n.inputs.reverse();
+    return true;
+  },
+};
+
+// cast(x : T, T) = x
+const castNoop = forward('cast-noop', 'cast(x: T) to T = x', (n) => (n.op === 'cast' ? n.inputs[0] : undefined));
+
+// reshape(x) to x's own shape = x
+const reshapeNoop = forward('reshape-noop', 'reshape(x, shape(x)) = x', (n) =>
+  n.op === 'reshape' && shapesEqual(n.inputs[0].type.shape, n.outputs[0].type.shape) ? n.inputs[0] : undefined);
+
+// transpose(x, identity) = x
+const transposeNoop = forward('transpose-noop', 'transpose(x, [0, 1, …]) = x', (n) =>
+  n.op === 'transpose' && (n as Node<'transpose'>).attrs.perm.every((p, i) => p === i) ? n.inputs[0] : undefined);
+
+// reshape(reshape(x, s1), s2) = reshape(x, s2)
+const reshapeChain: Rule = {
+  name: 'reshape-chain',
+  law: 'reshape(reshape(x, s1), s2) = reshape(x, s2)',
+  apply(n) {
+    if (n.op !== 'reshape') return false;
+    const inner = producer(n.inputs[0]);
+    if (inner?.op !== 'reshape') return false;
+    n.inputs[0] = inner.inputs[0];
+    return true;
+  },
+};
+
+// transpose(transpose(x, p), q) = transpose(x, p∘q)
+const transposeChain: Rule = {
+  name: 'transpose-chain',
+  law: 'transpose(transpose(x, p), q) = transpose(x, [p[q[i]]])',
+  apply(n) {
+    if (n.op !== 'transpose') return false;
+    const inner = producer(n.inputs[0]);
+    if (inner?.op !== 'transpose') return false;
+    const p = (inner as Node<'transpose'>).attrs.perm;
+    const q = (n as Node<'transpose'>).attrs.perm;
+    (n as Node<'transpose'>).attrs = { perm: q.map((i) => p[i]) };
+    n.inputs[0] = inner.inputs[0];
+    return true;
+  },
+};
+
+function swapsLastTwo(perm: readonly number[]): boolean {
+  const r = perm.length;
+  return r >= 2 && perm.every((p, i) => (i < r - 2 ? p === i : p === (i === r - 2 ? r - 1 : r - 2)));
+}
+
+// matmul(transpose(a, swap last two), b) = matmul(a, b) {transA = !transA}; likewise for b
+const transposeIntoMatmul: Rule = {
+  name: 'transpose-into-matmul',
+  law: 'matmul(aᵀ, b) = matmul(a, b) {transA}; matmul(a, bᵀ) = matmul(a, b) {transB}',
+  apply(n) {
+    if (n.op !== 'matmul') return false;
+    const m = n as Node<'matmul'>;
+    for (const [slot, flag] of [[0, 'transA'], [1, 'transB']] as const) {
+      const t = producer(m.inputs[slot]);
+      if (t?.op === 'transpose' && swapsLastTwo((t as Node<'transpose'>).attrs.perm)) {
+        m.inputs[slot] = t.inputs[0];
+        m.attrs = { ...m.attrs, [flag]: !m.attrs[flag] };
+        return true;
+      }
+    }
+    return false;
+  },
+};
+
+export const CANONICALIZE_RULES: readonly Rule[] = [
+  constantsRight, identity, castNoop, reshapeNoop, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
+];

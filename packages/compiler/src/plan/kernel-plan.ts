@@ -1,0 +1,85 @@
+// The kernel plan: the lowered form every backend consumes. Ordered kernels over buffers; a
+// buffer lives in the arena (a slot of the memory plan), is a graph input, a weight, a constant,
+// a derived weight computed once at load, or a view (alias) of another buffer. Sizes keep their
+// symbols, so one plan serves every sequence length. Elementwise bodies and matmul epilogues are
+// expressions (ir/expr.ts) that backends render generically.
+
+import type { DType, Dim, Expr, Tensor } from '@smelt/ir';
+
+export type BufferStorage =
+  | { readonly kind: 'input'; readonly name: string }
+  | { readonly kind: 'weight'; readonly name: string }
+  | { readonly kind: 'constant'; readonly value: Tensor }
+  | { readonly kind: 'derived' }
+  | { readonly kind: 'arena'; slot: number }
+  | { readonly kind: 'alias'; readonly of: number };
+
+export interface PlanBuffer {
+  readonly id: number;
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+  storage: BufferStorage;
+}
+
+interface KernelBase {
+  /** The ops this kernel computes, for comments in emitted code ("linear(relu)", "add_layer_norm"). */
+  readonly label: string;
+}
+
+export type Kernel = KernelBase & (
+  | { readonly kind: 'elementwise'; readonly out: number; readonly inputs: readonly number[]; readonly expr: Expr }
+  | {
+      readonly kind: 'matmul'; readonly a: number; readonly b: number; readonly out: number;
+      readonly transA: boolean; readonly transB: boolean;
+      /** Epilogue over $0 = the accumulated dot product and $1.. = `extras` read at the output index (broadcast). */
+      readonly epilogue: Expr; readonly extras: readonly number[];
+    }
+  | {
+      readonly kind: 'attention'; readonly q: number; readonly k: number; readonly v: number; readonly mask?: number;
+      readonly out: number; readonly scale: number; readonly causal: boolean;
+    }
+  | { readonly kind: 'softmax'; readonly x: number; readonly mask?: number; readonly out: number; readonly scale: number }
+  | {
+      readonly kind: 'layer_norm'; readonly x: number; readonly residual?: number; readonly weight: number; readonly bias: number;
+      readonly out: number; readonly sum?: number; readonly eps: number;
+    }
+  | {
+      readonly kind: 'reduce'; readonly op: 'sum' | 'mean' | 'max' | 'argmax'; readonly x: number; readonly out: number;
+      readonly axes: readonly number[];
+    }
+  | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
+  | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
+  | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }
+  | { readonly kind: 'gather'; readonly table: number; readonly indices: number; readonly out: number; readonly axis: number }
+  | { readonly kind: 'iota'; readonly out: number; readonly axis: number }
+);
+
+export type KernelKind = Kernel['kind'];
+
+export interface ArenaSlot {
+  readonly id: number;
+  /** Buffers sharing this slot; their lifetimes never overlap. */
+  readonly buffers: readonly number[];
+}
+
+export interface KernelPlan {
+  readonly name: string;
+  /** Symbols bound from input shapes at run time. */
+  readonly symbols: readonly string[];
+  readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
+  readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
+  readonly buffers: readonly PlanBuffer[];
+  /** Kernels run once at load: they compute `derived` buffers from weights and constants only. */
+  readonly prologue: readonly Kernel[];
+  /** Kernels of one forward pass, in order. */
+  readonly kernels: readonly Kernel[];
+  readonly arena: {
+    readonly slots: readonly ArenaSlot[];
+    /** Byte alignment of every slot offset. */
+    readonly alignment: number;
+    /** For each arena buffer: [first kernel that writes it, last kernel that reads it]. */
+    readonly lifetimes: ReadonlyMap<number, readonly [number, number]>;
+    /** Pairs (input buffer, output buffer) of a kernel allowed to share memory (in-place). */
+    readonly inPlace: ReadonlyMap<number, number>;
+  };
+}

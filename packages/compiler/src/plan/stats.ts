@@ -1,0 +1,74 @@
+// Graph and plan statistics for `smelt inspect`: op counts, fusions by pattern, kernels, an
+// analytic FLOP count, bytes moved by the kernels, and peak arena bytes against the naive sum.
+
+import { type Expr, type Graph, type SymbolEnv, numel, opCounts, resolveShape } from '@smelt/ir';
+import type { Kernel, KernelPlan } from './kernel-plan.ts';
+import { arenaLayout, bufferBytes, kernelReads, kernelWrites, naiveBytes } from './memory.ts';
+
+export const FUSED_OPS = ['scaled_masked_softmax', 'add_layer_norm', 'linear', 'attention', 'fused_elementwise'] as const;
+
+export interface GraphStats {
+  readonly ops: Record<string, number>;
+  readonly kernels: number;
+  readonly fusions: Record<string, number>;
+  readonly flops: number;
+  readonly bytesMoved: number;
+  readonly peakBytes: number;
+  readonly naiveBytes: number;
+}
+
+function exprOps(e: Expr): number {
+  return e.k === 'op' ? 1 + e.args.reduce((s, a) => s + exprOps(a), 0) : 0;
+}
+
+function shapeOf(plan: KernelPlan, id: number, env: SymbolEnv): number[] {
+  return resolveShape(plan.buffers[id].shape, env);
+}
+
+/** Floating-point operations of one kernel, counted analytically (a multiply-add is 2). */
+export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number {
+  const outElems = numel(shapeOf(plan, k.out, env));
+  switch (k.kind) {
+    case 'matmul': {
+      const a = shapeOf(plan, k.a, env);
+      const depth = k.transA ? a[a.length - 2] : a[a.length - 1];
+      return outElems * (2 * depth + exprOps(k.epilogue));
+    }
+    case 'attention': {
+      const q = shapeOf(plan, k.q, env);
+      const kk = shapeOf(plan, k.k, env);
+      const rows = numel(q.slice(0, -1));
+      const keys = kk[kk.length - 2];
+      const dv = shapeOf(plan, k.v, env).at(-1)!;
+      return rows * keys * (2 * q[q.length - 1] + 2 * dv + 5);
+    }
+    case 'elementwise': return outElems * exprOps(k.expr);
+    case 'softmax': return outElems * 5;
+    case 'layer_norm': return outElems * (k.residual === undefined ? 8 : 9);
+    case 'reduce': return numel(shapeOf(plan, k.x, env));
+    default: return 0;
+  }
+}
+
+export function kernelBytes(plan: KernelPlan, k: Kernel, env: SymbolEnv): number {
+  const ids = new Set([...kernelReads(k), ...kernelWrites(k)]);
+  let bytes = 0;
+  for (const id of ids) bytes += bufferBytes(plan.buffers[id], env);
+  return bytes;
+}
+
+/** Statistics of an optimized graph and its plan at the given symbol values. */
+export function planStats(graph: Graph, plan: KernelPlan, env: SymbolEnv): GraphStats {
+  const ops = opCounts(graph);
+  const fusions = Object.fromEntries(FUSED_OPS.map((f) => [f, ops[f] ?? 0]));
+  let flops = 0;
+  let bytesMoved = 0;
+  for (const k of plan.kernels) {
+    flops += kernelFlops(plan, k, env);
+    bytesMoved += kernelBytes(plan, k, env);
+  }
+  return {
+    ops, kernels: plan.kernels.length, fusions, flops, bytesMoved,
+    peakBytes: arenaLayout(plan, env).size, naiveBytes: naiveBytes(plan, env),
+  };
+}

@@ -1,0 +1,85 @@
+// The rewrite engine: rules are data (a name, a one-line law, a function that rewrites at one
+// root node), and one driver runs a rule set over the graph to a fixed point. New nodes are
+// inserted just before the root they replace, so the node list stays topologically ordered.
+
+import {
+  type Graph, type Node, OPS, type OpAttrs, type OpKind, type Value, type TensorType, producer, replaceAllUses, typesEqual,
+} from '@smelt/ir';
+import { deadCodeElimination } from './passes/dce.ts';
+
+export class Rewriter {
+  private uses: Map<Value, number> | undefined;
+
+  constructor(readonly graph: Graph) {}
+
+  /** How many operand slots and graph outputs read `v`. */
+  useCount(v: Value): number {
+    if (!this.uses) {
+      this.uses = new Map();
+      for (const n of this.graph.nodes) for (const x of n.inputs) this.uses.set(x, (this.uses.get(x) ?? 0) + 1);
+      for (const o of this.graph.outputs) this.uses.set(o.value, (this.uses.get(o.value) ?? 0) + 1);
+    }
+    return this.uses.get(v) ?? 0;
+  }
+
+  /** The producer of v when it is an `op` node used only once (safe to absorb into a fusion). */
+  singleUse<K extends OpKind>(v: Value, op: K): Node<K> | undefined {
+    const p = producer(v);
+    return p && p.op === op && this.useCount(v) === 1 ? (p as Node<K>) : undefined;
+  }
+
+  /** Insert a new node before `anchor`; its result types come from the op's rule. */
+  insertBefore<K extends OpKind>(anchor: Node, op: K, inputs: Value[], attrs: OpAttrs[K]): Value[] {
+    const types = OPS[op].infer(inputs.map((v) => v.type), attrs);
+    const at = this.graph.nodes.indexOf(anchor);
+    if (at < 0) throw new Error(`rewrite: anchor ${anchor.op} is not in the graph`);
+    const node = this.graph.addNode(op, inputs, attrs, types, anchor.loc);
+    this.graph.nodes.pop();
+    this.graph.nodes.splice(at, 0, node as Node);
+    this.uses = undefined;
+    return node.outputs;
+  }
+
+  /** Replace every use of `from` with `to`; their types must be equal. */
+  replace(from: Value, to: Value): void {
+    if (!typesEqual(from.type, to.type)) {
+      throw new Error(`rewrite: cannot replace ${fmt(from.type)} with ${fmt(to.type)}`);
+    }
+    replaceAllUses(this.graph, from, to);
+    this.uses = undefined;
+  }
+}
+
+function fmt(t: TensorType): string {
+  return `${t.dtype}[${t.shape.join(', ')}]`;
+}
+
+export interface Rule {
+  readonly name: string;
+  /** The law in one line, e.g. `softmax(x * c + m) → scaled_masked_softmax(x, m) {scale = c}`. */
+  readonly law: string;
+  /** Try to rewrite with `node` as the root; true when the graph changed. */
+  apply(node: Node, rw: Rewriter): boolean;
+}
+
+/** Run rules over every node until none applies; dead nodes are swept after each round. */
+export function applyRules(g: Graph, rules: readonly Rule[], maxRounds = 100): boolean {
+  let changedAny = false;
+  for (let round = 0; round < maxRounds; round++) {
+    const rw = new Rewriter(g);
+    let changed = false;
+    for (const node of [...g.nodes]) {
+      if (!g.nodes.includes(node)) continue;
+      for (const rule of rules) {
+        if (rule.apply(node, rw)) {
+          changed = true;
+          break;
+        }
+      }
+    }
+    if (!changed) return changedAny;
+    deadCodeElimination(g);
+    changedAny = true;
+  }
+  throw new Error(`rewrite: rules ${rules.map((r) => r.name).join(', ')} did not reach a fixed point in ${maxRounds} rounds`);
+}

@@ -1,0 +1,69 @@
+// The graph builder behind the DSL: every op call checks operand count and attributes, infers
+// result types at once, and on failure throws a ShapeError naming the op, the operand types
+// and the user's file:line.
+
+import { type AttrSpec, checkAttr } from './attrs.ts';
+import { userCallSite } from './callsite.ts';
+import type { DType } from './dtype.ts';
+import { Graph, type Value } from './graph.ts';
+import { OPS, operandRange } from './ops/table.ts';
+import type { OpAttrs, OpKind } from './ops/types.ts';
+import { type Shape, checkDim, formatType } from './shape.ts';
+
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+  constructor(readonly op: string, readonly operands: string, readonly reason: string, readonly loc: string | undefined) {
+    super(`${loc ? `${loc}: ` : ''}${op}(${operands}): ${reason}`);
+  }
+}
+
+export class GraphBuilder {
+  readonly graph: Graph;
+
+  constructor(name: string) {
+    this.graph = new Graph(name);
+  }
+
+  input(name: string, dtype: DType, shape: Shape): Value {
+    this.checkNewName(name, shape);
+    return this.graph.addInput(name, { dtype, shape: [...shape] });
+  }
+
+  param(name: string, dtype: DType, shape: Shape): Value {
+    this.checkNewName(name, shape);
+    return this.graph.addParam(name, { dtype, shape: [...shape] });
+  }
+
+  output(name: string, value: Value): void {
+    if (this.graph.outputs.some((o) => o.name === name)) throw new Error(`output "${name}" is declared twice`);
+    this.graph.setOutput(name, value);
+  }
+
+  /** Add one op; results are typed now or a ShapeError says why not. */
+  emit<K extends OpKind>(op: K, inputs: readonly Value[], attrs: OpAttrs[K]): Value[] {
+    const loc = userCallSite();
+    const operands = inputs.map((v) => formatType(v.type)).join(', ');
+    const fail = (why: string): never => { throw new ShapeError(op, operands, why, loc); };
+    const [min, max] = operandRange(op);
+    if (inputs.length < min || inputs.length > max) fail(`takes ${min === max ? min : `${min} to ${max}`} operands, got ${inputs.length}`);
+    const specs = OPS[op].attrs as Record<string, AttrSpec>;
+    try {
+      for (const [k, spec] of Object.entries(specs)) checkAttr(op, k, spec, (attrs as Record<string, unknown>)[k]);
+    } catch (e) {
+      fail((e as Error).message.replace(`${op}: `, ''));
+    }
+    let types;
+    try {
+      types = OPS[op].infer(inputs.map((v) => v.type), attrs);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    return this.graph.addNode(op, [...inputs], attrs, types, loc).outputs;
+  }
+
+  private checkNewName(name: string, shape: Shape): void {
+    if (name.length === 0) throw new Error('input and parameter names must be non-empty');
+    if (this.graph.input(name) || this.graph.param(name)) throw new Error(`"${name}" is declared twice`);
+    for (const d of shape) checkDim(d, `"${name}"`);
+  }
+}

@@ -1,0 +1,171 @@
+// Fused ops the compiler produces. Each has its own reference evaluation, written with the
+// same row kernels and matmul as the primitives, so a fused graph still runs on the interpreter
+// and fused == unfused can be tested.
+
+import { compileExpr, exprDType, parseExpr } from '../expr.ts';
+import { type TensorType, broadcastShapes, formatDims, formatType, shapesEqual } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { UNARY_RULES } from './elementwise.ts';
+import { geluErf, geluTanh } from './math.ts';
+import { matmulDims, matmulRef } from './matmul.ts';
+import { checkLayerNormParams } from './norm.ts';
+import { broadcastIndex, describe, mapElements, requireDTypes } from './ref-util.ts';
+import { layerNormRows, softmaxRows } from './rows.ts';
+import type { Activation, OpDef } from './types.ts';
+
+/** scores * scale + mask (broadcast) into a double scratch, the common start of both softmax forms. */
+function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
+  const s = new Float64Array(x.data.length);
+  const X = x.data as Float32Array;
+  const mi = mask ? broadcastIndex(mask.shape, x.shape) : null;
+  const M = mask?.data as Float32Array | undefined;
+  const cols = x.shape[x.shape.length - 1];
+  const rows = x.shape[x.shape.length - 2] ?? 1;
+  for (let k = 0; k < s.length; k++) {
+    let v = Math.fround(X[k] * scale);
+    if (M) v = Math.fround(v + M[mi ? mi[k] : k]);
+    if (causal && k % cols > Math.floor(k / cols) % rows) v = -Infinity;
+    s[k] = v;
+  }
+  return s;
+}
+
+function checkMask(x: TensorType, mask: TensorType | undefined): void {
+  if (!mask) return;
+  requireDTypes([mask], ['f32'], 'an additive mask');
+  const b = broadcastShapes([x.shape, mask.shape]);
+  if (!shapesEqual(b, x.shape)) throw new Error(`mask ${formatType(mask)} does not broadcast to ${formatType(x)}`);
+}
+
+const scaledMaskedSoftmax: OpDef<'scaled_masked_softmax'> = {
+  summary: 'softmax(x * scale + mask) over the last axis; the mask operand is optional',
+  example: '%2 = scaled_masked_softmax(%0, %1) {scale = 0.125} : f32[batch, 4, seq, seq]',
+  traits: ['fused'],
+  operands: [1, 2],
+  attrs: { scale: { kind: 'float' } },
+  infer([x, mask]) {
+    requireDTypes([x], ['f32'], 'scaled_masked_softmax');
+    checkMask(x, mask);
+    return [x];
+  },
+  evaluate([x, mask], attrs) {
+    const len = x.shape[x.shape.length - 1];
+    const out = new Float32Array(x.data.length);
+    softmaxRows(scaledScores(x, attrs.scale, mask, false), out, len === 0 ? 0 : x.data.length / len, len, 1);
+    return [{ dtype: 'f32', shape: x.shape, data: out }];
+  },
+};
+
+const addLayerNorm: OpDef<'add_layer_norm'> = {
+  summary: 'LayerNorm of x + r; results: the normalized value and the sum (the residual stream)',
+  example: '%4, %5 = add_layer_norm(%0, %1, %2, %3) {eps = 0.00001} : f32[batch, seq, 256], f32[batch, seq, 256]',
+  traits: ['fused'],
+  operands: 4,
+  attrs: { eps: { kind: 'float' } },
+  infer([x, r, w, b]) {
+    checkLayerNormParams(x, w, b);
+    if (!shapesEqual(broadcastShapes([x.shape, r.shape]), x.shape) || r.dtype !== 'f32') {
+      throw new Error(`residual ${formatType(r)} does not broadcast to ${formatType(x)}`);
+    }
+    return [x, x];
+  },
+  evaluate([x, r, w, b], attrs) {
+    const sum = mapElements([x, r], 'f32', (a, c) => a + c);
+    const out = new Float32Array(sum.data.length);
+    const width = x.shape[x.shape.length - 1];
+    layerNormRows(sum.data as Float32Array, w.data as Float32Array, b.data as Float32Array, attrs.eps, out, width);
+    return [{ dtype: 'f32', shape: x.shape, data: out }, sum];
+  },
+};
+
+const ACTIVATIONS: { readonly [A in Activation]: (x: number) => number } = {
+  none: (x) => x,
+  relu: UNARY_RULES.relu.fn,
+  gelu: geluErf,
+  gelu_tanh: geluTanh,
+};
+
+const linear: OpDef<'linear'> = {
+  summary: 'act(x @ w(ᵀ) + bias) + residual: a matmul with its epilogue',
+  example: '%3 = linear(%0, %1, %2) {transB = true, activation = "relu", hasBias = true, hasResidual = false} : f32[batch, seq, 1024]',
+  traits: ['fused', 'contraction'],
+  operands: [2, 4],
+  attrs: {
+    transB: { kind: 'bool' },
+    activation: { kind: 'enum', values: ['none', 'relu', 'gelu', 'gelu_tanh'] },
+    hasBias: { kind: 'bool' },
+    hasResidual: { kind: 'bool' },
+  },
+  infer(inputs, attrs) {
+    const want = 2 + +attrs.hasBias + +attrs.hasResidual;
+    if (inputs.length !== want) throw new Error(`flags ask for ${want} operands, got ${inputs.length}`);
+    const [x, w] = inputs;
+    const { batch, m, n } = matmulDims(x, w, false, attrs.transB);
+    const out: TensorType = { dtype: 'f32', shape: [...batch, m, n] };
+    const bias = attrs.hasBias ? inputs[2] : undefined;
+    if (bias && (bias.dtype !== 'f32' || bias.shape.length !== 1 || bias.shape[0] !== n)) {
+      throw new Error(`bias must be f32[${n}], got ${describe(inputs)}`);
+    }
+    const res = attrs.hasResidual ? inputs[inputs.length - 1] : undefined;
+    if (res && (res.dtype !== 'f32' || !shapesEqual(broadcastShapes([out.shape, res.shape]), out.shape))) {
+      throw new Error(`residual must broadcast to ${formatDims(out.shape)}, got ${describe(inputs)}`);
+    }
+    return [out];
+  },
+  evaluate(inputs, attrs) {
+    const y = matmulRef(inputs[0], inputs[1], false, attrs.transB);
+    const act = ACTIVATIONS[attrs.activation];
+    const parts: Tensor[] = [y];
+    if (attrs.hasBias) parts.push(inputs[2]);
+    const biased = mapElements(parts, 'f32', (v, b = 0) => act(Math.fround(v + b)));
+    if (!attrs.hasResidual) return [biased];
+    return [mapElements([biased, inputs[inputs.length - 1]], 'f32', (v, r) => v + r)];
+  },
+};
+
+const attention: OpDef<'attention'> = {
+  summary: 'softmax(q kᵀ * scale + mask, causal) v over the last two axes; heads are a batch dim',
+  example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false} : f32[batch, 4, seq, 64]',
+  traits: ['fused', 'contraction'],
+  operands: [3, 4],
+  attrs: { scale: { kind: 'float' }, causal: { kind: 'bool' } },
+  infer([q, k, v, mask]) {
+    const s = matmulDims(q, k, false, true);
+    const o = matmulDims({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, v, false, false);
+    checkMask({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, mask);
+    return [{ dtype: 'f32', shape: [...o.batch, o.m, o.n] }];
+  },
+  evaluate([q, k, v, mask], attrs) {
+    const scores = matmulRef(q, k, false, true);
+    const len = scores.shape[scores.shape.length - 1];
+    const p = new Float32Array(scores.data.length);
+    softmaxRows(scaledScores(scores, attrs.scale, mask, attrs.causal), p, len === 0 ? 0 : p.length / len, len, 1);
+    return [matmulRef({ dtype: 'f32', shape: scores.shape, data: p }, v, false, false)];
+  },
+};
+
+const fusedElementwise: OpDef<'fused_elementwise'> = {
+  summary: 'one kernel for a chain of elementwise ops, written as an expression over the operands',
+  example: '%3 = fused_elementwise(%0, %1, %2) {expr = "add(mul($0, $1), $2)"} : f32[batch, seq, 256]',
+  traits: ['fused', 'elementwise', 'broadcast'],
+  operands: [1, Infinity],
+  attrs: { expr: { kind: 'string' } },
+  infer(inputs, attrs) {
+    const dtype = exprDType(parseExpr(attrs.expr), inputs.map((t) => t.dtype));
+    return [{ dtype, shape: broadcastShapes(inputs.map((t) => t.shape)) }];
+  },
+  evaluate(inputs, attrs) {
+    const e = parseExpr(attrs.expr);
+    const program = compileExpr(e);
+    const dtype = exprDType(e, inputs.map((t) => t.dtype));
+    return [mapElements(inputs, dtype, (...xs) => program(xs))];
+  },
+};
+
+export const FUSED_OPS = {
+  scaled_masked_softmax: scaledMaskedSoftmax,
+  add_layer_norm: addLayerNorm,
+  linear,
+  attention,
+  fused_elementwise: fusedElementwise,
+} as const;

@@ -1,0 +1,40 @@
+// The op table: every op kind of smelt, declared once. The mapped type makes a kind without a
+// definition (or a definition of an unknown kind) a compile error.
+
+import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { FUSED_OPS } from './fused.ts';
+import { MATMUL_OPS } from './matmul.ts';
+import { MOVEMENT_OPS } from './movement.ts';
+import { NORM_OPS } from './norm.ts';
+import { REDUCE_OPS } from './reduce.ts';
+import { SOURCE_OPS } from './source.ts';
+import type { OpDef, OpKind, OpTable, Trait } from './types.ts';
+
+export const OPS: OpTable = {
+  ...ELEMENTWISE_OPS,
+  ...REDUCE_OPS,
+  ...NORM_OPS,
+  ...MATMUL_OPS,
+  ...MOVEMENT_OPS,
+  ...SOURCE_OPS,
+  ...FUSED_OPS,
+};
+
+export const OP_KINDS = Object.keys(OPS) as OpKind[];
+
+export function isOpKind(s: string): s is OpKind {
+  return Object.prototype.hasOwnProperty.call(OPS, s);
+}
+
+export function opDef<K extends OpKind>(kind: K): OpDef<K> {
+  return OPS[kind] as OpDef<K>;
+}
+
+export function hasTrait(kind: OpKind, trait: Trait): boolean {
+  return OPS[kind].traits.includes(trait);
+}
+
+export function operandRange(kind: OpKind): readonly [number, number] {
+  const n = OPS[kind].operands;
+  return typeof n === 'number' ? [n, n] : n;
+}

@@ -1,0 +1,78 @@
+// The shape of an op definition. Every op kind is declared once with this record:
+// summary, example, traits, operand count, attribute specs, shape+dtype rule, reference evaluation.
+
+import type { AttrSpec } from '../attrs.ts';
+import type { DType } from '../dtype.ts';
+import type { Dim, SymbolEnv, TensorType } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+
+export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh';
+
+/** Attributes of every op kind. Adding a kind here without a definition in the table fails to compile. */
+export interface OpAttrs {
+  // elementwise unary
+  neg: {}; abs: {}; exp: {}; log: {}; sqrt: {}; rsqrt: {}; tanh: {}; erf: {};
+  relu: {}; sigmoid: {}; sin: {}; cos: {}; not: {};
+  gelu: { approximate: 'none' | 'tanh' };
+  cast: { to: DType };
+  // elementwise binary (numpy broadcasting)
+  add: {}; sub: {}; mul: {}; div: {}; pow: {}; max: {}; min: {};
+  eq: {}; ne: {}; lt: {}; le: {}; gt: {}; ge: {}; and: {}; or: {};
+  where: {};
+  // reductions
+  reduce_sum: { axes: number[]; keepdims: boolean };
+  reduce_mean: { axes: number[]; keepdims: boolean };
+  reduce_max: { axes: number[]; keepdims: boolean };
+  argmax: { axis: number; keepdims: boolean };
+  // normalization
+  softmax: { axis: number };
+  layer_norm: { eps: number };
+  // contraction
+  matmul: { transA: boolean; transB: boolean };
+  // movement
+  reshape: { shape: Dim[] };
+  transpose: { perm: number[] };
+  slice: { axis: number; start: number; size: Dim };
+  concat: { axis: number };
+  split: { axis: number; sizes: Dim[] };
+  gather: { axis: number };
+  // sources
+  constant: { value: Tensor };
+  iota: { shape: Dim[]; axis: number; dtype: DType };
+  // fused ops (produced by the compiler, still interpretable)
+  scaled_masked_softmax: { scale: number };
+  add_layer_norm: { eps: number };
+  linear: { transB: boolean; activation: Activation; hasBias: boolean; hasResidual: boolean };
+  attention: { scale: number; causal: boolean };
+  fused_elementwise: { expr: string };
+}
+
+export type OpKind = keyof OpAttrs;
+
+export type Trait =
+  | 'elementwise' // output element i depends only on input elements at i (after broadcasting)
+  | 'broadcast' // operands broadcast numpy-style
+  | 'commutative'
+  | 'reduction'
+  | 'movement' // only moves or copies elements
+  | 'source' // no operands
+  | 'contraction' // matmul-like heavy op
+  | 'fused'; // produced by a fusion; has an unfused meaning
+
+export type AttrSchemaOf<A> = { readonly [P in keyof A]-?: AttrSpec };
+
+export interface OpDef<K extends OpKind> {
+  readonly summary: string;
+  /** One line of IR text showing a use. */
+  readonly example: string;
+  readonly traits: readonly Trait[];
+  /** Operand count: exact, or [min, max] (max Infinity for variadic). */
+  readonly operands: number | readonly [number, number];
+  readonly attrs: AttrSchemaOf<OpAttrs[K]>;
+  /** Shape and dtype rule: result types from operand types, or throw a message without the op name. */
+  infer(inputs: readonly TensorType[], attrs: OpAttrs[K]): TensorType[];
+  /** Reference meaning on concrete tensors. */
+  evaluate(inputs: readonly Tensor[], attrs: OpAttrs[K], env: SymbolEnv): Tensor[];
+}
+
+export type OpTable = { readonly [K in OpKind]: OpDef<K> };

@@ -1,0 +1,121 @@
+// Safetensors files: strict reading (every malformed file is a SafetensorsError naming the file,
+// the tensor and what is wrong), conversion of entries to IR tensors (zero-copy when aligned),
+// deterministic serialization and atomic writes. Parsing lives in safetensors-read.ts and
+// serialization in safetensors-write.ts; this file is the public face plus the file I/O.
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import {
+  type SafetensorsContents, type SafetensorsEntry, SafetensorsError, isNonNegInt, isSafetensorsDType, neededBytes,
+  parseSafetensors, requireLittleEndian, shapeText,
+} from './safetensors-read.ts';
+import { type NamedTensors, type SerializeOptions, serializeLabeled } from './safetensors-write.ts';
+import { type Tensor, numel } from './tensor.ts';
+
+export {
+  type SafetensorsContents, type SafetensorsDType, type SafetensorsEntry, SafetensorsError, parseSafetensors,
+} from './safetensors-read.ts';
+export { type NamedTensors, type SerializeOptions, serializeSafetensors } from './safetensors-write.ts';
+
+type ViewCtor<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T;
+
+/** A typed array over the entry's bytes: the same memory when aligned, else one copy. */
+function view<T>(ctor: ViewCtor<T>, bytes: Uint8Array, itemsize: number, n: number): T {
+  const src = bytes.byteOffset % itemsize === 0 ? bytes : bytes.slice();
+  return new ctor(src.buffer, src.byteOffset, n);
+}
+
+/** BF16 has no IR dtype: widen to f32 (exact) by placing the 16 bits on top of an f32. */
+function bf16ToF32(bytes: Uint8Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < n; i++) bits[i] = ((bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16) >>> 0;
+  return out;
+}
+
+function checkBool(e: SafetensorsEntry, file: string): void {
+  const i = e.bytes.findIndex((b) => b > 1);
+  if (i >= 0) throw new SafetensorsError(file, e.name, `BOOL value ${e.bytes[i]} at index ${i}; only 0 and 1 are allowed`);
+}
+
+function checkEntryShape(e: SafetensorsEntry, file: string): void {
+  const fail = (reason: string) => new SafetensorsError(file, e.name, reason);
+  if (!isSafetensorsDType(e.dtype)) throw fail(`unsupported dtype ${JSON.stringify(e.dtype)}`);
+  if (!Array.isArray(e.shape) || !e.shape.every(isNonNegInt)) throw fail(`shape must be non-negative integers, got ${JSON.stringify(e.shape)}`);
+  const need = neededBytes(e.shape, e.dtype);
+  if (BigInt(e.bytes.length) !== need) {
+    throw fail(`entry has ${e.bytes.length} bytes, but dtype ${e.dtype} shape ${shapeText(e.shape)} needs ${need}`);
+  }
+}
+
+/** The IR tensor of an entry: BF16 loads as f32, F16 as raw half bits, BOOL must hold only 0/1. */
+export function entryToTensor(e: SafetensorsEntry): Tensor {
+  const file = e.file ?? '<buffer>';
+  requireLittleEndian(file);
+  checkEntryShape(e, file);
+  const shape = [...e.shape];
+  const n = numel(shape);
+  switch (e.dtype) {
+    case 'F32': return { dtype: 'f32', shape, data: view(Float32Array, e.bytes, 4, n) };
+    case 'F16': return { dtype: 'f16', shape, data: view(Uint16Array, e.bytes, 2, n) };
+    case 'BF16': return { dtype: 'f32', shape, data: bf16ToF32(e.bytes, n) };
+    case 'I32': return { dtype: 'i32', shape, data: view(Int32Array, e.bytes, 4, n) };
+    case 'I64': return { dtype: 'i64', shape, data: view(BigInt64Array, e.bytes, 8, n) };
+    case 'U8': return { dtype: 'u8', shape, data: view(Uint8Array, e.bytes, 1, n) };
+    case 'BOOL':
+      checkBool(e, file);
+      return { dtype: 'bool', shape, data: view(Uint8Array, e.bytes, 1, n) };
+    default: return e.dtype satisfies never;
+  }
+}
+
+function fileLabel(path: string): string {
+  return nodePath.basename(path) || path;
+}
+
+function errorCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/** The whole file in one read, as a plain Uint8Array whose start is 8-aligned in its ArrayBuffer. */
+function readBytes(path: string): Uint8Array {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(path);
+  } catch (e) {
+    throw new SafetensorsError(fileLabel(path), undefined, `cannot read ${path}: ${errorCode(e)}`, { cause: e });
+  }
+  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  return raw.byteOffset % 8 === 0 ? bytes : bytes.slice();
+}
+
+/** Parse a file without converting, so callers can check dtypes and shapes first. */
+export function readSafetensorsEntries(path: string): SafetensorsContents {
+  return parseSafetensors(readBytes(path), fileLabel(path));
+}
+
+export function readSafetensors(path: string): Map<string, Tensor> {
+  const { entries } = readSafetensorsEntries(path);
+  return new Map([...entries].map(([name, e]) => [name, entryToTensor(e)]));
+}
+
+/** Serialize, then write to a temp file beside `path` and rename it over: never a half-written file. */
+export function writeSafetensors(path: string, tensors: NamedTensors, opts: SerializeOptions = {}): void {
+  const file = fileLabel(path);
+  const bytes = serializeLabeled(tensors, opts, file);
+  const tmp = nodePath.join(nodePath.dirname(path), `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new SafetensorsError(file, undefined, `cannot write ${path}: ${errorCode(e)}`, { cause: e });
+  }
+}
