@@ -1,17 +1,40 @@
 // Common subexpression elimination: two nodes with the same op, the same operands and equal
 // attributes compute the same values; the later one is replaced by the earlier. Constants are
-// compared by dtype, shape and bytes.
+// keyed by dtype, shape and a hash of their bytes, and compared byte for byte before merging.
 
-import { Buffer } from 'node:buffer';
 import type { Graph, Node, Tensor, Value } from '@smelt/ir';
 import { Rewriter } from '../rewrite.ts';
 
+function bytesOf(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** FNV-1a over the tensor's bytes: a cheap key; equality is confirmed by `sameAttrs`. */
+function hashBytes(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'data' in v && 'dtype' in v;
+}
+
+function sameAttrs(a: object, b: object): boolean {
+  for (const [k, x] of Object.entries(a)) {
+    const y = (b as Record<string, unknown>)[k];
+    if (isTensor(x) && isTensor(y)) {
+      const bx = bytesOf(x);
+      const by = bytesOf(y);
+      if (bx.length !== by.length || bx.some((v, i) => v !== by[i])) return false;
+    }
+  }
+  return true;
+}
+
 function attrKey(attrs: object): string {
   return JSON.stringify(attrs, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && 'data' in v && 'dtype' in v) {
-      const t = v as Tensor;
-      return `${t.dtype}[${t.shape.join(',')}]:${Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64')}`;
-    }
+    if (isTensor(v)) return `${v.dtype}[${v.shape.join(',')}]:${bytesOf(v).length}:${hashBytes(bytesOf(v))}`;
     if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
     return v;
   });
@@ -31,7 +54,7 @@ export function commonSubexpressions(g: Graph): boolean {
   for (const node of [...g.nodes]) {
     const key = `${node.op}(${node.inputs.map(id).join(',')})${attrKey(node.attrs)}`;
     const first = seen.get(key);
-    if (!first) {
+    if (!first || !sameAttrs(first.attrs, node.attrs)) {
       seen.set(key, node);
       node.outputs.forEach(id);
       continue;
