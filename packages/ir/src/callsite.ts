@@ -1,5 +1,5 @@
 // Finds the user's file:line for an error: the first stack frame outside smelt's own IR package
-// (ops, builder, nn layers), printed relative to the working directory.
+// (ops, builder, nn layers; its tests count as user code), printed relative to the working directory.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +13,16 @@ function frameFile(raw: string): string {
 
 /** "examples/model.ts:12:9" for the innermost caller outside packages/ir/src, or undefined. */
 export function userCallSite(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 200; // nn layers nest deeply; the user's frame must not be cut off
   const stack = new Error().stack?.split('\n').slice(1) ?? [];
+  Error.stackTraceLimit = limit;
   for (const line of stack) {
     const m = FRAME.exec(line.trim());
     if (!m) continue;
     const file = frameFile(m[1]);
-    if (file.startsWith(IR_SRC + path.sep) || file.startsWith('node:') || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    const internal = file.startsWith(IR_SRC + path.sep) && !file.endsWith('.test.ts');
+    if (internal || file.startsWith('node:') || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
     if (!path.isAbsolute(file)) continue;
     return `${path.relative(process.cwd(), file)}:${m[2]}:${m[3]}`;
   }

@@ -5,7 +5,7 @@
 import { formatNumber } from './attrs.ts';
 import { type DType, isDType } from './dtype.ts';
 import { geluErf, geluTanh } from './ops/math.ts';
-import { BINARY_RULES, UNARY_RULES, type BinaryKind, type UnaryKind } from './ops/elementwise.ts';
+import { BINARY_RULES, UNARY_RULES, binaryScalar, castScalar, storeAs, type BinaryKind, type UnaryKind } from './ops/elementwise.ts';
 
 export type ExprOp = UnaryKind | BinaryKind | 'gelu' | 'gelu_tanh' | 'where' | `cast_${DType}`;
 
@@ -78,11 +78,20 @@ export function parseNumberLiteral(s: string): number {
   return Number(s);
 }
 
+const STORAGE_ONLY: readonly DType[] = ['f16', 'i64'];
+
 /** Result dtype of an expression over operands of the given dtypes, by the op table's rules. */
 export function exprDType(e: Expr, inputs: readonly DType[]): DType {
+  const d = exprDTypeOf(e, inputs);
+  if (STORAGE_ONLY.includes(d)) throw new Error(`expression ${printExpr(e)} computes ${d}, which is storage-only`);
+  return d;
+}
+
+function exprDTypeOf(e: Expr, inputs: readonly DType[]): DType {
   switch (e.k) {
     case 'in':
       if (e.i >= inputs.length) throw new Error(`expression uses $${e.i} but has ${inputs.length} operands`);
+      if (STORAGE_ONLY.includes(inputs[e.i])) throw new Error(`operand $${e.i} is ${inputs[e.i]}, which is storage-only`);
       return inputs[e.i];
     case 'const': return 'f32';
     case 'op': {
@@ -110,16 +119,19 @@ function checkArgs(op: string, args: readonly DType[], allowed: readonly DType[]
 
 export type ScalarProgram = (args: readonly number[]) => number;
 
-/** Turn an expression into a closure over operand values (doubles; casts round like the op table). */
-export function compileExpr(e: Expr): ScalarProgram {
+/**
+ * Turn an expression over operands of the given dtypes into a closure over their values. Every
+ * op rounds its result to its dtype (f32 rounds, i32 wraps) exactly as the unfused graph stores it,
+ * so fused == unfused bit for bit.
+ */
+export function compileExpr(e: Expr, inputs: readonly DType[]): ScalarProgram {
   switch (e.k) {
     case 'in': { const i = e.i; return (a) => a[i]; }
     case 'const': { const v = e.v; return () => v; }
     case 'op': {
-      const args = e.args.map(compileExpr);
-      const fn = scalarOf(e.op);
-      // Each op rounds to f32 as the unfused graph would, so fused == unfused bit for bit in most cases.
-      const r = Math.fround;
+      const args = e.args.map((x) => compileExpr(x, inputs));
+      const fn = scalarOf(e.op, e.args.map((x) => exprDType(x, inputs)));
+      const r = storeAs(exprDType(e, inputs));
       if (args.length === 1) { const [x] = args; return (a) => r(fn(x(a))); }
       if (args.length === 2) { const [x, y] = args; return (a) => r(fn(x(a), y(a))); }
       const [c, x, y] = args;
@@ -129,16 +141,11 @@ export function compileExpr(e: Expr): ScalarProgram {
   }
 }
 
-function scalarOf(op: ExprOp): (...xs: number[]) => number {
+function scalarOf(op: ExprOp, argTypes: readonly DType[]): (...xs: number[]) => number {
   if (op === 'gelu') return geluErf;
   if (op === 'gelu_tanh') return geluTanh;
   if (op === 'where') return (c, a, b) => (c ? a : b);
-  if (op.startsWith('cast_')) {
-    const to = op.slice(5) as DType;
-    if (to === 'bool') return (x) => (x !== 0 ? 1 : 0);
-    if (to === 'f32' || to === 'f16') return Math.fround;
-    return (x) => (Number.isFinite(x) ? Math.trunc(x) : 0);
-  }
+  if (op.startsWith('cast_')) return castScalar(op.slice(5) as DType);
   if (op in UNARY_RULES) return UNARY_RULES[op as UnaryKind].fn;
-  return BINARY_RULES[op as BinaryKind].fn;
+  return binaryScalar(op as BinaryKind, argTypes[0]);
 }

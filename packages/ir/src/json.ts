@@ -1,6 +1,6 @@
 // The JSON form of a graph: the same content as the text, for tools. Values are referred to by
 // index in the order inputs, params, then node results. Tensors are base64; non-finite floats
-// are the strings "inf", "-inf", "nan". graphFromJSON re-checks everything through the builder rules.
+// are the strings "inf", "-inf", "nan" (and -0 is "-0"). graphFromJSON re-checks everything through the builder rules.
 
 import { Buffer } from 'node:buffer';
 import { type AttrSpec, checkAttr, formatNumber } from './attrs.ts';
@@ -29,7 +29,7 @@ function attrToJson(spec: AttrSpec, v: unknown): unknown {
     const t = v as Tensor;
     return { dtype: t.dtype, shape: t.shape, base64: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') };
   }
-  if (spec.kind === 'float' && !Number.isFinite(v as number)) return formatNumber(v as number);
+  if (spec.kind === 'float' && (!Number.isFinite(v as number) || Object.is(v, -0))) return formatNumber(v as number);
   return v;
 }
 

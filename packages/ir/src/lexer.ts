@@ -8,6 +8,8 @@ export interface Token {
   readonly text: string;
   readonly line: number;
   readonly col: number;
+  /** True for %"…" and @"…" names written in quotes. */
+  readonly quoted?: boolean;
 }
 
 export class IRSyntaxError extends Error {
@@ -41,11 +43,11 @@ export function tokenize(src: string): Token[] {
     if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
     if (c === '/' && src[i + 1] === '/') { while (i < src.length && src[i] !== '\n') i++; continue; }
     const col = i - lineStart + 1;
-    const push = (kind: TokenKind, text: string, len: number) => { tokens.push({ kind, text, line, col }); i += len; };
+    const push = (kind: TokenKind, text: string, len: number, quoted = false) => { tokens.push({ kind, text, line, col, quoted }); i += len; };
     if (c === '%' || c === '@') {
       const kind: TokenKind = c === '%' ? 'value' : 'global';
       const q = matchAt(JSON_STRING, src, i + 1);
-      if (q) { push(kind, decodeString(q, line, col), q.length + 1); continue; }
+      if (q) { push(kind, decodeString(q, line, col), q.length + 1, true); continue; }
       const m = matchAt(NAME, src, i + 1);
       if (!m) throw new IRSyntaxError(line, col, `expected a name after "${c}"`);
       push(kind, m, m.length + 1);

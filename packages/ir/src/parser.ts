@@ -62,13 +62,18 @@ class Parser {
     }
   }
 
+  /** Numbered results (%12) and names (%x, %"12") live apart, so a name "12" never meets result 12. */
+  private key(t: Token): string {
+    return t.quoted ? `name:${t.text}` : /^\d+$/.test(t.text) ? `#${t.text}` : `name:${t.text}`;
+  }
+
   private define(t: Token, v: Value): void {
-    if (this.values.has(t.text)) this.fail(t, `%${t.text} is defined twice`);
-    this.values.set(t.text, v);
+    if (this.values.has(this.key(t))) this.fail(t, `%${t.text} is defined twice`);
+    this.values.set(this.key(t), v);
   }
 
   private use(t: Token): Value {
-    const v = this.values.get(t.text);
+    const v = this.values.get(this.key(t));
     if (!v) this.fail(t, `%${t.text} is used before it is defined`);
     return v;
   }
@@ -91,7 +96,7 @@ class Parser {
     const types = [this.type()];
     while (this.accept(',')) types.push(this.type());
     const inferred = this.infer(op, opTok, operands, attrs);
-    if (inferred.length !== results.length || !inferred.every((t, i) => typesEqual(t, types[i]))) {
+    if (inferred.length !== types.length || inferred.length !== results.length || !inferred.every((t, i) => typesEqual(t, types[i]))) {
       this.fail(opTok, `${op} results are written ${types.map(formatType).join(', ')} but its rule gives ${inferred.map(formatType).join(', ')}`);
     }
     const node = g.addNode(op, operands, attrs as never, inferred);
@@ -116,9 +121,9 @@ class Parser {
     if (this.accept('{')) {
       do {
         const key = this.expect('ident');
-        const spec = specs[key.text];
+        const spec = Object.hasOwn(specs, key.text) ? specs[key.text] : undefined;
         if (!spec) this.fail(key, `${op} has no attribute "${key.text}"`);
-        if (key.text in out) this.fail(key, `attribute "${key.text}" is given twice`);
+        if (Object.hasOwn(out, key.text)) this.fail(key, `attribute "${key.text}" is given twice`);
         this.expect('punct', '=');
         const lit = this.literal();
         try {
@@ -129,7 +134,7 @@ class Parser {
       } while (this.accept(','));
       this.expect('punct', '}');
     }
-    const missing = Object.keys(specs).filter((k) => !(k in out));
+    const missing = Object.keys(specs).filter((k) => !Object.hasOwn(out, k));
     if (missing.length) this.fail(at, `${op} is missing attribute(s) ${missing.join(', ')}`);
     return out;
   }

@@ -27,7 +27,7 @@ function checkNode(node: Node, index: number, defined: Set<Value>): void {
   });
   const specs = OPS[node.op].attrs as Record<string, AttrSpec>;
   const attrs = node.attrs as Record<string, unknown>;
-  for (const k of Object.keys(attrs)) if (!(k in specs)) throw new VerifyError(`${at}: unknown attribute "${k}"`);
+  for (const k of Object.keys(attrs)) if (!Object.hasOwn(specs, k)) throw new VerifyError(`${at}: unknown attribute "${k}"`);
   for (const [k, spec] of Object.entries(specs)) {
     try {
       checkAttr(node.op, k, spec, attrs[k]);

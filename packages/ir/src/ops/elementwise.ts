@@ -61,8 +61,8 @@ export type BinaryKind = keyof typeof BINARY_RULES;
 
 const COMMUTATIVE: ReadonlySet<string> = new Set(['add', 'mul', 'max', 'min', 'eq', 'ne', 'and', 'or']);
 
-/** Integer division truncates like C; everything else is the double-precision rule. */
-function integerAware(kind: BinaryKind, dtype: DType): ScalarFn {
+/** The binary rule on operands of `dtype`: integer division truncates like C, i32 products wrap. */
+export function binaryScalar(kind: BinaryKind, dtype: DType): ScalarFn {
   if (kind === 'div' && dtype === 'i32') return (a, b) => (b === 0 ? 0 : Math.trunc(a / b));
   if (dtype === 'i32' && (kind === 'mul')) return (a, b) => Math.imul(a, b);
   return BINARY_RULES[kind].fn;
@@ -103,7 +103,7 @@ function binaryDef<K extends BinaryKind>(kind: K): OpDef<K> {
     },
     evaluate(inputs) {
       const dtype = inputs[0].dtype;
-      return [mapElements(inputs, rule.result ?? dtype, integerAware(kind, dtype))];
+      return [mapElements(inputs, rule.result ?? dtype, binaryScalar(kind, dtype))];
     },
   };
 }
@@ -157,6 +157,25 @@ export function castTensor(t: Tensor, to: DType): Tensor {
     }
   }
   return { dtype: to, shape: [...t.shape], data: out };
+}
+
+/** What storing a double into a `dtype` array does to it (f32 rounds, i32 wraps, bool is 0/1). */
+export function storeAs(dtype: DType): (x: number) => number {
+  switch (dtype) {
+    case 'f32': return Math.fround;
+    case 'i32': return (x) => x | 0;
+    case 'u8': return (x) => x & 255;
+    case 'bool': return (x) => (x ? 1 : 0);
+    default: throw new Error(`${dtype} is storage-only: cast it to f32 or i32 to compute`);
+  }
+}
+
+/** cast of one scalar value, as castTensor does it (float to integer truncates; NaN and ±inf give 0). */
+export function castScalar(to: DType): (x: number) => number {
+  if (to === 'f32') return Math.fround;
+  if (to === 'bool') return (x) => (x !== 0 ? 1 : 0);
+  const store = storeAs(to);
+  return (x) => store(Number.isFinite(x) ? Math.trunc(x) : 0);
 }
 
 const cast: OpDef<'cast'> = {

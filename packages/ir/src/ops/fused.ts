@@ -156,8 +156,9 @@ const fusedElementwise: OpDef<'fused_elementwise'> = {
   },
   evaluate(inputs, attrs) {
     const e = parseExpr(attrs.expr);
-    const program = compileExpr(e);
-    const dtype = exprDType(e, inputs.map((t) => t.dtype));
+    const dtypes = inputs.map((t) => t.dtype);
+    const program = compileExpr(e, dtypes);
+    const dtype = exprDType(e, dtypes);
     return [mapElements(inputs, dtype, (...xs) => program(xs))];
   },
 };
