@@ -7,6 +7,7 @@
 // value is recomputed per broadcast element. Scalar f32 constants become literals. Operands that
 // are not absorbed (matmul results, weights, broadcast tensors) are the kernel's inputs, each read
 // with broadcasting. A group is only formed when it holds two or more ops: a lone op stays itself.
+// Nodes touching storage-only dtypes (f16, i64) are never fused.
 // Traits decide membership (`elementwise`), never a list of op names.
 
 import { type Expr, type Graph, type Node, type Value, hasTrait, printExpr, producer, shapesEqual } from '@smelt/ir';
@@ -18,6 +19,11 @@ function countOps(e: Expr): number {
   return e.k === 'op' ? 1 + e.args.reduce((s, a) => s + countOps(a), 0) : 0;
 }
 
+/** f16 and i64 are storage-only: such nodes stay unfused. */
+function computable(n: Node): boolean {
+  return [...n.inputs, ...n.outputs].every((v) => v.type.dtype !== 'f16' && v.type.dtype !== 'i64');
+}
+
 class GroupBuilder {
   readonly leaves: Value[] = [];
   readonly absorbed = new Set<Node>();
@@ -26,7 +32,7 @@ class GroupBuilder {
 
   expr(v: Value, isRoot = false): Expr {
     const p = producer(v);
-    const absorb = p && hasTrait(p.op, 'elementwise') && p.outputs.length === 1 &&
+    const absorb = p && hasTrait(p.op, 'elementwise') && p.outputs.length === 1 && computable(p) &&
       (isRoot || (this.rw.useCount(v) === 1 && shapesEqual(v.type.shape, this.shape)));
     if (absorb) {
       if (!isRoot) this.absorbed.add(p);
@@ -48,7 +54,7 @@ export function fuseElementwiseChains(g: Graph): boolean {
   const done = new Set<Node>();
   let changed = false;
   for (const n of [...g.nodes].reverse()) {
-    if (done.has(n) || !hasTrait(n.op, 'elementwise') || n.outputs.length !== 1) continue;
+    if (done.has(n) || !hasTrait(n.op, 'elementwise') || n.outputs.length !== 1 || !computable(n)) continue;
     const group = new GroupBuilder(rw, n.outputs[0].type.shape);
     const expr = group.expr(n.outputs[0], true);
     if (group.absorbed.size === 0 || countOps(expr) < 2) continue;
