@@ -13,6 +13,7 @@
 import { type Expr, type Graph, type Node, type Value, hasTrait, printExpr, producer, shapesEqual } from '@smelt/ir';
 import { nodeExpr } from '../elementwise-expr.ts';
 import { constantOf } from '../match.ts';
+import { deadCodeElimination } from '../passes/dce.ts';
 import { Rewriter } from '../rewrite.ts';
 
 function countOps(e: Expr): number {
@@ -63,5 +64,6 @@ export function fuseElementwiseChains(g: Graph): boolean {
     rw.replace(n.outputs[0], y);
     changed = true;
   }
+  if (changed) deadCodeElimination(g);
   return changed;
 }

@@ -4,6 +4,7 @@
 
 import type { Graph, Node, Tensor, Value } from '@smelt/ir';
 import { Rewriter } from '../rewrite.ts';
+import { deadCodeElimination } from './dce.ts';
 
 function bytesOf(t: Tensor): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -32,8 +33,10 @@ function sameAttrs(a: object, b: object): boolean {
   return true;
 }
 
+/** Attributes as a string independent of key order (the parser keeps the order of the text). */
 function attrKey(attrs: object): string {
-  return JSON.stringify(attrs, (_k, v: unknown) => {
+  const sorted = Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return JSON.stringify(sorted, (_k, v: unknown) => {
     if (isTensor(v)) return `${v.dtype}[${v.shape.join(',')}]:${bytesOf(v).length}:${hashBytes(bytesOf(v))}`;
     if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
     return v;
@@ -63,5 +66,6 @@ export function commonSubexpressions(g: Graph): boolean {
     node.outputs.forEach((v, i) => ids.set(v, id(first.outputs[i])));
     changed = true;
   }
+  if (changed) deadCodeElimination(g);
   return changed;
 }

@@ -6,6 +6,7 @@
 import { type Graph, OPS, type Tensor } from '@smelt/ir';
 import { constantOf } from '../match.ts';
 import { Rewriter } from '../rewrite.ts';
+import { deadCodeElimination } from './dce.ts';
 
 const EMPTY_ENV = new Map<string, number>();
 
@@ -21,5 +22,6 @@ export function foldConstants(g: Graph): boolean {
     results.forEach((value, i) => rw.replace(node.outputs[i], rw.insertBefore(node, 'constant', [], { value })[0]));
     changed = true;
   }
+  if (changed) deadCodeElimination(g);
   return changed;
 }

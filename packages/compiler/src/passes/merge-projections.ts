@@ -5,6 +5,7 @@
 
 import type { Graph, Node, Value } from '@smelt/ir';
 import { Rewriter } from '../rewrite.ts';
+import { deadCodeElimination } from './dce.ts';
 
 interface Projection {
   readonly matmul: Node<'matmul'>;
@@ -53,5 +54,6 @@ export function mergeProjections(g: Graph): boolean {
     group.forEach((p, i) => rw.replace(withBias ? p.biasAdd!.outputs[0] : p.matmul.outputs[0], parts[i]));
     changed = true;
   }
+  if (changed) deadCodeElimination(g);
   return changed;
 }

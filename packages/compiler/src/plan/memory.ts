@@ -68,11 +68,16 @@ function lifetimes(plan: PlanBase): Map<number, [number, number]> {
   return life;
 }
 
-/** Inputs a kernel may overwrite with `out`: read at exactly the output's index, same size. */
-function inPlaceCandidates(k: Kernel, out: number): number[] {
+/** Inputs a kernel may overwrite with `out`: read only at the output's own index, same size. */
+function inPlaceCandidates(k: Kernel, out: number, buffers: readonly PlanBuffer[]): number[] {
   if (out !== k.out) return [];
   if (k.kind === 'elementwise') return [...k.inputs];
-  if (k.kind === 'matmul' && k.extras.length > 0) return [k.extras[k.extras.length - 1]];
+  if (k.kind === 'matmul' && k.extras.length > 0) {
+    // The residual, unless it is also (a view of) an operand of the product, read at other indices.
+    const residual = k.extras[k.extras.length - 1];
+    const base = baseBuffer(buffers, residual);
+    return baseBuffer(buffers, k.a) === base || baseBuffer(buffers, k.b) === base ? [] : [residual];
+  }
   return [];
 }
 
@@ -91,7 +96,7 @@ export function planArena(plan: PlanBase, options: ArenaOptions = {}): KernelPla
       const buf = plan.buffers[out];
       if (buf.storage.kind !== 'arena') continue;
       const [, end] = life.get(out)!;
-      const reuse = inPlaceCandidates(k, out).find((c) => {
+      const reuse = inPlaceCandidates(k, out, plan.buffers).find((c) => {
         const cb = plan.buffers[c];
         return cb.storage.kind === 'arena' && life.get(c)![1] === i && sameSize(cb, buf) && !inPlace.has(c);
       });
