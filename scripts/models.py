@@ -28,12 +28,20 @@ def positional_table(max_len, d):
     return pe.float()
 
 
-def run_transformer(model, src, tgt, src_pad=None, tgt_pad=None):
-    """Forward with grad enabled, so torch 1.13's nested-tensor encoder fast path is not taken."""
+def transformer_forward(model, src, tgt, src_pad=None, tgt_pad=None):
+    """The spec's call: causal decoder self-attention; src padding masks encoder keys and cross-attention keys.
+
+    Always runs with grad enabled, so torch 1.13's encoder fast path / nested-tensor path is not taken
+    (it would only ever be taken in eval mode with grad off). Not detached: training goes through here.
+    """
     with torch.enable_grad():
-        out = model(src, tgt, tgt_mask=causal(tgt.shape[1]), src_key_padding_mask=src_pad,
-                    tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
-    return out.detach()
+        return model(src, tgt, tgt_mask=causal(tgt.shape[1]), src_key_padding_mask=src_pad,
+                     tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
+
+
+def run_transformer(model, src, tgt, src_pad=None, tgt_pad=None):
+    """transformer_forward, detached: the golden value."""
+    return transformer_forward(model, src, tgt, src_pad, tgt_pad).detach()
 
 
 class Seq2Seq(nn.Module):
@@ -51,7 +59,7 @@ class Seq2Seq(nn.Module):
         return table(ids) * math.sqrt(self.cfg["dModel"]) + self.pe[: ids.shape[1]]
 
     def forward(self, src, tgt, src_pad=None):
-        h = run_transformer(self.transformer, self.embed(self.src_embed, src), self.embed(self.tgt_embed, tgt), src_pad)
+        h = transformer_forward(self.transformer, self.embed(self.src_embed, src), self.embed(self.tgt_embed, tgt), src_pad)
         return self.generator(h)
 
     def greedy(self, src, src_pad=None):
@@ -61,7 +69,7 @@ class Seq2Seq(nn.Module):
         done = torch.zeros(src.shape[0], dtype=torch.bool)
         eos = cfg.get("eos")
         for _ in range(cfg["maxDecode"]):
-            nxt = self.forward(src, rows, src_pad)[:, -1].argmax(-1)
+            nxt = self.forward(src, rows, src_pad)[:, -1].detach().argmax(-1)
             if eos is not None:
                 nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
                 done |= nxt == eos
