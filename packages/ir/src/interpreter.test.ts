@@ -118,3 +118,16 @@ describe('run-time op failures name the op and its location', () => {
     expect(errorOf(() => interpret(g, { ids }, { table: ramp([3, 2]) }))).toBe('gather: gather: index 3 at position 1 is out of range [0, 3)');
   });
 });
+
+describe('storage dtypes through elementwise ops', () => {
+  it('where over i64 operands stores bigints', () => {
+    const g = parseGraph('graph @g {\n  input %c : bool[3]\n  input %x : i64[3]\n  input %y : i64[3]\n  %0 = where(%c, %x, %y) : i64[3]\n  output o = %0\n}\n');
+    const out = interpret(g, {
+      c: tensor('bool', [3], Uint8Array.from([1, 0, 1])),
+      x: tensor('i64', [3], BigInt64Array.from([1n, -2n, 3n ** 30n])),
+      y: tensor('i64', [3], BigInt64Array.from([7n, -8n, 9n])),
+    }, {}).get('o')!;
+    expect(out.dtype).toBe('i64');
+    expect(Array.from(out.data as BigInt64Array)).toEqual([1n, -8n, 3n ** 30n]);
+  });
+});

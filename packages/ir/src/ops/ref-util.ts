@@ -50,7 +50,9 @@ export function reader(t: Tensor): NumberReader {
 export function mapElements(inputs: readonly Tensor[], dtype: DType, fn: (...xs: number[]) => number): Tensor {
   const outShape = broadcastShapes(inputs.map((t) => t.shape)) as number[];
   const n = numel(outShape);
-  const out = allocArray(dtype, n) as Float32Array | Int32Array | Uint8Array;
+  const out = allocArray(dtype, n);
+  // i64 is stored as bigint; its values pass through fn as numbers (exact to 2^53).
+  const store = dtype === 'i64' ? (k: number, v: number) => ((out as BigInt64Array)[k] = BigInt(v)) : (k: number, v: number) => ((out as Float32Array)[k] = v);
   const readers = inputs.map(reader);
   const idx = inputs.map((t) => broadcastIndex(t.shape, outShape));
   const args = new Array<number>(inputs.length);
@@ -59,7 +61,7 @@ export function mapElements(inputs: readonly Tensor[], dtype: DType, fn: (...xs:
       const ix = idx[j];
       args[j] = readers[j](ix === null ? k : ix[k]);
     }
-    out[k] = fn(...args);
+    store(k, fn(...args));
   }
   return { dtype, shape: outShape, data: out };
 }
