@@ -1,8 +1,11 @@
 // The backend interface and registry. A backend says what it can do, compiles a graph with its
 // weights into an executable, and is registered by name; the CLI and tests only use this surface,
-// so a third party can add a backend without touching the compiler.
+// so a third party can add a backend without touching the compiler. Backends that generate code
+// also split compiling in two: emit (kernel plan → a printable artifact) and load (artifact +
+// weights → executable), so an artifact can be inspected, written to disk and loaded elsewhere.
 
-import type { Graph, Tensor } from '@smelt/ir';
+import type { KernelKind, KernelPlan } from '@smelt/compiler';
+import type { DType, Graph, Tensor } from '@smelt/ir';
 
 export type TensorInputs = ReadonlyMap<string, Tensor>;
 
@@ -17,12 +20,53 @@ export interface CompileOptions {
   readonly optimize?: boolean;
 }
 
+/** What a backend can do, for tools that pick one and for tests that skip what it cannot. */
+export interface BackendCapabilities {
+  /** Dtypes its kernels read and write. */
+  readonly dtypes: readonly DType[];
+  /** Kernel kinds of the plan it runs. */
+  readonly kernels: readonly KernelKind[];
+  /** One artifact serves every value of the symbolic dims (no recompiling per shape). */
+  readonly symbolicDims: boolean;
+  /** It can write an artifact that loads without smelt installed. */
+  readonly standalone: boolean;
+}
+
 export interface Backend {
   readonly name: string;
   readonly description: string;
+  readonly capabilities?: BackendCapabilities;
   /** Why this backend cannot run here, or undefined when it can. */
   unavailableReason(): Promise<string | undefined>;
+  /** Graph + weights → executable in one step (plans, emits and loads when the backend generates code). */
   compile(graph: Graph, weights: TensorInputs, options?: CompileOptions): Promise<Executable>;
+  /** Ahead-of-time export (`smelt compile`): a folder that runs with nothing of smelt installed. */
+  exportModule?(graph: Graph, weights: TensorInputs, dir: string, options?: CompileOptions): Promise<ExportedModule>;
+}
+
+/** What an ahead-of-time export wrote. */
+export interface ExportedModule {
+  readonly dir: string;
+  /** Paths of the files written. */
+  readonly files: readonly string[];
+}
+
+/** What a code-generating backend makes of a kernel plan: printable, and loadable with weights. */
+export interface Artifact {
+  readonly backend: string;
+  readonly plan: KernelPlan;
+  /** The generated source, as a person would read it. */
+  text(): string;
+}
+
+export interface EmittingBackend<A extends Artifact = Artifact> extends Backend {
+  readonly capabilities: BackendCapabilities;
+  emit(plan: KernelPlan): A;
+  load(artifact: A, weights: TensorInputs): Promise<Executable>;
+}
+
+export function isEmitting(b: Backend): b is EmittingBackend {
+  return 'emit' in b && 'load' in b;
 }
 
 const registry = new Map<string, Backend>();

@@ -1,0 +1,45 @@
+// emitJs: kernel plan → JsArtifact, the JS backend's printable artifact (one standalone ES module
+// plus the graph constants it loads with the weights). The plan is checked first for what the
+// module cannot serve, so emitting fails with a reason instead of generating broken code.
+
+import type { KernelPlan } from '@smelt/compiler';
+import type { Tensor } from '@smelt/ir';
+import { type Artifact, BackendError } from '../backend.ts';
+import { type ModuleSource, buildModule } from './module.ts';
+import type { ModelSpec } from './program.ts';
+
+export interface JsArtifact extends Artifact {
+  readonly backend: 'js';
+  /** The ES module, JavaScript: what runs. */
+  readonly source: string;
+  /** The same module before transpiling: what ts-morph built. */
+  readonly typescript: string;
+  /** MODEL, the module's description of its inputs, outputs, weights and constants. */
+  readonly model: ModelSpec;
+  /** Constants of the graph the module reads from its weights, by key. */
+  readonly constants: ReadonlyMap<string, Tensor>;
+}
+
+/** Throw a BackendError for plans the module cannot serve. */
+function checkPlan(plan: KernelPlan): void {
+  const bound = new Set(plan.symbols);
+  for (const b of plan.buffers) {
+    const s = b.storage;
+    if (s.kind === 'weight' && b.shape.some((d) => typeof d === 'string')) {
+      throw new BackendError(`weight ${JSON.stringify(s.name)} has symbolic shape [${b.shape.join(', ')}]: the JS backend needs weights of known shape`);
+    }
+    for (const d of b.shape) {
+      if (typeof d === 'string' && !bound.has(d)) throw new BackendError(`symbol ${d} is not bound by any input of ${JSON.stringify(plan.name)}`);
+    }
+  }
+}
+
+/** The JS module of a kernel plan. Deterministic: the same plan gives the same text. */
+export function emitJs(plan: KernelPlan): JsArtifact {
+  checkPlan(plan);
+  const m: ModuleSource = buildModule(plan);
+  return {
+    backend: 'js', plan, source: m.javascript, typescript: m.typescript, model: m.model, constants: m.constants,
+    text: () => m.javascript,
+  };
+}

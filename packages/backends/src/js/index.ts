@@ -1,0 +1,44 @@
+// The JS backend: kernel plans become one standalone ES module each (built with ts-morph,
+// transpiled with typescript) with register-tiled GEMMs, fused epilogues and one-pass row kernels
+// over a single arena. Registered as "js". Public API: jsBackend, emitJs, loadJs, exportJsModule.
+
+import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
+import type { Graph } from '@smelt/ir';
+import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
+import { type JsArtifact, emitJs } from './emit.ts';
+import { type JsExecutable, loadJs } from './load.ts';
+import { exportJsModule } from './aot.ts';
+
+export { type JsArtifact, emitJs } from './emit.ts';
+export { type JsExecutable, type JsModel, type JsModule, importJsModule, loadJs } from './load.ts';
+export { type JsExport, declarations, exportJsModule } from './aot.ts';
+export type { ModelSpec, TensorSpec } from './program.ts';
+
+/** The kernel plan the JS backend runs: optimized unless `optimize: false`. */
+export function planForJs(graph: Graph, options: CompileOptions = {}): KernelPlan {
+  return options.optimize === false ? lowerToPlan(graph) : compileGraph(graph).plan;
+}
+
+export async function compileJs(graph: Graph, weights: TensorInputs, options: CompileOptions = {}): Promise<JsExecutable> {
+  return loadJs(emitJs(planForJs(graph, options)), weights);
+}
+
+export const jsBackend: EmittingBackend<JsArtifact> = {
+  name: 'js',
+  description: 'generated JavaScript (one standalone ES module per plan): register-tiled GEMM, fused epilogues, runs anywhere JS runs',
+  capabilities: {
+    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
+    kernels: ['elementwise', 'matmul', 'attention', 'softmax', 'layer_norm', 'reduce', 'transpose', 'slice', 'concat', 'gather', 'iota'],
+    symbolicDims: true,
+    standalone: true,
+  },
+  async unavailableReason() {
+    return undefined;
+  },
+  compile: compileJs,
+  async exportModule(graph, weights, dir, options) {
+    return exportJsModule(planForJs(graph, options), weights, dir);
+  },
+  emit: emitJs,
+  load: loadJs,
+};

@@ -1,0 +1,100 @@
+// Each kernel of the plan as JS: the geometry it needs (computed once per set of symbol values, or
+// once at load for prologue kernels) and the statement that runs it. Elementwise kernels and
+// matmuls call generated templates; the rest call the runtime library (js/runtime/).
+
+import type { Kernel, KernelPlan } from '@smelt/compiler';
+import { type Dim, shapesEqual } from '@smelt/ir';
+import { type TemplateFn, elementwiseTemplate, gemmTemplate } from './templates.ts';
+import { numberLiteral } from './expr-js.ts';
+
+/** What kernel code needs from the module being built. */
+export interface KernelContext {
+  readonly plan: KernelPlan;
+  /** The expression holding buffer `id`'s typed array. */
+  buf(id: number): string;
+  /** The expression of a dim (a number, or a symbol's variable). */
+  dim(d: Dim): string;
+  /** A template function's name, emitting it on first use. */
+  template(fn: TemplateFn): string;
+  /** The name of B packed at load for this kernel, when B is known at load time. */
+  packed(k: Extract<Kernel, { kind: 'matmul' }>): string | undefined;
+}
+
+export interface KernelCode {
+  /** The geometry expression, or undefined when the kernel needs none. */
+  readonly geometry?: string;
+  /** The statement running the kernel, given the expression that holds its geometry. */
+  call(g: string): string;
+}
+
+const shapeOf = (ctx: KernelContext, id: number) => `[${ctx.plan.buffers[id].shape.map((d) => ctx.dim(d)).join(', ')}]`;
+const optional = (ctx: KernelContext, id: number | undefined, f: (id: number) => string) => (id === undefined ? 'null' : f(id));
+const num = (v: number) => numberLiteral(v);
+
+function elementwise(k: Extract<Kernel, { kind: 'elementwise' }>, ctx: KernelContext): KernelCode {
+  const outBuf = ctx.plan.buffers[k.out];
+  const operands = k.inputs.map((id) => {
+    const b = ctx.plan.buffers[id];
+    return { dtype: b.dtype, full: shapesEqual(b.shape, outBuf.shape) };
+  });
+  const name = ctx.template(elementwiseTemplate(k.expr, outBuf.dtype, operands));
+  const shapes = k.inputs.map((id, i) => (operands[i].full ? 'null' : shapeOf(ctx, id)));
+  return {
+    geometry: `elementwiseGeometry(${shapeOf(ctx, k.out)}, [${shapes.join(', ')}])`,
+    call: (g) => `${name}(${[g, ctx.buf(k.out), ...k.inputs.map((id) => ctx.buf(id))].join(', ')});`,
+  };
+}
+
+function matmul(k: Extract<Kernel, { kind: 'matmul' }>, ctx: KernelContext): KernelCode {
+  const name = ctx.template(gemmTemplate(k.epilogue, k.extras.map((id) => ctx.plan.buffers[id].dtype)));
+  const packed = ctx.packed(k);
+  const extras = k.extras.map((id) => shapeOf(ctx, id));
+  const b = (g: string) => packed ?? `packB(${ctx.buf(k.b)}, ${g}.bCount, ${g}.k, ${g}.n, ${g}.transB, ${g}.packed)`;
+  return {
+    geometry: `gemmGeometry(${[k.a, k.b, k.out].map((id) => shapeOf(ctx, id)).join(', ')}, ${k.transA}, ${k.transB}, [${extras.join(', ')}], ${packed === undefined})`,
+    call: (g) => `${name}(${[g, ctx.buf(k.a), b(g), ctx.buf(k.out), ...k.extras.map((id) => ctx.buf(id))].join(', ')});`,
+  };
+}
+
+function concat(k: Extract<Kernel, { kind: 'concat' }>, ctx: KernelContext): KernelCode {
+  const lens = k.inputs.map((id) => ctx.dim(ctx.plan.buffers[id].shape[k.axis]));
+  return {
+    geometry: `axisGeometry(${shapeOf(ctx, k.out)}, ${k.axis})`,
+    call: (g) => k.inputs.map((id, i) => `concatInto(${g}, ${lens.slice(0, i).join(' + ') || '0'}, ${lens[i]}, ${ctx.buf(id)}, ${ctx.buf(k.out)});`).join('\n'),
+  };
+}
+
+/** The code of one kernel. */
+export function kernelCode(k: Kernel, ctx: KernelContext): KernelCode {
+  const b = (id: number) => ctx.buf(id);
+  const s = (id: number) => shapeOf(ctx, id);
+  switch (k.kind) {
+    case 'elementwise': return elementwise(k, ctx);
+    case 'matmul': return matmul(k, ctx);
+    case 'concat': return concat(k, ctx);
+    case 'attention': return {
+      geometry: `attentionGeometry(${s(k.q)}, ${s(k.k)}, ${s(k.v)}, ${optional(ctx, k.mask, s)}, ${s(k.out)})`,
+      call: (g) => `attention(${g}, ${num(k.scale)}, ${k.causal}, ${b(k.q)}, ${b(k.k)}, ${b(k.v)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
+    };
+    case 'softmax': return {
+      geometry: `softmaxGeometry(${s(k.x)}, ${optional(ctx, k.mask, s)})`,
+      call: (g) => `softmax(${g}, ${num(k.scale)}, ${b(k.x)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
+    };
+    case 'layer_norm': return {
+      geometry: `layerNormGeometry(${s(k.x)}, ${optional(ctx, k.residual, s)})`,
+      call: (g) => `layerNorm(${g}, ${num(k.eps)}, ${b(k.x)}, ${optional(ctx, k.residual, b)}, ${b(k.weight)}, ${b(k.bias)}, ${b(k.out)}, ${optional(ctx, k.sum, b)});`,
+    };
+    case 'reduce': {
+      const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];
+      return { geometry: `reduceGeometry(${s(k.x)}, [${k.axes.join(', ')}])`, call: (g) => `${head(g)}, ${b(k.x)}, ${b(k.out)});` };
+    }
+    case 'transpose': return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };
+    case 'slice': return {
+      geometry: `axisGeometry(${s(k.x)}, ${k.axis})`,
+      call: (g) => `slice(${g}, ${ctx.dim(k.start)}, ${ctx.dim(ctx.plan.buffers[k.out].shape[k.axis])}, ${b(k.x)}, ${b(k.out)});`,
+    };
+    case 'gather': return { geometry: `axisGeometry(${s(k.table)}, ${k.axis})`, call: (g) => `gather(${g}, ${b(k.table)}, ${b(k.indices)}, ${b(k.out)});` };
+    case 'iota': return { geometry: `axisGeometry(${s(k.out)}, ${k.axis})`, call: (g) => `iota(${g}, ${b(k.out)});` };
+    default: return k satisfies never;
+  }
+}
