@@ -1,0 +1,45 @@
+// What an exported model's loader needs to know, as plain JSON: symbols, where the load-time
+// image goes, and for each input and output its dtype, declared shape and where it lives (a
+// fixed address, or a pointer-table slot filled by the module's `layout`).
+
+import { type KernelPlan, baseBuffer } from '@smelt/compiler';
+import type { DType, Dim } from '@smelt/ir';
+import type { MemoryMap } from '../codegen/memory-map.ts';
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+  /** Fixed byte address (load-time data), or… */
+  readonly address?: number;
+  /** …the byte address of its pointer-table slot. */
+  readonly slot?: number;
+}
+
+export interface Manifest {
+  readonly name: string;
+  readonly symbols: readonly string[];
+  readonly imageBase: number;
+  readonly staticEnd: number;
+  readonly maximumPages: number;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
+
+export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number): Manifest {
+  const spec = (name: string, id: number): TensorSpec => {
+    const b = plan.buffers[id];
+    const base = baseBuffer(plan.buffers, id);
+    const address = memory.staticAddress(base);
+    return { name, dtype: b.dtype, shape: b.shape, ...(address === undefined ? { slot: memory.pointerSlot(base) } : { address }) };
+  };
+  return {
+    name: plan.name,
+    symbols: plan.symbols,
+    imageBase: memory.staticBase,
+    staticEnd: memory.staticEnd,
+    maximumPages,
+    inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
+    outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
+  };
+}

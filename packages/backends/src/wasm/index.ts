@@ -1,0 +1,103 @@
+// The WebAssembly backend: one module per kernel plan, emitted by smelt's own encoder, with
+// SIMD128 kernels (relaxed SIMD where the engine accepts it) and optional worker threads over a
+// shared memory. Registered as "wasm"; `simd` and `threads` choose the build.
+
+import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
+import type { Graph } from '@smelt/ir';
+import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
+import { type WasmArtifact, wasmArtifact } from './artifact.ts';
+import { type WasmProgram, generateProgram } from './codegen/program.ts';
+import type { SimdLevel } from './codegen/context.ts';
+import { KERNELS } from './kernels/index.ts';
+import { WasmExecutable } from './runtime/executable.ts';
+import { relaxedSimdAvailable, relaxedSimdKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
+
+export { WasmExecutable } from './runtime/executable.ts';
+export type { WasmProgram } from './codegen/program.ts';
+export type { WasmArtifact } from './artifact.ts';
+export { relaxedSimdAvailable } from './runtime/features.ts';
+
+export interface WasmCompileOptions extends CompileOptions {
+  /** SIMD build: relaxed (fused multiply-add) when the engine accepts it under 'auto' (the default). */
+  readonly simd?: 'auto' | SimdLevel;
+  /** Threads that run each kernel (1 = no workers, the default); at most the number of cores. */
+  readonly threads?: number;
+}
+
+/** The kernel plan the backend compiles: optimized unless `optimize: false`. */
+export function wasmPlan(graph: Graph, options: WasmCompileOptions = {}): KernelPlan {
+  return options.optimize === false ? lowerToPlan(graph) : compileGraph(graph).plan;
+}
+
+/** The SIMD build for `simd`: 'auto' is relaxed once relaxedSimdAvailable() has found it accepted. */
+function resolveSimd(simd: WasmCompileOptions['simd'] = 'auto'): SimdLevel {
+  if (simd !== 'auto') return simd;
+  return relaxedSimdKnown() ? 'relaxed' : 'plain';
+}
+
+function threadCount(options: WasmCompileOptions): number {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm: threads must be a positive integer, got ${threads}`);
+  const why = threads > 1 ? threadsUnavailable() : undefined;
+  if (why) throw new Error(`wasm: threads: ${why}`);
+  return threads;
+}
+
+/** Generate the module for a plan (no instantiation). Run relaxedSimdAvailable() first for 'auto' to pick relaxed. */
+export function emitWasm(plan: KernelPlan, options: WasmCompileOptions = {}): WasmArtifact {
+  const threads = threadCount(options);
+  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd), threads: threads > 1 }), threads);
+}
+
+/** Instantiate an artifact: weights written and packed, prologue run, workers started. */
+export async function loadWasm(artifact: WasmArtifact, weights: TensorInputs): Promise<WasmExecutable> {
+  const { program, threads } = artifact;
+  if (program.options.simd === 'relaxed' && !(await relaxedSimdAvailable())) throw new Error('wasm: relaxed SIMD is not available in this engine');
+  if (threads === 1) return WasmExecutable.load(program, weights);
+  const { startPool } = await import('./runtime/threads.ts');
+  return WasmExecutable.load(program, weights, (module, memory) => startPool(module, memory, program, threads));
+}
+
+export async function compileWasm(graph: Graph, weights: TensorInputs, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
+  await relaxedSimdAvailable();
+  return loadWasm(emitWasm(wasmPlan(graph, options), options), weights);
+}
+
+/** The module of a plan, as emitWasm makes it (after the relaxed SIMD check). */
+export async function wasmProgram(plan: KernelPlan, options: WasmCompileOptions = {}): Promise<WasmProgram> {
+  await relaxedSimdAvailable();
+  return emitWasm(plan, options).program;
+}
+
+/**
+ * Ahead-of-time export of a plan into `dir` (model.wasm, model-relaxed.wasm, model.bin, model.js,
+ * model.d.ts). Loaded lazily: it needs node:fs.
+ */
+export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<import('./aot/export.ts').ExportedWasm> {
+  const { exportWasm: write } = await import('./aot/export.ts');
+  return write(plan, weights, dir);
+}
+
+export const wasmBackend: EmittingBackend<WasmArtifact> = {
+  name: 'wasm',
+  description: 'WebAssembly SIMD128 kernels (relaxed SIMD when available), optional worker threads; one module per plan',
+  capabilities: {
+    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
+    kernels: Object.keys(KERNELS) as (keyof typeof KERNELS)[],
+    symbolicDims: true,
+    standalone: true,
+  },
+  async unavailableReason() {
+    const why = simdUnavailable();
+    await relaxedSimdAvailable();
+    return why;
+  },
+  compile(graph: Graph, weights: TensorInputs, options?: WasmCompileOptions) {
+    return compileWasm(graph, weights, options);
+  },
+  exportModule(graph, weights, dir, options) {
+    return exportWasm(wasmPlan(graph, options), weights, dir);
+  },
+  emit: (plan: KernelPlan) => emitWasm(plan),
+  load: loadWasm,
+};

@@ -1,0 +1,74 @@
+// The per-row steps of online softmax in attention: fold one block of scores into the running
+// max and sum (rescaling the output tile row by exp(old max - new max)), and the final division
+// of each output row by its sum.
+
+import type { Local } from '../encoder/code.ts';
+import type { KernelCtx } from '../codegen/context.ts';
+import { type Val, bind, fadd, fdiv, fmax, forRange, fsub, fmul, get, horizontal, i32, iadd, imul, op, splat } from '../codegen/ops.ts';
+import { rowPass } from '../codegen/row-pass.ts';
+
+/** Keys per block (a multiple of the panel width). */
+export const KB = 64;
+
+export interface BlockRow {
+  readonly scores: Local;
+  readonly row: number;
+  /** f32x4 vectors of scores in this block's row (invalid keys hold -inf). */
+  readonly vectors: Local;
+  readonly oTile: Local;
+  readonly dvp: Local;
+  readonly runMax: Local;
+  readonly runSum: Local;
+}
+
+const lane0 = (v: Val): Val => (c) => { v(c); c.lane('f32x4.extract_lane', 0); };
+
+/** For v in [0, count): body(address of the v-th f32x4 from base). */
+function eachVector(ctx: KernelCtx, base: Local, count: Val, body: (at: Val) => void): void {
+  const v = ctx.c.local('i32');
+  forRange(ctx.c, v, i32(0), count, () => body(iadd(get(base), op('i32.shl', get(v), i32(4)))));
+}
+
+/** Scores → probabilities in place; running max, sum and output row rescaled. */
+export function softmaxBlockUpdate(ctx: KernelCtx, b: BlockRow): void {
+  const { c, prog } = ctx;
+  const rowPtr = ctx.let(iadd(get(b.scores), i32(b.row * KB * 4)));
+  const load = (at: Val): Val => (cc) => { at(cc); cc.mem('v128.load'); };
+  const acc = bind(c, 'v128', splat(-Infinity));
+  eachVector(ctx, rowPtr, get(b.vectors), (at) => { fmax(get(acc), load(at))(c); c.set(acc); });
+  const max = bind(c, 'f32', op('f32.max', get(b.runMax), lane0(horizontal(get(acc), 'f32x4.max'))));
+  // With every key so far masked the max is -inf; subtract 0 instead so exp gives 0, not NaN.
+  const safe = bind(c, 'f32', (cc) => { cc.f32(0).get(max); op('f32.eq', get(max), (x) => x.f32(-Infinity))(cc); cc.op('select'); });
+  const alpha = bind(c, 'f32', prog.math.callScalar('exp', op('f32.sub', get(b.runMax), get(safe))));
+  const shift = bind(c, 'v128', op('f32x4.splat', get(safe)));
+  splat(0)(c);
+  c.set(acc);
+  eachVector(ctx, rowPtr, get(b.vectors), (at) => {
+    const p = bind(c, 'v128', prog.math.call('exp', fsub(load(at), get(shift))));
+    at(c);
+    c.get(p).mem('v128.store');
+    fadd(get(acc), get(p))(c);
+    c.set(acc);
+  });
+  op('f32.add', op('f32.mul', get(b.runSum), get(alpha)), lane0(horizontal(get(acc), 'f32x4.add')))(c);
+  c.set(b.runSum);
+  const oRow = ctx.let(iadd(get(b.oTile), op('i32.shl', imul(get(b.dvp), i32(b.row)), i32(2))));
+  const scale = bind(c, 'v128', op('f32x4.splat', get(alpha)));
+  eachVector(ctx, oRow, op('i32.shr_u', get(b.dvp), i32(2)), (at) => {
+    at(c);
+    fmul(load(at), get(scale))(c);
+    c.mem('v128.store');
+  });
+  c.get(max).set(b.runMax);
+}
+
+/** Output rows: the accumulated tile divided by each row's sum. */
+export function writeRows(ctx: KernelCtx, w: { oTile: Local; dvp: Local; dv: Local; out: Local; runSum: readonly Local[]; rows: number }): void {
+  const c = ctx.c;
+  for (let r = 0; r < w.rows; r++) {
+    const oRow = ctx.let(iadd(get(w.oTile), op('i32.shl', imul(get(w.dvp), i32(r)), i32(2))));
+    const outRow = ctx.let(iadd(get(w.out), op('i32.shl', imul(get(w.dv), i32(r)), i32(2))));
+    const sum = bind(c, 'v128', op('f32x4.splat', get(w.runSum[r])));
+    rowPass(c, w.dv, (s) => s.store(outRow, fdiv(s.load(oRow), get(sum)))(c));
+  }
+}

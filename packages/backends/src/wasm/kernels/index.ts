@@ -1,0 +1,36 @@
+// The kernel generators, one per kernel kind of the plan. The mapped type makes a new kind
+// without a wasm kernel a compile error; `scratch` says how many bytes of per-thread scratch a
+// kernel needs (as a function of the symbol values), when it needs any.
+
+import type { Kernel, KernelKind } from '@smelt/compiler';
+import type { Code } from '../encoder/code.ts';
+import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
+import { attentionScratch, emitAttention } from './attention.ts';
+import { emitElementwise } from './elementwise.ts';
+import { emitMatmul, matmulScratch } from './matmul.ts';
+import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
+import { emitReduce } from './reduce.ts';
+import { emitLayerNorm, emitSoftmax } from './rows.ts';
+
+export interface KernelGen<K extends KernelKind> {
+  emit(k: Extract<Kernel, { kind: K }>, ctx: KernelCtx): void;
+  scratch?(k: Extract<Kernel, { kind: K }>, prog: ProgramCtx, dims: DimSource): (c: Code) => void;
+}
+
+export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
+  elementwise: { emit: emitElementwise },
+  matmul: { emit: emitMatmul, scratch: matmulScratch },
+  attention: { emit: emitAttention, scratch: attentionScratch },
+  softmax: { emit: emitSoftmax },
+  layer_norm: { emit: emitLayerNorm },
+  reduce: { emit: emitReduce },
+  transpose: { emit: emitTranspose },
+  slice: { emit: emitSlice },
+  concat: { emit: emitConcat },
+  gather: { emit: emitGather },
+  iota: { emit: emitIota },
+};
+
+export function kernelGen<K extends KernelKind>(kind: K): KernelGen<K> {
+  return KERNELS[kind] as KernelGen<K>;
+}

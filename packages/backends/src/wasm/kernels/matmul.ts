@@ -1,0 +1,155 @@
+// Matmul with a fused epilogue: out = epilogue(a @ b, extras…) over broadcast batch dims. B comes
+// as 8-column panels: packed at load for weights, packed per (batch, column chunk) into this
+// thread's scratch otherwise. Work items are (batch, column chunk, row chunk); within an item each
+// B panel stays in L1 while MR-row tiles of A stream past it. Without batch broadcasting, batch
+// folds into the rows (one long GEMM per linear layer).
+
+import { type Kernel, baseBuffer } from '@smelt/compiler';
+import type { Dim } from '@smelt/ir';
+import type { Code, Local } from '../encoder/code.ts';
+import { mergeView, presence } from '../codegen/broadcast.ts';
+import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
+import { dimProductVal } from '../codegen/context.ts';
+import { PANEL, type PackedPanels, hasPackedB } from '../codegen/memory-map.ts';
+import { type Val, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
+import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
+import { emitPackPanels } from './gemm-pack.ts';
+import { MR, type Stride, dispatchRows, emitTile } from './gemm-tile.ts';
+import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
+
+export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
+
+/** Rows per work item, and 8-column panels per work item. */
+const MC = 64;
+const NCP = 8;
+const TILE_BYTES = MR * PANEL * 4;
+
+interface Geometry {
+  readonly m: Dim; readonly k: Dim; readonly n: Dim;
+  readonly batch: readonly Dim[];
+  /** Batch dims fold into rows: one GEMM of numel(batch)·m rows. */
+  readonly fold: boolean;
+  /** Per extra: presence along the output's rows (m) and columns (n). */
+  readonly extras: readonly { readonly id: number; readonly alongM: boolean; readonly alongN: boolean }[];
+}
+
+function geometry(k: Matmul, prog: ProgramCtx): Geometry {
+  const [as, bs, os] = [k.a, k.b, k.out].map((id) => prog.shape(id));
+  const r = os.length;
+  const [m, n] = os.slice(-2);
+  const kDim = k.transA ? as[as.length - 2] : as[as.length - 1];
+  const batch = os.slice(0, -2);
+  const extras = k.extras.map((id) => {
+    const p = presence(prog.shape(id), os);
+    return { id, alongM: p[r - 2], alongN: p[r - 1], batch: p.slice(0, -2) };
+  });
+  const bHasBatch = bs.slice(0, -2).some((d) => d !== 1);
+  const aFull = presence(as, os).slice(0, -2).every(Boolean);
+  const fold = !bHasBatch && !k.transA && aFull && extras.every((e) => e.batch.every((p) => p === e.alongM));
+  return { m, k: kDim, n, batch, fold, extras };
+}
+
+/** Per-thread scratch: the partial-panel tile, plus a column chunk of packed B when B is packed per run. */
+export function matmulScratch(k: Matmul, prog: ProgramCtx, dims: DimSource): (c: Code) => void {
+  if (hasPackedB(prog.plan, k)) return i32(TILE_BYTES);
+  return iadd(i32(TILE_BYTES), dimProductVal(dims, [geometry(k, prog).k], NCP * PANEL * 4));
+}
+
+/** Values every work item of one matmul kernel reads (locals set before the item loop). */
+interface Setup {
+  readonly g: Geometry;
+  readonly rows: Local; readonly K: Local; readonly N: Local; readonly panels: Local; readonly mChunks: Local; readonly perBatch: Local;
+  readonly space: RowOffsets;
+  readonly bases: { readonly a: Local; readonly b: Local; readonly out: Local; readonly extras: readonly Local[] };
+  readonly tileBuf: Local; readonly packBuf: Local; readonly lastPacked: Local;
+  /** Panels packed at load, or undefined when B is packed per run into packBuf. */
+  readonly packed?: PackedPanels;
+}
+
+function setup(k: Matmul, ctx: KernelCtx): Setup & { items: Val } {
+  const { prog } = ctx;
+  const g = geometry(k, prog);
+  const [as, bs] = [prog.shape(k.a), prog.shape(k.b)];
+  const rows = ctx.let(ctx.numel(g.fold ? [...g.batch, g.m] : [g.m]));
+  const [K, N] = [ctx.let(ctx.dim(g.k)), ctx.let(ctx.dim(g.n))];
+  const panels = ctx.let(op('i32.shr_u', iadd(get(N), i32(PANEL - 1)), i32(3)));
+  const nChunks = op('i32.div_u', iadd(get(panels), i32(NCP - 1)), i32(NCP));
+  const mChunks = ctx.let(op('i32.div_u', iadd(get(rows), i32(MC - 1)), i32(MC)));
+  const perBatch = ctx.let(imul(nChunks, get(mChunks)));
+  // Element offsets of a, b and each extra for batch index bi (all zero when folded).
+  const batchShape = (s: readonly Dim[]) => s.slice(0, Math.max(0, s.length - 2));
+  const inner = [as.slice(-2), bs.slice(-2), ...g.extras.map((e) => [...(e.alongM ? [g.m] : []), ...(e.alongN ? [g.n] : [])])];
+  const view = mergeView(g.fold ? [] : g.batch, [as, bs, ...g.extras.map((e) => prog.shape(e.id))].map(batchShape));
+  const space = rowOffsets(ctx, view, inner);
+  const [a, b, out] = [k.a, k.b, k.out].map((id) => ctx.let(ctx.addr(id)));
+  const tileBuf = ctx.let(ctx.scratch());
+  return {
+    g, rows, K, N, panels, mChunks, perBatch, space, tileBuf,
+    bases: { a, b, out, extras: g.extras.map((e) => ctx.let(ctx.addr(e.id))) },
+    packBuf: ctx.let(iadd(get(tileBuf), i32(TILE_BYTES))),
+    lastPacked: ctx.let(i32(-1)),
+    packed: hasPackedB(prog.plan, k) ? prog.memory.packedFor(baseBuffer(prog.plan.buffers, k.b), k.transB) : undefined,
+    items: imul(g.fold ? i32(1) : ctx.numel(g.batch), get(perBatch)),
+  };
+}
+
+export function emitMatmul(k: Matmul, ctx: KernelCtx): void {
+  const s = setup(k, ctx);
+  ctx.forEachItem(s.items, (item) => emitItem(k, ctx, s, item));
+}
+
+/** One work item: batch bi, panels [p0, p1) of column chunk nc, rows of row chunk mc. */
+function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
+  const c = ctx.c;
+  const bi = ctx.let(op('i32.div_u', get(item), get(s.perBatch)));
+  const rem = ctx.let(op('i32.rem_u', get(item), get(s.perBatch)));
+  const mc = ctx.let(op('i32.rem_u', get(rem), get(s.mChunks)));
+  const p0 = ctx.let(imul(op('i32.div_u', get(rem), get(s.mChunks)), i32(NCP)));
+  const p1 = ctx.let(imin(get(s.panels), iadd(get(p0), i32(NCP))));
+  const [aOff, bOff, ...extraOffs] = s.space.at(bi);
+  const elems = (base: Local, offset: Val) => ctx.let(iadd(get(base), op('i32.shl', offset, i32(2))));
+  if (!s.packed) {
+    // Consecutive items of one thread share a column chunk: pack it once.
+    const chunk = ctx.let(op('i32.div_u', get(item), get(s.mChunks)));
+    op('i32.ne', get(chunk), get(s.lastPacked))(c);
+    c.if(() => {
+      emitPackPanels(ctx, { base: elems(s.bases.b, get(bOff)), k: s.K, n: s.N, transB: k.transB }, p0, p1, s.packBuf);
+      c.get(chunk).set(s.lastPacked);
+    });
+  }
+  const target = {
+    out: elems(s.bases.out, imul(imul(get(bi), get(s.rows)), get(s.N))),
+    extras: s.g.extras.map((e, x): ExtraRow => ({
+      base: elems(s.bases.extras[x], get(extraOffs[x])),
+      rowStride: e.alongM ? (e.alongN ? s.N : 1) : 0,
+      alongN: e.alongN,
+    })),
+  };
+  const a = elems(s.bases.a, get(aOff));
+  const start = ctx.let(imul(get(mc), i32(MC)));
+  const end = ctx.let(imin(iadd(get(start), i32(MC)), get(s.rows)));
+  const p = c.local('i32');
+  forRange(c, p, get(p0), get(p1), () => {
+    const panel = s.packed
+      ? iadd(i32(s.packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * 4)))
+      : iadd(get(s.packBuf), imul(imul(op('i32.sub', get(p), get(p0)), get(s.K)), i32(PANEL * 4)));
+    emitPanelRows(k, ctx, s, { a, panel: ctx.let(panel), j0: ctx.let(imul(get(p), i32(PANEL))), start, end, ...target });
+  });
+}
+
+/** Rows [start, end) against one B panel, MR at a time. */
+function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel: Local; j0: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] }): void {
+  const { c, prog } = ctx;
+  const { g } = s;
+  const aStride: { rowStride: Stride; kStride: Stride } = k.transA
+    ? { rowStride: 4, kStride: typeof g.m === 'number' ? g.m * 4 : ctx.let(imul(get(s.rows), i32(4))) }
+    : { rowStride: typeof g.k === 'number' ? g.k * 4 : ctx.let(imul(get(s.K), i32(4))), kStride: 4 };
+  const i0 = c.local('i32');
+  forRange(c, i0, get(t.start), get(t.end), () => {
+    const aTile = iadd(get(t.a), imul(k.transA ? get(i0) : imul(get(i0), get(s.K)), i32(4)));
+    dispatchRows(c, ctx.let(op('i32.sub', get(t.end), get(i0))), (rows) => {
+      const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * 4 } });
+      storeTile(ctx, k, acc, { i0, j0: t.j0, n: s.N, out: t.out, tileBuf: s.tileBuf, extras: t.extras });
+    });
+  }, MR);
+}

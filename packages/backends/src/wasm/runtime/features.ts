@@ -1,0 +1,56 @@
+// What the engine accepts: relaxed SIMD is validated on a probe module after asking V8 to enable
+// it (Node 20 ships it behind --experimental-wasm-relaxed-simd; the flag must be set before any
+// relaxed module compiles, and setting it later is harmless). Shared memory needs
+// SharedArrayBuffer (cross-origin isolation in browsers).
+
+import { ModuleBuilder } from '../encoder/module.ts';
+import { wasmApi } from './engine.ts';
+
+function probe(relaxed: boolean): Uint8Array {
+  const m = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false });
+  m.export('f', m.func('f', [], ['f32'], (c) => {
+    c.f32x4(1).f32x4(2).f32x4(3);
+    if (relaxed) c.op('f32x4.relaxed_madd');
+    else c.op('f32x4.mul', 'f32x4.add');
+    c.lane('f32x4.extract_lane', 0);
+  }));
+  return m.encode();
+}
+
+let relaxed: Promise<boolean> | undefined;
+let relaxedResult: boolean | undefined;
+
+async function enableRelaxedFlag(): Promise<void> {
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (!isNode) return;
+  try {
+    const v8 = await import('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not V8 or flags locked: validation below decides
+  }
+}
+
+/** Whether relaxed SIMD (f32x4.relaxed_madd) compiles here; enables it in Node first. */
+export function relaxedSimdAvailable(): Promise<boolean> {
+  relaxed ??= enableRelaxedFlag().then(() => (relaxedResult = wasmApi()?.validate(probe(true)) ?? false));
+  return relaxed;
+}
+
+/** The answer of relaxedSimdAvailable() once it has resolved; undefined before. */
+export function relaxedSimdKnown(): boolean | undefined {
+  return relaxedResult;
+}
+
+/** Why plain SIMD128 cannot run here, or undefined. */
+export function simdUnavailable(): string | undefined {
+  const api = wasmApi();
+  if (!api) return 'WebAssembly is not available';
+  return api.validate(probe(false)) ? undefined : 'this engine does not accept WebAssembly SIMD128';
+}
+
+/** Why threads cannot run here, or undefined. */
+export function threadsUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available (browsers need cross-origin isolation)';
+  return undefined;
+}

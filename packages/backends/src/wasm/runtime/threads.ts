@@ -1,0 +1,92 @@
+// Worker threads over the shared memory. Each worker instantiates the same module on the same
+// memory and sleeps on a control word; a run bumps the word (symbol values beside it), the
+// calling thread runs its own share as thread 0 (shares are claimed from per-loop counters the
+// pool zeroes first), and the barrier after the last kernel means
+// every share is done when it returns. Workers spin only inside a run; between runs they sleep.
+// A trap in any thread sets the abort word, so no thread spins forever. Node's worker_threads
+// only (a browser build would start the same loop in a Web Worker).
+
+import { HEADER } from '../codegen/memory-map.ts';
+import type { WasmProgram } from '../codegen/program.ts';
+import type { WasmMemory, WasmModule } from './engine.ts';
+
+export interface ThreadPool {
+  readonly size: number;
+  /** Wake the workers for one run with these symbol values, run `own` on this thread, return when all are done. */
+  run(symbols: readonly number[], own: () => void): void;
+  close(): void;
+}
+
+/** The worker loop, as CommonJS source (eval'd workers need no file and no TypeScript loader). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { module, memory, control, tid, threads, symbols, abortWord } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory } });
+const ctrl = new Int32Array(control);
+let seen = 0;
+parentPort.postMessage('ready');
+for (;;) {
+  Atomics.wait(ctrl, 0, seen);
+  const gen = Atomics.load(ctrl, 0);
+  if (gen < 0) break;
+  seen = gen;
+  try {
+    instance.exports.run(tid, threads, ...Array.from(ctrl.subarray(1, 1 + symbols)));
+  } catch {
+    Atomics.store(new Int32Array(memory.buffer), abortWord, 1);
+  }
+}
+`;
+
+interface NodeWorker {
+  once(event: 'message' | 'error', f: (v: unknown) => void): void;
+  terminate(): Promise<number>;
+  unref(): void;
+}
+
+/** At most as many threads as cores: spinning threads must not share a core. */
+export async function availableCores(): Promise<number> {
+  const os = await import('node:os');
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+export async function startPool(module: WasmModule, memory: WasmMemory, program: WasmProgram, threads: number): Promise<ThreadPool> {
+  const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (src: string, o: object) => NodeWorker };
+  const size = Math.min(threads, await availableCores());
+  const symbols = program.memory.plan.symbols.length;
+  const control = new SharedArrayBuffer(4 * (1 + symbols));
+  const ctrl = new Int32Array(control);
+  const workers = Array.from({ length: size - 1 }, (_, i) => new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { module, memory, control, tid: i + 1, threads: size, symbols, abortWord: HEADER.abort / 4 },
+  }));
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  })));
+  for (const w of workers) w.unref();
+  const header = () => new Int32Array(memory.buffer, 0, 16);
+  return {
+    size,
+    run(values, own) {
+      const h = header();
+      Atomics.store(h, HEADER.barrierCount / 4, 0);
+      Atomics.store(h, HEADER.abort / 4, 0);
+      new Int32Array(memory.buffer, Atomics.load(h, HEADER.counterBase / 4), program.counters).fill(0);
+      ctrl.set(values, 1);
+      Atomics.add(ctrl, 0, 1);
+      Atomics.notify(ctrl, 0);
+      try {
+        own();
+      } catch (e) {
+        Atomics.store(header(), HEADER.abort / 4, 1);
+        throw e;
+      }
+    },
+    close() {
+      Atomics.store(ctrl, 0, -1);
+      Atomics.notify(ctrl, 0);
+      for (const w of workers) void w.terminate();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// AOT export of the wasm backend: a Transformer plan written to a folder (model.wasm, the relaxed
+// build, the weights image, model.js, model.d.ts), the folder copied elsewhere under the temp
+// dir, and loaded by a fresh Node process that imports only model.js; its outputs must match the
+// interpreter to 1e-4 at two sequence lengths.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Tensor, interpret, tensor } from '@smelt/ir';
+import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { exportWasm, wasmPlan } from '../packages/backends/src/wasm/index.ts';
+import { randomWeights } from './fixtures.ts';
+import { make } from './op-cases.ts';
+import { expectClose } from './wasm-suite.ts';
+
+const CFG: ModelConfig = {
+  model: 'seq2seq', dModel: 32, nHead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 64,
+  activation: 'gelu', layerNormEps: 1e-5, normFirst: false, srcVocab: 11, tgtVocab: 13, maxLen: 16, bos: 1, maxDecode: 4,
+};
+
+/** The child: import model.js from the copied folder, run each input set, print outputs as JSON. */
+const CHILD = `
+const [dir, inputsFile] = process.argv.slice(1);
+const { load } = await import(new URL('model.js', 'file://' + dir + '/').href);
+const model = await load();
+const cases = JSON.parse(await (await import('node:fs/promises')).readFile(inputsFile, 'utf8'));
+const arrays = { f32: Float32Array, i32: Int32Array, bool: Uint8Array };
+const results = cases.map((c) => {
+  const inputs = Object.fromEntries(Object.entries(c).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: arrays[t.dtype].from(t.data) }]));
+  const out = model.run(inputs);
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data) }]));
+});
+console.log(JSON.stringify({ simd: model.simd, results }));
+`;
+
+const toJson = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as Float32Array) }]));
+
+function inputs(src: number, tgt: number): Map<string, Tensor> {
+  return new Map([
+    ['src', make('i32', [2, src], (i) => (i * 5 + 1) % 11)],
+    ['tgt', make('i32', [2, tgt], (i) => (i * 3 + 2) % 13)],
+    ['src_key_padding_mask', tensor('bool', [2, src], Uint8Array.from({ length: 2 * src }, (_, i) => +(i >= 2 * src - 2)))],
+  ]);
+}
+
+describe('wasm AOT export', () => {
+  it('loads in a fresh Node process from a copied folder and matches the interpreter', async () => {
+    const graph = buildModel(CFG, { srcPadding: true });
+    const weights = randomWeights(graph, 5);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-wasm-export-'));
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-wasm-copy-'));
+    try {
+      const { files } = await exportWasm(wasmPlan(graph), weights, out);
+      expect(files.map((f) => path.basename(f)).sort()).toEqual(['model-relaxed.wasm', 'model.bin', 'model.d.ts', 'model.js', 'model.wasm']);
+      fs.cpSync(out, copy, { recursive: true });
+      expect(fs.readFileSync(path.join(copy, 'model.js'), 'utf8')).not.toMatch(/smelt\//);
+      expect(fs.readFileSync(path.join(copy, 'model.d.ts'), 'utf8')).toMatch(/readonly "src_key_padding_mask": Tensor<"bool">;/);
+      const sets = [inputs(7, 5), inputs(12, 9)];
+      const inputsFile = path.join(copy, 'inputs.json');
+      fs.writeFileSync(inputsFile, JSON.stringify(sets.map(toJson)));
+      const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, copy, inputsFile], { encoding: 'utf8' });
+      const { simd, results } = JSON.parse(stdout) as { simd: string; results: Record<string, { dtype: 'f32'; shape: number[]; data: number[] }>[] };
+      expect(simd).toBe('relaxed');
+      sets.forEach((set, i) => {
+        const want = interpret(graph, set, weights).get('logits')!;
+        const got = results[i].logits;
+        expectClose(tensor('f32', got.shape, Float32Array.from(got.data)), want, `set ${i}: logits`);
+      });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
