@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The one test command (README and .ci/run): install pinned dependencies, typecheck, run every
-# test, and end with a plain "N passed, N failed" line.
+# The one test command (README and .ci/run): install system packages the WebGPU tests need (as
+# root, Debian), install pinned dependencies, typecheck, run every test, and end with a plain
+# "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-system.sh
+# Dawn's Vulkan loader wants a writable runtime folder.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 PNPM="npx --yes pnpm@12.4.2"
 $PNPM install --frozen-lockfile
 $PNPM exec tsc -p tsconfig.json

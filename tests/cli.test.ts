@@ -98,7 +98,6 @@ describe('bad input: clear error, non-zero exit, nothing written', () => {
       /gather.*index 99 at position 1 is out of range \[0, 9\)/],
     ['truncated weights file', (m) => { fs.truncateSync(m.weights, 100); return runArgs(m); }, /weights\.safetensors/],
     ['missing file', (m) => { fs.rmSync(m.inputs); return runArgs(m); }, /cannot read .*inputs\.safetensors: no such file/],
-    ['unimplemented backend', (m) => runArgs(m).map((a) => (a === 'reference' ? 'webgpu' : a)), /backend "webgpu" is not available/],
     ['unknown backend', (m) => runArgs(m).map((a) => (a === 'reference' ? 'cuda' : a)), /unknown backend "cuda"/],
     ['generate on torch-transformer', (m) => {
       fs.writeFileSync(m.config, JSON.stringify({ ...SMALL_SEQ2SEQ, model: 'torch-transformer', srcVocab: undefined, tgtVocab: undefined, maxLen: undefined, bos: undefined, maxDecode: undefined }));

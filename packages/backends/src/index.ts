@@ -4,15 +4,18 @@ export * from './backend.ts';
 export { referenceBackend } from './reference.ts';
 export * from './js/index.ts';
 export * from './wasm/index.ts';
+export { webgpuBackend, compileWebGpu, planFor, type WebGpuCompileOptions, type WebGpuExecutable, type RunStats } from './webgpu/index.ts';
 
 import { registerBackend } from './backend.ts';
 import { jsBackend } from './js/index.ts';
 import { referenceBackend } from './reference.ts';
 import { wasmBackend } from './wasm/index.ts';
+import { webgpuBackend } from './webgpu/index.ts';
 
 registerBackend(referenceBackend);
 registerBackend(jsBackend);
 registerBackend(wasmBackend);
+registerBackend(webgpuBackend);
 
-/** The backends the CLI names in --help; those without an implementation yet report why. */
+/** The backends the CLI names in --help, in the order it prefers them when none is named. */
 export const PLANNED_BACKENDS = ['reference', 'js', 'wasm', 'webgpu'] as const;

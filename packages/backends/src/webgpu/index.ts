@@ -1,0 +1,77 @@
+// The WebGPU backend: compiles a graph to a kernel plan (arena aligned to 256 bytes, the binding
+// offset alignment WebGPU guarantees), generates WGSL per kernel, creates the pipelines, uploads
+// the weights, runs the prologue, and returns an executable. Registered as "webgpu"; the `webgpu`
+// package (Dawn) is only loaded when this backend is asked for an adapter. `exportWebGpu` writes
+// the same kernels into a folder with a standalone model.js (aot/, loaded lazily: it needs node:fs).
+
+import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
+import type { Graph } from '@smelt/ir';
+import type { Backend, CompileOptions, ExportedModule, TensorInputs } from '../backend.ts';
+import { type CodegenOptions, generatePrograms } from './codegen.ts';
+import { GpuDevice, webgpuUnavailable } from './device.ts';
+import { GpuExecutable, type WebGpuExecutable } from './executable.ts';
+import { ARENA_ALIGNMENT, GpuMemory } from './gpu-memory.ts';
+import { PipelineCache } from './pipelines.ts';
+import { requiredFeatures } from './precision.ts';
+
+export type { RunStats, WebGpuExecutable } from './executable.ts';
+export type { KernelProgram } from './program.ts';
+export { NO_ADAPTER_HINT } from './device.ts';
+export type { Precision } from './precision.ts';
+
+export interface WebGpuCompileOptions extends CompileOptions, CodegenOptions {}
+
+/** The kernel plan the backend runs: optimized unless `optimize: false`. */
+export function planFor(graph: Graph, options: WebGpuCompileOptions = {}): KernelPlan {
+  const arena = { alignment: ARENA_ALIGNMENT };
+  return options.optimize === false ? lowerToPlan(graph, arena) : compileGraph(graph, { arena }).plan;
+}
+
+export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
+  const plan = planFor(graph, options);
+  const gpu = await GpuDevice.create(requiredFeatures(options.precision), `precision ${options.precision}`);
+  try {
+    const alignment = Math.max(ARENA_ALIGNMENT, gpu.limits.minStorageBufferOffsetAlignment);
+    const software = gpu.adapter.info?.architecture === 'software' || gpu.adapter.info?.description?.includes('llvmpipe');
+    const target = { maxComputeWorkgroupStorageSize: gpu.limits.maxComputeWorkgroupStorageSize, workgroupTiles: !software };
+    const programs = generatePrograms(plan, target, options);
+    const pipelines = new PipelineCache(gpu);
+    await Promise.all([...programs.prologue, ...programs.kernels].map((p) => pipelines.get(p)));
+    const memory = new GpuMemory(gpu, plan, alignment, programs.half);
+    await gpu.scoped('uploading weights', () => memory.loadFixed(weights));
+    const exe = new GpuExecutable(gpu, plan, programs, pipelines, memory);
+    await exe.runPrologue();
+    return exe;
+  } catch (e) {
+    gpu.destroy();
+    throw e;
+  }
+}
+
+/**
+ * Ahead-of-time export of a plan into `dir`: one .wgsl file per distinct kernel, model.js (standalone:
+ * give it a GPU object), model.d.ts and weights.bin. Generated for any adapter (WebGPU's default limits).
+ */
+export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir: string, options: WebGpuCompileOptions = {}): Promise<ExportedModule> {
+  const { exportWebGpu: write } = await import('./aot/export.ts');
+  return write(plan, weights, dir, options);
+}
+
+export const webgpuBackend: Backend = {
+  name: 'webgpu',
+  description: 'WGSL compute shaders on WebGPU (navigator.gpu, or Dawn via the webgpu package in Node)',
+  capabilities: {
+    // Every element is 32 bits on the GPU; f16, i64, u8 and bool load, convert and store (wgsl-types.ts).
+    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
+    kernels: ['elementwise', 'matmul', 'attention', 'softmax', 'layer_norm', 'reduce', 'transpose', 'slice', 'concat', 'gather', 'iota'],
+    symbolicDims: true,
+    standalone: true,
+  },
+  unavailableReason: webgpuUnavailable,
+  compile(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
+    return compileWebGpu(graph, weights, options);
+  },
+  exportModule(graph: Graph, weights: TensorInputs, dir: string, options?: WebGpuCompileOptions) {
+    return exportWebGpu(planFor(graph, options), weights, dir, options);
+  },
+};

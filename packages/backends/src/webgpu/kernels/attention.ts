@@ -1,0 +1,131 @@
+// Attention, flash-style: softmax(q kᵀ · scale + mask, causal) v without a score matrix. Each
+// invocation owns one query row (q and the output accumulator in registers as vec4s); the
+// workgroup stages K and V tiles of TK keys in workgroup memory and every row folds a tile in with
+// the online softmax (running max m, running sum l, rescaling by exp(m_old - m_new)). A row whose
+// keys are all masked ends with l = 0 and is NaN, like the reference.
+
+import type { Dim } from '@smelt/ir';
+import { type KernelWriter, BUILTINS } from '../kernel-writer.ts';
+import type { KernelProgram } from '../program.ts';
+import { f32Literal } from '../wgsl-types.ts';
+
+const WQ = 32;
+const MAX_TK = 16;
+
+export interface AttentionKernel {
+  readonly label: string; readonly q: number; readonly k: number; readonly v: number; readonly mask?: number;
+  readonly out: number; readonly scale: number; readonly causal: boolean;
+}
+
+function knownDim(d: Dim, what: string): number {
+  if (typeof d !== 'number') throw new Error(`attention on webgpu needs a known ${what}, got symbol ${d}`);
+  return d;
+}
+
+/** A WGSL expression of the vec4 `d4` of a row starting at element `base` (zero beyond `len`). */
+function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: number): string {
+  if (w.isVec4(id) && len % 4 === 0) return w.load4(id, `${base} + ${d4} * 4u`);
+  const lane = (t: number) => `select(0.0f, ${w.load(id, `${base} + min(${d4} * 4u + ${t}u, ${len - 1}u)`)}, ${d4} * 4u + ${t}u < ${len}u)`;
+  return `vec4<f32>(${[0, 1, 2, 3].map(lane).join(', ')})`;
+}
+
+export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
+  const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
+  const D = knownDim(qs.at(-1)!, 'head size'), DV = knownDim(vs.at(-1)!, 'value size');
+  const D4 = Math.ceil(D / 4), DV4 = Math.ceil(DV / 4);
+  const tk = Math.min(MAX_TK, Math.floor(w.target.maxComputeWorkgroupStorageSize / ((D4 + DV4) * 16)));
+  if (tk < 1) {
+    throw new Error(`attention "${k.label}": maxComputeWorkgroupStorageSize needed ${(D4 + DV4) * 16} bytes for one key, available ${w.target.maxComputeWorkgroupStorageSize}`);
+  }
+  w.bind(k.q, 'read', D % 4 === 0);
+  w.bind(k.k, 'read', D % 4 === 0);
+  w.bind(k.v, 'read', DV % 4 === 0);
+  if (k.mask !== undefined) w.bind(k.mask, 'read');
+  w.bind(k.out, 'read_write');
+  const batch = os.slice(0, -2);
+  const Lq = w.dims.dim(qs.at(-2)!), Lk = w.dims.dim(ks.at(-2)!);
+  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
+  const scoreShape = [...batch, qs.at(-2)!, ks.at(-2)!];
+  const maskLines: string[] = [];
+  if (k.mask !== undefined) {
+    const ms = w.shape(k.mask);
+    maskLines.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
+    maskLines.push(`let m_base = ${w.broadcastIndex(ms, scoreShape, 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
+  }
+  const scoreAdjust = [
+    k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
+    k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
+  ].join(' ');
+  const code = `var<workgroup> Ks: array<vec4<f32>, ${tk * D4}>;
+var<workgroup> Vs: array<vec4<f32>, ${tk * DV4}>;
+@compute @workgroup_size(${WQ})
+fn main(${BUILTINS}) {
+  let NEG_INF = f32_bits(0xff800000u);
+  let Lq = ${Lq}; let Lk = ${Lk};
+  ${w.coords('wg.z', batch, 'z').join('\n  ')}
+  let qi = wg.x * ${WQ}u + li;
+  let valid = qi < Lq;
+  let qr = min(qi, max(Lq, 1u) - 1u);
+  let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;
+  let kOff = ${offset(ks, 'Lk', D)};
+  let vOff = ${offset(vs, 'Lk', DV)};
+  ${maskLines.join('\n  ')}
+  var q: array<vec4<f32>, ${D4}>;
+  for (var d = 0u; d < ${D4}u; d++) { q[d] = ${rowVec4(w, k.q, 'qOff', 'd', D)}; }
+  var acc: array<vec4<f32>, ${DV4}>;
+  var m = NEG_INF;
+  var l = 0.0f;
+  for (var t0 = 0u; t0 < Lk; t0 += ${tk}u) {
+    for (var e = li; e < ${tk * D4}u; e += ${WQ}u) {
+      let key = min(t0 + e / ${D4}u, Lk - 1u);
+      Ks[e] = ${rowVec4(w, k.k, `kOff + key * ${D}u`, `(e % ${D4}u)`, D)};
+    }
+    for (var e = li; e < ${tk * DV4}u; e += ${WQ}u) {
+      let key = min(t0 + e / ${DV4}u, Lk - 1u);
+      Vs[e] = ${rowVec4(w, k.v, `vOff + key * ${DV}u`, `(e % ${DV4}u)`, DV)};
+    }
+    workgroupBarrier();
+    if (valid) {
+      var s: array<f32, ${tk}>;
+      var tmax = NEG_INF;
+      for (var jj = 0u; jj < ${w.dims.opaque(tk)}; jj++) {
+        let j = t0 + jj;
+        var sc = NEG_INF;
+        if (j < Lk) {
+          var qk = 0.0f;
+          for (var d = 0u; d < ${w.dims.opaque(D4)}; d++) { qk += dot(q[d], Ks[jj * ${D4}u + d]); }
+          sc = qk * ${f32Literal(k.scale)};
+          ${scoreAdjust}
+        }
+        s[jj] = sc;
+        tmax = max(tmax, sc);
+      }
+      let mNew = max(m, tmax);
+      if (mNew != NEG_INF) {
+        let corr = exp(m - mNew);
+        l = l * corr;
+        for (var d = 0u; d < ${DV4}u; d++) { acc[d] = acc[d] * corr; }
+        for (var jj = 0u; jj < ${w.dims.opaque(tk)}; jj++) {
+          let p = exp(s[jj] - mNew);
+          l += p;
+          for (var d = 0u; d < ${w.dims.opaque(DV4)}; d++) { acc[d] += p * Vs[jj * ${DV4}u + d]; }
+        }
+        m = mNew;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (!valid) { return; }
+  let oBase = (wg.z * Lq + qi) * ${DV}u;
+  for (var d = 0u; d < ${DV}u; d++) {
+    let val = select(acc[d / 4u][d % 4u] / l, nan_f32(), l == 0.0f);
+    ${w.store(k.out, 'oBase + d', 'val')}
+  }
+}`;
+  return {
+    label: k.label,
+    wgsl: w.module(k.label, code),
+    bindings: w.specs(),
+    grid: { kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per: WQ }, { dims: [], per: 1 }, { dims: batch, per: 1 }] },
+  };
+}

@@ -1,0 +1,95 @@
+// Movement and source kernels: transpose, slice, concat, gather and iota. One invocation per output
+// element: split the output index into coordinates, compute the source index, copy the 32-bit
+// element (no conversion: source and result share a dtype). Gather clamps an out-of-range index
+// into the table (the reference throws; a kernel cannot).
+
+import type { Dim } from '@smelt/ir';
+import { type KernelWriter, BUILTINS, FLAT_GROUP, grid1d } from '../kernel-writer.ts';
+import type { KernelProgram } from '../program.ts';
+
+const WG = 256;
+
+/** A kernel whose body maps output coordinates c0.. (and flat index i) to lines storing out[i]. */
+function perElement(w: KernelWriter, label: string, out: number, body: string[]): KernelProgram {
+  const outShape = w.shape(out);
+  const code = `
+@compute @workgroup_size(${WG})
+fn main(${BUILTINS}) {
+  let i = ${FLAT_GROUP} * ${WG}u + li;
+  if (i >= ${w.numel(out)}) { return; }
+  ${[...w.coords('i', outShape, 'c'), ...body].join('\n  ')}
+}`;
+  return { label, wgsl: w.module(label, code), bindings: w.specs(), grid: grid1d(outShape, WG) };
+}
+
+/** Row-major linear index of coordinate expressions over `shape`. */
+function linear(w: KernelWriter, coords: readonly string[], shape: readonly Dim[]): string {
+  if (coords.length === 0) return '0u';
+  return coords.map((c, a) => {
+    const stride = w.dims.product(shape.slice(a + 1));
+    return stride === '1u' ? c : `${c} * ${stride}`;
+  }).join(' + ');
+}
+
+const coordNames = (rank: number, prefix = 'c') => Array.from({ length: rank }, (_, a) => `${prefix}${a}`);
+
+export function transposeKernel(w: KernelWriter, k: { label: string; x: number; out: number; perm: readonly number[] }): KernelProgram {
+  w.bind(k.x, 'read');
+  w.bind(k.out, 'read_write');
+  const inCoords = new Array<string>(k.perm.length);
+  k.perm.forEach((p, a) => { inCoords[p] = `c${a}`; });
+  return perElement(w, k.label, k.out, [w.store(k.out, 'i', w.load(k.x, linear(w, inCoords, w.shape(k.x))))]);
+}
+
+export function sliceKernel(w: KernelWriter, k: { label: string; x: number; out: number; axis: number; start: Dim }): KernelProgram {
+  w.bind(k.x, 'read');
+  w.bind(k.out, 'read_write');
+  const coords = coordNames(w.shape(k.out).length);
+  coords[k.axis] = `(c${k.axis} + ${w.dims.dim(k.start)})`;
+  return perElement(w, k.label, k.out, [w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x))))]);
+}
+
+export function concatKernel(w: KernelWriter, k: { label: string; inputs: readonly number[]; out: number; axis: number }): KernelProgram {
+  for (const id of k.inputs) w.bind(id, 'read');
+  w.bind(k.out, 'read_write');
+  const rank = w.shape(k.out).length;
+  // if (c < end0) { copy from input 0 } else if (c < end1) { … } else { copy from the last }
+  const body: string[] = [];
+  k.inputs.forEach((id, n) => {
+    const s = w.shape(id);
+    const coords = coordNames(rank);
+    coords[k.axis] = `(c${k.axis} - ${offsetOf(w, k.inputs.slice(0, n), k.axis)})`;
+    const copy = w.store(k.out, 'i', w.load(id, linear(w, coords, s)));
+    const bound = offsetOf(w, k.inputs.slice(0, n + 1), k.axis);
+    body.push(n === k.inputs.length - 1 ? `{ ${copy} }` : `if (c${k.axis} < ${bound}) { ${copy} } else `);
+  });
+  return perElement(w, k.label, k.out, [body.join('')]);
+}
+
+/** The sum of the inputs' sizes along the axis, as WGSL. */
+function offsetOf(w: KernelWriter, ids: readonly number[], axis: number): string {
+  if (ids.length === 0) return '0u';
+  const sizes = ids.map((id) => w.dims.dim(w.shape(id)[axis]));
+  return sizes.length === 1 ? sizes[0] : `(${sizes.join(' + ')})`;
+}
+
+export function gatherKernel(w: KernelWriter, k: { label: string; table: number; indices: number; out: number; axis: number }): KernelProgram {
+  w.bind(k.table, 'read');
+  w.bind(k.indices, 'read');
+  w.bind(k.out, 'read_write');
+  const ts = w.shape(k.table);
+  const is = w.shape(k.indices);
+  const idxCoords = is.map((_, j) => `c${k.axis + j}`);
+  const len = w.dims.dim(ts[k.axis]);
+  const tableCoords = [...coordNames(k.axis), 'at', ...ts.slice(k.axis + 1).map((_, j) => `c${k.axis + is.length + j}`)];
+  return perElement(w, k.label, k.out, [
+    `let at = u32(clamp(${w.load(k.indices, linear(w, idxCoords, is))}, 0i, i32(${len}) - 1i));`,
+    w.store(k.out, 'i', w.load(k.table, linear(w, tableCoords, ts))),
+  ]);
+}
+
+export function iotaKernel(w: KernelWriter, k: { label: string; out: number; axis: number }): KernelProgram {
+  w.bind(k.out, 'read_write');
+  const value = w.dtype(k.out) === 'f32' ? `f32(c${k.axis})` : `i32(c${k.axis})`;
+  return perElement(w, k.label, k.out, [w.store(k.out, 'i', value)]);
+}
