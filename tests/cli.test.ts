@@ -98,6 +98,10 @@ describe('bad input: clear error, non-zero exit, nothing written', () => {
       /gather.*index 99 at position 1 is out of range \[0, 9\)/],
     ['truncated weights file', (m) => { fs.truncateSync(m.weights, 100); return runArgs(m); }, /weights\.safetensors/],
     ['missing file', (m) => { fs.rmSync(m.inputs); return runArgs(m); }, /cannot read .*inputs\.safetensors: no such file/],
+    ['--threads on a backend without threads', (m) => [...runArgs(m), '--threads', '2'], /--threads applies to the wasm backend, not "reference"/],
+    ['bad --threads', (m) => [...runArgs(m).map((a) => (a === 'reference' ? 'wasm' : a)), '--threads', 'two'], /--threads must be a positive integer, got "two"/],
+    ['bad --simd', (m) => [...runArgs(m).map((a) => (a === 'reference' ? 'wasm' : a)), '--simd', 'avx'], /--simd must be auto, plain or relaxed, got "avx"/],
+    ['--optimize with --no-optimize', (m) => [...runArgs(m), '--optimize', '--no-optimize'], /contradict/],
     ['unknown backend', (m) => runArgs(m).map((a) => (a === 'reference' ? 'cuda' : a)), /unknown backend "cuda"/],
     ['generate on torch-transformer', (m) => {
       fs.writeFileSync(m.config, JSON.stringify({ ...SMALL_SEQ2SEQ, model: 'torch-transformer', srcVocab: undefined, tgtVocab: undefined, maxLen: undefined, bos: undefined, maxDecode: undefined }));

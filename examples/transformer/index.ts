@@ -5,3 +5,4 @@ export * from './models.ts';
 export * from './io.ts';
 export * from './generate.ts';
 export * from './session.ts';
+export * from './init.ts';

@@ -1,7 +1,8 @@
-// The `smelt` command: dispatches to run, generate (and the compiler's commands as they land).
+// The `smelt` command: dispatches to run, generate, compile and inspect.
 // Errors print one line naming the problem and exit non-zero; nothing is written then.
 
 import { UsageError, formatHelp, parseFlags, type FlagSpecs, type ParsedFlags } from './args.ts';
+import { COMPILE_FLAGS, compileCommand } from './compile.ts';
 import { INSPECT_FLAGS, inspectCommand } from './inspect.ts';
 import { RUN_FLAGS, generateCommand, runCommand } from './run-commands.ts';
 
@@ -14,16 +15,22 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   run: {
-    usage: 'smelt run --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B]',
+    usage: 'smelt run --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
     summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits`.',
     flags: RUN_FLAGS,
     action: runCommand,
   },
   generate: {
-    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B]',
+    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
     summary: 'Greedy decoding with a seq2seq model: writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored.',
     flags: RUN_FLAGS,
     action: generateCommand,
+  },
+  compile: {
+    usage: 'smelt compile --config C.json --target js|wasm|webgpu --out DIR [--weights W.safetensors] [--graph model|encoder|decoder] [--mask src|tgt]',
+    summary: 'Export the model ahead of time: a folder (model.js, model.d.ts, the weights, and .wasm or .wgsl files) that runs without smelt.',
+    flags: COMPILE_FLAGS,
+    action: compileCommand,
   },
   inspect: {
     usage: 'smelt inspect --config C.json [--after PASS] [--format text|dot|json] [--disable PASS] [--dump-after PASS|all]',

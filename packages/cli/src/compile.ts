@@ -1,0 +1,122 @@
+// `smelt compile`: ahead-of-time export of a model for a target (js, wasm, webgpu) into a folder
+// that runs with nothing of smelt installed. The export is written into a fresh temporary folder
+// next to --out and moved into place only when every file is written, so a failure leaves --out
+// as it was.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Graph, Tensor } from '@smelt/ir';
+import { BackendError, backendNames, getBackend } from '@smelt/backends';
+import {
+  type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder,
+  initWeights, readConfig, readWeights,
+} from '@smelt/examples/transformer';
+import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
+
+export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
+const GRAPHS = ['model', 'encoder', 'decoder'] as const;
+const MASKS = ['src', 'tgt'] as const;
+
+export const COMPILE_FLAGS: FlagSpecs = {
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
+  target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
+  out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write (created; files of the same names are replaced)' },
+  weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
+  seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (the halves greedy decoding runs)' },
+  mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
+  quiet: { kind: 'boolean', help: 'print nothing on success' },
+};
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function masksOf(flags: ParsedFlags): MaskInputs {
+  const given = (flags.mask as string[] | undefined) ?? [];
+  for (const m of given) oneOf('mask', m, MASKS, 'src');
+  return { srcPadding: given.includes('src'), tgtPadding: given.includes('tgt') };
+}
+
+/** The graph to export and the graph whose parameters the weights file must hold. */
+function graphsOf(config: ModelConfig, which: (typeof GRAPHS)[number], masks: MaskInputs): { graph: Graph; full: Graph } {
+  if (config.model !== 'seq2seq') {
+    if (which !== 'model') throw new UsageError(`--graph ${which} needs a "seq2seq" config, got model "${config.model}"`);
+    const graph = buildModel(config, masks);
+    return { graph, full: graph };
+  }
+  const full = buildSeq2Seq(config, masks);
+  if (which === 'encoder') return { graph: buildSeq2SeqEncoder(config, masks), full };
+  if (which === 'decoder') return { graph: buildSeq2SeqDecoder(config, masks), full };
+  return { graph: full, full };
+}
+
+function seedOf(flags: ParsedFlags): number {
+  const raw = flags.seed as string | undefined;
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new UsageError(`--seed must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+/** Move every file of `from` into `to` (created), then remove `from`. */
+function moveInto(from: string, to: string): string[] {
+  fs.mkdirSync(to, { recursive: true });
+  return fs.readdirSync(from).map((name) => {
+    const target = path.join(to, name);
+    fs.renameSync(path.join(from, name), target);
+    return target;
+  });
+}
+
+/** The files written, by name; many of one extension (WebGPU's shaders) as a count and a range. */
+function describeFiles(files: readonly string[]): string {
+  const names = files.map((f) => path.basename(f)).sort();
+  const byExt = new Map<string, string[]>();
+  for (const n of names) {
+    const ext = path.extname(n);
+    byExt.set(ext, [...(byExt.get(ext) ?? []), n]);
+  }
+  const parts: string[] = [];
+  for (const n of names) {
+    const same = byExt.get(path.extname(n))!;
+    if (same.length <= 3) parts.push(n);
+    else if (same[0] === n) parts.push(`${same.length} ${path.extname(n).slice(1)} files (${same[0]} … ${same[same.length - 1]})`);
+  }
+  return parts.join(', ');
+}
+
+export async function compileCommand(flags: ParsedFlags): Promise<void> {
+  const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
+  const which = oneOf('graph', flags.graph as string | undefined, GRAPHS, 'model');
+  const out = path.resolve(flags.out as string);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${flags.out} exists and is not a folder`);
+  const seed = seedOf(flags);
+  if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
+
+  const config = readConfig(flags.config as string);
+  const { graph, full } = graphsOf(config, which, masksOf(flags));
+  const weights: Map<string, Tensor> = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
+  if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
+  // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
+  const backend = getBackend(target);
+  if (!backend.exportModule) throw new BackendError(`backend "${target}" cannot export ahead of time`);
+
+  const parent = path.dirname(out);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(out)}.smelt-`));
+  try {
+    await backend.exportModule(graph, weights, staging);
+    const files = moveInto(staging, out);
+    if (flags.quiet) return;
+    const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
+    process.stdout.write(
+      `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
+        `  weights: ${source}\n`,
+    );
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,126 @@
+// `smelt compile`: the ahead-of-time export from the command line. For the js and wasm targets the
+// written folder, copied outside the repository, runs in a fresh Node process with no smelt package
+// resolvable and gives the logits `smelt run --backend reference` writes; bad flags fail with a
+// message and leave --out untouched. (The webgpu target's folder is run in webgpu-aot.test.ts.)
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readSafetensors } from '@smelt/ir';
+import { main } from '@smelt/cli';
+import { writeModelDir } from './fixtures.ts';
+
+async function smelt(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { stdout += String(s); return true; });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { stderr += String(s); return true; });
+  try {
+    return { code: await main(argv), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Load DIR/model.js in a fresh node (cwd outside the repo, no NODE_PATH), run the inputs file, print logits. */
+function runExported(dir: string, inputsFile: string, target: 'js' | 'wasm'): number[] {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-cli-aot-'));
+  for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+  const inputs = readSafetensors(inputsFile);
+  const json = JSON.stringify(Object.fromEntries([...inputs].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as Int32Array) }])));
+  fs.writeFileSync(path.join(copy, 'inputs.json'), json);
+  const script = `
+    import fs from 'node:fs';
+    import { load } from './model.js';
+    const model = await load();
+    const arrays = { i32: Int32Array, bool: Uint8Array };
+    const raw = JSON.parse(fs.readFileSync('inputs.json', 'utf8'));
+    const inputs = Object.fromEntries(Object.entries(raw).map(([k, t]) => [k, { ...t, data: arrays[t.dtype].from(t.data) }]));
+    let smelt = 'not resolvable';
+    try { await import('@smelt/ir'); smelt = 'resolvable'; } catch {}
+    const out = await model.run(inputs);
+    process.stdout.write(JSON.stringify({ smelt, logits: Array.from(out.logits.data) }));`;
+  const env = { ...process.env };
+  delete env.NODE_PATH;
+  delete env.NODE_OPTIONS;
+  const got = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: copy, env, encoding: 'utf8' }));
+  expect(got.smelt, `${target}: smelt must not be resolvable from the exported folder`).toBe('not resolvable');
+  return got.logits;
+}
+
+describe('smelt compile', () => {
+  it.each(['js', 'wasm'] as const)('--target %s writes a folder that runs without smelt and matches `smelt run`', async (target) => {
+    const m = writeModelDir();
+    const ref = await smelt('run', '--config', m.config, '--weights', m.weights, '--inputs', m.inputs, '--out', m.file('ref.safetensors'), '--backend', 'reference', '--quiet');
+    expect(ref.code).toBe(0);
+    const want = readSafetensors(m.file('ref.safetensors')).get('logits')!.data as Float32Array;
+
+    const out = m.file(`aot-${target}`);
+    const r = await smelt('compile', '--config', m.config, '--weights', m.weights, '--target', target, '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`for ${target}: wrote `);
+    expect(fs.readdirSync(out)).toEqual(expect.arrayContaining(['model.js', 'model.d.ts']));
+    expect(fs.readdirSync(m.dir).filter((f) => f.includes('.smelt-'))).toEqual([]);
+
+    const got = runExported(out, m.inputs, target);
+    expect(got.length).toBe(want.length);
+    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]))));
+  });
+
+  it('--target webgpu writes shaders, host code and weights without needing an adapter, and sums the shaders up', async () => {
+    const m = writeModelDir();
+    const out = m.file('aot-webgpu');
+    const r = await smelt('compile', '--config', m.config, '--weights', m.weights, '--target', 'webgpu', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const shaders = fs.readdirSync(out).filter((f) => f.endsWith('.wgsl'));
+    expect(shaders.length).toBeGreaterThan(3);
+    expect(r.stdout).toContain(`wrote ${shaders.length} wgsl files (kernel-`);
+    expect(r.stdout).toContain('model.d.ts, model.js, package.json, weights.bin');
+  });
+
+  it('without --weights bakes in a seeded init and says so; the same seed gives the same bytes', async () => {
+    const m = writeModelDir();
+    const a = await smelt('compile', '--config', m.config, '--target', 'js', '--out', m.file('a'), '--seed', '3');
+    await smelt('compile', '--config', m.config, '--target', 'js', '--out', m.file('b'), '--seed', '3', '--quiet');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain('seeded random init (seed 3');
+    expect(fs.readFileSync(m.file('a/weights.safetensors'))).toEqual(fs.readFileSync(m.file('b/weights.safetensors')));
+  });
+
+  it('exports the encoder and decoder halves of seq2seq', async () => {
+    const m = writeModelDir();
+    for (const graph of ['encoder', 'decoder']) {
+      const r = await smelt('compile', '--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file(graph), '--graph', graph, '--mask', 'src');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`seq2seq (${graph})`);
+      expect(fs.readFileSync(m.file(`${graph}/model.d.ts`), 'utf8')).toContain('"src_key_padding_mask"');
+    }
+  });
+
+  const bad: [string, (m: ReturnType<typeof writeModelDir>) => string[], RegExp][] = [
+    ['unknown target', (m) => ['--config', m.config, '--target', 'cuda', '--out', m.file('o')], /--target must be one of js, wasm, webgpu, got "cuda"/],
+    ['missing target', (m) => ['--config', m.config, '--out', m.file('o')], /missing required option --target/],
+    ['bad graph', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--graph', 'both'], /--graph must be one of model, encoder, decoder/],
+    ['bad mask', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--mask', 'memory'], /--mask must be one of src, tgt/],
+    ['bad seed', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--seed', '-1'], /--seed must be a non-negative integer/],
+    ['seed with weights', (m) => ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o'), '--seed', '1'], /--seed only applies without --weights/],
+    ['out is a file', (m) => ['--config', m.config, '--target', 'js', '--out', m.inputs], /exists and is not a folder/],
+    ['truncated weights', (m) => { fs.truncateSync(m.weights, 100); return ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o')]; }, /weights\.safetensors/],
+  ];
+
+  it.each(bad)('%s: an error, and nothing written', async (_name, setup, message) => {
+    const m = writeModelDir();
+    const r = await smelt('compile', ...setup(m));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(fs.existsSync(m.file('o'))).toBe(false);
+    expect(fs.readdirSync(m.dir).filter((f) => f.includes('.smelt-'))).toEqual([]);
+  });
+});
