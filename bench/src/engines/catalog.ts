@@ -1,0 +1,33 @@
+// Every engine the bench knows, by name: smelt's registered backends first (engines/smelt.ts),
+// then the peers. Peer packages are imported only inside `create`, in the engine's own process.
+
+import type { EngineLimit, EngineSpec } from './engine.ts';
+import { smeltSpecs } from './smelt.ts';
+
+/** tfjs's cpu backend (plain JS, ~0.25 GFLOP/s here) times what issue 4 compares: W-small and GEMM 512. */
+const TFJS_CPU: EngineLimit = { workloads: ['w-small', 'gemm-512'], why: 'plain-JS tfjs is ~0.25 GFLOP/s here: only W-small and GEMM 512 (issue 4) by default' };
+/** On a software adapter, first runs compile shaders for minutes per new shape (greedy decoding has 32). */
+const WEBGPU_PEERS: EngineLimit = { workloads: ['w-small', 'w-base', 'gemm-512'], why: 'shader compiles per shape take minutes on lavapipe: W-small, W-base and GEMM 512 (issue 6) by default' };
+
+const PEERS: readonly EngineSpec[] = [
+  ...([['node', 1], ['node', 2], ['web', 1], ['web', 2]] as const).map(([flavor, threads]): EngineSpec => ({
+    name: `ort-${flavor}-${threads}t`, group: 'peer', needsOnnx: true,
+    create: async () => (await import('./ort.ts')).ortEngine(flavor, threads),
+  })),
+  ...(['cpu', 'wasm', 'webgpu'] as const).map((backend): EngineSpec => ({
+    name: `tfjs-${backend}`, group: 'peer', only: backend === 'cpu' ? TFJS_CPU : backend === 'webgpu' ? WEBGPU_PEERS : undefined, create: async () => (await import('./tfjs.ts')).tfjsEngine(backend),
+  })),
+  ...(['wasm', 'webgpu'] as const).map((device): EngineSpec => ({
+    name: `jax-${device}`, group: 'peer', only: device === 'webgpu' ? WEBGPU_PEERS : undefined, create: async () => (await import('./jax.ts')).jaxEngine(device),
+  })),
+];
+
+export function allEngines(): EngineSpec[] {
+  return [...smeltSpecs(), ...PEERS];
+}
+
+export function findEngine(name: string): EngineSpec {
+  const spec = allEngines().find((e) => e.name === name);
+  if (!spec) throw new Error(`unknown engine "${name}" (known: ${allEngines().map((e) => e.name).join(', ')})`);
+  return spec;
+}

@@ -1,0 +1,76 @@
+// ONNX Runtime on the ONNX files scripts/export_onnx.py made from the shared weights:
+// onnxruntime-node (native CPU execution provider, intra-op threads 1 or 2) and onnxruntime-web
+// (its wasm build, in Node; numThreads 1 or 2, set before the first session since the wasm module
+// starts once per process). Token ids go in as int64, as PyTorch exported them. Both packages
+// re-export onnxruntime-common, whose types are used here through onnxruntime-node.
+
+import path from 'node:path';
+import type * as OrtCommon from 'onnxruntime-node';
+import { type Tensor, tensor } from '@smelt/ir';
+import { type ModelPart, partStem } from '../workloads/defs.ts';
+import type { Engine, EngineExecutable, LoadContext } from './engine.ts';
+
+export type OrtFlavor = 'node' | 'web';
+type Ort = typeof OrtCommon;
+
+function toOrt(ort: Ort, t: Tensor): OrtCommon.Tensor {
+  if (t.dtype === 'f32') return new ort.Tensor('float32', t.data as Float32Array, [...t.shape]);
+  if (t.dtype === 'i32') return new ort.Tensor('int64', BigInt64Array.from(t.data as Int32Array, (x) => BigInt(x)), [...t.shape]);
+  throw new Error(`unsupported input dtype ${t.dtype}`);
+}
+
+function fromOrt(t: OrtCommon.Tensor): Tensor {
+  const shape = t.dims.map(Number);
+  if (t.type === 'float32') return tensor('f32', shape, (t.data as Float32Array).slice());
+  if (t.type === 'int64') return tensor('i32', shape, Int32Array.from(t.data as BigInt64Array, (x) => Number(x)));
+  throw new Error(`unsupported output type ${t.type}`);
+}
+
+async function loadOrt(flavor: OrtFlavor, threads: number): Promise<Ort> {
+  if (flavor === 'node') return (await import('onnxruntime-node')) as unknown as Ort;
+  const ort = (await import('onnxruntime-web')) as unknown as Ort & { env: { wasm: { numThreads?: number } } };
+  ort.env.wasm.numThreads = threads;
+  return ort;
+}
+
+function sessionOptions(flavor: OrtFlavor, threads: number): OrtCommon.InferenceSession.SessionOptions {
+  const common = { graphOptimizationLevel: 'all', executionMode: 'sequential' } as const;
+  return flavor === 'node'
+    ? { ...common, executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 }
+    : { ...common, executionProviders: ['wasm'] };
+}
+
+export function ortEngine(flavor: OrtFlavor, threads: number): Engine {
+  let ortP: Promise<Ort> | undefined;
+  const ready = () => (ortP ??= loadOrt(flavor, threads));
+  return {
+    name: `ort-${flavor}-${threads}t`,
+    async available() {
+      try {
+        await ready();
+        return undefined;
+      } catch (e) {
+        return `onnxruntime-${flavor} failed to load: ${(e as Error).message}`;
+      }
+    },
+    async describe() {
+      const ort = await ready();
+      const v = (ort.env as { versions?: Record<string, string> }).versions ?? {};
+      return { package: `onnxruntime-${flavor} ${v[flavor] ?? v.common ?? '?'}`, threads: String(threads), provider: flavor === 'node' ? 'cpu' : 'wasm' };
+    },
+    async load(part: ModelPart, ctx: LoadContext): Promise<EngineExecutable> {
+      const ort = await ready();
+      const session = await ort.InferenceSession.create(path.join(ctx.dir, `${partStem(part)}.onnx`), sessionOptions(flavor, threads));
+      return {
+        async run(inputs) {
+          const feeds = Object.fromEntries(session.inputNames.map((n) => [n, toOrt(ort, inputs.get(n)!)]));
+          const out = await session.run(feeds);
+          return new Map(session.outputNames.map((n) => [n, fromOrt(out[n])]));
+        },
+        dispose() {
+          void session.release();
+        },
+      };
+    },
+  };
+}

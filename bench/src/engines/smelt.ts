@@ -1,0 +1,116 @@
+// smelt's backends as bench engines, found by name in @smelt/backends' registry at run time: a
+// backend that is not registered gives a row that says so. Each variant is a backend plus compile
+// options (wasm: SIMD level and threads); any registered backend this list does not name still
+// gets a row with default options, so a new backend shows up without editing the bench.
+// Each part's backend.compile is timed (the compile time per backend the bench reports), and an
+// executable that keeps per-run counters (smelt-webgpu's lastRun: RunStats) has them summed over
+// every run of the part, so a workload run that calls a part many times (greedy decoding) counts them all.
+
+import {
+  type Backend, type CompileOptions, type RunStats, type WasmCompileOptions, type WebGpuCompileOptions,
+  backendNames, getBackend,
+} from '@smelt/backends';
+import type { Tensor } from '@smelt/ir';
+import type { ModelPart } from '../workloads/defs.ts';
+import { buildPartGraph } from '../workloads/graphs.ts';
+import type { Engine, EngineExecutable, EngineLimit, EngineSpec, LoadContext } from './engine.ts';
+import { installWebGpu } from './web-globals.ts';
+
+export interface SmeltVariant {
+  readonly name: string;
+  readonly backend: string;
+  /** Passed to backend.compile (wasm: `simd` and `threads`, the builds issue 5 asks for). */
+  readonly options: WasmCompileOptions | WebGpuCompileOptions | CompileOptions;
+  readonly only?: EngineLimit;
+}
+
+const KNOWN: readonly SmeltVariant[] = [
+  { name: 'smelt-reference', backend: 'reference', options: {}, only: { workloads: ['w-small'], why: 'the interpreter is the oracle, too slow to time on the big workloads' } },
+  { name: 'smelt-js', backend: 'js', options: {} },
+  { name: 'smelt-wasm', backend: 'wasm', options: { simd: 'plain', threads: 1 } satisfies WasmCompileOptions },
+  { name: 'smelt-wasm-relaxed', backend: 'wasm', options: { simd: 'relaxed', threads: 1 } satisfies WasmCompileOptions },
+  { name: 'smelt-wasm-2t', backend: 'wasm', options: { simd: 'plain', threads: 2 } satisfies WasmCompileOptions },
+  { name: 'smelt-webgpu', backend: 'webgpu', options: {} satisfies WebGpuCompileOptions },
+];
+
+/** The known variants plus one row per other registered backend. */
+export function smeltVariants(registered: readonly string[] = backendNames()): SmeltVariant[] {
+  const extra = registered.filter((b) => !KNOWN.some((v) => v.backend === b)).map((b) => ({ name: `smelt-${b}`, backend: b, options: {} }));
+  return [...KNOWN, ...extra];
+}
+
+function weightsFor(part: ModelPart, weights: ReadonlyMap<string, Tensor>): { graph: ReturnType<typeof buildPartGraph>; weights: Map<string, Tensor> } {
+  const graph = buildPartGraph(part);
+  return { graph, weights: new Map(graph.params.map((p) => [p.name!, weights.get(p.name!)!])) };
+}
+
+/** What smelt-webgpu's executable shows beyond the Executable interface. */
+interface GpuCounters { readonly lastRun?: RunStats; readonly pipelineCount?: number }
+
+/** Sums an executable's per-run counters (RunStats) over the runs since the last take(). */
+class RunCounters {
+  private sum: Record<string, number> | undefined;
+
+  add(last: RunStats | undefined): void {
+    if (!last) return;
+    this.sum ??= {};
+    for (const [k, v] of Object.entries(last)) if (typeof v === 'number') this.sum[k] = (this.sum[k] ?? 0) + v;
+  }
+
+  take(): Record<string, number> | undefined {
+    const s = this.sum;
+    this.sum = undefined;
+    return s;
+  }
+}
+
+export function smeltEngine(v: SmeltVariant): Engine {
+  let backend: Backend | undefined;
+  let adapter: string | undefined;
+  let pipelines: number | undefined;
+  return {
+    name: v.name,
+    async available() {
+      if (!backendNames().includes(v.backend)) return `backend "${v.backend}" is not registered in @smelt/backends (registered: ${backendNames().join(', ')})`;
+      if (v.backend === 'webgpu') {
+        // The same navigator.gpu (Dawn, from the webgpu package) as the WebGPU peers: the same adapter.
+        const gpu = await installWebGpu();
+        if ('reason' in gpu) return gpu.reason;
+        adapter = gpu.adapter;
+      }
+      backend = getBackend(v.backend);
+      return backend.unavailableReason();
+    },
+    async describe() {
+      const about: Record<string, string> = { backend: v.backend };
+      for (const [k, x] of Object.entries(v.options)) about[k] = String(x);
+      if (adapter) about.adapter = adapter;
+      if (pipelines !== undefined) about.pipelines = String(pipelines);
+      return about;
+    },
+    async load(part: ModelPart, ctx: LoadContext): Promise<EngineExecutable> {
+      const b = backend ?? getBackend(v.backend);
+      const { graph, weights } = weightsFor(part, ctx.weights);
+      const t0 = performance.now();
+      const exe = await b.compile(graph, weights, v.options);
+      const compileMs = performance.now() - t0;
+      const gpu = exe as GpuCounters;
+      if (typeof gpu.pipelineCount === 'number') pipelines = (pipelines ?? 0) + gpu.pipelineCount;
+      const counters = new RunCounters();
+      return {
+        compileMs,
+        async run(inputs) {
+          const out = await exe.run(inputs);
+          counters.add(gpu.lastRun);
+          return out;
+        },
+        dispose: () => exe.dispose(),
+        takeStats: () => counters.take(),
+      };
+    },
+  };
+}
+
+export function smeltSpecs(registered?: readonly string[]): EngineSpec[] {
+  return smeltVariants(registered).map((v) => ({ name: v.name, group: 'smelt', only: v.only, create: async () => smeltEngine(v) }));
+}

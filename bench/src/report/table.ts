@@ -1,0 +1,86 @@
+// The printed table of one workload: median ms, the ratio to the baseline (smelt-wasm, or the
+// fastest smelt backend present when smelt-wasm is absent, and the header says which), GFLOP/s
+// from the workload's analytic FLOP count, min/max/spread, runs, error, compile (smelt) or load
+// time (peers), first run, peak RSS and what the engine added to it, and per-run counters.
+
+import type { Row } from '../run/workload-bench.ts';
+import type { WorkloadResult } from './results.ts';
+
+export interface Baseline {
+  readonly engine: string;
+  readonly medianMs: number;
+  readonly why: string;
+}
+
+/** smelt-wasm when it ran; else the fastest smelt backend that ran; else none. */
+export function pickBaseline(rows: readonly Row[]): Baseline | undefined {
+  const ok = rows.filter((r) => r.group === 'smelt' && r.status === 'ok' && r.summary);
+  const wasm = ok.find((r) => r.engine === 'smelt-wasm');
+  if (wasm) return { engine: wasm.engine, medianMs: wasm.summary!.median, why: 'smelt-wasm' };
+  const fastest = [...ok].sort((a, b) => a.summary!.median - b.summary!.median)[0];
+  return fastest && { engine: fastest.engine, medianMs: fastest.summary!.median, why: `${fastest.engine} (the fastest smelt backend present; smelt-wasm did not run)` };
+}
+
+const f = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
+const ms = (x: number | undefined) => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+const COLUMNS = ['engine', 'median ms', '× base', 'GFLOP/s', 'min', 'max', 'spread', 'runs', 'max err', 'compile/load', '1st run', 'RSS MB', '+RSS', 'notes'];
+
+const SINGULAR: Readonly<Record<string, string>> = { dispatches: 'dispatch', passes: 'pass', submits: 'submit' };
+
+/** smelt-webgpu's RunStats per workload run: "119 dispatches, 1 pass, 1 submit, 128 KiB uploaded". */
+export function formatStats(stats: Readonly<Record<string, number>>): string {
+  return Object.entries(stats).map(([k, v]) => {
+    if (k === 'bytesUploaded') return `${+(v / 1024).toFixed(1)} KiB uploaded`;
+    const one = SINGULAR[k];
+    return one ? `${v} ${v === 1 ? one : k}` : `${k} ${v}`;
+  }).join(', ');
+}
+
+function statsNote(row: Row): string {
+  const parts = [];
+  if (row.stats) parts.push(`per run: ${formatStats(row.stats)}`);
+  if (row.about?.pipelines) parts.push(`${row.about.pipelines} pipeline${row.about.pipelines === '1' ? '' : 's'}`);
+  if (row.osThreads !== undefined) parts.push(`${row.osThreads} os threads`);
+  if (row.idleCpuPct !== undefined && row.idleCpuPct >= 5) parts.push(`busy ${row.idleCpuPct.toFixed(0)}% of a core between runs`);
+  return parts.join('; ');
+}
+
+/** The columns of a row that ran, or undefined for a row that did not. */
+function cells(row: Row, flops: number, base: Baseline | undefined): string[] | undefined {
+  const s = row.summary;
+  if (row.status !== 'ok' || !s) return undefined;
+  return [
+    row.engine, ms(s.median), base ? f(s.median / base.medianMs, 2) : '', f(flops / (s.median * 1e6), 2), ms(s.min), ms(s.max),
+    `${f(s.spreadPct, 0)}%`, String(s.runs), row.check ? row.check.maxAbsErr.toExponential(1) : '', ms(row.compileMs ?? row.loadMs), ms(row.firstRunMs),
+    f(row.maxRssMB, 0), row.maxRssMB === undefined || row.baseRssMB === undefined ? '' : f(row.maxRssMB - row.baseRssMB, 0), statsNote(row),
+  ];
+}
+
+const LEGEND = 'compile/load: ms of backend.compile for smelt rows (graph and weights to executable), of loading the model for the peers;'
+  + ' +RSS: peak RSS over the process\'s RSS before the engine loaded (the data, Node and tsx)';
+
+function whyNot(row: Row): string {
+  const label = { ok: 'no runs', skipped: 'skipped', unavailable: 'not available', wrong: 'WRONG OUTPUT, not timed', failed: 'FAILED' }[row.status];
+  return `${label}: ${(row.reason ?? '').split('\n')[0]}`;
+}
+
+export function renderTable(title: string, flops: number, rows: readonly Row[], base: Baseline | undefined): string {
+  const lines = rows.map((r) => cells(r, flops, base));
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...lines.map((l) => (l?.[i] ?? '').length), ...(i === 0 ? rows.map((r) => r.engine.length) : [])));
+  const align = (cols: readonly string[]) => cols.map((c, i) => (i === 0 || i === cols.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const body = rows.map((r, i) => (lines[i] ? align(lines[i]!) : `${r.engine.padEnd(widths[0])}  ${whyNot(r)}`));
+  const ratio = base ? `× base = median ÷ median of ${base.why}` : 'no smelt backend ran, so no × base';
+  const head = `${title} — ${(flops / 1e9).toFixed(3)} GFLOP per run; ${ratio}`;
+  return [head, align(COLUMNS), ...body, LEGEND].join('\n');
+}
+
+/** The table of one workload and the load on the machine while it ran. */
+export function renderWorkload(w: WorkloadResult, cores: number): string {
+  const [before, after] = w.loadAverage;
+  const took = w.elapsedS === undefined ? '' : `; the workload took ${w.elapsedS} s`;
+  const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took})`;
+  const p = w.pipeline;
+  const pipeline = p ? `\nsmelt's compiler, model source → kernel plan (${p.kernels} kernels), no backend: median ${ms(p.summary.median)} ms (min ${ms(p.summary.min)}, max ${ms(p.summary.max)}, ${p.summary.runs} runs)` : '';
+  return `${renderTable(w.title, w.flops, w.rows, w.baseline)}\n${load}${pipeline}`;
+}

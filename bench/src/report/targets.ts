@@ -1,0 +1,160 @@
+// The figures the issues ask of the bench (3: compiler speed, 4: JS backend, 5: wasm, 6: WebGPU), as
+// data: each one reads times or GFLOP/s from the rows of one workload, and says what it wants.
+// Each is computed from the medians and again from the best (min) runs: on a shared machine the
+// best run is the one least disturbed by other load. Printed after the tables and kept in the
+// results file; a figure whose workload did not run is left out, one whose engines did not run says which.
+
+import type { WorkloadResult } from './results.ts';
+import { formatStats } from './table.ts';
+
+export interface TargetResult {
+  readonly issue: number;
+  readonly figure: string;
+  readonly workload: string;
+  /** The wanted minimum; undefined for a figure only reported. */
+  readonly want?: number;
+  /** The wanted maximum (a time), instead of a minimum. */
+  readonly atMost?: number;
+  readonly unit: Unit;
+  /** From the medians. */
+  readonly value?: number;
+  /** From the best runs (min ms). */
+  readonly best?: number;
+  /** What the value compares against, when the figure picks it (the fastest peer). */
+  readonly against?: string;
+  /** What else the figure reports (smelt-webgpu: its RunStats per forward). */
+  readonly detail?: string;
+  readonly missing?: string;
+}
+
+type Unit = '×' | 'GFLOP/s' | 'ms';
+
+interface Lookup {
+  /** Median (or min) ms of an engine's row that ran. */
+  ms(engine: string): number | undefined;
+  gflops(engine: string): number | undefined;
+  /** smelt's compiler pipeline ms (median or min) for the workload. */
+  pipelineMs(): number | undefined;
+  /** The row's per-run counters, where the engine keeps any. */
+  stats(engine: string): Readonly<Record<string, number>> | undefined;
+}
+
+type Value = { value: number; against?: string; detail?: string } | undefined;
+
+interface Target {
+  readonly issue: number;
+  readonly figure: string;
+  readonly workload: string;
+  readonly engines: readonly string[];
+  readonly want?: number;
+  readonly atMost?: number;
+  readonly unit: Unit;
+  value(w: Lookup): Value;
+}
+
+/** How many times faster `engine` is than `than` (their medians' ratio). */
+function speedup(engine: string, than: string) {
+  return (w: Lookup): Value => {
+    const [a, b] = [w.ms(engine), w.ms(than)];
+    return a && b ? { value: b / a } : undefined;
+  };
+}
+
+/** Speedup of `engine` over the fastest of `peers` that ran. */
+function speedupOverFastest(engine: string, peers: readonly string[]) {
+  return (w: Lookup): Value => {
+    const ran = peers.filter((p) => w.ms(p) !== undefined).sort((p, q) => w.ms(p)! - w.ms(q)!);
+    const best = speedup(engine, ran[0] ?? '')(w);
+    return best && { ...best, against: ran[0] };
+  };
+}
+
+function gflops(engine: string) {
+  return (w: Lookup): Value => {
+    const g = w.gflops(engine);
+    return g === undefined ? undefined : { value: g };
+  };
+}
+
+function gflopsRatio(engine: string, to: string) {
+  return (w: Lookup): Value => {
+    const [a, b] = [w.gflops(engine), w.gflops(to)];
+    return a && b ? { value: a / b } : undefined;
+  };
+}
+
+/** Median ms of a run, with the engine's counters for that run. */
+function msWithStats(engine: string) {
+  return (w: Lookup): Value => {
+    const [ms, stats] = [w.ms(engine), w.stats(engine)];
+    return ms === undefined ? undefined : { value: ms, detail: stats && formatStats(stats) };
+  };
+}
+
+/** The wasm peers at one thread, as smelt-wasm: ORT Web 1t, tfjs-wasm and jax-js wasm (both 1 thread in Node). */
+const WASM_PEERS_1T = ['ort-web-1t', 'tfjs-wasm', 'jax-wasm'];
+
+const TARGETS: readonly Target[] = [
+  { issue: 3, figure: 'compiler pipeline (build, optimize, plan memory, lower), no backend', workload: 'w-base', engines: [], atMost: 1000, unit: 'ms', value: (w) => {
+    const ms = w.pipelineMs();
+    return ms === undefined ? undefined : { value: ms };
+  } },
+  { issue: 4, figure: 'smelt-js vs tfjs-cpu', workload: 'w-small', engines: ['smelt-js', 'tfjs-cpu'], want: 8, unit: '×', value: speedup('smelt-js', 'tfjs-cpu') },
+  { issue: 4, figure: 'smelt-js GFLOP/s', workload: 'gemm-512', engines: ['smelt-js'], want: 2.5, unit: 'GFLOP/s', value: gflops('smelt-js') },
+  ...['w-small', 'w-base'].flatMap((workload) => ['smelt-wasm', 'smelt-wasm-relaxed'].map((engine): Target => ({
+    issue: 5, figure: `${engine} vs the fastest 1-thread wasm peer`, workload, engines: [engine, ...WASM_PEERS_1T], want: 1.5, unit: '×', value: speedupOverFastest(engine, WASM_PEERS_1T),
+  }))),
+  { issue: 5, figure: 'smelt-wasm-2t vs smelt-wasm (2 threads vs 1)', workload: 'w-base', engines: ['smelt-wasm-2t', 'smelt-wasm'], want: 1.6, unit: '×', value: speedup('smelt-wasm-2t', 'smelt-wasm') },
+  { issue: 5, figure: 'smelt-wasm GFLOP/s', workload: 'gemm-1024', engines: ['smelt-wasm'], want: 25, unit: 'GFLOP/s', value: gflops('smelt-wasm') },
+  { issue: 5, figure: 'smelt-wasm-relaxed GFLOP/s', workload: 'gemm-1024', engines: ['smelt-wasm-relaxed'], want: 35, unit: 'GFLOP/s', value: gflops('smelt-wasm-relaxed') },
+  ...['smelt-wasm', 'smelt-wasm-relaxed'].map((engine): Target => ({
+    issue: 5, figure: `${engine} GFLOP/s ÷ ort-node-1t's (native ORT)`, workload: 'gemm-1024', engines: [engine, 'ort-node-1t'], unit: '×', value: gflopsRatio(engine, 'ort-node-1t'),
+  })),
+  ...['w-small', 'w-base'].flatMap((workload): Target[] => [
+    { issue: 6, figure: 'smelt-webgpu per forward', workload, engines: ['smelt-webgpu'], unit: 'ms', value: msWithStats('smelt-webgpu') },
+    ...['tfjs-webgpu', 'jax-webgpu'].map((peer): Target => ({
+      issue: 6, figure: `smelt-webgpu vs ${peer}`, workload, engines: ['smelt-webgpu', peer], want: 1.5, unit: '×', value: speedup('smelt-webgpu', peer),
+    })),
+  ]),
+];
+
+function lookup(w: WorkloadResult, stat: 'median' | 'min'): Lookup {
+  const row = (engine: string) => w.rows.find((r) => r.engine === engine && r.status === 'ok');
+  const time = (engine: string) => row(engine)?.summary?.[stat];
+  return {
+    ms: time,
+    stats: (engine) => row(engine)?.stats,
+    pipelineMs: () => w.pipeline?.summary[stat],
+    gflops(engine) {
+      const ms = time(engine);
+      return ms === undefined ? undefined : w.flops / (ms * 1e6);
+    },
+  };
+}
+
+export function evaluateTargets(results: readonly WorkloadResult[]): TargetResult[] {
+  return TARGETS.flatMap((t): TargetResult[] => {
+    const w = [...results].reverse().find((r) => r.id === t.workload); // the latest run of the workload
+    if (!w) return [];
+    const { issue, figure, workload, want, atMost, unit } = t;
+    const v = t.value(lookup(w, 'median'));
+    if (v) return [{ issue, figure, workload, want, atMost, unit, ...v, best: t.value(lookup(w, 'min'))?.value }];
+    const missing = t.engines.filter((e) => lookup(w, 'median').ms(e) === undefined).join(', ') || 'the measurement (older results file)';
+    return [{ issue, figure, workload, want, atMost, unit, missing: `did not run: ${missing}` }];
+  });
+}
+
+export function renderTargets(targets: readonly TargetResult[]): string {
+  const unit = (t: TargetResult) => (t.unit === '×' ? '×' : ` ${t.unit}`);
+  const lines = targets.map((t) => {
+    const head = `  issue ${t.issue}  ${t.workload.padEnd(9)}  ${t.figure}`;
+    if (t.value === undefined) return `${head}: — (${t.missing})`;
+    const vs = `${t.against ? ` against ${t.against}` : ''}${t.detail ? `, ${t.detail}` : ''}`;
+    const best = t.best === undefined ? '' : ` (best runs: ${t.best.toFixed(2)}${unit(t)})`;
+    const want = t.want !== undefined ? `; want ≥ ${t.want}${unit(t)}: ${t.value >= t.want ? 'met' : 'NOT met'}`
+      : t.atMost !== undefined ? `; want ≤ ${t.atMost}${unit(t)}: ${t.value <= t.atMost ? 'met' : 'NOT met'}` : '';
+    return `${head}: ${t.value.toFixed(2)}${unit(t)}${vs}${best}${want}`;
+  });
+  const title = 'The issues\' figures, from the medians (speedup = the other engine\'s ms ÷ this one\'s; best runs: the same from the min ms):';
+  return lines.length ? [title, ...lines].join('\n') : '';
+}
