@@ -17,10 +17,12 @@ export interface Args {
   readonly allowUnavailable: readonly string[];
   /** Results files to print again (tables and the issues' figures over all of them); nothing is run. */
   readonly report: readonly string[];
+  /** With --report: print the README's Markdown summary instead of the tables. */
+  readonly markdown: boolean;
 }
 
 export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SECONDS] [--workloads a,b] [--engines a,b] [--everywhere] [--allow-unavailable a,b] [--out FILE]
-       pnpm bench --report a.json,b.json
+       pnpm bench --report a.json,b.json [--markdown]
 
   --quick       smoke run: every engine on ${QUICK_WORKLOADS.join(', ')}, 2 runs, 5 s budget (CI proves the suite runs; no timing gate);
                 exits 1 when any engine is wrong, failed or not available (see --allow-unavailable)
@@ -33,7 +35,8 @@ export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SEC
   --everywhere  also run the engines limited by default to some workloads (tfjs-cpu, the WebGPU peers, smelt-reference); --quick implies it
   --allow-unavailable a,b  engines (names or prefixes) that --quick lets be "not available" (e.g. smelt-webgpu,tfjs-webgpu,jax-webgpu where there is no adapter)
   --out FILE    the JSON results file (default bench/results/<date>.json)
-  --report a.json,b.json  run nothing: print the tables of saved results files and the issues' figures over all of them`;
+  --report a.json,b.json  run nothing: print the tables of saved results files and the issues' figures over all of them
+  --markdown    with --report: print each file as the README's Markdown summary (engines × workloads, median ms; the issues' figures)`;
 
 function list(v: string | undefined, flag: string): string[] {
   if (!v) throw new Error(`${flag} needs a value`);
@@ -49,13 +52,14 @@ function count(v: string | undefined, flag: string, min: number): number {
 export function parseArgs(argv: readonly string[]): Args | 'help' {
   const a = argv.filter((x) => x !== '--');
   const quick = a.includes('--quick');
-  let args: Args = { quick, runs: quick ? 2 : 10, warmup: 1, minRuns: quick ? 1 : 3, budgetS: quick ? 5 : 30, workloads: quick ? [...QUICK_WORKLOADS] : WORKLOADS.map((w) => w.id), engines: [], everywhere: quick, allowUnavailable: [], report: [] };
+  let args: Args = { quick, runs: quick ? 2 : 10, warmup: 1, minRuns: quick ? 1 : 3, budgetS: quick ? 5 : 30, workloads: quick ? [...QUICK_WORKLOADS] : WORKLOADS.map((w) => w.id), engines: [], everywhere: quick, allowUnavailable: [], report: [], markdown: false };
   for (let i = 0; i < a.length; i++) {
     const flag = a[i];
     const next = () => a[++i];
     switch (flag) {
       case '--quick': break;
       case '--everywhere': args = { ...args, everywhere: true }; break;
+      case '--markdown': args = { ...args, markdown: true }; break;
       case '-h': case '--help': return 'help';
       case '--runs': args = { ...args, runs: count(next(), flag, 1) }; break;
       case '--warmup': args = { ...args, warmup: count(next(), flag, 0) }; break;
@@ -68,6 +72,7 @@ export function parseArgs(argv: readonly string[]): Args | 'help' {
       default: throw new Error(`unknown option ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
+  if (args.markdown && !args.report.length) throw new Error('--markdown needs --report FILE');
   return { ...args, minRuns: Math.min(args.minRuns, args.runs) };
 }
 

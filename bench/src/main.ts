@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Args, USAGE, engineSelected, parseArgs } from './args.ts';
 import { allEngines } from './engines/catalog.ts';
+import { renderMarkdown } from './report/markdown.ts';
 import { type WorkloadResult, machine, readResults, writeResults } from './report/results.ts';
 import { pickBaseline, renderWorkload } from './report/table.ts';
 import { evaluateTargets, renderTargets } from './report/targets.ts';
@@ -40,9 +41,13 @@ async function benchOne(id: string, args: Args): Promise<WorkloadResult> {
   return result;
 }
 
-/** `--report`: the tables of saved results files, and the issues' figures over all of them. */
-function report(files: readonly string[]): void {
+/** `--report`: the tables of saved results files, and the issues' figures over all of them; `--markdown`: the README's summary of each. */
+function report(files: readonly string[], markdown: boolean): void {
   const all = files.map((f) => readResults(path.resolve(userDir(), f)));
+  if (markdown) {
+    for (const { doc } of all) log(`\n${renderMarkdown(doc, evaluateTargets(doc.workloads))}`);
+    return;
+  }
   for (const { file, doc } of all) {
     log(`\n${path.relative(userDir(), file)}: ${doc.command}, ${doc.date}, smelt ${doc.smelt}`);
     for (const w of doc.workloads) log(`\n${renderWorkload(w, doc.machine.cpuCount)}`);
@@ -63,7 +68,7 @@ function resultsFile(args: Args): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args === 'help') return void console.log(USAGE);
-  if (args.report.length) return report(args.report);
+  if (args.report.length) return report(args.report, args.markdown);
   args.workloads.forEach(findWorkload);
   const m = machine();
   log(`smelt bench${args.quick ? ' --quick' : ''}: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}`);

@@ -1,0 +1,112 @@
+// The bench's own arithmetic and reporting, without running an engine: option parsing, run
+// summaries, the issues' figures (speedups against the fastest peer, GFLOP/s, the compiler's time
+// as an upper bound, engines that did not run), the README's Markdown table, and the pipeline timer.
+
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../args.ts';
+import { timePipeline } from '../run/pipeline-time.ts';
+import type { Row } from '../run/workload-bench.ts';
+import { findWorkload } from '../workloads/defs.ts';
+import { renderMarkdown } from './markdown.ts';
+import type { ResultsDoc, WorkloadResult } from './results.ts';
+import { median, summarize } from './stats.ts';
+import { evaluateTargets, renderTargets } from './targets.ts';
+
+function row(engine: string, times: number[], extra: Partial<Row> = {}): Row {
+  return { engine, group: engine.startsWith('smelt') ? 'smelt' : 'peer', status: 'ok', times, summary: summarize(times), ...extra };
+}
+
+function workload(id: string, rows: Row[], extra: Partial<WorkloadResult> = {}): WorkloadResult {
+  return { id, title: id, flops: 2e9, loadAverage: [1, 1], rows, ...extra };
+}
+
+describe('options', () => {
+  it('defaults, --quick, lists and counts', () => {
+    const full = parseArgs([]);
+    expect(full).toMatchObject({ quick: false, runs: 10, budgetS: 30, everywhere: false, markdown: false });
+    expect(parseArgs(['--', '--quick'])).toMatchObject({ quick: true, runs: 2, minRuns: 1, workloads: ['w-small'], everywhere: true });
+    expect(parseArgs(['--engines', 'smelt, ort-node', '--runs', '3'])).toMatchObject({ engines: ['smelt', 'ort-node'], runs: 3, minRuns: 3 });
+    expect(parseArgs(['--help'])).toBe('help');
+  });
+
+  it.each([
+    [['--runs', '0'], /--runs needs an integer ≥ 1, got "0"/],
+    [['--budget', 'x'], /--budget needs an integer ≥ 1/],
+    [['--engines'], /--engines needs a value/],
+    [['--fast'], /unknown option "--fast"/],
+    [['--markdown'], /--markdown needs --report FILE/],
+  ])('%j is an error naming the option', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+describe('summaries', () => {
+  it('median of odd and even counts; spread is (max − min) / median', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(summarize([10, 20, 30])).toEqual({ runs: 3, min: 10, median: 20, max: 30, spreadPct: 100 });
+  });
+});
+
+describe("the issues' figures", () => {
+  const small = workload('w-small', [
+    row('smelt-js', [100, 110, 120]), row('tfjs-cpu', [900, 1000, 1100]),
+    row('smelt-wasm', [10, 10, 10]), row('ort-web-1t', [30, 40, 50]), row('jax-wasm', [20, 25, 30]),
+    { ...row('tfjs-wasm', []), status: 'failed', summary: undefined },
+  ]);
+
+  it('speedup from the medians and from the best runs; against the fastest peer that ran', () => {
+    const t = evaluateTargets([small]);
+    const js = t.find((x) => x.figure === 'smelt-js vs tfjs-cpu')!;
+    expect(js.value).toBeCloseTo(1000 / 110);
+    expect(js.best).toBeCloseTo(900 / 100);
+    const wasm = t.find((x) => x.figure === 'smelt-wasm vs the fastest 1-thread wasm peer')!;
+    expect(wasm).toMatchObject({ against: 'jax-wasm', value: 2.5 });
+    expect(t.find((x) => x.figure === 'smelt-wasm-relaxed vs the fastest 1-thread wasm peer')!.missing).toBe('did not run: smelt-wasm-relaxed, tfjs-wasm');
+    const text = renderTargets(t);
+    expect(text).toContain('smelt-js vs tfjs-cpu: 9.09× (best runs: 9.00×); want ≥ 8×: met');
+    expect(text).toContain('smelt-wasm vs the fastest 1-thread wasm peer: 2.50× against jax-wasm');
+  });
+
+  it('the latest run of a workload counts; GFLOP/s from the analytic FLOP count', () => {
+    const old = workload('gemm-512', [row('smelt-js', [2000])]);
+    const now = workload('gemm-512', [row('smelt-js', [500])]);
+    const g = evaluateTargets([old, now]).find((x) => x.figure === 'smelt-js GFLOP/s')!;
+    expect(g.value).toBeCloseTo(4);
+    expect(renderTargets([g])).toContain('4.00 GFLOP/s (best runs: 4.00 GFLOP/s); want ≥ 2.5 GFLOP/s: met');
+  });
+
+  it('the compiler pipeline is a time with an upper bound', () => {
+    const base = (ms: number) => workload('w-base', [], { pipeline: { kernels: 236, summary: summarize([ms, ms]) } });
+    const [fast] = evaluateTargets([base(180)]).filter((x) => x.issue === 3);
+    expect(renderTargets([fast])).toContain('180.00 ms (best runs: 180.00 ms); want ≤ 1000 ms: met');
+    const [slow] = evaluateTargets([base(1500)]).filter((x) => x.issue === 3);
+    expect(renderTargets([slow])).toContain('want ≤ 1000 ms: NOT met');
+    const [none] = evaluateTargets([workload('w-base', [])]).filter((x) => x.issue === 3);
+    expect(none.missing).toMatch(/did not run/);
+  });
+});
+
+describe('the README table', () => {
+  it('an engine per row, a workload per column, "—" where it did not run, GFLOP/s on GEMMs', () => {
+    const doc: ResultsDoc = {
+      date: '2026-11-29T00:00:00Z', command: 'pnpm bench', smelt: 'abc1234', machine: { cpuCount: 2, cpuModel: 'Test CPU' },
+      workloads: [workload('w-small', [row('smelt-js', [150]), row('tfjs-cpu', [1500])]), workload('gemm-512', [row('smelt-js', [800])])],
+    };
+    const md = renderMarkdown(doc, evaluateTargets(doc.workloads));
+    expect(md).toContain('| engine | w-small | gemm-512 |');
+    expect(md).toContain('| **smelt-js** | 150 | 800 (2.5 GFLOP/s) |');
+    expect(md).toContain('| tfjs-cpu | 1500 | — |');
+    expect(md).toContain('| 4 | w-small | smelt-js vs tfjs-cpu | 10.00× | want ≥ 8×: met |');
+    expect(md).toContain('smelt abc1234, 2 × Test CPU');
+  });
+});
+
+describe('the compiler pipeline timer', () => {
+  it('times build + optimize + lower of every part and counts their kernels', () => {
+    const p = timePipeline(findWorkload('greedy-32'), 1);
+    expect(p.summary.runs).toBe(1);
+    expect(p.summary.median).toBeGreaterThan(0);
+    expect(p.kernels).toBeGreaterThan(10);
+  });
+});
