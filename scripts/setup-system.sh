@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # System packages the tests use beyond Node.js and npm: Mesa's lavapipe (a software Vulkan driver)
 # from Debian bookworm-backports, so the WebGPU suite runs on a machine without a GPU (Dawn rejects
-# bookworm's own Mesa 22), and Debian's PyTorch (python3-torch), with which the bench smoke run
-# exports the ONNX models ONNX Runtime runs. Idempotent: installs only what is missing. Needs root
-# and apt-get; without them it says what it could not install, and the WebGPU tests and the bench
-# smoke run report why they skip those parts (under CI=true they fail instead).
+# bookworm's own Mesa 22), Debian's PyTorch (python3-torch), with which the bench smoke run
+# exports the ONNX models ONNX Runtime runs, and Chromium, in which the browser tests load exported
+# models. Idempotent: installs only what is missing. Needs root
+# and apt-get; without them it says what it could not install, and the WebGPU tests, the browser
+# tests and the bench smoke run report why they skip those parts (under CI=true they fail instead).
 set -euo pipefail
 
 have_lavapipe() {
@@ -13,13 +14,17 @@ have_lavapipe() {
 have_torch() {
   [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null
 }
+have_chromium() {
+  [ -x /usr/bin/chromium ]
+}
 
-if have_lavapipe && have_torch; then
+if have_lavapipe && have_torch && have_chromium; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   have_lavapipe || echo "setup-system: not root or no apt-get: Mesa lavapipe not installed; the WebGPU tests will say why they skip" >&2
   have_torch || echo "setup-system: not root or no apt-get: python3-torch not installed; the bench smoke run leaves ONNX Runtime out" >&2
+  have_chromium || echo "setup-system: not root or no apt-get: chromium not installed; the browser tests will say why they skip" >&2
   exit 0
 fi
 . /etc/os-release
@@ -28,10 +33,13 @@ if [ "${VERSION_CODENAME:-}" != bookworm ]; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! have_torch; then
+missing=()
+have_torch || missing+=(python3-torch)
+have_chromium || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq python3-torch >/dev/null
-  echo "setup-system: installed $(dpkg-query -W -f='python3-torch ${Version}' python3-torch)"
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "setup-system: installed ${missing[*]}"
 fi
 if have_lavapipe; then
   exit 0

@@ -1,7 +1,8 @@
 // AOT export of the wasm backend: a Transformer plan written to a folder (model.wasm, the relaxed
-// build, the weights image, model.js, model.d.ts), the folder copied elsewhere under the temp
-// dir, and loaded by a fresh Node process that imports only model.js; its outputs must match the
-// interpreter to 1e-4 at two sequence lengths.
+// and threaded builds, the weights image, model.js, model.d.ts), the folder copied elsewhere under
+// the temp dir, and loaded by a fresh Node process that imports only model.js; its outputs must
+// match the interpreter to 1e-4 at two sequence lengths, and load({ threads: 2 }) must give the
+// single-thread outputs exactly. (The browser, with Web Workers: wasm-browser.test.ts.)
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,9 +23,9 @@ const CFG: ModelConfig = {
 
 /** The child: import model.js from the copied folder, run each input set, print outputs as JSON. */
 const CHILD = `
-const [dir, inputsFile] = process.argv.slice(1);
+const [dir, inputsFile, threads] = process.argv.slice(1);
 const { load } = await import(new URL('model.js', 'file://' + dir + '/').href);
-const model = await load();
+const model = await load({ threads: Number(threads) });
 const cases = JSON.parse(await (await import('node:fs/promises')).readFile(inputsFile, 'utf8'));
 const arrays = { f32: Float32Array, i32: Int32Array, bool: Uint8Array };
 const results = cases.map((c) => {
@@ -32,7 +33,8 @@ const results = cases.map((c) => {
   const out = model.run(inputs);
   return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data) }]));
 });
-console.log(JSON.stringify({ simd: model.simd, results }));
+model.dispose();
+console.log(JSON.stringify({ simd: model.simd, threads: model.threads, results }));
 `;
 
 const toJson = (m: Map<string, Tensor>) => Object.fromEntries([...m].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as Float32Array) }]));
@@ -53,16 +55,22 @@ describe('wasm AOT export', () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-wasm-copy-'));
     try {
       const { files } = await exportWasm(wasmPlan(graph), weights, out);
-      expect(files.map((f) => path.basename(f)).sort()).toEqual(['model-relaxed.wasm', 'model.bin', 'model.d.ts', 'model.js', 'model.wasm']);
+      expect(files.map((f) => path.basename(f)).sort()).toEqual([
+        'model-relaxed.wasm', 'model-threads-relaxed.wasm', 'model-threads.wasm', 'model.bin', 'model.d.ts', 'model.js', 'model.wasm',
+      ]);
       fs.cpSync(out, copy, { recursive: true });
       expect(fs.readFileSync(path.join(copy, 'model.js'), 'utf8')).not.toMatch(/smelt\//);
       expect(fs.readFileSync(path.join(copy, 'model.d.ts'), 'utf8')).toMatch(/readonly "src_key_padding_mask": Tensor<"bool">;/);
       const sets = [inputs(7, 5), inputs(12, 9)];
       const inputsFile = path.join(copy, 'inputs.json');
       fs.writeFileSync(inputsFile, JSON.stringify(sets.map(toJson)));
-      const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, copy, inputsFile], { encoding: 'utf8' });
-      const { simd, results } = JSON.parse(stdout) as { simd: string; results: Record<string, { dtype: 'f32'; shape: number[]; data: number[] }>[] };
-      expect(simd).toBe('relaxed');
+      type Child = { simd: string; threads: number; results: Record<string, { dtype: 'f32'; shape: number[]; data: number[] }>[] };
+      const child = (threads: number): Child => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', CHILD, copy, inputsFile, String(threads)], { encoding: 'utf8' }));
+      const { simd, threads, results } = child(1);
+      expect([simd, threads]).toEqual(['relaxed', 1]);
+      const threaded = child(2);
+      expect(threaded.threads).toBe(Math.min(2, os.availableParallelism()));
+      expect(threaded.results, 'threads: 2 gives the single-thread outputs exactly').toEqual(results);
       sets.forEach((set, i) => {
         const want = interpret(graph, set, weights).get('logits')!;
         const got = results[i].logits;

@@ -70,8 +70,8 @@ export async function wasmProgram(plan: KernelPlan, options: WasmCompileOptions 
 }
 
 /**
- * Ahead-of-time export of a plan into `dir` (model.wasm, model-relaxed.wasm, model.bin, model.js,
- * model.d.ts). Loaded lazily: it needs node:fs.
+ * Ahead-of-time export of a plan into `dir` (model.wasm, model-relaxed.wasm, their threaded builds,
+ * model.bin, model.js, model.d.ts). Loaded lazily: it needs node:fs.
  */
 export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<import('./aot/export.ts').ExportedWasm> {
   const { exportWasm: write } = await import('./aot/export.ts');

@@ -1,6 +1,7 @@
-// Ahead-of-time export (`smelt compile --target wasm`): the module in both SIMD builds, the
-// load-time memory image (weights, constants and derived weights, GEMM panels already packed, so
-// loading is one copy), and the standalone loader with its types.
+// Ahead-of-time export (`smelt compile --target wasm`): the module in both SIMD builds, single-
+// threaded and threaded (shared memory, barriers between kernels: what `load({ threads })` uses),
+// the load-time memory image (weights, constants and derived weights, GEMM panels already packed,
+// so loading is one copy; the same for all four builds), and the standalone loader with its types.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,17 +19,27 @@ export interface ExportedWasm {
   readonly files: readonly string[];
 }
 
-/** Write model.wasm, model-relaxed.wasm, model.bin, model.js and model.d.ts into `dir`. */
+/** Write the four builds (model[-threads][-relaxed].wasm), model.bin, model.js and model.d.ts into `dir`. */
 export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<ExportedWasm> {
-  const plain = generateProgram(plan, { simd: 'plain', threads: false });
-  const relaxed = generateProgram(plan, { simd: 'relaxed', threads: false });
+  const builds = {
+    plain: generateProgram(plan, { simd: 'plain', threads: false }),
+    relaxed: generateProgram(plan, { simd: 'relaxed', threads: false }),
+    threads: generateProgram(plan, { simd: 'plain', threads: true }),
+    threadsRelaxed: generateProgram(plan, { simd: 'relaxed', threads: true }),
+  };
   await relaxedSimdAvailable();
-  const exe = await WasmExecutable.load(plain, weights);
+  const exe = await WasmExecutable.load(builds.plain, weights);
   const image = exe.loadTimeImage();
   exe.dispose();
-  const manifest = manifestOf(plan, plain.memory, plain.maximumPages);
+  const manifest = manifestOf(plan, builds.plain.memory, builds.plain.maximumPages, builds.threads.counters);
+  for (const [name, b] of Object.entries(builds)) {
+    // One image and one manifest serve every build: their memory maps must agree.
+    const m = manifestOf(plan, b.memory, b.maximumPages, builds.threads.counters);
+    if (JSON.stringify(m) !== JSON.stringify(manifest)) throw new Error(`wasm export: the ${name} build lays out memory differently from the plain one`);
+  }
   const contents: [string, string | Uint8Array][] = [
-    [FILES.plain, plain.bytes], [FILES.relaxed, relaxed.bytes], [FILES.image, image],
+    [FILES.plain, builds.plain.bytes], [FILES.relaxed, builds.relaxed.bytes],
+    [FILES.threads, builds.threads.bytes], [FILES.threadsRelaxed, builds.threadsRelaxed.bytes], [FILES.image, image],
     [FILES.loader, loaderSource(manifest)], [FILES.types, typesSource(manifest)],
   ];
   fs.mkdirSync(dir, { recursive: true });

@@ -1,20 +1,32 @@
 // The files next to an exported model.wasm: model.js, a small ES module loader with no smelt
 // import (Node reads files beside it, browsers fetch them; relaxed SIMD is used when the engine
-// validates that build), and model.d.ts typing its inputs and outputs by name.
+// validates that build; `load({ threads: n })` runs the threaded build on worker_threads in Node
+// and Web Workers in a browser, over a shared memory), and model.d.ts typing its inputs and
+// outputs by name.
 
 import type { DType } from '@smelt/ir';
 import { commentText } from '../../render/c-like.ts';
+import { HEADER } from '../codegen/memory-map.ts';
+import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest, TensorSpec } from './manifest.ts';
 
-export const FILES = { plain: 'model.wasm', relaxed: 'model-relaxed.wasm', image: 'model.bin', loader: 'model.js', types: 'model.d.ts' } as const;
+export const FILES = {
+  plain: 'model.wasm', relaxed: 'model-relaxed.wasm', threads: 'model-threads.wasm', threadsRelaxed: 'model-threads-relaxed.wasm',
+  image: 'model.bin', loader: 'model.js', types: 'model.d.ts',
+} as const;
 
 export function loaderSource(manifest: Manifest): string {
   return `// ${commentText(manifest.name)}: a model compiled by smelt to WebAssembly. Standalone: no smelt import.
 // load() reads ${FILES.plain} (or ${FILES.relaxed} where the engine accepts relaxed SIMD) and the
 // weights image ${FILES.image}; run() takes and returns { dtype, shape, data } tensors by name.
+// load({ threads: n }) uses ${FILES.threads} (${FILES.threadsRelaxed}) on a shared memory with n - 1
+// workers (worker_threads in Node, Web Workers in a browser, which must then be cross-origin
+// isolated); at most one thread per core; results are identical to one thread.
 
 const MANIFEST = ${JSON.stringify(manifest)};
 const FILES = ${JSON.stringify(FILES)};
+const HEADER = ${JSON.stringify(HEADER)};
+const WORKER_SOURCE = ${JSON.stringify(WORKER_SOURCE)};
 const ARRAYS = { f32: Float32Array, f16: Uint16Array, i32: Int32Array, i64: BigInt64Array, u8: Uint8Array, bool: Uint8Array };
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const pages = (bytes) => Math.ceil(bytes / 65536);
@@ -54,27 +66,111 @@ function bindSymbols(inputs) {
   return env;
 }
 
-export async function load() {
-  const [plain, relaxed, image] = await Promise.all([read(FILES.plain), read(FILES.relaxed), read(FILES.image)]);
+async function cores() {
+  if (isNode) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return globalThis.navigator?.hardwareConcurrency ?? 1;
+}
+
+function threadCount(threads) {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error('load: threads must be a positive integer, got ' + JSON.stringify(threads));
+  return threads;
+}
+
+// n - 1 workers running WORKER_SOURCE on the module and memory; resolves when all are ready.
+async function startWorkers(module, memory, n) {
+  const control = new SharedArrayBuffer(4 * (1 + MANIFEST.symbols.length));
+  const data = (tid) => ({ module, memory, control, tid, threads: n, symbols: MANIFEST.symbols.length, abortWord: HEADER.abort / 4 });
+  let workers;
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    workers = Array.from({ length: n - 1 }, (_, i) => new Worker(WORKER_SOURCE, { eval: true, workerData: data(i + 1) }));
+    await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+    for (const w of workers) w.unref();
+  } else {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    workers = Array.from({ length: n - 1 }, () => new Worker(url));
+    await Promise.all(workers.map((w, i) => new Promise((resolve, reject) => {
+      w.addEventListener('message', resolve, { once: true });
+      w.addEventListener('error', (e) => reject(new Error('load: a worker failed to start: ' + (e.message ?? e))), { once: true });
+      w.postMessage(data(i + 1));
+    })));
+    URL.revokeObjectURL(url);
+  }
+  const ctrl = new Int32Array(control);
+  return {
+    // Wake the workers for one run; the caller then runs its own share as thread 0.
+    wake(symbols) {
+      const h = new Int32Array(memory.buffer, 0, 16);
+      Atomics.store(h, HEADER.barrierCount / 4, 0);
+      Atomics.store(h, HEADER.abort / 4, 0);
+      // A browser's main thread may not block (Atomics.wait traps there): barriers spin.
+      Atomics.store(h, HEADER.spinOnly / 4, isNode ? 0 : 1);
+      new Int32Array(memory.buffer, Atomics.load(h, HEADER.counterBase / 4), MANIFEST.counters).fill(0);
+      ctrl.set(symbols, 1);
+      Atomics.add(ctrl, 0, 1);
+      Atomics.notify(ctrl, 0);
+    },
+    abort() {
+      Atomics.store(new Int32Array(memory.buffer, 0, 16), HEADER.abort / 4, 1);
+    },
+    close() {
+      Atomics.store(ctrl, 0, -1);
+      Atomics.notify(ctrl, 0);
+      for (const w of workers) w.terminate();
+    },
+  };
+}
+
+export async function load(options = {}) {
+  const wanted = threadCount(options.threads ?? 1);
+  const threads = wanted > 1 ? Math.min(wanted, await cores()) : 1;
+  if (threads > 1 && !isNode && !globalThis.crossOriginIsolated) {
+    throw new Error('load: threads need SharedArrayBuffer, so the page must be cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)');
+  }
+  const [plainFile, relaxedFile] = threads > 1 ? [FILES.threads, FILES.threadsRelaxed] : [FILES.plain, FILES.relaxed];
+  const [relaxed, image] = await Promise.all([read(relaxedFile), read(FILES.image)]);
   const simd = (await accepts(relaxed)) ? 'relaxed' : 'plain';
-  const memory = new WebAssembly.Memory({ initial: pages(MANIFEST.staticEnd), maximum: MANIFEST.maximumPages });
-  const { instance } = await WebAssembly.instantiate(simd === 'relaxed' ? relaxed : plain, { env: { memory } });
+  const bytes = simd === 'relaxed' ? relaxed : await read(plainFile);
+  const memory = new WebAssembly.Memory({ initial: pages(MANIFEST.staticEnd), maximum: MANIFEST.maximumPages, shared: threads > 1 });
+  const module = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
   new Uint8Array(memory.buffer, MANIFEST.imageBase, image.length).set(image);
   const wasm = instance.exports;
+  const pool = threads > 1 ? await startWorkers(module, memory, threads) : undefined;
   const address = (spec) => spec.address ?? new Int32Array(memory.buffer, spec.slot, 1)[0];
+  let closed = false;
   return {
     simd,
+    threads,
+    dispose() {
+      if (!closed) pool?.close();
+      closed = true;
+    },
     run(inputs) {
+      if (closed) throw new Error('run: the model is disposed');
       const env = bindSymbols(inputs);
       const symbols = MANIFEST.symbols.map((s) => env.get(s));
-      const end = wasm.layout(1, ...symbols);
+      const end = wasm.layout(threads, ...symbols);
       const grow = pages(end) - memory.buffer.byteLength / 65536;
       if (grow > 0) memory.grow(grow);
       for (const spec of MANIFEST.inputs) {
         const d = inputOf(inputs, spec.name).data;
         new Uint8Array(memory.buffer, address(spec), d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       }
-      wasm.run(0, 1, ...symbols);
+      if (pool) {
+        pool.wake(symbols);
+        try {
+          wasm.run(0, threads, ...symbols);
+        } catch (e) {
+          pool.abort();
+          throw e;
+        }
+      } else {
+        wasm.run(0, 1, ...symbols);
+      }
       const outputs = {};
       for (const spec of MANIFEST.outputs) {
         const shape = spec.shape.map((d) => (typeof d === 'number' ? d : env.get(d)));
@@ -116,12 +212,24 @@ export interface Outputs {
 ${manifest.outputs.map(field).join('\n')}
 }
 
+export interface LoadOptions {
+  /**
+   * Threads per run (default 1), at most one per core: n - 1 workers share the memory
+   * (worker_threads in Node; Web Workers in a browser, which must be cross-origin isolated).
+   */
+  readonly threads?: number;
+}
+
 export interface Model {
   /** The build in use: relaxed SIMD where the engine accepts it. */
   readonly simd: 'plain' | 'relaxed';
+  /** Threads each run uses. */
+  readonly threads: number;
   run(inputs: Inputs | ReadonlyMap<string, Tensor>): Outputs;
+  /** Stop the worker threads (a no-op with one thread); run() fails afterwards. */
+  dispose(): void;
 }
 
-export declare function load(): Promise<Model>;
+export declare function load(options?: LoadOptions): Promise<Model>;
 `;
 }

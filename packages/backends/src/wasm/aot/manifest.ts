@@ -22,11 +22,13 @@ export interface Manifest {
   readonly imageBase: number;
   readonly staticEnd: number;
   readonly maximumPages: number;
+  /** Work counters of the threaded builds' loops (zeroed before every threaded run). */
+  readonly counters: number;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
 }
 
-export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number): Manifest {
+export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
   const spec = (name: string, id: number): TensorSpec => {
     const b = plan.buffers[id];
     const base = baseBuffer(plan.buffers, id);
@@ -39,6 +41,7 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
     imageBase: memory.staticBase,
     staticEnd: memory.staticEnd,
     maximumPages,
+    counters,
     inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
   };

@@ -17,6 +17,8 @@ export const HEADER = {
   abort: 36,
   /** Address of the work counters of threaded loops (one i32 each, zeroed before every run). */
   counterBase: 40,
+  /** Set by a host whose calling thread may not block (a browser's main thread): barrier waiters spin, never sleep. */
+  spinOnly: 44,
 } as const;
 
 const TABLE_BASE = 64;

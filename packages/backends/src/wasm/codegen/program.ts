@@ -132,7 +132,8 @@ const SPINS = 1 << 16;
 /**
  * A barrier over the header words: the last thread to arrive resets the count, bumps the
  * generation and wakes sleepers; the others spin on the generation, then sleep on it (so an
- * oversubscribed machine does not burn cores on spinners). A thread that trapped sets `abort`,
+ * oversubscribed machine does not burn cores on spinners), unless the host set `spinOnly` (a
+ * browser's main thread may not block: Atomics.wait traps there). A thread that trapped sets `abort`,
  * and the waiters trap too instead of waiting forever.
  */
 function defineBarrier(module: ModuleBuilder): FuncRef {
@@ -154,7 +155,9 @@ function defineBarrier(module: ModuleBuilder): FuncRef {
         c.get(spins).if(() => {
           c.get(spins).i32(1).op('i32.sub').set(spins);
         }, () => {
-          c.i32(0).get(gen).i64(1_000_000n).mem('memory.atomic.wait32', HEADER.barrierGeneration).op('drop');
+          c.i32(0).mem('i32.atomic.load', HEADER.spinOnly).op('i32.eqz').if(() => {
+            c.i32(0).get(gen).i64(1_000_000n).mem('memory.atomic.wait32', HEADER.barrierGeneration).op('drop');
+          });
         });
         c.br(top);
       }));

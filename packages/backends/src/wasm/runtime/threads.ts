@@ -1,14 +1,16 @@
 // Worker threads over the shared memory. Each worker instantiates the same module on the same
-// memory and sleeps on a control word; a run bumps the word (symbol values beside it), the
+// memory and sleeps on a control word (worker-source.ts); a run bumps the word (symbol values beside it), the
 // calling thread runs its own share as thread 0 (shares are claimed from per-loop counters the
 // pool zeroes first), and the barrier after the last kernel means
 // every share is done when it returns. Workers spin only inside a run; between runs they sleep.
-// A trap in any thread sets the abort word, so no thread spins forever. Node's worker_threads
-// only (a browser build would start the same loop in a Web Worker).
+// A trap in any thread sets the abort word, so no thread spins forever. Node's worker_threads:
+// compiling in-process needs Node (the IR reads node: modules); in a browser, threads come with
+// an AOT export, whose loader starts the same loop in Web Workers (aot/loader.ts).
 
 import { HEADER } from '../codegen/memory-map.ts';
 import type { WasmProgram } from '../codegen/program.ts';
 import type { WasmMemory, WasmModule } from './engine.ts';
+import { WORKER_SOURCE, type WorkerData } from './worker-source.ts';
 
 export interface ThreadPool {
   readonly size: number;
@@ -16,27 +18,6 @@ export interface ThreadPool {
   run(symbols: readonly number[], own: () => void): void;
   close(): void;
 }
-
-/** The worker loop, as CommonJS source (eval'd workers need no file and no TypeScript loader). */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, tid, threads, symbols, abortWord } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
-const ctrl = new Int32Array(control);
-let seen = 0;
-parentPort.postMessage('ready');
-for (;;) {
-  Atomics.wait(ctrl, 0, seen);
-  const gen = Atomics.load(ctrl, 0);
-  if (gen < 0) break;
-  seen = gen;
-  try {
-    instance.exports.run(tid, threads, ...Array.from(ctrl.subarray(1, 1 + symbols)));
-  } catch {
-    Atomics.store(new Int32Array(memory.buffer), abortWord, 1);
-  }
-}
-`;
 
 interface NodeWorker {
   once(event: 'message' | 'error', f: (v: unknown) => void): void;
@@ -58,7 +39,7 @@ export async function startPool(module: WasmModule, memory: WasmMemory, program:
   const ctrl = new Int32Array(control);
   const workers = Array.from({ length: size - 1 }, (_, i) => new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { module, memory, control, tid: i + 1, threads: size, symbols, abortWord: HEADER.abort / 4 },
+    workerData: { module, memory, control, tid: i + 1, threads: size, symbols, abortWord: HEADER.abort / 4 } satisfies WorkerData,
   }));
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
     w.once('message', resolve);
