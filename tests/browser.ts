@@ -38,7 +38,7 @@ const TYPES: Record<string, string> = {
  * to /result. Documents are served cross-origin isolated (COOP same-origin, COEP require-corp)
  * unless their name starts with "open".
  */
-export async function runPage(dir: string, page: string, timeoutMs = 60_000): Promise<unknown> {
+export async function runPage(dir: string, page: string, timeoutMs = 60_000, extraArgs: readonly string[] = []): Promise<unknown> {
   let chrome: ChildProcess | undefined;
   let stopChrome = async () => {};
   let settle!: (v: unknown) => void;
@@ -69,7 +69,7 @@ export async function runPage(dir: string, page: string, timeoutMs = 60_000): Pr
   let timer: NodeJS.Timeout | undefined;
   try {
     chrome = spawn(CHROMIUM!, [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`,
+      '--headless=new', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraArgs,
       `http://127.0.0.1:${port}/${page}`,
     ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';

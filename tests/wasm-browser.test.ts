@@ -79,7 +79,7 @@ describeBrowser('wasm AOT export in a browser', () => {
   }
 
   it('one thread and two Web Workers match the interpreter, and each other exactly', { timeout: 120_000 }, async () => {
-    const r = await runPage(await served(), 'index.html') as PageResult;
+    const r = await runPage(await served(), 'index.html', 60_000, ['--disable-gpu']) as PageResult;
     expect(r.error).toBeUndefined();
     expect(r.isolated).toBe(true);
     expect(r.threads).toBe(Math.min(2, r.cores!));
@@ -91,7 +91,7 @@ describeBrowser('wasm AOT export in a browser', () => {
   });
 
   it('a page that is not cross-origin isolated gets single-thread results and a clear error for threads', { timeout: 120_000 }, async () => {
-    const r = await runPage(await served(), 'open.html') as PageResult;
+    const r = await runPage(await served(), 'open.html', 60_000, ['--disable-gpu']) as PageResult;
     expect(r.isolated).toBe(false);
     expect(r.one.length).toBe(2);
     expect(r.threadsError).toMatch(/threads need SharedArrayBuffer, so the page must be cross-origin isolated \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/);
