@@ -69,7 +69,7 @@ export async function runPage(dir: string, page: string, timeoutMs = 60_000, ext
   let timer: NodeJS.Timeout | undefined;
   try {
     chrome = spawn(CHROMIUM!, [
-      '--headless=new', '--no-sandbox', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraArgs,
+      '--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, ...extraArgs,
       `http://127.0.0.1:${port}/${page}`,
     ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
