@@ -49,7 +49,7 @@ function matmul(k: Extract<Kernel, { kind: 'matmul' }>, ctx: KernelContext): Ker
   const name = ctx.template(gemmTemplate(k.epilogue, k.extras.map((id) => ctx.plan.buffers[id].dtype)));
   const packed = ctx.packed(k);
   const extras = k.extras.map((id) => shapeOf(ctx, id));
-  const b = (g: string) => packed ?? `packB(${ctx.buf(k.b)}, ${g}.bCount, ${g}.k, ${g}.n, ${g}.transB, ${g}.packed)`;
+  const b = (g: string) => packed ?? `packRun(${g}, ${ctx.buf(k.b)})`;
   return {
     geometry: `gemmGeometry(${[k.a, k.b, k.out].map((id) => shapeOf(ctx, id)).join(', ')}, ${k.transA}, ${k.transB}, [${extras.join(', ')}], ${packed === undefined})`,
     call: (g) => `${name}(${[g, ctx.buf(k.a), b(g), ctx.buf(k.out), ...k.extras.map((id) => ctx.buf(id))].join(', ')});`,

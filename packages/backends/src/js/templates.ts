@@ -7,7 +7,7 @@ import type { DType, Expr } from '@smelt/ir';
 import { printExpr } from '@smelt/ir';
 import { block, commentText } from '../render/c-like.ts';
 import { JsRenderer } from './expr-js.ts';
-import { GEMM_MR, GEMM_NR } from './runtime/gemm.ts';
+import { GEMM_MR, GEMM_NR, GEMM_UNROLL } from './runtime/gemm.ts';
 
 /** A generated function before it has a name: its doc line, parameters and body lines. */
 export interface TemplateFn {
@@ -68,52 +68,77 @@ export function elementwiseTemplate(expr: Expr, out: DType, operands: readonly E
 
 const tileNames = (f: (r: number, c: number) => string) => range(GEMM_MR).flatMap((r) => range(GEMM_NR).map((c) => f(r, c)));
 
-/** The micro-kernel: GEMM_MR × GEMM_NR accumulators over the depth, A from its interleaved panel. */
-function microKernel(): string[] {
-  const depthBody = [
-    `const ${range(GEMM_NR).map((c) => `b${c} = p[v${c ? ` + ${c}` : ''}]`).join(', ')};`,
+/** An index `base + off`; `| 0` keeps V8 from checking the add for overflow (the bounds check stays). */
+const at = (base: string, off: number) => (off ? `(${base} + ${off}) | 0` : base);
+
+/** One depth step of the micro-kernel at index `u + off`: GEMM_NR values of B, each row's value of A. */
+function depthStep(off: number): string[] {
+  return [
+    `const ${range(GEMM_NR).map((c) => `b${c} = bp[${at('u', off + c)}]`).join(', ')};`,
     ...range(GEMM_MR).flatMap((r) => [
-      `const a${r} = aPanel[u${r ? ` + ${r}` : ''}];`,
+      `const a${r} = aPanel[${at('u', off + r)}];`,
       range(GEMM_NR).map((c) => `c${r}_${c} += a${r} * b${c};`).join(' '),
     ]),
   ];
+}
+
+/**
+ * The micro-kernel: GEMM_MR × GEMM_NR accumulators over the depth, B from its panel and A from its
+ * interleaved panel, both at one index (the tile is square); GEMM_UNROLL steps per iteration, then
+ * the rest one by one. Each accumulator still sums the depth in order.
+ */
+function microKernel(): string[] {
+  if (GEMM_MR !== GEMM_NR) throw new Error('the GEMM micro-kernel indexes A and B panels alike: GEMM_MR must equal GEMM_NR');
+  const stride = GEMM_UNROLL * GEMM_NR;
   return [
-    `let ${tileNames((r, c) => `c${r}_${c} = 0`).join(', ')};`,
-    ...block(`for (let q = 0, v = pb + jp * panel, u = 0; q < k; q++, v += ${GEMM_NR}, u += ${GEMM_MR})`, depthBody),
+    `let ${tileNames((r, c) => `c${r}_${c} = 0`).join(', ')}, u = 0;`,
+    ...block(`for (; u <= depth - ${stride}; u += ${stride})`, range(GEMM_UNROLL).flatMap((i) => ['{', ...depthStep(i * GEMM_NR).map((l) => `  ${l}`), '}'])),
+    ...block(`for (; u < depth; u += ${GEMM_NR})`, depthStep(0)),
     tileNames((r, c) => `tile[${r * GEMM_NR + c}] = c${r}_${c};`).join(' '),
   ];
 }
 
-/** out = epilogue(A @ B, extras…) with B packed in panels; $0 is the dot product rounded to f32. */
+/** out = epilogue(A @ B, extras…) with B packed in panels (p: one array per panel); $0 is the dot product rounded to f32. */
 export function gemmTemplate(epilogue: Expr, extras: readonly DType[]): TemplateFn {
   const ids = range(extras.length).map((i) => i + 1);
   const value = renderer.render(epilogue, [{ code: 'v0', dtype: 'f32' }, ...extras.map((d, i) => ({ code: `v${i + 1}`, dtype: d }))]);
-  const reads = [`const v0 = tile[r * ${GEMM_NR} + c]`, ...ids.map((i) => `v${i} = e${i}[o${i} + c * ec${i}]`)];
+  const reads = [`const v0 = Math.fround(tile[r * ${GEMM_NR} + c])`, ...ids.map((i) => `v${i} = e${i}[o${i} + c * ec${i}]`)];
   const store = block('for (let r = 0; r < rows; r++)', [
     `const row = r0 + r, o = row * n + j0${ids.map((i) => `, o${i} = er${i}[row] + j0 * ec${i}`).join('')};`,
     ...block('for (let c = 0; c < cols; c++)', [`${reads.join(', ')};`, `out[o + c] = ${value.code};`]),
   ]);
-  const packA = block(`for (let r = 0; r < ${GEMM_MR}; r++)`, [
-    'const src = aRows[r0 + Math.min(r, rows - 1)];',
-    `for (let q = 0, u = r; q < k; q++, u += ${GEMM_MR}) aPanel[u] = a[src + q * aStep];`,
+  const packA = block(`for (let i0 = ib, ip = 0; i0 < ie; i0 += ${GEMM_MR}, ip++)`, [
+    `const aPanel = aPanels[ip], rows = Math.min(${GEMM_MR}, ie - i0);`,
+    ...block(`for (let r = 0; r < ${GEMM_MR}; r++)`, [
+      'const src = aRows[bi * m + i0 + Math.min(r, rows - 1)];',
+      `for (let q = 0, u = r; q < k; q++, u += ${GEMM_MR}) aPanel[u] = a[src + q * aStep];`,
+    ]),
   ]);
-  const rowBlock = block(`for (let i0 = 0; i0 < m; i0 += ${GEMM_MR})`, [
-    `const r0 = bi * m + i0, rows = Math.min(${GEMM_MR}, m - i0);`,
+  const tiles = block(`for (let i0 = ib, ip = 0; i0 < ie; i0 += ${GEMM_MR}, ip++)`, [
+    `const aPanel = aPanels[ip], r0 = bi * m + i0, rows = Math.min(${GEMM_MR}, ie - i0);`,
+    ...microKernel(),
+    ...store,
+  ]);
+  const rowBlock = block('for (let ib = 0; ib < m; ib += rowBlock)', [
+    'const ie = Math.min(m, ib + rowBlock);',
     ...packA,
-    ...block('for (let jp = 0; jp < panels; jp++)', [...microKernel(), `const j0 = jp * ${GEMM_NR}, cols = Math.min(${GEMM_NR}, n - j0);`, ...store]),
+    ...block('for (let jp = 0; jp < panels; jp++)', [
+      `const bp = p[pb + jp], j0 = jp * ${GEMM_NR}, cols = Math.min(${GEMM_NR}, n - j0);`,
+      ...tiles,
+    ]),
   ]);
   return {
     family: 'gemm',
     doc: `matmul, epilogue ${commentText(printExpr(epilogue))}`,
     params: [
-      { name: 'g', type: 'GemmGeometry' }, { name: 'a', type: 'Float32Array' }, { name: 'p', type: 'Float64Array' },
+      { name: 'g', type: 'GemmGeometry' }, { name: 'a', type: 'Float32Array' }, { name: 'p', type: 'Panels' },
       { name: 'out', type: 'Float32Array' }, ...extras.map((d, i) => ({ name: `e${i + 1}`, type: ARRAY_TYPE[d] })),
     ],
     body: [
-      'const { batches, m, n, k, aRows, aStep, bMats, aPanel, tile } = g;',
-      `const panels = Math.ceil(n / ${GEMM_NR}), panel = k * ${GEMM_NR};`,
+      'const { batches, m, n, k, aRows, aStep, bMats, aPanels, rowBlock, tile } = g;',
+      `const panels = Math.ceil(n / ${GEMM_NR}), depth = k * ${GEMM_NR};`,
       ...ids.map((i) => `const er${i} = g.extraRows[${i - 1}], ec${i} = g.extraCols[${i - 1}];`),
-      ...block('for (let bi = 0; bi < batches; bi++)', ['const pb = bMats[bi] * panels * panel;', ...rowBlock]),
+      ...block('for (let bi = 0; bi < batches; bi++)', ['const pb = bMats[bi] * panels;', ...rowBlock]),
     ],
   };
 }

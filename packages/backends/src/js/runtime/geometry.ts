@@ -4,6 +4,15 @@
 
 export type Shape = readonly number[];
 
+/** Zeros to copy from, grown by doubling: made from a non-integer, as elements never go back from doubles to small integers. */
+let ZEROS: number[] = [0.5].fill(0);
+
+/** `n` zeros in a plain array that V8 keeps as unboxed doubles (PACKED_DOUBLE_ELEMENTS), exactly `n` long. */
+export function doubles(n: number): number[] {
+  while (ZEROS.length < n) ZEROS = ZEROS.concat(ZEROS);
+  return ZEROS.slice(0, n);
+}
+
 export function numel(shape: Shape): number {
   let n = 1;
   for (let i = 0; i < shape.length; i++) n *= shape[i];

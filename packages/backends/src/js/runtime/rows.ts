@@ -1,9 +1,11 @@
 // Runtime row kernels of emitted JS modules: softmax with scale and additive mask, LayerNorm with
-// an optional residual (writing the sum too), and attention that never holds more than one row of
+// an optional residual (writing the sum too), and attention that never holds more than two rows of
 // scores. Each is one pass over its rows; rounding points follow the reference interpreter (scores
-// and probabilities round to f32 where it stores them), sums run in double precision.
+// and probabilities round to f32 where it stores them), sums run in double precision and in the
+// reference's order. Attention's dot products run 2 × 2 at a time over operands packed into plain
+// arrays of doubles, as the GEMM does (js/runtime/gemm.ts says why not typed arrays).
 
-import { type RowOperand, type Shape, matrixOffsets, numel, rowOffsets, rowOperand, rowsOf } from './geometry.ts';
+import { type RowOperand, type Shape, doubles, matrixOffsets, numel, rowOffsets, rowOperand, rowsOf } from './geometry.ts';
 
 export interface SoftmaxGeometry {
   readonly rows: number;
@@ -68,13 +70,18 @@ export function layerNorm(
   for (let r = 0; r < rows; r++) {
     const o = r * width;
     let src = x;
+    let mean = 0;
     if (residual !== null && res !== null && sum !== null) {
       const ro = res.rows[r];
-      for (let j = 0; j < width; j++) sum[o + j] = x[o + j] + residual[ro + j * res.col];
+      for (let j = 0; j < width; j++) {
+        const s = Math.fround(x[o + j] + residual[ro + j * res.col]);
+        sum[o + j] = s;
+        mean += s;
+      }
       src = sum;
+    } else {
+      for (let j = 0; j < width; j++) mean += x[o + j];
     }
-    let mean = 0;
-    for (let j = 0; j < width; j++) mean += src[o + j];
     mean /= width;
     let v = 0;
     for (let j = 0; j < width; j++) {
@@ -84,6 +91,37 @@ export function layerNorm(
     const inv = 1 / Math.sqrt(v / width + eps);
     for (let j = 0; j < width; j++) out[o + j] = (src[o + j] - mean) * inv * w[j] + b[j];
   }
+}
+
+/** Query rows and keys (or value columns) per register tile of attention: 2 × 2 dot products in locals. */
+const ATT_TILE = 2;
+
+/**
+ * The 2 × 2 dot products of two rows of `a` with two rows of `b`, each pair interleaved (x[2t] and
+ * x[2t + 1] are step t of its rows 0 and 1), over `span` (twice the steps), into tile[0..4) row
+ * after row. Three steps per iteration, each sum in step order (as the GEMM micro-kernel).
+ */
+function dot2x2(a: readonly number[], b: readonly number[], span: number, tile: number[]): void {
+  let c00 = 0, c01 = 0, c10 = 0, c11 = 0, u = 0;
+  for (; u <= span - 6; u += 6) {
+    {
+      const b0 = b[u], b1 = b[(u + 1) | 0], a0 = a[u], a1 = a[(u + 1) | 0];
+      c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+    }
+    {
+      const b0 = b[(u + 2) | 0], b1 = b[(u + 3) | 0], a0 = a[(u + 2) | 0], a1 = a[(u + 3) | 0];
+      c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+    }
+    {
+      const b0 = b[(u + 4) | 0], b1 = b[(u + 5) | 0], a0 = a[(u + 4) | 0], a1 = a[(u + 5) | 0];
+      c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+    }
+  }
+  for (; u < span; u += 2) {
+    const b0 = b[u], b1 = b[(u + 1) | 0], a0 = a[u], a1 = a[(u + 1) | 0];
+    c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+  }
+  tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11;
 }
 
 export interface AttentionGeometry {
@@ -97,10 +135,17 @@ export interface AttentionGeometry {
   readonly kMats: Int32Array;
   readonly vMats: Int32Array;
   readonly mask: RowOperand | null;
-  /** Scratch: one row of scores, 4 dot products, one output row. */
-  readonly scores: Float64Array;
-  readonly dots: Float64Array;
-  readonly acc: Float64Array;
+  /**
+   * Scratch, doubles: the keys of one batch in panels of 2 keys interleaved by depth, its values in
+   * panels of 2 columns interleaved by key, 2 query rows interleaved by depth, their scores (row
+   * after row), their probabilities interleaved by key, and one 2 × 2 tile.
+   */
+  readonly kPanels: readonly number[][];
+  readonly vPanels: readonly number[][];
+  readonly qPanel: number[];
+  readonly scores: number[];
+  readonly probs: number[];
+  readonly tile: number[];
 }
 
 export function attentionGeometry(q: Shape, k: Shape, v: Shape, mask: Shape | null, out: Shape): AttentionGeometry {
@@ -110,81 +155,117 @@ export function attentionGeometry(q: Shape, k: Shape, v: Shape, mask: Shape | nu
   const depth = q[q.length - 1];
   const dv = v[v.length - 1];
   const rows = [...batch, lq];
+  const panels = (n: number, size: number) => Array.from({ length: Math.ceil(n / ATT_TILE) }, () => doubles(size * ATT_TILE));
   return {
     batches: numel(batch), lq, lk, depth, dv,
-    qRows: rowOffsets(rows, q), kMats: matrixOffsets(batch, k), vMats: matrixOffsets(batch, v),
-    mask: rowOperand(rows, mask), scores: new Float64Array(lk), dots: new Float64Array(4), acc: new Float64Array(dv),
+    qRows: rowOffsets(rows, q), kMats: matrixOffsets(batch, k), vMats: matrixOffsets(batch, v), mask: rowOperand(rows, mask),
+    kPanels: panels(lk, depth), vPanels: panels(dv, lk), qPanel: doubles(ATT_TILE * depth),
+    scores: doubles(ATT_TILE * lk), probs: doubles(ATT_TILE * lk), tile: doubles(ATT_TILE * ATT_TILE),
   };
 }
 
-/** Dot products of q row `qo` with 4 consecutive key rows from `ko`, into `into[0..4)`: q is read once for all four. */
-function dot4(q: Float32Array, qo: number, k: Float32Array, ko: number, depth: number, into: Float64Array): void {
-  let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-  for (let d = 0, k1 = ko + depth, k2 = k1 + depth, k3 = k2 + depth; d < depth; d++) {
-    const x = q[qo + d];
-    d0 += x * k[ko + d]; d1 += x * k[k1 + d]; d2 += x * k[k2 + d]; d3 += x * k[k3 + d];
+/** Pack `count` rows of `len` from x at `base` into panels of 2 rows interleaved along the row (zero padded). */
+function packRows(x: Float32Array, base: number, count: number, len: number, panels: readonly number[][]): void {
+  for (let jp = 0; jp < panels.length; jp++) {
+    const panel = panels[jp];
+    for (let c = 0; c < ATT_TILE; c++) {
+      const j = jp * ATT_TILE + c;
+      for (let d = 0, u = c, o = base + j * len; d < len; d++, u += ATT_TILE) panel[u] = j < count ? x[o + d] : 0;
+    }
   }
-  into[0] = d0; into[1] = d1; into[2] = d2; into[3] = d3;
 }
 
-/** Scores of one query row (scaled, masked, causal; rounded where the reference stores), and their max. */
-function scoreRow(g: AttentionGeometry, scale: number, causal: boolean, q: Float32Array, k: Float32Array, mask: Float32Array | null, kb: number, r: number, i: number): number {
-  const { lk, depth, scores, dots } = g;
-  const qo = g.qRows[r];
-  const mo = g.mask ? g.mask.rows[r] : 0;
-  const mcol = g.mask ? g.mask.col : 0;
-  let max = -Infinity;
-  for (let j = 0; j < lk; j += 4) {
-    if (j + 4 <= lk) dot4(q, qo, k, kb + j * depth, depth, dots);
-    else for (let t = j; t < lk; t++) {
-      let dot = 0;
-      for (let d = 0, ko = kb + t * depth; d < depth; d++) dot += q[qo + d] * k[ko + d];
-      dots[t - j] = dot;
+/** Pack a `rows` × `cols` matrix from x at `base` into panels of 2 columns interleaved along the rows (zero padded). */
+function packColumns(x: Float32Array, base: number, rows: number, cols: number, panels: readonly number[][]): void {
+  for (let jp = 0; jp < panels.length; jp++) {
+    const panel = panels[jp];
+    for (let c = 0; c < ATT_TILE; c++) {
+      const j = jp * ATT_TILE + c;
+      for (let t = 0, u = c, o = base + j; t < rows; t++, u += ATT_TILE, o += cols) panel[u] = j < cols ? x[o] : 0;
     }
-    for (let t = j; t < lk && t < j + 4; t++) {
-      let s = Math.fround(Math.fround(dots[t - j]) * scale);
+  }
+}
+
+/**
+ * Scores of the query rows in g.qPanel against every key (2 × 2 dot products at a time, summed
+ * along the depth in order), scaled, masked and causal, rounded where the reference stores them,
+ * into g.scores row after row; a padding row past `rows` repeats the last one.
+ */
+function scoreBlock(g: AttentionGeometry, scale: number, causal: boolean, mask: Float32Array | null, r0: number, i0: number, rows: number): void {
+  const { lk, kPanels, qPanel, scores, tile } = g;
+  const span = g.depth * ATT_TILE;
+  for (let jp = 0, t = 0; jp < kPanels.length; jp++, t += ATT_TILE) {
+    dot2x2(qPanel, kPanels[jp], span, tile);
+    scores[t] = tile[0]; scores[lk + t] = tile[2];
+    if (t + 1 < lk) { scores[t + 1] = tile[1]; scores[lk + t + 1] = tile[3]; }
+  }
+  const mcol = g.mask ? g.mask.col : 0;
+  for (let r = 0; r < ATT_TILE; r++) {
+    const row = Math.min(r, rows - 1), i = i0 + row, o = r * lk;
+    const mo = g.mask ? g.mask.rows[r0 + row] : 0;
+    for (let t = 0; t < lk; t++) {
+      let s = Math.fround(Math.fround(scores[o + t]) * scale);
       if (mask !== null) s = Math.fround(s + mask[mo + t * mcol]);
       if (causal && t > i) s = -Infinity;
-      scores[t] = s;
-      if (s > max) max = s;
+      scores[o + t] = s;
     }
   }
-  return max;
 }
 
-/** out row `o` = probabilities (scores → exp → / sum, rounded to f32) times v; 4 value rows per pass. */
-function weightedValues(g: AttentionGeometry, max: number, v: Float32Array, vb: number, out: Float32Array, o: number): void {
-  const { lk, dv, scores, acc } = g;
-  let sum = 0;
-  for (let j = 0; j < lk; j++) {
-    const e = max === -Infinity ? 0 : Math.exp(scores[j] - max);
-    scores[j] = e;
-    sum += e;
+/** Probabilities of each score row (→ exp → / sum, rounded to f32; no finite score gives NaN), into g.probs interleaved by key. */
+function probabilities(g: AttentionGeometry): void {
+  const { lk, scores, probs } = g;
+  for (let r = 0; r < ATT_TILE; r++) {
+    const o = r * lk;
+    let max = -Infinity;
+    for (let t = 0; t < lk; t++) if (scores[o + t] > max) max = scores[o + t];
+    let sum = 0;
+    for (let t = 0; t < lk; t++) {
+      const e = max === -Infinity ? 0 : Math.exp(scores[o + t] - max);
+      scores[o + t] = e;
+      sum += e;
+    }
+    for (let t = 0, u = r; t < lk; t++, u += ATT_TILE) probs[u] = Math.fround(sum === 0 ? NaN : scores[o + t] / sum);
   }
-  for (let j = 0; j < lk; j++) scores[j] = Math.fround(sum === 0 ? NaN : scores[j] / sum);
-  acc.fill(0);
-  let j = 0;
-  for (; j + 4 <= lk; j += 4) {
-    const p0 = scores[j], p1 = scores[j + 1], p2 = scores[j + 2], p3 = scores[j + 3];
-    for (let d = 0, v0 = vb + j * dv, v1 = v0 + dv, v2 = v1 + dv, v3 = v2 + dv; d < dv; d++) {
-      acc[d] = acc[d] + p0 * v[v0 + d] + p1 * v[v1 + d] + p2 * v[v2 + d] + p3 * v[v3 + d];
+}
+
+/** out rows r0.. (`rows` of them) = probabilities times values, 2 × 2 at a time, summed along the keys in order. */
+function weightedValues(g: AttentionGeometry, out: Float32Array, r0: number, rows: number): void {
+  const { dv, vPanels, probs, tile } = g;
+  const span = g.lk * ATT_TILE;
+  for (let jp = 0, j = 0; jp < vPanels.length; jp++, j += ATT_TILE) {
+    dot2x2(probs, vPanels[jp], span, tile);
+    const o = r0 * dv + j, wide = j + 1 < dv;
+    out[o] = tile[0];
+    if (wide) out[o + 1] = tile[1];
+    if (rows > 1) {
+      out[o + dv] = tile[2];
+      if (wide) out[o + dv + 1] = tile[3];
     }
   }
-  for (; j < lk; j++) for (let d = 0, vo = vb + j * dv; d < dv; d++) acc[d] += scores[j] * v[vo + d];
-  for (let d = 0; d < dv; d++) out[o + d] = acc[d];
 }
 
-/** out = softmax(q kᵀ * scale + mask, causal) v, one query row at a time (same summation order as the reference). */
+/**
+ * out = softmax(q kᵀ * scale + mask, causal) v, 2 query rows at a time: keys and values of a batch
+ * are packed once, scores never exceed 2 rows (same summation order as the reference).
+ */
 export function attention(
   g: AttentionGeometry, scale: number, causal: boolean,
   q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array,
 ): void {
-  const { batches, lq, lk, depth, dv, kMats, vMats } = g;
+  const { batches, lq, lk, depth, dv, kMats, vMats, qRows, qPanel } = g;
   for (let bi = 0; bi < batches; bi++) {
-    for (let i = 0; i < lq; i++) {
-      const r = bi * lq + i;
-      const max = scoreRow(g, scale, causal, q, k, mask, kMats[bi] * lk * depth, r, i);
-      weightedValues(g, max, v, vMats[bi] * lk * dv, out, r * dv);
+    packRows(k, kMats[bi] * lk * depth, lk, depth, g.kPanels);
+    packColumns(v, vMats[bi] * lk * dv, lk, dv, g.vPanels);
+    for (let i0 = 0; i0 < lq; i0 += ATT_TILE) {
+      const r0 = bi * lq + i0, rows = Math.min(ATT_TILE, lq - i0);
+      for (let r = 0; r < ATT_TILE; r++) {
+        const src = qRows[r0 + Math.min(r, rows - 1)];
+        for (let d = 0, u = r; d < depth; d++, u += ATT_TILE) qPanel[u] = q[src + d];
+      }
+      scoreBlock(g, scale, causal, mask, r0, i0, rows);
+      probabilities(g);
+      weightedValues(g, out, r0, rows);
     }
   }
 }
