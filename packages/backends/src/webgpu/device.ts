@@ -76,11 +76,12 @@ export class GpuDevice {
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => { this.errors.push(ev.error.message); };
   }
 
-  /** A device with `features` (which `purpose` needs, named when the adapter lacks one). */
-  static async create(features: readonly string[] = [], purpose = 'this build'): Promise<GpuDevice> {
+  /** A device with `features` (which `purpose` needs, named when the adapter lacks one), plus those of `optional(adapter)` it has. */
+  static async create(features: readonly string[] = [], purpose = 'this build', optional: (adapter: GPUAdapter) => readonly string[] = () => []): Promise<GpuDevice> {
     const adapter = await requestAdapter();
     if (typeof adapter === 'string') throw new Error(adapter);
     requireFeatures(adapter, features, purpose);
+    features = [...features, ...optional(adapter).filter((f) => adapter.features.has(f) && !features.includes(f))];
     const requiredLimits: Record<string, number> = {};
     for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
     const device = await adapter.requestDevice({ requiredFeatures: features as GPUFeatureName[], requiredLimits, label: 'smelt' });

@@ -8,6 +8,7 @@ import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { Backend, CompileOptions, ExportedModule, TensorInputs } from '../backend.ts';
 import { type CodegenOptions, generatePrograms } from './codegen.ts';
+import type { CodegenTarget } from './kernel-writer.ts';
 import { GpuDevice, webgpuUnavailable } from './device.ts';
 import { GpuExecutable, type WebGpuExecutable } from './executable.ts';
 import { ARENA_ALIGNMENT, GpuMemory } from './gpu-memory.ts';
@@ -27,13 +28,29 @@ export function planFor(graph: Graph, options: WebGpuCompileOptions = {}): Kerne
   return options.optimize === false ? lowerToPlan(graph, arena) : compileGraph(graph, { arena }).plan;
 }
 
+/** A CPU adapter (lavapipe): SIMD lanes rather than GPU threads (see CodegenTarget). */
+function isSoftware(adapter: GPUAdapter): boolean {
+  return adapter.info?.architecture === 'software' || !!adapter.info?.description?.includes('llvmpipe');
+}
+
+/** The subgroup size when the device has subgroups and the adapter reports one fixed size of 4 to 16 lanes. */
+function fixedSubgroupSize(gpu: GpuDevice): number | undefined {
+  if (!gpu.device.features.has('subgroups')) return undefined;
+  const info = gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const size = info.subgroupMinSize;
+  return size !== undefined && size === info.subgroupMaxSize && [4, 8, 16].includes(size) ? size : undefined;
+}
+
 export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
   const plan = planFor(graph, options);
-  const gpu = await GpuDevice.create(requiredFeatures(options.precision), `precision ${options.precision}`);
+  const gpu = await GpuDevice.create(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
   try {
     const alignment = Math.max(ARENA_ALIGNMENT, gpu.limits.minStorageBufferOffsetAlignment);
-    const software = gpu.adapter.info?.architecture === 'software' || gpu.adapter.info?.description?.includes('llvmpipe');
-    const target = { maxComputeWorkgroupStorageSize: gpu.limits.maxComputeWorkgroupStorageSize, workgroupTiles: !software };
+    const software = isSoftware(gpu.adapter);
+    const target: CodegenTarget = {
+      maxComputeWorkgroupStorageSize: gpu.limits.maxComputeWorkgroupStorageSize, workgroupTiles: !software,
+      ...(software ? { subgroupSize: fixedSubgroupSize(gpu) } : {}),
+    };
     const programs = generatePrograms(plan, target, options);
     const pipelines = new PipelineCache(gpu);
     await Promise.all([...programs.prologue, ...programs.kernels].map((p) => pipelines.get(p)));

@@ -41,6 +41,13 @@ export interface CodegenTarget {
   readonly maxComputeWorkgroupStorageSize: number;
   /** False on CPU adapters (lavapipe), where staging through workgroup memory only adds barriers. */
   readonly workgroupTiles: boolean;
+  /**
+   * Set on CPU adapters (lavapipe) whose device has the subgroups feature with one fixed subgroup
+   * size: the SIMD width, each subgroup being `subgroupSize` consecutive invocations of a workgroup.
+   * There every load is issued once per lane, so kernels load cooperatively (each lane a different
+   * element) and share values with subgroupBroadcast, and reduce rows with subgroupAdd/Max.
+   */
+  readonly subgroupSize?: number;
 }
 
 export class KernelWriter {
@@ -49,6 +56,7 @@ export class KernelWriter {
   private readonly byKey = new Map<number, BindingState>();
   private frozen = false;
   private usesF16 = false;
+  private usesSubgroups = false;
 
   constructor(
     readonly plan: KernelPlan, readonly target: CodegenTarget, private readonly writes: readonly number[] = [],
@@ -67,6 +75,12 @@ export class KernelWriter {
   useF16(): void {
     if (!this.f16) throw new Error('internal: f16 code outside precision f16');
     this.usesF16 = true;
+  }
+
+  /** Declare that the module's code uses subgroup builtins (only where the target has a subgroup size). */
+  useSubgroups(): void {
+    if (!this.target.subgroupSize) throw new Error('internal: subgroup code for a target without subgroups');
+    this.usesSubgroups = true;
   }
 
   dtype(id: number): DType {
@@ -195,7 +209,7 @@ export class KernelWriter {
     const safeLabel = label.replace(/[^\x20-\x7e]/g, '?');
     const f16 = this.usesF16 || this.bindings.some((b) => this.elementType(b) === 'f16');
     return [
-      `// smelt kernel: ${safeLabel}`, ...(f16 ? ['enable f16;'] : []), this.dims.uniformStruct(), ...decls,
+      `// smelt kernel: ${safeLabel}`, ...(f16 ? ['enable f16;'] : []), ...(this.usesSubgroups ? ['enable subgroups;'] : []), this.dims.uniformStruct(), ...decls,
       WGSL_PRELUDE, ...(f16 ? [WGSL_F16_PRELUDE] : []), body,
     ].join('\n');
   }

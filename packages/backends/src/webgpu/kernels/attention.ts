@@ -2,7 +2,8 @@
 // invocation owns one query row (q and the output accumulator in registers as vec4s); the
 // workgroup stages K and V tiles of TK keys in workgroup memory and every row folds a tile in with
 // the online softmax (running max m, running sum l, rescaling by exp(m_old - m_new)). A row whose
-// keys are all masked ends with l = 0 and is NaN, like the reference.
+// keys are all masked ends with l = 0 and is NaN, like the reference. CPU adapters with subgroups
+// get a variant without workgroup memory (subgroupAttention).
 
 import type { Dim } from '@smelt/ir';
 import { type KernelWriter, BUILTINS } from '../kernel-writer.ts';
@@ -32,6 +33,7 @@ function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: num
 export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
   const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
   const D = knownDim(qs.at(-1)!, 'head size'), DV = knownDim(vs.at(-1)!, 'value size');
+  if (w.target.subgroupSize && D % 4 === 0 && DV % 4 === 0) return subgroupAttention(w, k, D, DV);
   const D4 = Math.ceil(D / 4), DV4 = Math.ceil(DV / 4);
   const tk = Math.min(MAX_TK, Math.floor(w.target.maxComputeWorkgroupStorageSize / ((D4 + DV4) * 16)));
   if (tk < 1) {
@@ -127,5 +129,90 @@ fn main(${BUILTINS}) {
     wgsl: w.module(k.label, code),
     bindings: w.specs(),
     grid: { kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per: WQ }, { dims: [], per: 1 }, { dims: batch, per: 1 }] },
+  };
+}
+
+/**
+ * Attention on CPU adapters with subgroups (CodegenTarget.subgroupSize = S): one subgroup per
+ * workgroup, one query row per lane (q and the output accumulator in registers), keys one at a
+ * time in online softmax. The K and V rows every lane needs are loaded once per subgroup — lane l
+ * loads vec4s l, l + S, … — and shared with subgroupBroadcast, instead of once per lane or staged
+ * through workgroup memory behind barriers. Control flow stays uniform (subgroup builtins need it):
+ * queries past the end are clamped and only their stores skipped, and the online softmax is
+ * branch-free (a row whose keys so far are all masked keeps m = -inf, l = 0).
+ */
+function subgroupAttention(w: KernelWriter, k: AttentionKernel, D: number, DV: number): KernelProgram {
+  const S = w.target.subgroupSize!;
+  const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
+  w.bind(k.q, 'read', true);
+  w.bind(k.k, 'read', true);
+  w.bind(k.v, 'read', true);
+  if (k.mask !== undefined) w.bind(k.mask, 'read');
+  w.bind(k.out, 'read_write');
+  w.useSubgroups();
+  const vec4 = w.isVec4(k.q) && w.isVec4(k.k) && w.isVec4(k.v);
+  const D4 = D / 4, DV4 = DV / 4;
+  const batch = os.slice(0, -2);
+  const Lq = w.dims.dim(qs.at(-2)!), Lk = w.dims.dim(ks.at(-2)!);
+  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
+  const scoreShape = [...batch, qs.at(-2)!, ks.at(-2)!];
+  const maskLines: string[] = [];
+  if (k.mask !== undefined) {
+    const ms = w.shape(k.mask);
+    maskLines.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
+    maskLines.push(`let m_base = ${w.broadcastIndex(ms, scoreShape, 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
+  }
+  // vec4 e of a row starting at element `base` (a multiple of 4 when bound as vec4s).
+  const row4 = (id: number, base: string, e: string) => (vec4 ? w.load4(id, `${base} + (${e}) * 4u`)
+    : `vec4<f32>(${[0, 1, 2, 3].map((t) => w.load(id, `${base} + (${e}) * 4u + ${t}u`)).join(', ')})`);
+  const parts = (n4: number) => [...Array(Math.ceil(n4 / S)).keys()];
+  const I = (n: number) => [...Array(n).keys()];
+  const coop = (name: string, id: number, base: string, n4: number) => [
+    ...parts(n4).map((p) => `let ${name}p${p} = ${row4(id, base, `min(${p * S}u + sid, ${n4 - 1}u)`)};`),
+    ...I(n4).map((d) => `let ${name}${d} = subgroupBroadcast(${name}p${Math.floor(d / S)}, ${d % S}u);`),
+  ];
+  const score = [
+    `var sc = (${I(D4).map((d) => `dot(q${d}, kb${d})`).join(' + ')}) * ${f32Literal(k.scale)};`,
+    k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
+    k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
+  ].filter(Boolean);
+  const code = `@compute @workgroup_size(${S})
+fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
+  let NEG_INF = f32_bits(0xff800000u);
+  let Lq = ${Lq}; let Lk = ${Lk};
+  ${w.coords('wg.z', batch, 'z').join('\n  ')}
+  let qi = wg.x * ${S}u + sid;
+  let qr = min(qi, max(Lq, 1u) - 1u);
+  let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;
+  let kOff = ${offset(ks, 'Lk', D)};
+  let vOff = ${offset(vs, 'Lk', DV)};
+  ${maskLines.join('\n  ')}
+  ${I(D4).map((d) => `let q${d} = ${row4(k.q, 'qOff', `${d}u`)};`).join('\n  ')}
+  ${I(DV4).map((d) => `var acc${d} = vec4<f32>();`).join(' ')}
+  var m = NEG_INF;
+  var l = 0.0f;
+  for (var j = 0u; j < Lk; j++) {
+    ${coop('kb', k.k, `kOff + j * ${D}u`, D4).join('\n    ')}
+    ${coop('vb', k.v, `vOff + j * ${DV}u`, DV4).join('\n    ')}
+    ${score.join('\n    ')}
+    let mNew = max(m, sc);
+    let live = mNew != NEG_INF;
+    let corr = select(1.0f, exp(m - mNew), live);
+    let p = select(0.0f, exp(sc - mNew), live);
+    l = l * corr + p;
+    ${I(DV4).map((d) => `acc${d} = acc${d} * corr + p * vb${d};`).join('\n    ')}
+    m = mNew;
+  }
+  if (qi < Lq) {
+    let oBase = (wg.z * Lq + qi) * ${DV}u;
+    let dead = l == 0.0f;
+    ${I(DV).map((d) => w.store(k.out, `oBase + ${d}u`, `select(acc${d >> 2}.${'xyzw'[d & 3]} / l, nan_f32(), dead)`)).join('\n    ')}
+  }
+}`;
+  return {
+    label: k.label,
+    wgsl: w.module(k.label, code),
+    bindings: w.specs(),
+    grid: { kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per: S }, { dims: [], per: 1 }, { dims: batch, per: 1 }] },
   };
 }

@@ -11,7 +11,7 @@ import { type KernelWriter, BUILTINS } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
 import { renderExpr } from '../wgsl-expr.ts';
 
-export type MatmulVariant = 'registers' | 'workgroup';
+export type MatmulVariant = 'registers' | 'workgroup' | 'subgroup';
 
 export interface MatmulKernel {
   readonly label: string; readonly a: number; readonly b: number; readonly out: number;
@@ -68,18 +68,22 @@ const widen = (w: KernelWriter, v: string) => (w.f16 ? `vec4<f32>(${v})` : v);
 const isSameShape = (s: readonly Dim[], o: readonly Dim[]) => s.length === o.length && s.every((d, i) => d === o[i]);
 const isColumnVector = (s: readonly Dim[], n: Dim) => s.length >= 1 && s.at(-1) === n && s.slice(0, -1).every((d) => d === 1);
 
-export function matmulKernel(w: KernelWriter, k: MatmulKernel, variant: MatmulVariant): KernelProgram {
+export function matmulKernel(w: KernelWriter, k: MatmulKernel, requested: MatmulVariant): KernelProgram {
+  // The subgroup template needs a target with a fixed subgroup size, and computes in f32 only.
+  const variant = requested === 'subgroup' && (!w.target.subgroupSize || w.f16) ? 'registers' : requested;
   const g = geometry(w, k);
   const kNum = typeof g.K === 'number' ? g.K : 0;
   const nNum = typeof g.N === 'number' ? g.N : 0;
   const regs = variant === 'registers';
+  const sg = variant === 'subgroup';
   const aVec = regs && !k.transA && kNum % 4 === 0 && kNum > 0;
-  const bVec = regs && (k.transB ? kNum % 4 === 0 && kNum > 0 : nNum % 4 === 0 && nNum > 0);
+  const bVec = (regs && (k.transB ? kNum % 4 === 0 && kNum > 0 : nNum % 4 === 0 && nNum > 0)) || (sg && k.transB && kNum % 4 === 0 && kNum > 0);
   w.bind(k.a, 'read', aVec);
   w.bind(k.b, 'read', bVec);
   for (const e of k.extras) w.bind(e, 'read');
   w.bind(k.out, 'read_write');
   if (w.f16) w.useF16();
+  if (sg) w.useSubgroups();
   const M = w.dims.product(g.M), N = w.dims.dim(g.N), K = typeof g.K === 'number' ? w.dims.opaque(g.K) : w.dims.dim(g.K);
   const aOff = g.batch.length ? `(${w.broadcastIndex(g.aBatch, g.batch, 'z')}) * ${M} * ${K}` : '0u';
   const bOff = g.batch.length ? `(${w.broadcastIndex(g.bBatch, g.batch, 'z')}) * ${K} * ${N}` : '0u';
@@ -90,14 +94,17 @@ export function matmulKernel(w: KernelWriter, k: MatmulKernel, variant: MatmulVa
     ...w.coords('wg.z', g.batch, 'z'),
     `let aOff = ${aOff}; let bOff = ${bOff}; let oOff = wg.z * M * N;`,
   ].join('\n  ');
+  const S = w.target.subgroupSize ?? 0;
   const body = regs
     ? registerBody(w, k, A, B, aVec && w.isVec4(k.a), bVec && w.isVec4(k.b))
-    : workgroupBody(w, k, A, B);
-  const tile = regs ? [REGISTER_TILE.wg * REGISTER_TILE.cols, REGISTER_TILE.wg * REGISTER_TILE.rows] : [64, 64];
+    : sg ? subgroupBody(w, k, A, B, bVec && w.isVec4(k.b)) : workgroupBody(w, k, A, B);
+  const tile = regs ? [REGISTER_TILE.wg * REGISTER_TILE.cols, REGISTER_TILE.wg * REGISTER_TILE.rows]
+    : sg ? [S * SUBGROUP_TILE.cols, SUBGROUP_TILE.rows * SUBGROUP_TILE.wy] : [64, 64];
+  const wgSize = regs ? `${REGISTER_TILE.wg}, ${REGISTER_TILE.wg}` : sg ? `${S}, ${SUBGROUP_TILE.wy}` : '16, 16';
   const code = `${epilogueFn(w, k, g.N)}
-${regs ? '' : `var<workgroup> As: array<${computeVec(w)}, 256>;\nvar<workgroup> Bs: array<${computeVec(w)}, 256>;`}
-@compute @workgroup_size(${regs ? `${REGISTER_TILE.wg}, ${REGISTER_TILE.wg}` : '16, 16'})
-fn main(${BUILTINS}) {
+${regs || sg ? '' : `var<workgroup> As: array<${computeVec(w)}, 256>;\nvar<workgroup> Bs: array<${computeVec(w)}, 256>;`}
+@compute @workgroup_size(${wgSize})
+fn main(${BUILTINS}${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
   ${head}
   ${body}
 }`;
@@ -164,6 +171,54 @@ function registerBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader, aV
   }`;
 }
 
+/**
+ * Per subgroup (S lanes, see CodegenTarget.subgroupSize): `rows` rows × S·`cols` columns; lane l
+ * owns columns c0 + l + S·j. Per K step of S, lane l loads A[r, k + l] for each row (A is loaded
+ * once per subgroup rather than once per lane) and its own columns of B (vec4s along K where B is
+ * transposed), then each A value is broadcast from its lane. No early return: subgroup builtins
+ * need uniform control flow, so rows and columns past the end are clamped and only stores are masked.
+ */
+const SUBGROUP_TILE = { rows: 16, cols: 2, wy: 2 } as const;
+
+function subgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader, bVec: boolean): string {
+  const S = w.target.subgroupSize!;
+  const { rows: R, cols: TN, wy: WY } = SUBGROUP_TILE;
+  const I = [...Array(R).keys()], J = [...Array(TN).keys()], L = [...Array(S).keys()];
+  const bElem = (j: number, t: number) => (bVec ? `w${j}_${t >> 2}.${'xyzw'[t & 3]}` : `w${j}_${t}`);
+  const bLoads = bVec
+    ? J.flatMap((j) => [...Array(S / 4).keys()].map((v) => `let w${j}_${v} = ${w.load4(k.b, `bOff + cb${j} * K + k + ${4 * v}u`)};`))
+    : J.flatMap((j) => L.map((t) => `let w${j}_${t} = ${B(`k + ${t}u`, `cb${j}`)};`));
+  const step = [
+    ...I.map((i) => `let a${i} = ${A(`ra${i}`, 'k + sid')};`),
+    ...bLoads,
+    ...L.flatMap((t) => [
+      ...I.map((i) => `let s${i}_${t} = subgroupBroadcast(a${i}, ${t}u);`),
+      ...I.flatMap((i) => J.map((j) => `acc${i}_${j} += s${i}_${t} * ${bElem(j, t)};`)),
+    ]),
+  ];
+  const tail = [
+    ...J.map((j) => `let bt${j} = ${B('k', `cb${j}`)};`),
+    ...I.map((i) => `let at${i} = ${A(`ra${i}`, 'k')};`),
+    ...I.flatMap((i) => J.map((j) => `acc${i}_${j} += at${i} * bt${j};`)),
+  ];
+  const stores = I.flatMap((i) => J.map((j) => {
+    const c = `c0 + ${j * S}u`;
+    return `if (r0 + ${i}u < M && ${c} < N) { let o = oOff + (r0 + ${i}u) * N + ${c}; ${w.store(k.out, 'o', `epilogue(acc${i}_${j}, o, ${c})`)} }`;
+  }));
+  return `let r0 = (wg.y * ${WY}u + lid.y) * ${R}u; let c0 = wg.x * ${S * TN}u + sid;
+  ${I.map((i) => `let ra${i} = min(r0 + ${i}u, M - 1u);`).join(' ')}
+  ${J.map((j) => `let cb${j} = min(c0 + ${j * S}u, N - 1u);`).join(' ')}
+  ${I.flatMap((i) => J.map((j) => `var acc${i}_${j} = 0.0f;`)).join(' ')}
+  var k = 0u;
+  for (; k + ${S}u <= K; k += ${S}u) {
+    ${step.join('\n    ')}
+  }
+  for (; k < K; k++) {
+    ${tail.join('\n    ')}
+  }
+  ${stores.join('\n  ')}`;
+}
+
 /** Workgroup-memory tiling: 64×64 outputs per workgroup, A and B tiles staged 16 deep in K. */
 function workgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader): string {
   const guarded = (load: string, cond: string) => `select(0.0f, ${load}, ${cond})`;
@@ -192,9 +247,9 @@ function workgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader): 
   }`;
 }
 
-/** The default variant: on a GPU, workgroup tiles once M, N and K each fill a 64-wide tile; registers on a CPU. */
+/** The default variant: on a GPU, workgroup tiles once M, N and K each fill a 64-wide tile; on a CPU, subgroups where it has them, else registers. */
 export function chooseMatmulVariant(w: KernelWriter, k: MatmulKernel): MatmulVariant {
-  if (!w.target.workgroupTiles) return 'registers';
+  if (!w.target.workgroupTiles) return w.target.subgroupSize && !w.f16 ? 'subgroup' : 'registers';
   const g = geometry(w, k);
   const big = (ds: readonly Dim[]) => ds.some((d) => typeof d !== 'number') || ds.reduce<number>((p, d) => p * (d as number), 1) >= 64;
   return big(g.M) && big([g.N]) && big([g.K]) ? 'workgroup' : 'registers';

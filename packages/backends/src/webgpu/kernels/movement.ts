@@ -9,9 +9,45 @@ import type { KernelProgram } from '../program.ts';
 
 const WG = 256;
 
+/** Invocations per workgroup along the known inner dims of a row-split grid (rowSplit). */
+const ROW_WG = 64;
+
+/**
+ * Where the output shape splits into outer dims ending with its last symbol and known inner dims
+ * (at least ROW_WG elements), or undefined when it has no symbol or too few inner elements.
+ */
+function rowSplit(shape: readonly Dim[]): number | undefined {
+  let p = shape.length;
+  while (p > 0 && typeof shape[p - 1] === 'number') p--;
+  if (p === 0) return undefined;
+  const inner = shape.slice(p).reduce<number>((a, d) => a * (d as number), 1);
+  return inner >= ROW_WG ? p : undefined;
+}
+
 /** A kernel whose body maps output coordinates c0.. (and flat index i) to lines storing out[i]. */
 function perElement(w: KernelWriter, label: string, out: number, body: string[]): KernelProgram {
   const outShape = w.shape(out);
+  const p = rowSplit(outShape);
+  if (p !== undefined) {
+    // The grid carries the outer coordinates (y: the last symbolic dim, z: the dims before it), so
+    // no coordinate is divided by a symbol: integer division by a value unknown to the shader
+    // compiler is slow (on CPU adapters it is done lane by lane).
+    const inner = outShape.slice(p);
+    const innerCount = w.dims.product(inner);
+    const code = `
+@compute @workgroup_size(${ROW_WG})
+fn main(${BUILTINS}) {
+  let x = wg.x * ${ROW_WG}u + li;
+  if (x >= ${innerCount}) { return; }
+  ${[...w.coords('wg.z', outShape.slice(0, p - 1), 'c'), `let c${p - 1} = wg.y;`, ...w.coords('x', inner, 'q'),
+    ...inner.map((_, a) => `let c${p + a} = q${a};`),
+    `let i = (${p > 1 ? `wg.z * ${w.dims.dim(outShape[p - 1])} + ` : ''}wg.y) * ${innerCount} + x;`, ...body].join('\n  ')}
+}`;
+    return {
+      label, wgsl: w.module(label, code), bindings: w.specs(),
+      grid: { kind: 'xyz', axes: [{ dims: inner, per: ROW_WG }, { dims: [outShape[p - 1]], per: 1 }, { dims: outShape.slice(0, p - 1), per: 1 }] },
+    };
+  }
   const code = `
 @compute @workgroup_size(${WG})
 fn main(${BUILTINS}) {

@@ -1,5 +1,6 @@
 // Row kernels: scaled-masked softmax and (add-)LayerNorm over the last axis, one workgroup per row,
-// invocations striding the row and combining through workgroup reductions, f32 accumulation.
+// invocations striding the row and combining through workgroup reductions (on CPU adapters with
+// subgroups: one subgroup per row and subgroup reductions), f32 accumulation.
 // Softmax matches the reference on fully masked rows (all -inf → NaN, as PyTorch gives).
 
 import type { Dim } from '@smelt/ir';
@@ -18,6 +19,21 @@ function rowOperand(w: KernelWriter, id: number, xShape: readonly Dim[], name: s
 /** Lines binding the row's coordinates c0..c(r-2) and c(r-1) = 0 (for broadcast bases). */
 function rowCoords(w: KernelWriter, xShape: readonly Dim[]): string[] {
   return [...w.coords('row', xShape.slice(0, -1), 'c'), `let c${xShape.length - 1} = 0u;`];
+}
+
+/** Invocations per row: one subgroup where the target has them (CPU adapters), else ROW_WG. */
+const rowWg = (w: KernelWriter) => w.target.subgroupSize ?? ROW_WG;
+
+/**
+ * A reduction `name(v, li) -> f32` over the row's invocations: subgroupAdd/Max where one subgroup
+ * holds the row (no workgroup memory, no barriers), else a workgroup tree reduction.
+ */
+function rowReduceFn(w: KernelWriter, name: string, op: 'sum' | 'max'): string {
+  if (w.target.subgroupSize) {
+    w.useSubgroups();
+    return `fn ${name}(v: f32, li: u32) -> f32 { return ${op === 'sum' ? 'subgroupAdd' : 'subgroupMax'}(v); }`;
+  }
+  return workgroupReduceFn(name, 'f32', op === 'sum' ? 'a + b' : 'max(a, b)');
 }
 
 function rowProgram(w: KernelWriter, label: string, xShape: readonly Dim[], code: string): KernelProgram {
@@ -45,26 +61,27 @@ export function softmaxKernel(w: KernelWriter, k: { label: string; x: number; ma
   const xs = w.shape(k.x);
   const score = [`var v = ${w.load(k.x, 'start + j')} * ${f32Literal(k.scale)};`];
   if (k.mask !== undefined) score.push(`v = v + ${w.load(k.mask, 'm_base + j * m_step')};`);
-  const code = `${workgroupReduceFn('wg_max', 'f32', 'max(a, b)')}
-${workgroupReduceFn('wg_sum', 'f32', 'a + b')}
-@compute @workgroup_size(${ROW_WG})
+  const WG = rowWg(w);
+  const code = `${rowReduceFn(w, 'wg_max', 'max')}
+${rowReduceFn(w, 'wg_sum', 'sum')}
+@compute @workgroup_size(${WG})
 fn main(${BUILTINS}) {
   ${rowHeader(w, xs)}
   ${k.mask !== undefined ? [...rowCoords(w, xs), ...rowOperand(w, k.mask, xs, 'm')].join('\n  ') : ''}
   var mx = f32_bits(0xff800000u);
-  for (var j = li; j < L; j += ${ROW_WG}u) {
+  for (var j = li; j < L; j += ${WG}u) {
     ${score.join(' ')}
     mx = max(mx, v);
   }
   mx = wg_max(mx, li);
   let dead = mx == f32_bits(0xff800000u);
   var total = 0.0f;
-  for (var j = li; j < L; j += ${ROW_WG}u) {
+  for (var j = li; j < L; j += ${WG}u) {
     ${score.join(' ')}
     total += select(exp(v - mx), 0.0f, dead);
   }
   total = wg_sum(total, li);
-  for (var j = li; j < L; j += ${ROW_WG}u) {
+  for (var j = li; j < L; j += ${WG}u) {
     ${score.join(' ')}
     let p = select(exp(v - mx) / total, nan_f32(), total == 0.0f);
     ${w.store(k.out, 'start + j', 'p')}
@@ -89,18 +106,19 @@ export function layerNormKernel(w: KernelWriter, k: LayerNormKernel): KernelProg
   const value = k.residual !== undefined
     ? `let v = ${w.load(k.x, 'start + j')} + ${w.load(k.residual, 'r_base + j * r_step')};`
     : `let v = ${w.load(k.x, 'start + j')};`;
-  const code = `${workgroupReduceFn('wg_sum', 'f32', 'a + b')}
-@compute @workgroup_size(${ROW_WG})
+  const WG = rowWg(w);
+  const code = `${rowReduceFn(w, 'wg_sum', 'sum')}
+@compute @workgroup_size(${WG})
 fn main(${BUILTINS}) {
   ${rowHeader(w, xs)}
   ${k.residual !== undefined ? [...rowCoords(w, xs), ...rowOperand(w, k.residual, xs, 'r')].join('\n  ') : ''}
   var s = 0.0f;
-  for (var j = li; j < L; j += ${ROW_WG}u) { ${value} s += v; }
+  for (var j = li; j < L; j += ${WG}u) { ${value} s += v; }
   let mean = wg_sum(s, li) / f32(L);
   var q = 0.0f;
-  for (var j = li; j < L; j += ${ROW_WG}u) { ${value} let d = v - mean; q += d * d; }
+  for (var j = li; j < L; j += ${WG}u) { ${value} let d = v - mean; q += d * d; }
   let inv = inverseSqrt(wg_sum(q, li) / f32(L) + ${f32Literal(k.eps)});
-  for (var j = li; j < L; j += ${ROW_WG}u) {
+  for (var j = li; j < L; j += ${WG}u) {
     ${value}
     ${w.store(k.out, 'start + j', `(v - mean) * inv * ${w.load(k.weight, 'j')} + ${w.load(k.bias, 'j')}`)}
     ${k.sum !== undefined ? w.store(k.sum, 'start + j', 'v') : ''}
