@@ -69,6 +69,12 @@ const GEMM_CASES = [
   graphCase('linear in place over its residual', { x: [['n', 16], [33, 16]] }, { w: [16, 16], c: [16] },
     ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
   graphCase('1024 deep', { x: [['n', 1024], [6, 1024]] }, { w: [1024, 20] }, ({ x, w }) => ({ y: x.matmul(w) })),
+  // Deep products: odd rows, partial panels, epilogues, A transposed, in place over the residual.
+  graphCase('600 deep: odd rows, a partial panel, linear relu with bias and residual', { x: [['n', 600], [70, 600]], r: [['n', 37], [70, 37]] }, { w: [37, 600], c: [37] },
+    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, activation: 'relu', hasBias: true, hasResidual: true }) })),
+  graphCase('300 deep, A transposed', { a: [[300, 'n'], [300, 9]] }, { w: [300, 10] }, ({ a, w }) => ({ y: a.matmul(w, { transA: true }) })),
+  graphCase('520 deep, in place over its residual', { x: [['n', 520], [33, 520]] }, { w: [520, 520], c: [520] },
+    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
 ];
 
 describe('wasm backend: GEMM shapes', () => {
