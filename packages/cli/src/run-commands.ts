@@ -12,7 +12,7 @@ export const RUN_FLAGS: FlagSpecs = {
   inputs: { kind: 'string', required: true, metavar: 'I.safetensors', help: 'named input tensors' },
   out: { kind: 'string', required: true, metavar: 'O.safetensors', help: 'where to write the outputs (only on success)' },
   backend: { kind: 'string', metavar: 'B', help: BACKEND_HELP },
-  optimize: { kind: 'boolean', help: 'reference backend: interpret the optimized graph (the other backends always optimize)' },
+  optimize: { kind: 'boolean', help: 'reference backend: interpret the optimized graph (the other backends optimize unless --no-optimize)' },
   'no-optimize': { kind: 'boolean', help: 'compile the graph as built, without the pass pipeline (to compare)' },
   threads: { kind: 'string', metavar: 'N', help: 'wasm: threads per kernel (default 1; at most the cores)' },
   simd: { kind: 'string', metavar: 'S', help: 'wasm: auto (relaxed SIMD when the engine has it, default), plain or relaxed' },
