@@ -5,6 +5,7 @@
 
 import type { DType, Expr } from '@smelt/ir';
 import { printExpr } from '@smelt/ir';
+import { ARRAY_TYPE } from '../render/aot-types.ts';
 import { block, commentText } from '../render/c-like.ts';
 import { JsRenderer } from './expr-js.ts';
 import { GEMM_MR, GEMM_NR, GEMM_UNROLL } from './runtime/gemm.ts';
@@ -18,9 +19,7 @@ export interface TemplateFn {
   readonly body: readonly string[];
 }
 
-export const ARRAY_TYPE: { readonly [D in DType]: string } = {
-  f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array', i64: 'BigInt64Array', u8: 'Uint8Array', bool: 'Uint8Array',
-};
+export { ARRAY_TYPE };
 
 const renderer = new JsRenderer();
 
