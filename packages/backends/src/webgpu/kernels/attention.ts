@@ -30,48 +30,60 @@ function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: num
   return `vec4<f32>(${[0, 1, 2, 3].map(lane).join(', ')})`;
 }
 
-export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
+/**
+ * What both attention templates share: the bindings (q, k, v as vec4s where `vec4` says), `head`
+ * (NEG_INF, the lengths Lq and Lk, the batch coordinates), `rows` (given qi: the clamped query row
+ * qr, the offsets of q, k and v, the mask's base and step), `adjust` (the statements that add the
+ * mask to a score sc of key j and apply causality), and the grid of `per` queries per workgroup.
+ */
+function attentionFrame(w: KernelWriter, k: AttentionKernel, D: number, DV: number, vec4: readonly [boolean, boolean, boolean]) {
   const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
-  const D = knownDim(qs.at(-1)!, 'head size'), DV = knownDim(vs.at(-1)!, 'value size');
+  w.bind(k.q, 'read', vec4[0]);
+  w.bind(k.k, 'read', vec4[1]);
+  w.bind(k.v, 'read', vec4[2]);
+  if (k.mask !== undefined) w.bind(k.mask, 'read');
+  w.bind(k.out, 'read_write');
+  const batch = os.slice(0, -2);
+  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
+  const rows = [
+    'let qr = min(qi, max(Lq, 1u) - 1u);',
+    `let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;`,
+    `let kOff = ${offset(ks, 'Lk', D)};`,
+    `let vOff = ${offset(vs, 'Lk', DV)};`,
+  ];
+  if (k.mask !== undefined) {
+    const ms = w.shape(k.mask);
+    rows.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
+    rows.push(`let m_base = ${w.broadcastIndex(ms, [...batch, qs.at(-2)!, ks.at(-2)!], 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
+  }
+  return {
+    head: ['let NEG_INF = f32_bits(0xff800000u);', `let Lq = ${w.dims.dim(qs.at(-2)!)}; let Lk = ${w.dims.dim(ks.at(-2)!)};`, ...w.coords('wg.z', batch, 'z')],
+    rows,
+    adjust: [
+      k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
+      k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
+    ],
+    grid: (per: number): KernelProgram['grid'] => ({ kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per }, { dims: [], per: 1 }, { dims: batch, per: 1 }] }),
+  };
+}
+
+export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
+  const D = knownDim(w.shape(k.q).at(-1)!, 'head size'), DV = knownDim(w.shape(k.v).at(-1)!, 'value size');
   if (w.target.subgroupSize && D % 4 === 0 && DV % 4 === 0) return subgroupAttention(w, k, D, DV);
   const D4 = Math.ceil(D / 4), DV4 = Math.ceil(DV / 4);
   const tk = Math.min(MAX_TK, Math.floor(w.target.maxComputeWorkgroupStorageSize / ((D4 + DV4) * 16)));
   if (tk < 1) {
     throw new Error(`attention "${k.label}": maxComputeWorkgroupStorageSize needed ${(D4 + DV4) * 16} bytes for one key, available ${w.target.maxComputeWorkgroupStorageSize}`);
   }
-  w.bind(k.q, 'read', D % 4 === 0);
-  w.bind(k.k, 'read', D % 4 === 0);
-  w.bind(k.v, 'read', DV % 4 === 0);
-  if (k.mask !== undefined) w.bind(k.mask, 'read');
-  w.bind(k.out, 'read_write');
-  const batch = os.slice(0, -2);
-  const Lq = w.dims.dim(qs.at(-2)!), Lk = w.dims.dim(ks.at(-2)!);
-  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
-  const scoreShape = [...batch, qs.at(-2)!, ks.at(-2)!];
-  const maskLines: string[] = [];
-  if (k.mask !== undefined) {
-    const ms = w.shape(k.mask);
-    maskLines.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
-    maskLines.push(`let m_base = ${w.broadcastIndex(ms, scoreShape, 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
-  }
-  const scoreAdjust = [
-    k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
-    k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
-  ].join(' ');
+  const f = attentionFrame(w, k, D, DV, [D % 4 === 0, D % 4 === 0, DV % 4 === 0]);
   const code = `var<workgroup> Ks: array<vec4<f32>, ${tk * D4}>;
 var<workgroup> Vs: array<vec4<f32>, ${tk * DV4}>;
 @compute @workgroup_size(${WQ})
 fn main(${BUILTINS}) {
-  let NEG_INF = f32_bits(0xff800000u);
-  let Lq = ${Lq}; let Lk = ${Lk};
-  ${w.coords('wg.z', batch, 'z').join('\n  ')}
+  ${f.head.join('\n  ')}
   let qi = wg.x * ${WQ}u + li;
   let valid = qi < Lq;
-  let qr = min(qi, max(Lq, 1u) - 1u);
-  let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;
-  let kOff = ${offset(ks, 'Lk', D)};
-  let vOff = ${offset(vs, 'Lk', DV)};
-  ${maskLines.join('\n  ')}
+  ${f.rows.join('\n  ')}
   var q: array<vec4<f32>, ${D4}>;
   for (var d = 0u; d < ${D4}u; d++) { q[d] = ${rowVec4(w, k.q, 'qOff', 'd', D)}; }
   var acc: array<vec4<f32>, ${DV4}>;
@@ -97,7 +109,7 @@ fn main(${BUILTINS}) {
           var qk = 0.0f;
           for (var d = 0u; d < ${w.dims.opaque(D4)}; d++) { qk += dot(q[d], Ks[jj * ${D4}u + d]); }
           sc = qk * ${f32Literal(k.scale)};
-          ${scoreAdjust}
+          ${f.adjust.join(' ')}
         }
         s[jj] = sc;
         tmax = max(tmax, sc);
@@ -128,7 +140,7 @@ fn main(${BUILTINS}) {
     label: k.label,
     wgsl: w.module(k.label, code),
     bindings: w.specs(),
-    grid: { kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per: WQ }, { dims: [], per: 1 }, { dims: batch, per: 1 }] },
+    grid: f.grid(WQ),
   };
 }
 
@@ -143,25 +155,10 @@ fn main(${BUILTINS}) {
  */
 function subgroupAttention(w: KernelWriter, k: AttentionKernel, D: number, DV: number): KernelProgram {
   const S = w.target.subgroupSize!;
-  const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
-  w.bind(k.q, 'read', true);
-  w.bind(k.k, 'read', true);
-  w.bind(k.v, 'read', true);
-  if (k.mask !== undefined) w.bind(k.mask, 'read');
-  w.bind(k.out, 'read_write');
+  const f = attentionFrame(w, k, D, DV, [true, true, true]);
   w.useSubgroups();
   const vec4 = w.isVec4(k.q) && w.isVec4(k.k) && w.isVec4(k.v);
   const D4 = D / 4, DV4 = DV / 4;
-  const batch = os.slice(0, -2);
-  const Lq = w.dims.dim(qs.at(-2)!), Lk = w.dims.dim(ks.at(-2)!);
-  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
-  const scoreShape = [...batch, qs.at(-2)!, ks.at(-2)!];
-  const maskLines: string[] = [];
-  if (k.mask !== undefined) {
-    const ms = w.shape(k.mask);
-    maskLines.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
-    maskLines.push(`let m_base = ${w.broadcastIndex(ms, scoreShape, 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
-  }
   // vec4 e of a row starting at element `base` (a multiple of 4 when bound as vec4s).
   const row4 = (id: number, base: string, e: string) => (vec4 ? w.load4(id, `${base} + (${e}) * 4u`)
     : `vec4<f32>(${[0, 1, 2, 3].map((t) => w.load(id, `${base} + (${e}) * 4u + ${t}u`)).join(', ')})`);
@@ -173,20 +170,13 @@ function subgroupAttention(w: KernelWriter, k: AttentionKernel, D: number, DV: n
   ];
   const score = [
     `var sc = (${I(D4).map((d) => `dot(q${d}, kb${d})`).join(' + ')}) * ${f32Literal(k.scale)};`,
-    k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
-    k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
+    ...f.adjust,
   ].filter(Boolean);
   const code = `@compute @workgroup_size(${S})
 fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
-  let NEG_INF = f32_bits(0xff800000u);
-  let Lq = ${Lq}; let Lk = ${Lk};
-  ${w.coords('wg.z', batch, 'z').join('\n  ')}
+  ${f.head.join('\n  ')}
   let qi = wg.x * ${S}u + sid;
-  let qr = min(qi, max(Lq, 1u) - 1u);
-  let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;
-  let kOff = ${offset(ks, 'Lk', D)};
-  let vOff = ${offset(vs, 'Lk', DV)};
-  ${maskLines.join('\n  ')}
+  ${f.rows.join('\n  ')}
   ${I(D4).map((d) => `let q${d} = ${row4(k.q, 'qOff', `${d}u`)};`).join('\n  ')}
   ${I(DV4).map((d) => `var acc${d} = vec4<f32>();`).join(' ')}
   var m = NEG_INF;
@@ -213,6 +203,6 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
     label: k.label,
     wgsl: w.module(k.label, code),
     bindings: w.specs(),
-    grid: { kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per: S }, { dims: [], per: 1 }, { dims: batch, per: 1 }] },
+    grid: f.grid(S),
   };
 }
