@@ -3,12 +3,13 @@
 // comparison against the interpreter (1e-4 for floats, NaN and ±inf in the same places, exact for
 // integers and bools).
 
-import { describe, expect, it } from 'vitest';
-import { type Tensor, f16BitsToF32 } from '@smelt/ir';
+import { describe, it } from 'vitest';
+import type { Tensor } from '@smelt/ir';
 import { requestAdapter } from '../packages/backends/src/webgpu/device.ts';
 import { webgpuBackend } from '../packages/backends/src/webgpu/index.ts';
 import { adapterName } from '../packages/backends/src/webgpu/portable-host.ts';
 import { F16_FEATURE } from '../packages/backends/src/webgpu/precision.ts';
+import { expectClose as expectWithin } from './wasm-suite.ts';
 
 export const WEBGPU_UNAVAILABLE = await webgpuBackend.unavailableReason();
 
@@ -37,23 +38,7 @@ export function describeWebGpu(name: string, body: () => void): void {
   describe.skipIf(why !== undefined)(name, body);
 }
 
-const isFloat = (t: Tensor) => t.dtype === 'f32' || t.dtype === 'f16';
-/** Elements as numbers; f16 bits decoded. */
-const values = (t: Tensor) => Array.from(t.data as ArrayLike<number | bigint>, (x) => (t.dtype === 'f16' ? f16BitsToF32(Number(x)) : Number(x)));
-
-/** Expect `got` to equal `want`: shapes and dtypes exactly, floats to `tol` (absolute, plus relative for large values). */
+/** Expect `got` to equal `want` as wasm-suite's expectClose does; f16 results to at least 1e-3 (half precision's step). */
 export function expectClose(got: Tensor | undefined, want: Tensor, what: string, tol = 1e-4): void {
-  expect(got, `${what}: missing`).toBeDefined();
-  expect(got!.dtype, `${what}: dtype`).toBe(want.dtype);
-  expect(got!.shape, `${what}: shape`).toEqual(want.shape);
-  const g = values(got!);
-  const w = values(want);
-  if (want.dtype === 'f16') tol = Math.max(tol, 1e-3);
-  for (let i = 0; i < w.length; i++) {
-    const [a, b] = [g[i], w[i]];
-    const ok = isFloat(want)
-      ? (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= tol * Math.max(1, Math.abs(b))
-      : a === b;
-    if (!ok) expect.fail(`${what}: element ${i} is ${a}, the interpreter says ${b} (shape [${want.shape}])`);
-  }
+  expectWithin(got, want, what, want.dtype === 'f16' ? Math.max(tol, 1e-3) : tol);
 }
