@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'vitest';
+import { describeIfAvailable } from './gate.ts';
 
 const CANDIDATES = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -17,16 +17,7 @@ const UNAVAILABLE = CHROMIUM ? undefined : `no Chromium (looked for ${CANDIDATES
 
 /** A describe that runs only with Chromium; without it, it fails in CI and skips (saying why) elsewhere. */
 export function describeBrowser(name: string, body: () => void): void {
-  if (UNAVAILABLE && process.env.CI === 'true') {
-    describe(name, () => {
-      it('has Chromium (CI=true requires it)', () => {
-        throw new Error(`the browser tests cannot run in CI: ${UNAVAILABLE}`);
-      });
-    });
-    return;
-  }
-  if (UNAVAILABLE) console.warn(`[browser] skipped "${name}": ${UNAVAILABLE}`);
-  describe.skipIf(UNAVAILABLE !== undefined)(name, body);
+  describeIfAvailable('browser', 'Chromium', UNAVAILABLE, name, body);
 }
 
 const TYPES: Record<string, string> = {

@@ -3,12 +3,12 @@
 // comparison against the interpreter (1e-4 for floats, NaN and ±inf in the same places, exact for
 // integers and bools).
 
-import { describe, it } from 'vitest';
 import type { Tensor } from '@smelt/ir';
 import { requestAdapter } from '../packages/backends/src/webgpu/device.ts';
 import { webgpuBackend } from '../packages/backends/src/webgpu/index.ts';
 import { adapterName } from '../packages/backends/src/webgpu/portable-host.ts';
 import { F16_FEATURE } from '../packages/backends/src/webgpu/precision.ts';
+import { describeIfAvailable } from './gate.ts';
 import { expectClose as expectWithin } from './wasm-suite.ts';
 
 export const WEBGPU_UNAVAILABLE = await webgpuBackend.unavailableReason();
@@ -25,17 +25,7 @@ export const WEBGPU_F16_UNAVAILABLE = await f16Unavailable();
 
 /** A describe that runs only with a WebGPU adapter; without one it fails in CI and skips (saying why) elsewhere. */
 export function describeWebGpu(name: string, body: () => void): void {
-  const why = WEBGPU_UNAVAILABLE;
-  if (why && process.env.CI === 'true') {
-    describe(name, () => {
-      it('has a WebGPU adapter (CI=true requires one)', () => {
-        throw new Error(`the WebGPU suite cannot run in CI: ${why}`);
-      });
-    });
-    return;
-  }
-  if (why) console.warn(`[webgpu] skipped "${name}": ${why}`);
-  describe.skipIf(why !== undefined)(name, body);
+  describeIfAvailable('webgpu', 'a WebGPU adapter', WEBGPU_UNAVAILABLE, name, body);
 }
 
 /** Expect `got` to equal `want` as wasm-suite's expectClose does; f16 results to at least 1e-3 (half precision's step). */
