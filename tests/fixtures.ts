@@ -4,12 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Graph, type Tensor, tensor, writeSafetensors } from '@smelt/ir';
-import { buildModel, type ModelConfig } from '@smelt/examples/transformer';
+import { buildModel, type ModelConfig, seededRandom } from '@smelt/examples/transformer';
 
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
+export { seededRandom };
 
 /** Random f32 weights for every parameter; LayerNorm weights near 1 so outputs stay well scaled. */
 export function randomWeights(g: Graph, seed = 1): Map<string, Tensor> {

@@ -9,16 +9,12 @@ import { pickBackend } from '../../packages/cli/src/backends.ts';
 import { readConfig, readWeights } from './io.ts';
 import { buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder } from './models.ts';
 import { greedyDecode } from './generate.ts';
+import { seededRandom } from './init.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.join(HERE, 'toy-reverse');
 const PAD = 0, EOS = 2, DIGIT0 = 3;
 
-/** A small seeded generator, so every run shows the same examples. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function sampleDigits(count: number, rand: () => number): number[][] {
   return Array.from({ length: count }, () => Array.from({ length: 3 + Math.floor(rand() * 6) }, () => Math.floor(rand() * 10)));
@@ -36,7 +32,7 @@ async function main(): Promise<void> {
   const decoder = await backend.compile(buildSeq2SeqDecoder(cfg, masks), weights, { optimize: true });
   const compileMs = performance.now() - t0;
 
-  const seqs = sampleDigits(8, lcg(2026));
+  const seqs = sampleDigits(8, seededRandom(2026)); // seeded: every run shows the same examples
   const width = Math.max(...seqs.map((s) => s.length));
   const src = tensor('i32', [seqs.length, width], Int32Array.from(seqs.flatMap((s) => [...s.map((d) => d + DIGIT0), ...Array(width - s.length).fill(PAD)])));
   const mask = tensor('bool', [seqs.length, width], Uint8Array.from(seqs.flatMap((s) => [...s.map(() => 0), ...Array(width - s.length).fill(1)])));

@@ -4,13 +4,14 @@
 
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
 
-function lcg(seed: number): () => number {
+/** A small seeded generator (a 32-bit LCG) of numbers in [0, 1): same seed, same sequence. */
+export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
 export function initWeights(graph: Graph, seed = 0): Map<string, Tensor> {
-  const rand = lcg(seed);
+  const rand = seededRandom(seed);
   const out = new Map<string, Tensor>();
   for (const p of graph.params) {
     const shape = p.type.shape as number[];
