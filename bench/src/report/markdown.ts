@@ -1,6 +1,7 @@
 // The README's summary of a results file (`pnpm bench --report FILE --markdown`): one Markdown table
 // with an engine per row and a workload per column, each cell the median ms (and GFLOP/s for the
-// GEMMs); a cell is "—" where the engine did not run that workload. Then the issues' figures.
+// GEMMs); a cell is "—" where the engine did not run that workload. Then the issues' figures, each
+// with the machine probe of the engines it compares (report/probe.ts) where the file has it.
 
 import type { ResultsDoc } from './results.ts';
 import type { TargetResult } from './targets.ts';
@@ -27,7 +28,7 @@ export function renderMarkdown(doc: ResultsDoc, targets: readonly TargetResult[]
     const want = t.want !== undefined ? `want ≥ ${t.want}${unit(t)}: ${t.value! >= t.want ? 'met' : '**not met**'}`
       : t.atMost !== undefined ? `want ≤ ${t.atMost}${unit(t)}: ${t.value! <= t.atMost ? 'met' : '**not met**'}` : 'reported';
     const against = t.against ? ` (against ${t.against})` : '';
-    const detail = t.detail ? `; ${t.detail}` : '';
+    const detail = `${t.detail ? `; ${t.detail}` : ''}${t.probe ? `; probe ${t.probe}` : ''}`;
     return `| ${t.issue} | ${t.workload} | ${t.figure}${against} | ${t.value!.toFixed(2)}${unit(t)}${detail} | ${want} |`;
   });
   return [

@@ -1,6 +1,7 @@
 // The bench's own arithmetic and reporting, without running an engine: option parsing, run
 // summaries, the issues' figures (speedups against the fastest peer, GFLOP/s, the compiler's time
-// as an upper bound, engines that did not run), the README's Markdown table, and the pipeline timer.
+// as an upper bound, engines that did not run), the machine probe's column and figures, the README's
+// Markdown table, and the pipeline timer.
 
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../args.ts';
@@ -10,6 +11,7 @@ import { findWorkload } from '../workloads/defs.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { ResultsDoc, WorkloadResult } from './results.ts';
 import { median, summarize } from './stats.ts';
+import { renderWorkload } from './table.ts';
 import { evaluateTargets, renderTargets } from './targets.ts';
 
 function row(engine: string, times: number[], extra: Partial<Row> = {}): Row {
@@ -84,6 +86,36 @@ describe("the issues' figures", () => {
     expect(renderTargets([slow])).toContain('want ≤ 1000 ms: NOT met');
     const [none] = evaluateTargets([workload('w-base', [])]).filter((x) => x.issue === 3);
     expect(none.missing).toMatch(/did not run/);
+  });
+});
+
+describe('the machine probe in the report', () => {
+  const gemm = workload('gemm-1024', [
+    row('smelt-wasm', [80, 80, 80], { probe: [50, 50, 50] }),
+    row('smelt-wasm-relaxed', [60, 60, 60], { probe: [30, 32, 34] }),
+    row('ort-node-1t', [30, 30, 30], { probe: [48, 49, 50] }),
+  ]);
+
+  it('a column per row: median probe in % of the fastest probe in the workload', () => {
+    const table = renderWorkload(gemm, 2);
+    expect(table).toMatch(/\bprobe\b/);
+    const line = (engine: string) => table.split('\n').find((l) => l.startsWith(`${engine} `))!;
+    expect(line('smelt-wasm')).toMatch(/ 100%(\s|$)/);
+    expect(line('smelt-wasm-relaxed')).toMatch(/ 64%(\s|$)/);
+    expect(line('ort-node-1t')).toMatch(/ 98%(\s|$)/);
+    expect(table).toContain('fastest machine probe 50.0 GFLOP/s');
+  });
+
+  it("the figures name the probe of the engines they compare; files from before the probe show none", () => {
+    const t = evaluateTargets([gemm]);
+    const relaxed = t.find((x) => x.figure === 'smelt-wasm-relaxed GFLOP/s')!;
+    expect(relaxed.probe).toBe('smelt-wasm-relaxed 64%');
+    expect(t.find((x) => x.figure === "smelt-wasm GFLOP/s ÷ ort-node-1t's (native ORT)")!.probe).toBe('smelt-wasm 100%, ort-node-1t 98%');
+    expect(renderTargets([relaxed])).toContain('[probe: smelt-wasm-relaxed 64%]; want ≥ 35 GFLOP/s: NOT met');
+    const doc: ResultsDoc = { date: '2026-11-29T00:00:00Z', command: 'pnpm bench', smelt: 'abc1234', machine: { cpuCount: 2 }, workloads: [gemm] };
+    expect(renderMarkdown(doc, t)).toContain('| 5 | gemm-1024 | smelt-wasm-relaxed GFLOP/s | 33.33 GFLOP/s; probe smelt-wasm-relaxed 64% | want ≥ 35 GFLOP/s: **not met** |');
+    const old = workload('gemm-1024', [row('smelt-wasm-relaxed', [60])]);
+    expect(evaluateTargets([old]).find((x) => x.figure === 'smelt-wasm-relaxed GFLOP/s')!.probe).toBeUndefined();
   });
 });
 

@@ -1,9 +1,11 @@
 // The printed table of one workload: median ms, the ratio to the baseline (smelt-wasm, or the
 // fastest smelt backend present when smelt-wasm is absent, and the header says which), GFLOP/s
 // from the workload's analytic FLOP count, min/max/spread, runs, error, compile (smelt) or load
-// time (peers), first run, peak RSS and what the engine added to it, and per-run counters.
+// time (peers), first run, peak RSS and what the engine added to it, how much of a core the engine
+// had while timed (the machine probe, report/probe.ts), and per-run counters.
 
 import type { Row } from '../run/workload-bench.ts';
+import { probeBest, probePct } from './probe.ts';
 import type { WorkloadResult } from './results.ts';
 
 export interface Baseline {
@@ -24,7 +26,7 @@ export function pickBaseline(rows: readonly Row[]): Baseline | undefined {
 const f = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
 const ms = (x: number | undefined) => (x === undefined ? '' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-const COLUMNS = ['engine', 'median ms', '× base', 'GFLOP/s', 'min', 'max', 'spread', 'runs', 'max err', 'compile/load', '1st run', 'RSS MB', '+RSS', 'notes'];
+const COLUMNS = ['engine', 'median ms', '× base', 'GFLOP/s', 'min', 'max', 'spread', 'runs', 'max err', 'compile/load', '1st run', 'RSS MB', '+RSS', 'probe', 'notes'];
 
 const SINGULAR: Readonly<Record<string, string>> = { dispatches: 'dispatch', passes: 'pass', submits: 'submit' };
 
@@ -47,18 +49,21 @@ function statsNote(row: Row): string {
 }
 
 /** The columns of a row that ran, or undefined for a row that did not. */
-function cells(row: Row, flops: number, base: Baseline | undefined): string[] | undefined {
+function cells(row: Row, flops: number, base: Baseline | undefined, best: number | undefined): string[] | undefined {
   const s = row.summary;
   if (row.status !== 'ok' || !s) return undefined;
   return [
     row.engine, ms(s.median), base ? f(s.median / base.medianMs, 2) : '', f(flops / (s.median * 1e6), 2), ms(s.min), ms(s.max),
     `${f(s.spreadPct, 0)}%`, String(s.runs), row.check ? row.check.maxAbsErr.toExponential(1) : '', ms(row.compileMs ?? row.loadMs), ms(row.firstRunMs),
-    f(row.maxRssMB, 0), row.maxRssMB === undefined || row.baseRssMB === undefined ? '' : f(row.maxRssMB - row.baseRssMB, 0), statsNote(row),
+    f(row.maxRssMB, 0), row.maxRssMB === undefined || row.baseRssMB === undefined ? '' : f(row.maxRssMB - row.baseRssMB, 0),
+    probePct(row, best) === undefined ? '' : `${f(probePct(row, best), 0)}%`, statsNote(row),
   ];
 }
 
 const LEGEND = 'compile/load: ms of backend.compile for smelt rows (graph and weights to executable), of loading the model for the peers;'
-  + ' +RSS: peak RSS over the process\'s RSS before the engine loaded (the data, Node and tsx)';
+  + ' +RSS: peak RSS over the process\'s RSS before the engine loaded (the data, Node and tsx);'
+  + ' probe: a fixed SIMD loop timed in the engine\'s process before each timed run, median as % of the fastest probe in this workload'
+  + ' (well under 100%: the core was shared with other work during those runs)';
 
 function whyNot(row: Row): string {
   const label = { ok: 'no runs', skipped: 'skipped', unavailable: 'not available', wrong: 'WRONG OUTPUT, not timed', failed: 'FAILED' }[row.status];
@@ -66,7 +71,8 @@ function whyNot(row: Row): string {
 }
 
 export function renderTable(title: string, flops: number, rows: readonly Row[], base: Baseline | undefined): string {
-  const lines = rows.map((r) => cells(r, flops, base));
+  const best = probeBest(rows);
+  const lines = rows.map((r) => cells(r, flops, base, best));
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...lines.map((l) => (l?.[i] ?? '').length), ...(i === 0 ? rows.map((r) => r.engine.length) : [])));
   const align = (cols: readonly string[]) => cols.map((c, i) => (i === 0 || i === cols.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const body = rows.map((r, i) => (lines[i] ? align(lines[i]!) : `${r.engine.padEnd(widths[0])}  ${whyNot(r)}`));
@@ -79,7 +85,9 @@ export function renderTable(title: string, flops: number, rows: readonly Row[], 
 export function renderWorkload(w: WorkloadResult, cores: number): string {
   const [before, after] = w.loadAverage;
   const took = w.elapsedS === undefined ? '' : `; the workload took ${w.elapsedS} s`;
-  const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took})`;
+  const best = probeBest(w.rows);
+  const probe = best === undefined ? '' : `; fastest machine probe ${best.toFixed(1)} GFLOP/s`;
+  const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took}${probe})`;
   const p = w.pipeline;
   const pipeline = p ? `\nsmelt's compiler, model source → kernel plan (${p.kernels} kernels), no backend: median ${ms(p.summary.median)} ms (min ${ms(p.summary.min)}, max ${ms(p.summary.max)}, ${p.summary.runs} runs)` : '';
   return `${renderTable(w.title, w.flops, w.rows, w.baseline)}\n${load}${pipeline}`;

@@ -1,10 +1,12 @@
 // The figures the issues ask of the bench (3: compiler speed, 4: JS backend, 5: wasm, 6: WebGPU), as
 // data: each one reads times or GFLOP/s from the rows of one workload, and says what it wants.
 // Each is computed from the medians and again from the best (min) runs: on a shared machine the
-// best run is the one least disturbed by other load. Printed after the tables and kept in the
-// results file; a figure whose workload did not run is left out, one whose engines did not run says which.
+// best run is the one least disturbed by other load; the machine probe of the engines a figure
+// compares (report/probe.ts) says how disturbed their runs were. Printed after the tables and kept
+// in the results file; a figure whose workload did not run is left out, one whose engines did not run says which.
 
 import type { WorkloadResult } from './results.ts';
+import { probeBest, probePct } from './probe.ts';
 import { formatStats } from './table.ts';
 
 export interface TargetResult {
@@ -24,6 +26,8 @@ export interface TargetResult {
   readonly against?: string;
   /** What else the figure reports (smelt-webgpu: its RunStats per forward). */
   readonly detail?: string;
+  /** The machine probe of the engines compared: "smelt-wasm 98%, ort-web-1t 95%" (results files since the probe). */
+  readonly probe?: string;
   readonly missing?: string;
 }
 
@@ -132,13 +136,23 @@ function lookup(w: WorkloadResult, stat: 'median' | 'min'): Lookup {
   };
 }
 
+function probeOf(w: WorkloadResult, engines: readonly string[]): string | undefined {
+  const best = probeBest(w.rows);
+  const parts = engines.flatMap((e) => {
+    const row = w.rows.find((r) => r.engine === e && r.status === 'ok');
+    const pct = row && probePct(row, best);
+    return pct === undefined ? [] : [`${e} ${pct.toFixed(0)}%`];
+  });
+  return parts.length ? parts.join(', ') : undefined;
+}
+
 export function evaluateTargets(results: readonly WorkloadResult[]): TargetResult[] {
   return TARGETS.flatMap((t): TargetResult[] => {
     const w = [...results].reverse().find((r) => r.id === t.workload); // the latest run of the workload
     if (!w) return [];
     const { issue, figure, workload, want, atMost, unit } = t;
     const v = t.value(lookup(w, 'median'));
-    if (v) return [{ issue, figure, workload, want, atMost, unit, ...v, best: t.value(lookup(w, 'min'))?.value }];
+    if (v) return [{ issue, figure, workload, want, atMost, unit, ...v, best: t.value(lookup(w, 'min'))?.value, probe: probeOf(w, v.against ? [t.engines[0], v.against] : t.engines) }];
     const missing = t.engines.filter((e) => lookup(w, 'median').ms(e) === undefined).join(', ') || 'the measurement (older results file)';
     return [{ issue, figure, workload, want, atMost, unit, missing: `did not run: ${missing}` }];
   });
@@ -151,10 +165,12 @@ export function renderTargets(targets: readonly TargetResult[]): string {
     if (t.value === undefined) return `${head}: — (${t.missing})`;
     const vs = `${t.against ? ` against ${t.against}` : ''}${t.detail ? `, ${t.detail}` : ''}`;
     const best = t.best === undefined ? '' : ` (best runs: ${t.best.toFixed(2)}${unit(t)})`;
+    const probe = t.probe ? ` [probe: ${t.probe}]` : '';
     const want = t.want !== undefined ? `; want ≥ ${t.want}${unit(t)}: ${t.value >= t.want ? 'met' : 'NOT met'}`
       : t.atMost !== undefined ? `; want ≤ ${t.atMost}${unit(t)}: ${t.value <= t.atMost ? 'met' : 'NOT met'}` : '';
-    return `${head}: ${t.value.toFixed(2)}${unit(t)}${vs}${best}${want}`;
+    return `${head}: ${t.value.toFixed(2)}${unit(t)}${vs}${best}${probe}${want}`;
   });
-  const title = 'The issues\' figures, from the medians (speedup = the other engine\'s ms ÷ this one\'s; best runs: the same from the min ms):';
+  const title = 'The issues\' figures, from the medians (speedup = the other engine\'s ms ÷ this one\'s; best runs: the same from the min ms;'
+    + ' probe: how much of a core each engine had while timed, as in the tables):';
   return lines.length ? [title, ...lines].join('\n') : '';
 }

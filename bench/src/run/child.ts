@@ -1,6 +1,7 @@
 // One engine's process: the parent (run/engine-process.ts) sends prepare, then run as many times as
 // the schedule wants, then finish. prepare loads the workload, runs it once and checks the outputs
-// against the reference; run times one whole workload run, outputs read back to the host included.
+// against the reference; run times one whole workload run, outputs read back to the host included,
+// after timing the machine probe (run/simd-probe.ts) in the same thread.
 
 import fs from 'node:fs';
 import { findEngine } from '../engines/catalog.ts';
@@ -8,8 +9,10 @@ import { findWorkload } from '../workloads/defs.ts';
 import { checkOutputs } from './check.ts';
 import { type Prepared, prepare } from './prepare.ts';
 import type { Command, Reply } from './protocol.ts';
+import { SimdProbe } from './simd-probe.ts';
 
 let prepared: Prepared | undefined;
+let probe: SimdProbe | undefined;
 /** CPU this process used between runs (thread pools that spin, background compiles): it steals from the others. */
 const idle = { cpuMs: 0, wallMs: 0, since: undefined as { cpu: NodeJS.CpuUsage; wall: number } | undefined };
 
@@ -44,19 +47,22 @@ async function onPrepare(engineName: string, workload: string): Promise<Reply> {
   const t0 = performance.now();
   const { outputs } = await prepared.run();
   const firstRunMs = performance.now() - t0;
+  probe = new SimdProbe();
+  probe.calibrate();
   markRunEnd();
   const { loadMs, compileMs, baseRssMB } = prepared;
   return { type: 'prepared', loadMs, compileMs, baseRssMB, firstRunMs, check: checkOutputs(outputs, prepared.expected), about: await engine.describe() };
 }
 
 async function onRun(): Promise<Reply> {
-  if (!prepared) throw new Error('run before prepare');
+  if (!prepared || !probe) throw new Error('run before prepare');
   markRunStart();
+  const probeGflops = probe.measure();
   const t0 = performance.now();
   const { stats } = await prepared.run();
   const ms = performance.now() - t0;
   markRunEnd();
-  return { type: 'ran', ms, stats };
+  return { type: 'ran', ms, stats, probeGflops };
 }
 
 async function handle(cmd: Command): Promise<Reply> {

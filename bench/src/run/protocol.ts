@@ -18,7 +18,11 @@ export type Reply =
     readonly baseRssMB: number;
     readonly check: CheckResult; readonly about: Record<string, string>;
   }
-  | { readonly type: 'ran'; readonly ms: number; readonly stats?: Record<string, number> }
+  | {
+    readonly type: 'ran'; readonly ms: number; readonly stats?: Record<string, number>;
+    /** GFLOP/s of the machine probe (run/simd-probe.ts) just before this run. */
+    readonly probeGflops: number;
+  }
   | {
     readonly type: 'finished'; readonly maxRssMB: number; readonly osThreads?: number;
     /** CPU used while waiting between runs, in % of one core over that wall time. */

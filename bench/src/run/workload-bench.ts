@@ -38,6 +38,8 @@ export interface Row {
   about?: Record<string, string>;
   warmupRuns?: number;
   times: number[];
+  /** The machine probe's GFLOP/s just before each timed run (run/simd-probe.ts), in step with times. */
+  probe?: number[];
   summary?: Summary;
   stats?: Record<string, number>;
   /** Peak RSS of the engine's process; baseRssMB: its RSS with the data loaded, before the engine loaded. */
@@ -77,11 +79,11 @@ function firstLine(s: string): string {
   return s.split('\n')[0];
 }
 
-async function runOnce(a: Active): Promise<number | undefined> {
+async function runOnce(a: Active): Promise<{ ms: number; probe: number } | undefined> {
   const r = await a.proc.request({ type: 'run' }, runTimeout(a.row));
   if (r.type === 'ran') {
     if (r.stats) a.row.stats = r.stats;
-    return r.ms;
+    return { ms: r.ms, probe: r.probeGflops };
   }
   a.row.status = 'failed';
   a.row.reason = r.type === 'error' ? r.message : `unexpected reply ${r.type}`;
@@ -112,7 +114,7 @@ async function warmUp(a: Active, opts: BenchOptions): Promise<void> {
   let prev = a.row.firstRunMs ?? 0;
   let spent = 0;
   for (let i = 0; a.row.status === 'ok' && i < MAX_WARMUP_RUNS; i++) {
-    const ms = await runOnce(a);
+    const ms = (await runOnce(a))?.ms;
     if (ms === undefined) break;
     const warming = ms < prev * STILL_WARMING;
     prev = ms;
@@ -132,8 +134,10 @@ async function timeInRounds(timed: readonly Active[], log: (s: string) => void):
     for (let i = 0; i < timed.length; i++) {
       const a = timed[(i + round) % timed.length];
       if (a.row.status !== 'ok' || a.row.times.length >= a.target) continue;
-      const ms = await runOnce(a);
-      if (ms !== undefined) a.row.times.push(ms);
+      const ran = await runOnce(a);
+      if (!ran) continue;
+      a.row.times.push(ran.ms);
+      (a.row.probe ??= []).push(ran.probe);
     }
     log(`  round ${round + 1}/${rounds}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
