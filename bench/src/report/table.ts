@@ -52,18 +52,24 @@ function statsNote(row: Row): string {
 function cells(row: Row, flops: number, base: Baseline | undefined, best: number | undefined): string[] | undefined {
   const s = row.summary;
   if (row.status !== 'ok' || !s) return undefined;
+  const probe = probePct(row, best);
   return [
     row.engine, ms(s.median), base ? f(s.median / base.medianMs, 2) : '', f(flops / (s.median * 1e6), 2), ms(s.min), ms(s.max),
     `${f(s.spreadPct, 0)}%`, String(s.runs), row.check ? row.check.maxAbsErr.toExponential(1) : '', ms(row.compileMs ?? row.loadMs), ms(row.firstRunMs),
     f(row.maxRssMB, 0), row.maxRssMB === undefined || row.baseRssMB === undefined ? '' : f(row.maxRssMB - row.baseRssMB, 0),
-    probePct(row, best) === undefined ? '' : `${f(probePct(row, best), 0)}%`, statsNote(row),
+    probe === undefined ? '' : `${f(probe, 0)}%`, statsNote(row),
   ];
 }
 
-const LEGEND = 'compile/load: ms of backend.compile for smelt rows (graph and weights to executable), of loading the model for the peers;'
-  + ' +RSS: peak RSS over the process\'s RSS before the engine loaded (the data, Node and tsx);'
-  + ' probe: a fixed SIMD loop timed in the engine\'s process before each timed run, median as % of the fastest probe in this workload'
-  + ' (well under 100%: the core was shared with other work during those runs)';
+const LEGEND_HEAD = 'compile/load: ms of backend.compile for smelt rows (graph and weights to executable), of loading the model for the peers;'
+  + ' +RSS: peak RSS over the process\'s RSS before the engine loaded (the data, Node and tsx)';
+
+/** The legend, with the probe's reference when the rows kept probes. */
+function legend(best: number | undefined): string {
+  if (best === undefined) return LEGEND_HEAD;
+  return `${LEGEND_HEAD}; probe: a fixed SIMD loop timed in the engine's process before each timed run, median as % of the fastest probe in this workload`
+    + ` (fastest machine probe ${best.toFixed(1)} GFLOP/s; well under 100%: the core was shared with other work during those runs)`;
+}
 
 function whyNot(row: Row): string {
   const label = { ok: 'no runs', skipped: 'skipped', unavailable: 'not available', wrong: 'WRONG OUTPUT, not timed', failed: 'FAILED' }[row.status];
@@ -78,16 +84,14 @@ export function renderTable(title: string, flops: number, rows: readonly Row[], 
   const body = rows.map((r, i) => (lines[i] ? align(lines[i]!) : `${r.engine.padEnd(widths[0])}  ${whyNot(r)}`));
   const ratio = base ? `× base = median ÷ median of ${base.why}` : 'no smelt backend ran, so no × base';
   const head = `${title} — ${(flops / 1e9).toFixed(3)} GFLOP per run; ${ratio}`;
-  return [head, align(COLUMNS), ...body, LEGEND].join('\n');
+  return [head, align(COLUMNS), ...body, legend(best)].join('\n');
 }
 
 /** The table of one workload and the load on the machine while it ran. */
 export function renderWorkload(w: WorkloadResult, cores: number): string {
   const [before, after] = w.loadAverage;
   const took = w.elapsedS === undefined ? '' : `; the workload took ${w.elapsedS} s`;
-  const best = probeBest(w.rows);
-  const probe = best === undefined ? '' : `; fastest machine probe ${best.toFixed(1)} GFLOP/s`;
-  const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took}${probe})`;
+  const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took})`;
   const p = w.pipeline;
   const pipeline = p ? `\nsmelt's compiler, model source → kernel plan (${p.kernels} kernels), no backend: median ${ms(p.summary.median)} ms (min ${ms(p.summary.min)}, max ${ms(p.summary.max)}, ${p.summary.runs} runs)` : '';
   return `${renderTable(w.title, w.flops, w.rows, w.baseline)}\n${load}${pipeline}`;

@@ -76,7 +76,7 @@ export class SimdProbe {
   private readonly run: (iters: number) => number;
   private iters = 1e5;
   /** Keeps the result observable so no engine could drop the loop. */
-  sink = 0;
+  private sink = 0;
 
   constructor() {
     const api = wasmApi();
