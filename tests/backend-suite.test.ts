@@ -128,9 +128,23 @@ const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
   transpose: () => [
     opCase('transpose', { x: inp('f32', [2, 'n', 3]), h: inp('i32', [2, 3, 'n', 4], ints(-9, 9)) }, ({ x, h }) => ({ y: x.transpose([1, 0, 2]), z: h.transpose([0, 2, 1, 3]), w: x.transpose([2, 1, 0]) })),
   ],
-  slice: () => [opCase('slice', { x: inp('f32', ['n', 9]), y: inp('f32', [3, 'n', 2]) }, ({ x, y }) => ({ a: x.slice(1, 2, 4), b: x.slice(0, 0, 'n'), c: y.slice(2, 1, 1) }))],
+  slice: () => [
+    opCase('slice', { x: inp('f32', ['n', 9]), y: inp('f32', [3, 'n', 2]) }, ({ x, y }) => ({ a: x.slice(1, 2, 4), b: x.slice(0, 0, 'n'), c: y.slice(2, 1, 1) })),
+    // Computed starts and sizes: the last row (`n - 1`), a row picked by another input's length
+    // (`n` of an `m`-row table, m > n in every env), and all rows but the first.
+    opCase('slice computed dims', { x: inp('f32', ['n', 9]), t: inp('f32', [2, 'm', 3]) }, ({ x, t }) => ({
+      last: x.slice(0, 'n - 1', 1), picked: t.slice(1, 'n', 1).mul(2), rest: x.slice(0, 1, 'n - 1').exp(),
+    })),
+  ],
   concat: () => [opCase('concat', { a: inp('f32', ['n', 2]), c: inp('f32', ['n', 3]), d: inp('i32', [2, 'n'], ints(0, 9)) },
-    ({ a, c, d }) => ({ y: concat([a, c, a], 1), z: concat([d, d.mul(2)], 0) }))],
+    ({ a, c, d }) => ({ y: concat([a, c, a], 1), z: concat([d, d.mul(2)], 0) })),
+    // Along symbolic axes: a cache grown by one step (`n + 1`), then read by later kernels, and two symbols (`m + n`).
+    opCase('concat computed dims', { cache: inp('f32', [2, 'n', 3]), step: inp('f32', [2, 1, 3]), a: inp('f32', ['n', 2]), b: inp('f32', ['m', 2]) },
+      ({ cache, step, a, b }) => {
+        const grown = concat([cache, step], 1);
+        return { grown, doubled: grown.mul(2).add(1), both: concat([a, b], 0), tail: grown.slice(1, 'n', 1) };
+      }),
+  ],
   split: () => [opCase('split', { x: inp('f32', ['n', 7]) }, ({ x }) => {
     const [p, q, r] = split(x, [2, 4, 1], -1);
     return { p, q, r };

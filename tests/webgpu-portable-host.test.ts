@@ -19,14 +19,14 @@ describe('webgpu portable host', () => {
   it('binds symbols from input shapes with the interpreter\'s messages', () => {
     const specs = [{ name: 'a', dtype: 'f32', shape: ['n', 3] }, { name: 'b', dtype: 'i32', shape: ['n'] }] as const;
     const inputs = (a: number[], b: number[]) => new Map([['a', { dtype: 'f32', shape: a }], ['b', { dtype: 'i32', shape: b }]]);
-    expect(bindInputs(specs, (k) => inputs([4, 3], [4]).get(k))).toEqual(new Map([['n', 4]]));
+    expect(bindInputs(specs, (k) => inputs([4, 3], [4]).get(k), [], [])).toEqual(new Map([['n', 4]]));
     const interpreterMessage = (declared: (string | number)[], actual: number[], env: Map<string, number>) => {
       try { bindShape('b', declared, actual, env); } catch (e) { return (e as Error).message; }
       return 'bound';
     };
-    expect(() => bindInputs(specs, (k) => inputs([4, 3], [5]).get(k))).toThrow(interpreterMessage(['n'], [5], new Map([['n', 4]])));
-    expect(() => bindInputs(specs, (k) => inputs([4, 2], [4]).get(k))).toThrow('input "a": expected shape [n, 3], got [4, 2]');
-    expect(() => bindInputs(specs, () => undefined)).toThrow('missing input "a": expected f32[n, 3]');
+    expect(() => bindInputs(specs, (k) => inputs([4, 3], [5]).get(k), [], [])).toThrow(interpreterMessage(['n'], [5], new Map([['n', 4]])));
+    expect(() => bindInputs(specs, (k) => inputs([4, 2], [4]).get(k), [], [])).toThrow('input "a": expected shape [n, 3], got [4, 2]');
+    expect(() => bindInputs(specs, () => undefined, [], [])).toThrow('missing input "a": expected f32[n, 3]');
   });
 
   it('folds a 1-D grid into x and y past 65535 workgroups, and empties it on a zero dim', () => {

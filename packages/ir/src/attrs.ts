@@ -2,7 +2,7 @@
 // Every op declares a spec per attribute; the printer and parser are generic over these specs.
 
 import { type DType, isDType } from './dtype.ts';
-import { type Dim, checkDim } from './shape.ts';
+import { type Dim, canonicalDim, checkDim } from './shape.ts';
 import type { Tensor } from './tensor.ts';
 
 export type AttrSpec =
@@ -81,6 +81,32 @@ export function checkAttr(op: string, name: string, spec: AttrSpec, v: unknown):
     default:
       return spec satisfies never;
   }
+}
+
+/** A dim written by hand (`'n-1'`, `'1 + n'`) in its canonical form; anything else as it is, for checkAttr to judge. */
+function canonicalOrSame(v: unknown): unknown {
+  if (typeof v !== 'string' && typeof v !== 'number') return v;
+  try {
+    return canonicalDim(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Attributes as the DSL was given them, with every dim made canonical (the builder's first step). */
+export function canonicalAttrs(specs: Readonly<Record<string, AttrSpec>>, attrs: object): object {
+  const out: Record<string, unknown> = { ...attrs };
+  for (const [k, spec] of Object.entries(specs)) {
+    const v = out[k];
+    if (spec.kind === 'dim') out[k] = canonicalOrSame(v);
+    else if (spec.kind === 'dims' && Array.isArray(v)) out[k] = v.map(canonicalOrSame);
+  }
+  return out;
+}
+
+/** A shape as the DSL was given it, with every dim made canonical. */
+export function canonicalShape(shape: readonly Dim[]): Dim[] {
+  return shape.map((d) => canonicalOrSame(d) as Dim);
 }
 
 /** Convert a parsed literal to the JS value a spec wants. */

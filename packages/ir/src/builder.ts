@@ -2,7 +2,7 @@
 // result types at once, and on failure throws a ShapeError naming the op, the operand types
 // and the user's file:line.
 
-import { type AttrSpec, checkAttr } from './attrs.ts';
+import { type AttrSpec, canonicalAttrs, canonicalShape, checkAttr } from './attrs.ts';
 import { userCallSite } from './callsite.ts';
 import type { DType } from './dtype.ts';
 import { Graph, type Value } from './graph.ts';
@@ -25,13 +25,15 @@ export class GraphBuilder {
   }
 
   input(name: string, dtype: DType, shape: Shape): Value {
-    this.checkNewName(name, shape);
-    return this.graph.addInput(name, { dtype, shape: [...shape] });
+    const dims = canonicalShape(shape);
+    this.checkNewName(name, dims);
+    return this.graph.addInput(name, { dtype, shape: dims });
   }
 
   param(name: string, dtype: DType, shape: Shape): Value {
-    this.checkNewName(name, shape);
-    return this.graph.addParam(name, { dtype, shape: [...shape] });
+    const dims = canonicalShape(shape);
+    this.checkNewName(name, dims);
+    return this.graph.addParam(name, { dtype, shape: dims });
   }
 
   output(name: string, value: Value): void {
@@ -40,13 +42,14 @@ export class GraphBuilder {
   }
 
   /** Add one op; results are typed now or a ShapeError says why not. */
-  emit<K extends OpKind>(op: K, inputs: readonly Value[], attrs: OpAttrs[K]): Value[] {
+  emit<K extends OpKind>(op: K, inputs: readonly Value[], given: OpAttrs[K]): Value[] {
     const loc = userCallSite();
     const operands = inputs.map((v) => formatType(v.type)).join(', ');
     const fail = (why: string): never => { throw new ShapeError(op, operands, why, loc); };
     const [min, max] = operandRange(op);
     if (inputs.length < min || inputs.length > max) fail(`takes ${min === max ? min : `${min} to ${max}`} operands, got ${inputs.length}`);
     const specs = OPS[op].attrs as Record<string, AttrSpec>;
+    const attrs = canonicalAttrs(specs, given) as OpAttrs[K];
     try {
       for (const [k, spec] of Object.entries(specs)) checkAttr(op, k, spec, (attrs as Record<string, unknown>)[k]);
     } catch (e) {

@@ -55,7 +55,7 @@ export class Var {
     [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
     return this.transpose(perm);
   }
-  slice(axis: number, start: number, size: Dim): Var { return op1(this, 'slice', { axis, start, size }); }
+  slice(axis: number, start: Dim, size: Dim): Var { return op1(this, 'slice', { axis, start, size }); }
   sum(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_sum', { axes: [...axes], keepdims }); }
   mean(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_mean', { axes: [...axes], keepdims }); }
   max(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_max', { axes: [...axes], keepdims }); }

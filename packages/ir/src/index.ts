@@ -7,7 +7,7 @@ export * from './shape.ts';
 export * from './attrs.ts';
 export * from './expr.ts';
 export type { Activation, AttrSchemaOf, OpAttrs, OpDef, OpKind, OpTable, Trait } from './ops/types.ts';
-export { OPS, OP_KINDS, hasTrait, isOpKind, opDef, operandRange } from './ops/table.ts';
+export { OPS, OP_KINDS, dependsOnSymbols, hasTrait, isOpKind, opDef, operandRange } from './ops/table.ts';
 export { BINARY_RULES, UNARY_RULES, castTensor, isBinaryKind, isUnaryKind, type BinaryKind, type UnaryKind } from './ops/elementwise.ts';
 export { erf, geluErf, geluTanh, sigmoid } from './ops/math.ts';
 export * from './graph.ts';

@@ -67,7 +67,7 @@ export function tokenize(src: string): Token[] {
     }
     const id = matchAt(IDENT, src, i);
     if (id) { push('ident', id, id.length); continue; }
-    if ('{}()[]<>,=:'.includes(c)) { push('punct', c, 1); continue; }
+    if ('{}()[]<>,=:+-*/'.includes(c)) { push('punct', c, 1); continue; }
     throw new IRSyntaxError(line, col, `unexpected character ${JSON.stringify(c)}`);
   }
   tokens.push({ kind: 'eof', text: '', line, col: i - lineStart + 1 });

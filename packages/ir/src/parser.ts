@@ -7,7 +7,7 @@ import { Graph, type Value } from './graph.ts';
 import { IRSyntaxError, type Token, tokenize } from './lexer.ts';
 import { isOpKind, OPS, operandRange } from './ops/table.ts';
 import type { OpKind } from './ops/types.ts';
-import { type Dim, type TensorType, checkDim, formatType, typesEqual } from './shape.ts';
+import { type Dim, type TensorType, canonicalDim, formatType, typesEqual } from './shape.ts';
 import { parseNumberLiteral, tensorFromPayload } from './text-names.ts';
 
 class Parser {
@@ -140,6 +140,15 @@ class Parser {
   }
 
   private literal(): AttrLiteral {
+    if (this.startsDimExpression()) {
+      const at = this.peek();
+      try {
+        const d = canonicalDim(this.dimText());
+        return typeof d === 'number' ? { t: 'num', v: d } : { t: 'ident', v: d };
+      } catch (e) {
+        return this.fail(at, (e as Error).message);
+      }
+    }
     const t = this.next();
     if (t.kind === 'number') return { t: 'num', v: parseNumberLiteral(t.text) };
     if (t.kind === 'string') return { t: 'str', v: t.text };
@@ -155,6 +164,14 @@ class Parser {
       return { t: 'list', v: items };
     }
     return this.fail(t, `expected an attribute value, got ${JSON.stringify(t.text)}`);
+  }
+
+  /** True at `(`, or at a number or name followed by + - * /: a computed dim such as `past + 1`. */
+  private startsDimExpression(): boolean {
+    const t = this.peek();
+    const after = this.tokens[this.pos + 1];
+    if (t.kind === 'punct' && t.text === '(') return true;
+    return (t.kind === 'number' || t.kind === 'ident') && after?.kind === 'punct' && '+-*/'.includes(after.text);
   }
 
   private dense(): AttrLiteral {
@@ -188,15 +205,35 @@ class Parser {
     return { dtype, shape };
   }
 
+  /** A dim: a number, a symbol, or an expression over symbols (`past + 1`), made canonical. */
   private dim(): Dim {
-    const t = this.next();
-    const d: Dim = t.kind === 'number' ? Number(t.text) : t.kind === 'ident' ? t.text : this.fail(t, 'expected a dim');
+    const at = this.peek();
+    const text = this.dimText();
+    if (text === '') this.fail(at, 'expected a dim');
+    const written: Dim = at.kind === 'number' && text === at.text ? Number(text) : text;
     try {
-      checkDim(d, 'shape');
+      return canonicalDim(written);
     } catch (e) {
-      this.fail(t, (e as Error).message);
+      return this.fail(at, `shape: ${(e as Error).message}`);
     }
-    return d;
+  }
+
+  /** The tokens of one dim expression as text, up to a ',' ']' '}' or ':' outside parentheses. */
+  private dimText(): string {
+    const parts: string[] = [];
+    let depth = 0;
+    for (;;) {
+      const t = this.peek();
+      const arith = t.kind === 'punct' && '+-*/'.includes(t.text);
+      if (t.kind === 'punct' && t.text === '(') depth++;
+      else if (t.kind === 'punct' && t.text === ')') {
+        if (depth === 0) break;
+        depth--;
+      } else if (!(t.kind === 'number' || t.kind === 'ident' || arith)) break;
+      parts.push(t.text);
+      this.pos++;
+    }
+    return parts.join(' ');
   }
 }
 

@@ -1,7 +1,10 @@
-// Shapes with symbolic dims: a dim is a known size (integer) or a named symbol ("batch").
-// Rules keep symbols: equal symbols unify, 1 broadcasts, two different sizes are an error.
+// Shapes with symbolic dims: a dim is a known size (integer), a named symbol ("batch") or an
+// expression over symbols ("past + 1", dim-expr.ts) in canonical text. Rules keep symbols: equal
+// dims unify, 1 broadcasts, two different sizes are an error.
 
-export type Dim = number | string;
+import { type Dim, canonicalDim, dimProductOf, evalDim, isSymbolName, solveDim } from './dim-expr.ts';
+
+export * from './dim-expr.ts';
 export type Shape = readonly Dim[];
 
 export interface TensorType {
@@ -9,17 +12,16 @@ export interface TensorType {
   readonly shape: Shape;
 }
 
-const SYMBOL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export function isSymbol(d: Dim): d is string {
-  return typeof d === 'string';
-}
-
+/** Throw unless d is a non-negative integer, a symbol, or a computed dim in canonical form. */
 export function checkDim(d: Dim, what: string): void {
-  if (typeof d === 'number') {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${what}: dim ${d} is not a non-negative integer`);
-  } else if (!SYMBOL_RE.test(d)) {
-    throw new Error(`${what}: symbol ${JSON.stringify(d)} is not an identifier`);
+  let canonical: Dim;
+  try {
+    canonical = canonicalDim(d);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  if (canonical !== d) {
+    throw new Error(`${what}: dim ${JSON.stringify(d)} is not in canonical form (write ${JSON.stringify(canonical)})`);
   }
 }
 
@@ -71,54 +73,59 @@ export function normAxis(axis: number, rank: number): number {
   return a;
 }
 
-/** A product of dims kept symbolically: a known factor times a sorted list of symbols. */
-export interface DimProduct {
-  readonly factor: number;
-  readonly symbols: readonly string[];
-}
-
-export function dimProduct(shape: Shape): DimProduct {
-  let factor = 1;
-  const symbols: string[] = [];
-  for (const d of shape) {
-    if (typeof d === 'number') factor *= d;
-    else symbols.push(d);
-  }
-  return { factor, symbols: symbols.sort() };
-}
-
-export function productsEqual(a: DimProduct, b: DimProduct): boolean {
-  return a.factor === b.factor && a.symbols.length === b.symbols.length && a.symbols.every((s, i) => s === b.symbols[i]);
+/** True when two shapes hold the same number of elements for every value of their symbols. */
+export function sameElementCount(a: Shape, b: Shape): boolean {
+  return dimProductOf(a) === dimProductOf(b);
 }
 
 /** Symbol values known at run time. */
 export type SymbolEnv = ReadonlyMap<string, number>;
 
 export function resolveDim(d: Dim, env: SymbolEnv): number {
-  if (typeof d === 'number') return d;
-  const v = env.get(d);
-  if (v === undefined) throw new Error(`symbol ${d} has no value: no input binds it`);
-  return v;
+  return typeof d === 'number' ? d : evalDim(d, (s) => env.get(s));
 }
 
 export function resolveShape(shape: Shape, env: SymbolEnv): number[] {
   return shape.map((d) => resolveDim(d, env));
 }
 
-/** Bind the symbols of a declared shape to an actual shape; throws naming the tensor. */
+/**
+ * Bind the symbols of a declared shape to an actual shape; throws naming the tensor. Plain symbols
+ * bind first; a computed dim (`past + 1`) is then checked, or solved for its one unknown symbol.
+ */
 export function bindShape(name: string, declared: Shape, actual: readonly number[], env: Map<string, number>): void {
   const fail = (why: string) => {
     throw new Error(`input "${name}": expected shape ${formatDims(declared)}, got ${formatDims(actual)}${why}`);
   };
   if (declared.length !== actual.length) fail('');
+  const computed: number[] = [];
   declared.forEach((d, i) => {
     const got = actual[i];
     if (typeof d === 'number') {
       if (d !== got) fail('');
+    } else if (!isSymbolName(d)) {
+      computed.push(i);
     } else {
       const prev = env.get(d);
       if (prev === undefined) env.set(d, got);
       else if (prev !== got) fail(` (${d} is already ${prev})`);
     }
   });
+  for (const i of computed) {
+    const d = declared[i] as string;
+    const lookup = (s: string) => env.get(s);
+    try {
+      const solved = solveDim(d, actual[i], lookup);
+      if (solved) env.set(solved[0], solved[1]);
+    } catch (e) {
+      fail(` (${(e as Error).message})`);
+    }
+    let v: number | undefined;
+    try {
+      v = evalDim(d, lookup);
+    } catch {
+      fail(` (${d} cannot be worked out from the other dims)`);
+    }
+    if (v !== actual[i]) fail(` (${d} is ${v})`);
+  }
 }

@@ -15,8 +15,9 @@ import { commentText } from '../render/c-like.ts';
 import { stringLiteral } from './expr-js.ts';
 import { type ModelSpec, type TensorSpec, buildProgram } from './program.ts';
 
-/** Runtime files in dependency order; each may import only its siblings. */
-const RUNTIME_FILES = ['math.ts', 'geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'] as const;
+/** Runtime files in dependency order; each may import only its siblings and the hosts' shared computed-dims.ts. */
+const SHARED_DIMS = '../../render/computed-dims.ts';
+const RUNTIME_FILES = [SHARED_DIMS, 'math.ts', 'geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'] as const;
 
 export interface ModuleSource {
   readonly typescript: string;
@@ -59,7 +60,8 @@ function runtime(): { readonly typescript: string; readonly javascript: string }
     // Cut imports and `export` keywords by position (editing the tree would re-parse it per edit).
     const cuts: [number, number][] = [];
     for (const imp of sf.getImportDeclarations()) {
-      if (!/^\.\/[a-z-]+\.ts$/.test(imp.getModuleSpecifierValue())) throw new Error(`runtime/${file} imports ${imp.getModuleSpecifierValue()}: the runtime must be standalone`);
+      const from = imp.getModuleSpecifierValue();
+      if (!/^\.\/[a-z-]+\.ts$/.test(from) && from !== SHARED_DIMS) throw new Error(`runtime/${file} imports ${imp.getModuleSpecifierValue()}: the runtime must be standalone`);
       cuts.push([imp.getStart(), imp.getEnd()]);
     }
     for (const st of sf.getStatements()) {
@@ -78,7 +80,7 @@ function runtime(): { readonly typescript: string; readonly javascript: string }
 function modelLiteral(model: ModelSpec): string {
   const json = (v: unknown) => stringSafe(JSON.stringify(v));
   const list = (specs: readonly TensorSpec[]) => (specs.length ? `[\n${specs.map((t) => `    ${json(t)},`).join('\n')}\n  ]` : '[]');
-  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n${(['inputs', 'outputs', 'weights', 'constants'] as const).map((k) => `  ${k}: ${list(model[k])},`).join('\n')}\n}`;
+  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n  computed: ${json(model.computed)},\n${(['inputs', 'outputs', 'weights', 'constants'] as const).map((k) => `  ${k}: ${list(model[k])},`).join('\n')}\n}`;
 }
 
 const stringSafe = (json: string) => json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');

@@ -98,7 +98,7 @@ export class GpuExecutable implements WebGpuExecutable {
 
   private bindInputs(inputs: TensorInputs): SymbolEnv {
     const specs = this.plan.inputs.map(({ name, buffer }) => ({ name, dtype: this.plan.buffers[buffer].dtype, shape: this.plan.buffers[buffer].shape }));
-    return bindInputs(specs, (name) => inputs.get(name));
+    return bindInputs(specs, (name) => inputs.get(name), this.plan.symbols, this.plan.computed);
   }
 
   private async state(env: SymbolEnv): Promise<EnvState> {

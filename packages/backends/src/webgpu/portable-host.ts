@@ -4,6 +4,8 @@
 // binding with the interpreter's messages, tensors to and from 32-bit GPU elements, and the check
 // that the adapter has the features a build needs.
 
+import { type ComputedDimData, computeDims } from '../render/computed-dims.ts';
+
 export type Dim = number | string;
 /** Symbol values by name. */
 export type Symbols = ReadonlyMap<string, number>;
@@ -91,10 +93,14 @@ export interface TensorSpec {
 }
 
 /**
- * Symbol values bound from the inputs' shapes, with the interpreter's messages for a missing input,
- * a wrong dtype, a wrong rank or size, or a symbol two inputs disagree on.
+ * Symbol values bound from the inputs' shapes, then the computed dims' values, with the
+ * interpreter's messages for a missing input, a wrong dtype, a wrong rank or size, or a symbol two
+ * inputs disagree on.
  */
-export function bindInputs(specs: readonly TensorSpec[], get: (name: string) => { readonly dtype: string; readonly shape: readonly number[] } | undefined): Map<string, number> {
+export function bindInputs(
+  specs: readonly TensorSpec[], get: (name: string) => { readonly dtype: string; readonly shape: readonly number[] } | undefined,
+  symbols: readonly string[], computed: readonly ComputedDimData[],
+): Map<string, number> {
   const env = new Map<string, number>();
   for (const want of specs) {
     const t = get(want.name);
@@ -109,6 +115,7 @@ export function bindInputs(specs: readonly TensorSpec[], get: (name: string) => 
       else if (prev !== got) throw fail(typeof d === 'number' ? '' : ` (${d} is already ${prev})`);
     });
   }
+  computeDims(env, symbols, computed);
   return env;
 }
 

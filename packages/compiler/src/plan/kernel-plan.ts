@@ -62,10 +62,20 @@ export interface ArenaSlot {
   readonly buffers: readonly number[];
 }
 
+/** A dim computed from the bound symbols: the sum of its terms, each [coefficient, ...indices into `symbols`]. */
+export interface ComputedDim {
+  readonly dim: string;
+  readonly terms: readonly (readonly number[])[];
+}
+
 export interface KernelPlan {
   readonly name: string;
-  /** Symbols bound from input shapes at run time. */
+  /**
+   * Every symbolic dim kernels read at run time: first the symbols bound from input shapes, then
+   * the dims computed from them (`computed`, same order), so backends treat both alike.
+   */
   readonly symbols: readonly string[];
+  readonly computed: readonly ComputedDim[];
   readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly buffers: readonly PlanBuffer[];

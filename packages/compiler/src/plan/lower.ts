@@ -3,10 +3,10 @@
 // weights and constants move to the prologue that runs once at load.
 
 import {
-  type Dim, type Graph, type Node, type Tensor, type Value, formatDims, hasTrait, normAxis,
+  type Dim, type Graph, type Node, type Tensor, type Value, dependsOnSymbols, dimAdd, dimTerms, hasTrait, isSymbol, normAxis,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
-import type { Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
+import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
 import { planArena, type ArenaOptions } from './memory.ts';
 
 export class LoweringError extends Error {
@@ -51,8 +51,7 @@ class Lowerer {
       return;
     }
     const ins = n.inputs.map((v) => this.id(v));
-    const concrete = n.outputs.every((v) => v.type.shape.every((d) => typeof d === 'number'));
-    const early = concrete && ins.every((i) => this.loadTime(i));
+    const early = !dependsOnSymbols(n.op, n.attrs, n.outputs.map((v) => v.type)) && ins.every((i) => this.loadTime(i));
     const outs = n.outputs.map((v) => this.buffer(v, early ? { kind: 'derived' } : { kind: 'arena', slot: -1 }));
     lowerKernel(n, ins, outs, early ? (k) => this.prologue.push(k) : (k) => this.kernels.push(k));
   }
@@ -84,9 +83,7 @@ function splitStarts(sizes: readonly Dim[]): Dim[] {
   let at: Dim = 0;
   for (const s of sizes) {
     starts.push(at);
-    if (typeof at === 'number' && typeof s === 'number') at += s;
-    else if (at === 0) at = s;
-    else throw new LoweringError(`split sizes ${formatDims(sizes)}: a piece after a symbolic size needs a numeric offset`);
+    at = dimAdd(at, s);
   }
   return starts;
 }
@@ -142,10 +139,29 @@ function lowerKernel(n: Node, ins: number[], outs: number[], emit: Emit): void {
   }
 }
 
-function symbolsOf(g: Graph): string[] {
+/** Symbols bound by the inputs' plain dims, in order of first appearance. */
+function boundSymbols(g: Graph): string[] {
   const s = new Set<string>();
-  for (const v of g.inputs) for (const d of v.type.shape) if (typeof d === 'string') s.add(d);
+  for (const v of g.inputs) for (const d of v.type.shape) if (isSymbol(d)) s.add(d);
   return [...s];
+}
+
+/**
+ * Every computed dim (`past + 1`) the plan's buffers and kernels use, with its terms over the
+ * bound symbols, so a host evaluates it from plain data; a symbol no input binds is an error.
+ */
+function computedDims(plan: Pick<KernelPlan, 'name' | 'buffers' | 'kernels' | 'prologue'>, bound: readonly string[]): ComputedDim[] {
+  const dims = new Set<string>();
+  const note = (d: Dim) => { if (typeof d === 'string' && !isSymbol(d)) dims.add(d); };
+  for (const b of plan.buffers) b.shape.forEach(note);
+  for (const k of [...plan.prologue, ...plan.kernels]) if (k.kind === 'slice') note(k.start);
+  return [...dims].map((dim) => {
+    try {
+      return { dim, terms: dimTerms(dim, bound) };
+    } catch (e) {
+      throw new LoweringError(`${JSON.stringify(plan.name)}: ${(e as Error).message} (a computed dim's symbols must each be a whole dim of some input)`);
+    }
+  });
 }
 
 /** Lower an optimized graph to a kernel plan with its arena planned. */
@@ -155,6 +171,9 @@ export function lowerToPlan(g: Graph, arena: ArenaOptions = {}): KernelPlan {
   for (const v of g.params) lw.buffer(v, { kind: 'weight', name: v.name! });
   for (const n of g.nodes) lw.lowerNode(n);
   const outputs = g.outputs.map((o) => ({ name: o.name, buffer: lw.id(o.value) }));
-  const base = { name: g.name, symbols: symbolsOf(g), inputs, outputs, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels };
+  const bound = boundSymbols(g);
+  const body = { name: g.name, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels };
+  const computed = computedDims(body, bound);
+  const base = { ...body, symbols: [...bound, ...computed.map((c) => c.dim)], computed, inputs, outputs };
   return { ...base, arena: planArena(base, arena) };
 }

@@ -4,7 +4,7 @@
 // symbol values (`arenaLayout`) and one plan serves every sequence length. `checkArena` proves, for
 // given symbol values, that no two live buffers overlap.
 
-import { BYTES_PER_ELEMENT, type SymbolEnv, dimProduct, numel, productsEqual, resolveShape } from '@smelt/ir';
+import { BYTES_PER_ELEMENT, type SymbolEnv, dimSymbols, numel, resolveShape, sameElementCount } from '@smelt/ir';
 import type { ArenaSlot, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
 
 export interface ArenaOptions {
@@ -48,7 +48,7 @@ export function bufferBytes(b: PlanBuffer, env: SymbolEnv): number {
 
 function defaultEnv(plan: PlanBase): SymbolEnv {
   const env = new Map<string, number>();
-  for (const b of plan.buffers) for (const d of b.shape) if (typeof d === 'string') env.set(d, 64);
+  for (const b of plan.buffers) for (const d of b.shape) for (const s of dimSymbols(d)) env.set(s, 64);
   return env;
 }
 
@@ -90,7 +90,7 @@ export function planArena(plan: PlanBase, options: ArenaOptions = {}): KernelPla
   const slotOf = new Map<number, SlotState>();
   const inPlace = new Map<number, number>();
   const sameSize = (a: PlanBuffer, b: PlanBuffer) =>
-    BYTES_PER_ELEMENT[a.dtype] === BYTES_PER_ELEMENT[b.dtype] && productsEqual(dimProduct(a.shape), dimProduct(b.shape));
+    BYTES_PER_ELEMENT[a.dtype] === BYTES_PER_ELEMENT[b.dtype] && sameElementCount(a.shape, b.shape);
   plan.kernels.forEach((k, i) => {
     for (const out of kernelWrites(k)) {
       const buf = plan.buffers[out];

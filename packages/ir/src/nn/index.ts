@@ -2,7 +2,7 @@
 
 export { Scope } from './scope.ts';
 export { Embedding, LayerNorm, Linear } from './basic.ts';
-export { MultiHeadAttention, type AttentionMasks } from './attention.ts';
+export { MultiHeadAttention, type AttentionMasks, type KeyValues } from './attention.ts';
 export { FeedForward, type ActivationName } from './feed-forward.ts';
 export { PositionalEncoding } from './positional.ts';
 export { causalMask, keyPaddingMask } from './masks.ts';

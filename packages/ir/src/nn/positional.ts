@@ -1,6 +1,6 @@
 // Sinusoidal positional encoding of the paper: PE[p, 2i] = sin(p / 10000^(2i/d)),
 // PE[p, 2i+1] = cos(same). The [maxLen, d] table is built from iota and folds to a constant;
-// forward adds its first `len` rows.
+// forward adds `len` rows from a start position (0, or the length of a decoding cache).
 
 import type { GraphBuilder } from '../builder.ts';
 import { concat, iota, type Var } from '../dsl.ts';
@@ -19,9 +19,9 @@ export class PositionalEncoding {
     this.table = pair.reshape([maxLen, dModel]);
   }
 
-  /** x [batch, len, d] + PE[:len]. */
-  forward(x: Var): Var {
+  /** x [batch, len, d] + PE[start : start + len] (start > 0 for positions after a decoding cache). */
+  forward(x: Var, start: Dim = 0): Var {
     const len = x.shape[1] as Dim;
-    return x.add(this.table.slice(0, 0, len));
+    return x.add(this.table.slice(0, start, len));
   }
 }

@@ -4,7 +4,7 @@
 
 import type { Var } from '../dsl.ts';
 import { LayerNorm } from './basic.ts';
-import { MultiHeadAttention } from './attention.ts';
+import { type KeyValues, MultiHeadAttention } from './attention.ts';
 import { type ActivationName, FeedForward } from './feed-forward.ts';
 import type { Scope } from './scope.ts';
 
@@ -64,6 +64,19 @@ export class TransformerDecoderLayer {
     x = residual(x, this.norms[1], nf, (h) => this.crossAttn.forward(h, memory, { mask: memoryMask }));
     return residual(x, this.norms[2], nf, (h) => this.ff.forward(h));
   }
+
+  /** `forward` for new positions after a self-attention cache, with the memory's keys and values precomputed. */
+  step(x: Var, past: KeyValues, cross: KeyValues, memoryMask: Var | undefined): { out: Var; present: KeyValues } {
+    const nf = this.cfg.normFirst;
+    let present: KeyValues | undefined;
+    x = residual(x, this.norms[0], nf, (h) => {
+      const s = this.selfAttn.step(h, past);
+      present = s.present;
+      return s.out;
+    });
+    x = residual(x, this.norms[1], nf, (h) => this.crossAttn.attendTo(h, cross, { mask: memoryMask }));
+    return { out: residual(x, this.norms[2], nf, (h) => this.ff.forward(h)), present: present! };
+  }
 }
 
 export class TransformerEncoder {
@@ -91,6 +104,17 @@ export class TransformerDecoder {
 
   forward(tgt: Var, memory: Var, selfMask: Var | undefined, memoryMask: Var | undefined): Var {
     return this.norm.forward(this.layers.reduce((x, layer) => layer.forward(x, memory, selfMask, memoryMask), tgt));
+  }
+
+  /** One decoding step: per layer, a self-attention cache in and grown out, and the memory's keys and values. */
+  step(tgt: Var, past: readonly KeyValues[], cross: readonly KeyValues[], memoryMask: Var | undefined): { out: Var; present: KeyValues[] } {
+    const present: KeyValues[] = [];
+    const x = this.layers.reduce((h, layer, i) => {
+      const s = layer.step(h, past[i], cross[i], memoryMask);
+      present.push(s.present);
+      return s.out;
+    }, tgt);
+    return { out: this.norm.forward(x), present };
   }
 }
 

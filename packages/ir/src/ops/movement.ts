@@ -3,7 +3,8 @@
 
 import { allocArray } from '../dtype.ts';
 import {
-  type Dim, type Shape, dimProduct, formatDims, formatType, normAxis, productsEqual, resolveDim, resolveShape,
+  type Dim, type Shape, dimAdd, dimAtMost, dimSum, dimSymbols, formatDims, formatType, normAxis, resolveDim, resolveShape,
+  sameElementCount,
 } from '../shape.ts';
 import { type Tensor, numel, stridesOf } from '../tensor.ts';
 import { describe, reader } from './ref-util.ts';
@@ -22,7 +23,7 @@ const reshape: OpDef<'reshape'> = {
   operands: 1,
   attrs: { shape: { kind: 'dims' } },
   infer([x], attrs) {
-    if (!productsEqual(dimProduct(x.shape), dimProduct(attrs.shape))) {
+    if (!sameElementCount(x.shape, attrs.shape)) {
       throw new Error(`cannot reshape ${formatType(x)} to ${formatDims(attrs.shape)}: element counts differ`);
     }
     return [{ dtype: x.dtype, shape: attrs.shape }];
@@ -85,21 +86,18 @@ function sliceTensor(x: Tensor, axis: number, start: number, size: number): Tens
 }
 
 const slice: OpDef<'slice'> = {
-  summary: 'take `size` entries from `start` along one axis (size may be a symbol)',
-  example: '%1 = slice(%0) {axis = 0, start = 0, size = seq} : f32[seq, 256]',
+  summary: 'take `size` entries from `start` along one axis (start and size may be computed dims)',
+  example: '%1 = slice(%0) {axis = 1, start = past, size = 1} : f32[batch, 1, 64]',
   traits: ['movement'],
   operands: 1,
-  attrs: { axis: { kind: 'int' }, start: { kind: 'int' }, size: { kind: 'dim' } },
+  attrs: { axis: { kind: 'int' }, start: { kind: 'dim' }, size: { kind: 'dim' } },
   infer([x], attrs) {
     const axis = normAxis(attrs.axis, x.shape.length);
-    const dim = x.shape[axis];
     const { start, size } = attrs;
-    if (start < 0) throw new Error(`start ${start} is negative`);
-    if (typeof dim === 'number' && typeof size === 'number' && start + size > dim) {
-      throw new Error(`[${start}, ${start + size}) is out of range for dim ${dim} of ${formatType(x)}`);
-    }
-    if (typeof dim === 'string' && dim !== size) {
-      throw new Error(`slicing symbolic dim ${dim} of ${formatType(x)} needs size ${dim}, got ${size}`);
+    // Refused when it provably runs past the end; a case that depends on symbol values is checked when it runs.
+    const end = dimAdd(start, size);
+    if (dimAtMost(end, x.shape[axis]) === false) {
+      throw new Error(`[${start}, ${end}) is out of range for dim ${x.shape[axis]} of ${formatType(x)}`);
     }
     const shape = [...x.shape];
     shape[axis] = size;
@@ -107,22 +105,16 @@ const slice: OpDef<'slice'> = {
   },
   evaluate([x], attrs, env) {
     const axis = normAxis(attrs.axis, x.shape.length);
+    const start = resolveDim(attrs.start, env);
     const size = resolveDim(attrs.size, env);
-    if (attrs.start + size > x.shape[axis]) {
-      throw new Error(`slice: [${attrs.start}, ${attrs.start + size}) is out of range for dim ${x.shape[axis]} of ${formatDims(x.shape)}${typeof attrs.size === 'string' ? ` (${attrs.size} = ${size})` : ''}`);
+    if (start + size > x.shape[axis]) {
+      const symbols = [...new Set([...dimSymbols(attrs.start), ...dimSymbols(attrs.size)])];
+      const values = symbols.map((s) => `${s} = ${env.get(s)}`).join(', ');
+      throw new Error(`slice: [${start}, ${start + size}) is out of range for dim ${x.shape[axis]} of ${formatDims(x.shape)}${values ? ` (${values})` : ''}`);
     }
-    return [sliceTensor(x, axis, attrs.start, size)];
+    return [sliceTensor(x, axis, start, size)];
   },
 };
-
-function sumDims(dims: readonly Dim[], what: string): Dim {
-  const nonZero = dims.filter((d) => d !== 0);
-  if (nonZero.length === 1) return nonZero[0];
-  if (!dims.every((d): d is number => typeof d === 'number')) {
-    throw new Error(`${what}: sizes ${formatDims(dims)} along the axis must be known numbers`);
-  }
-  return dims.reduce((a, b) => a + b, 0);
-}
 
 const concat: OpDef<'concat'> = {
   summary: 'join operands along an axis; other dims equal',
@@ -138,7 +130,7 @@ const concat: OpDef<'concat'> = {
       if (!same) throw new Error(`operands must agree except along axis ${axis}: ${describe(inputs)}`);
     }
     const shape = [...first.shape];
-    shape[axis] = sumDims(inputs.map((t) => t.shape[axis]), 'concat');
+    shape[axis] = dimSum(inputs.map((t) => t.shape[axis]));
     return [{ dtype: first.dtype, shape }];
   },
   evaluate(inputs, attrs) {
@@ -168,7 +160,7 @@ const split: OpDef<'split'> = {
   infer([x], attrs) {
     const axis = normAxis(attrs.axis, x.shape.length);
     if (attrs.sizes.length === 0) throw new Error('sizes is empty');
-    const total = sumDims(attrs.sizes, 'split');
+    const total = dimSum(attrs.sizes);
     if (total !== x.shape[axis]) throw new Error(`sizes ${formatDims(attrs.sizes)} do not add up to dim ${x.shape[axis]} of ${formatType(x)}`);
     return attrs.sizes.map((d) => {
       const shape = [...x.shape];

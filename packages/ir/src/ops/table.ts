@@ -8,6 +8,8 @@ import { MOVEMENT_OPS } from './movement.ts';
 import { NORM_OPS } from './norm.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SOURCE_OPS } from './source.ts';
+import type { AttrSpec } from '../attrs.ts';
+import type { TensorType } from '../shape.ts';
 import type { OpDef, OpKind, OpTable, Trait } from './types.ts';
 
 export const OPS: OpTable = {
@@ -37,4 +39,16 @@ export function hasTrait(kind: OpKind, trait: Trait): boolean {
 export function operandRange(kind: OpKind): readonly [number, number] {
   const n = OPS[kind].operands;
   return typeof n === 'number' ? [n, n] : n;
+}
+
+/**
+ * True when what a node computes depends on symbol values: a result shape or a dim attribute
+ * (a slice starting at `past`) names a symbol. Such a node is never folded or run at load time.
+ */
+export function dependsOnSymbols(kind: OpKind, attrs: object, results: readonly TensorType[]): boolean {
+  if (results.some((t) => t.shape.some((d) => typeof d === 'string'))) return true;
+  const values = attrs as Readonly<Record<string, unknown>>;
+  return Object.entries(OPS[kind].attrs as Readonly<Record<string, AttrSpec>>).some(([k, spec]) =>
+    (spec.kind === 'dim' && typeof values[k] === 'string')
+    || (spec.kind === 'dims' && (values[k] as readonly unknown[]).some((d) => typeof d === 'string')));
 }

@@ -32,7 +32,7 @@ export interface OpAttrs {
   // movement
   reshape: { shape: Dim[] };
   transpose: { perm: number[] };
-  slice: { axis: number; start: number; size: Dim };
+  slice: { axis: number; start: Dim; size: Dim };
   concat: { axis: number };
   split: { axis: number; sizes: Dim[] };
   gather: { axis: number };

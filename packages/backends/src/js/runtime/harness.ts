@@ -3,6 +3,7 @@
 // the arena, caching one arena layout per set of symbol values, and a small safetensors reader so
 // an exported module loads its weights with nothing else installed.
 
+import { type ComputedDimData, computeDims } from '../../render/computed-dims.ts';
 import type { Elements } from './movement.ts';
 
 export type DTypeName = 'f32' | 'f16' | 'i32' | 'i64' | 'u8' | 'bool';
@@ -18,6 +19,8 @@ export interface ModelSpec {
   readonly name: string;
   /** Symbols bound from input shapes, in the order `layout` takes their values. */
   readonly symbols: readonly string[];
+  /** How each computed dim among `symbols` follows from the bound ones. */
+  readonly computed: readonly ComputedDimData[];
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly weights: readonly TensorSpec[];
@@ -79,9 +82,10 @@ function bindTensor(kind: string, spec: TensorSpec, m: TensorsIn, env: Map<strin
 }
 
 /** Check the inputs; returns their data in declaration order and the symbol values in `symbols` order. */
-export function bindInputs(specs: readonly TensorSpec[], symbols: readonly string[], inputs: TensorsIn): { data: Elements[]; values: number[] } {
+export function bindInputs(specs: readonly TensorSpec[], symbols: readonly string[], computed: readonly ComputedDimData[], inputs: TensorsIn): { data: Elements[]; values: number[] } {
   const env = new Map<string, number>();
   const data = specs.map((s) => bindTensor('input', s, inputs, env));
+  computeDims(env, symbols, computed);
   return { data, values: symbols.map((s) => env.get(s)!) };
 }
 

@@ -6,6 +6,7 @@
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/c-like.ts';
+import { COMPUTE_DIMS_SOURCE } from '../../render/computed-dims.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
@@ -30,6 +31,8 @@ const WORKER_SOURCE = ${jsonLiteral(WORKER_SOURCE)};
 const ARRAYS = { f32: Float32Array, f16: Uint16Array, i32: Int32Array, i64: BigInt64Array, u8: Uint8Array, bool: Uint8Array };
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const pages = (bytes) => Math.ceil(bytes / 65536);
+
+${COMPUTE_DIMS_SOURCE}
 
 async function read(name) {
   const url = new URL(name, import.meta.url);
@@ -152,6 +155,7 @@ export async function load(options = {}) {
     run(inputs) {
       if (closed) throw new Error('run: the model is disposed');
       const env = bindSymbols(inputs);
+      computeDims(env, MANIFEST.symbols, MANIFEST.computed);
       const symbols = MANIFEST.symbols.map((s) => env.get(s));
       const end = wasm.layout(threads, ...symbols);
       const grow = pages(end) - memory.buffer.byteLength / 65536;

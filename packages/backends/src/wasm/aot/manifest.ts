@@ -2,6 +2,7 @@
 // image goes, and for each input and output its dtype, declared shape and where it lives (a
 // fixed address, or a pointer-table slot filled by the module's `layout`).
 
+import type { ComputedDimData } from '../../render/computed-dims.ts';
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { DType, Dim } from '@smelt/ir';
 import type { MemoryMap } from '../codegen/memory-map.ts';
@@ -19,6 +20,8 @@ export interface TensorSpec {
 export interface Manifest {
   readonly name: string;
   readonly symbols: readonly string[];
+  /** How each computed dim among `symbols` follows from the bound ones (render/computed-dims.ts). */
+  readonly computed: readonly ComputedDimData[];
   readonly imageBase: number;
   readonly staticEnd: number;
   readonly maximumPages: number;
@@ -38,6 +41,7 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
   return {
     name: plan.name,
     symbols: plan.symbols,
+    computed: plan.computed,
     imageBase: memory.staticBase,
     staticEnd: memory.staticEnd,
     maximumPages,

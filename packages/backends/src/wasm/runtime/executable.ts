@@ -4,7 +4,7 @@
 // With threads, the workers run their share of each kernel between the same barriers.
 
 import type { KernelPlan } from '@smelt/compiler';
-import { type Tensor, resolveShape } from '@smelt/ir';
+import { type Tensor, resolveDim, resolveShape } from '@smelt/ir';
 import type { Executable, TensorInputs } from '../../backend.ts';
 import { packPanels } from '../kernels/gemm-pack.ts';
 import { HEADER } from '../codegen/memory-map.ts';
@@ -99,7 +99,7 @@ export class WasmExecutable implements Executable {
   runSync(inputs: TensorInputs): Map<string, Tensor> {
     if (this.disposed) throw new Error('wasm executable is disposed');
     const env = bindInputs(this.plan, inputs);
-    const symbols = this.plan.symbols.map((s) => env.get(s)!);
+    const symbols = this.plan.symbols.map((s) => resolveDim(s, env));
     const threads = this.threads;
     this.ensureMemory(this.exports.layout(threads, ...symbols));
     for (const { name, buffer } of this.plan.inputs) {

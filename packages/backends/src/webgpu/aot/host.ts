@@ -241,7 +241,7 @@ class GpuModel implements Model {
   private gpuInputs(inputs: Inputs): { env: Symbols; data: (Float32Array | Int32Array | Uint32Array)[] } {
     const get = (name: string): Tensor | undefined => (inputs instanceof Map ? inputs.get(name)
       : Object.prototype.hasOwnProperty.call(inputs, name) ? (inputs as Readonly<Record<string, Tensor>>)[name] : undefined);
-    const env = bindInputs(MANIFEST.inputs, get);
+    const env = bindInputs(MANIFEST.inputs, get, MANIFEST.symbols, MANIFEST.computed);
     const data = MANIFEST.inputs.map((spec) => {
       const t = get(spec.name)!;
       if (t.data.length !== dimsProduct(t.shape, env)) throw new Error(`input "${spec.name}": ${t.data.length} elements for shape [${t.shape.join(', ')}]`);

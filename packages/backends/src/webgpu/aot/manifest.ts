@@ -4,6 +4,7 @@
 // .wgsl file, its bindings and its grid as data. Names from the user's graph appear only as JSON
 // strings.
 
+import type { ComputedDimData } from '../../render/computed-dims.ts';
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { PlanPrograms } from '../codegen.ts';
 import type { Precision } from '../precision.ts';
@@ -40,6 +41,8 @@ export interface WebGpuManifest {
   readonly precision: Precision;
   /** Symbols bound from the input shapes, in the uniform's order. */
   readonly symbols: readonly string[];
+  /** How each computed dim among `symbols` follows from the bound ones (render/computed-dims.ts). */
+  readonly computed: readonly ComputedDimData[];
   /** Adapter features to require, and limits to ask for at the adapter's maximum. */
   readonly features: readonly string[];
   readonly limits: readonly string[];
@@ -88,7 +91,7 @@ export function manifestOf(plan: KernelPlan, parts: ManifestParts): WebGpuManife
     label: p.label, shader: parts.shaderOf.get(p.wgsl)!, bindings: p.bindings.map((b) => ({ buffer: b.buffer, access: b.access })), grid: p.grid,
   });
   return {
-    name: plan.name, precision: programs.precision, symbols: plan.symbols,
+    name: plan.name, precision: programs.precision, symbols: plan.symbols, computed: plan.computed,
     features: parts.features, limits: parts.limits, alignment: parts.alignment,
     weightsFile: parts.weightsFile, shaders: parts.shaders, buffers,
     slots: plan.arena.slots.map((s) => s.buffers),

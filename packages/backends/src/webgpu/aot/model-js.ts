@@ -19,13 +19,15 @@ function hostJavaScript(): string {
   const js = (file: URL) => ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
   }).outputText;
-  const shared = js(new URL('../portable-host.ts', import.meta.url)).replace(/^export /gm, '');
+  const dims = js(new URL('../../render/computed-dims.ts', import.meta.url)).replace(/^export /gm, '');
+  const shared = js(new URL('../portable-host.ts', import.meta.url)).replace(/^export /gm, '')
+    .replace(/^import [^;]*'\.\.\/render\/computed-dims\.ts';\n/m, '');
   const host = js(new URL('./host.ts', import.meta.url)).replace(/^import [^;]*'\.\.\/portable-host\.ts';\n/m, '');
-  for (const [name, text] of [['portable-host.ts', shared], ['host.ts', host]]) {
+  for (const [name, text] of [['computed-dims.ts', dims], ['portable-host.ts', shared], ['host.ts', host]]) {
     const imports = text.match(/^(import|export \*|export \{[^}]*\} from)\s.*$/gm);
     if (imports) throw new Error(`internal: ${name} keeps an import in model.js: ${imports[0]}`);
   }
-  hostText = `// ---- portable-host.ts ----\n${shared.trim()}\n\n// ---- aot/host.ts ----\n${host.trim()}\n`;
+  hostText = `// ---- render/computed-dims.ts ----\n${dims.trim()}\n\n// ---- portable-host.ts ----\n${shared.trim()}\n\n// ---- aot/host.ts ----\n${host.trim()}\n`;
   return hostText;
 }
 
