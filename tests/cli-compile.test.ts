@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readSafetensors } from '@smelt/ir';
+import { type Tensor, interpret, readSafetensors, tensor, writeSafetensors } from '@smelt/ir';
 import { main } from '@smelt/cli';
-import { writeModelDir } from './fixtures.ts';
+import { CACHE_NAMES, buildSeq2SeqStep } from '@smelt/examples/transformer';
+import { SMALL_SEQ2SEQ, seededRandom, writeModelDir } from './fixtures.ts';
 
 async function smelt(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -38,7 +39,7 @@ function runExported(dir: string, inputsFile: string, target: 'js' | 'wasm'): nu
     import fs from 'node:fs';
     import { load } from './model.js';
     const model = await load();
-    const arrays = { i32: Int32Array, bool: Uint8Array };
+    const arrays = { i32: Int32Array, bool: Uint8Array, f32: Float32Array };
     const raw = JSON.parse(fs.readFileSync('inputs.json', 'utf8'));
     const inputs = Object.fromEntries(Object.entries(raw).map(([k, t]) => [k, { ...t, data: arrays[t.dtype].from(t.data) }]));
     let smelt = 'not resolvable';
@@ -69,6 +70,28 @@ describe('smelt compile', () => {
     expect(fs.readdirSync(m.dir).filter((f) => f.includes('.smelt-'))).toEqual([]);
 
     const got = runExported(out, m.inputs, target);
+    expect(got.length).toBe(want.length);
+    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]))));
+  });
+
+  it.each(['js', 'wasm'] as const)('--target %s --graph step exports cached decoding\'s step (computed dims past + 1) that runs without smelt', async (target) => {
+    const m = writeModelDir();
+    const cfg = SMALL_SEQ2SEQ;
+    const rand = seededRandom(5);
+    const f32 = (shape: number[]) => tensor('f32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() - 0.5));
+    const hd = cfg.dModel / cfg.nHead;
+    const inputs = new Map<string, Tensor>([['tgt', tensor('i32', [2, 1], Int32Array.of(3, 7))]]);
+    for (let i = 0; i < cfg.numDecoderLayers; i++) {
+      for (const n of [CACHE_NAMES.cross(i).k, CACHE_NAMES.cross(i).v]) inputs.set(n, f32([2, cfg.nHead, 4, hd]));
+      for (const n of [CACHE_NAMES.past(i).k, CACHE_NAMES.past(i).v]) inputs.set(n, f32([2, cfg.nHead, 3, hd]));
+    }
+    writeSafetensors(m.file('step-inputs.safetensors'), inputs);
+    const want = interpret(buildSeq2SeqStep(cfg), inputs, readSafetensors(m.weights)).get('logits')!.data as Float32Array;
+    const out = m.file(`aot-step-${target}`);
+    const r = await smelt('compile', '--config', m.config, '--weights', m.weights, '--target', target, '--graph', 'step', '--out', out, '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = runExported(out, m.file('step-inputs.safetensors'), target);
     expect(got.length).toBe(want.length);
     got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]))));
   });

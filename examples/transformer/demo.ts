@@ -1,14 +1,15 @@
 // The README's main job: compile the small seq2seq trained to reverse digit sequences
-// (toy-reverse/, trained by scripts/train_toy.py with PyTorch), decode a few inputs greedily on the
-// fastest available backend, and print input, output, whether it is right, and the time taken.
+// (toy-reverse/, trained by scripts/train_toy.py with PyTorch), decode a few inputs greedily with the
+// key/value cache on the fastest available backend, and print input, output, whether it is right,
+// and the time taken.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor } from '@smelt/ir';
 import { pickBackend } from '../../packages/cli/src/backends.ts';
 import { readConfig, readWeights } from './io.ts';
-import { buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder } from './models.ts';
-import { greedyDecode } from './generate.ts';
+import { buildSeq2Seq } from './models.ts';
+import { Seq2SeqGenerator } from './generation/index.ts';
 import { seededRandom } from './init.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,8 +29,7 @@ async function main(): Promise<void> {
   const masks = { srcPadding: true };
   const t0 = performance.now();
   const weights = readWeights(path.join(MODEL, 'weights.safetensors'), [buildSeq2Seq(cfg, masks)]);
-  const encoder = await backend.compile(buildSeq2SeqEncoder(cfg, masks), weights, { optimize: true });
-  const decoder = await backend.compile(buildSeq2SeqDecoder(cfg, masks), weights, { optimize: true });
+  const generator = await Seq2SeqGenerator.compile(cfg, weights, backend, { optimize: true }, masks);
   const compileMs = performance.now() - t0;
 
   const seqs = sampleDigits(8, seededRandom(2026)); // seeded: every run shows the same examples
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const src = tensor('i32', [seqs.length, width], Int32Array.from(seqs.flatMap((s) => [...s.map((d) => d + DIGIT0), ...Array(width - s.length).fill(PAD)])));
   const mask = tensor('bool', [seqs.length, width], Uint8Array.from(seqs.flatMap((s) => [...s.map(() => 0), ...Array(width - s.length).fill(1)])));
   const t1 = performance.now();
-  const tokens = await greedyDecode(cfg, encoder, decoder, { src, srcPaddingMask: mask });
+  const tokens = await generator.generate({ src, srcPaddingMask: mask });
   const decodeMs = performance.now() - t1;
 
   console.log(`smelt demo: reverse digit sequences with a trained seq2seq Transformer (${backend.name} backend)`);
@@ -53,8 +53,7 @@ async function main(): Promise<void> {
     console.log(`  in ${digits.join('').padEnd(width)}  →  out ${out.map((d) => (d >= 0 && d <= 9 ? d : '?')).join('').padEnd(width)}  ${ok ? 'right' : 'WRONG'}`);
   });
   console.log(`\n${right}/${seqs.length} right; greedy decoding of ${seqs.length} sequences took ${decodeMs.toFixed(0)} ms`);
-  encoder.dispose();
-  decoder.dispose();
+  generator.dispose();
   if (right !== seqs.length) process.exitCode = 1;
 }
 

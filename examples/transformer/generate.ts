@@ -1,5 +1,7 @@
-// Greedy decoding for seq2seq over any backend: encode once, then grow the target one token at a
-// time with the decoder graph (bos first; argmax of the last position each step). With `eos`, a
+// Full-prefix greedy decoding for seq2seq over any backend: encode once, then run the decoder graph
+// over the whole prefix for every new token (bos first; argmax of the last position each step).
+// O(n²) work: generation/ decodes with a key/value cache instead; this stays as the baseline the
+// bench compares the cache against. With `eos`, a
 // finished row repeats eos, and decoding stops once every row has finished.
 
 import { type Tensor, tensor } from '@smelt/ir';

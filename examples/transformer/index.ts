@@ -6,3 +6,4 @@ export * from './io.ts';
 export * from './generate.ts';
 export * from './session.ts';
 export * from './init.ts';
+export * from './generation/index.ts';

@@ -1,8 +1,9 @@
 // The two models of shared/spec/transformer.md written in the DSL from smelt's nn layers:
 // `torch-transformer` (src, tgt embeddings in → out) and `seq2seq` (token ids in → logits), plus
-// the encoder and decoder halves of seq2seq that greedy decoding runs.
+// the graphs decoding runs: the encoder and decoder halves (full-prefix decoding), and the encode
+// and step graphs of cached decoding (keys and values kept between steps).
 
-import { GraphBuilder, type Graph, type Var, add, input, nn } from '@smelt/ir';
+import { type Dim, GraphBuilder, type Graph, type Var, add, input, nn } from '@smelt/ir';
 import type { ModelConfig, Seq2SeqConfig, TorchTransformerConfig } from './config.ts';
 
 /** Which optional mask inputs a graph takes. */
@@ -53,8 +54,8 @@ class Seq2Seq {
   }
 
   /** E[ids] * sqrt(dModel) + PE[position]. */
-  embed(table: nn.Embedding, ids: Var): Var {
-    return this.pe.forward(table.forward(ids).mul(Math.sqrt(this.cfg.dModel)));
+  embed(table: nn.Embedding, ids: Var, start: Dim = 0): Var {
+    return this.pe.forward(table.forward(ids).mul(Math.sqrt(this.cfg.dModel)), start);
   }
 
   encode(src: Var, mask: Var | undefined): Var {
@@ -99,12 +100,73 @@ export function buildSeq2SeqDecoder(cfg: Seq2SeqConfig, masks: MaskInputs = {}):
   return pruneUnusedParams(b.graph);
 }
 
+/** Input and output names of the cached-decoding graphs, per decoder layer. */
+export const CACHE_NAMES = {
+  cross: (layer: number) => ({ k: `cross.${layer}.key`, v: `cross.${layer}.value` }),
+  past: (layer: number) => ({ k: `past.${layer}.key`, v: `past.${layer}.value` }),
+  present: (layer: number) => ({ k: `present.${layer}.key`, v: `present.${layer}.value` }),
+} as const;
+
+/** Cached decoding, once per source: src ids → every decoder layer's cross-attention keys and values. */
+export function buildSeq2SeqEncode(cfg: Seq2SeqConfig, masks: MaskInputs = {}): Graph {
+  const b = new GraphBuilder('seq2seq_encode');
+  const src = input(b, 'src', 'i32', ['batch', 'srcLen']);
+  const model = new Seq2Seq(b, cfg);
+  const memory = model.encode(src, srcMask(b, masks));
+  model.transformer.decoder.layers.forEach((layer, i) => {
+    const { k, v } = layer.crossAttn.keyValues(memory);
+    const names = CACHE_NAMES.cross(i);
+    b.output(names.k, k.value);
+    b.output(names.v, v.value);
+  });
+  return pruneUnusedParams(b.graph);
+}
+
+/**
+ * Cached decoding, once per token: the new token ids [batch, 1] at position `past`, each layer's
+ * self-attention cache [batch, nHead, past, headDim] and cross keys and values → the logits
+ * [batch, 1, tgtVocab] and each layer's cache grown to past + 1.
+ */
+export function buildSeq2SeqStep(cfg: Seq2SeqConfig, masks: MaskInputs = {}): Graph {
+  const b = new GraphBuilder('seq2seq_step');
+  const headDim = cfg.dModel / cfg.nHead;
+  const tgt = input(b, 'tgt', 'i32', ['batch', 1]);
+  const memMask = srcMask(b, masks);
+  const heads = (name: string, len: Dim) => input(b, name, 'f32', ['batch', cfg.nHead, len, headDim]);
+  const layers = Array.from({ length: cfg.numDecoderLayers }, (_, i) => i);
+  const cross = layers.map((i) => ({ k: heads(CACHE_NAMES.cross(i).k, 'srcLen'), v: heads(CACHE_NAMES.cross(i).v, 'srcLen') }));
+  const past = layers.map((i) => ({ k: heads(CACHE_NAMES.past(i).k, 'past'), v: heads(CACHE_NAMES.past(i).v, 'past') }));
+  const model = new Seq2Seq(b, cfg);
+  const step = model.transformer.decoder.step(model.embed(model.tgtEmbed, tgt, 'past'), past, cross, memMask);
+  b.output('logits', model.generator.forward(step.out).value);
+  step.present.forEach(({ k, v }, i) => {
+    b.output(CACHE_NAMES.present(i).k, k.value);
+    b.output(CACHE_NAMES.present(i).v, v.value);
+  });
+  return pruneUnusedParams(b.graph);
+}
+
 /** Each half declares every seq2seq layer; keep only the parameters it uses. */
 function pruneUnusedParams(g: Graph): Graph {
   const used = new Set(g.nodes.flatMap((n) => n.inputs));
   const keep = g.params.filter((p) => used.has(p));
   g.params.splice(0, g.params.length, ...keep);
   return g;
+}
+
+/** The graphs of seq2seq by name: teacher forcing, the full-prefix halves, and cached decoding's two. */
+export const SEQ2SEQ_GRAPHS = ['model', 'encoder', 'decoder', 'encode', 'step'] as const;
+export type Seq2SeqGraphName = (typeof SEQ2SEQ_GRAPHS)[number];
+
+export function buildSeq2SeqGraph(cfg: Seq2SeqConfig, which: Seq2SeqGraphName, masks: MaskInputs = {}): Graph {
+  switch (which) {
+    case 'model': return buildSeq2Seq(cfg, masks);
+    case 'encoder': return buildSeq2SeqEncoder(cfg, masks);
+    case 'decoder': return buildSeq2SeqDecoder(cfg, masks);
+    case 'encode': return buildSeq2SeqEncode(cfg, masks);
+    case 'step': return buildSeq2SeqStep(cfg, masks);
+    default: return which satisfies never;
+  }
 }
 
 export function buildModel(cfg: ModelConfig, masks: MaskInputs = {}): Graph {

@@ -1,11 +1,11 @@
 // What `smelt run` and `smelt generate` do, as functions over files and a backend: load and check
 // the config, weights and inputs, build the model graphs, compile them on the backend, run.
 
-import { type Graph, type Tensor } from '@smelt/ir';
+import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import { type Backend, type CompileOptions } from '@smelt/backends';
 import { ModelIOError, readConfig, readInputs, readWeights } from './io.ts';
-import { buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder } from './models.ts';
-import { greedyDecode } from './generate.ts';
+import { buildModel, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep } from './models.ts';
+import { type GenerateOptions, type GeneratedStep, Seq2SeqGenerator, resolveOptions } from './generation/index.ts';
 import type { ModelConfig } from './config.ts';
 
 export interface ModelFiles {
@@ -47,29 +47,38 @@ export async function runFiles(files: ModelFiles, backend: Backend, options: Com
   }
 }
 
-/** `smelt generate`: greedy decoding of a seq2seq model; a tgt in the inputs is ignored. */
-export async function generateFiles(files: ModelFiles, backend: Backend, options: CompileOptions = {}): Promise<SessionResult> {
+/**
+ * `smelt generate`: cached decoding of a seq2seq model (greedy unless `generation` says otherwise);
+ * a tgt in the inputs is ignored. The options are checked before anything compiles; `onStep`
+ * sees each step's tokens as they come (`--stream`).
+ */
+export async function generateFiles(
+  files: ModelFiles, backend: Backend, options: CompileOptions = {}, generation: GenerateOptions = {},
+  onStep?: (step: GeneratedStep) => void,
+): Promise<SessionResult> {
   const t0 = now();
   const config = readConfig(files.config);
   if (config.model !== 'seq2seq') throw new ModelIOError(`generate needs a "seq2seq" config, got model "${config.model}"`);
+  resolveOptions(config, generation);
   const inputs = readInputs(files.inputs, config, ['tgt', 'tgt_key_padding_mask']);
   const masks = { srcPadding: inputs.masks.srcPadding };
-  const encoderGraph = buildSeq2SeqEncoder(config, masks);
-  const decoderGraph = buildSeq2SeqDecoder(config, masks);
   const weights = readWeights(files.weights, [buildSeq2Seq(config, masks)]);
   const t1 = now();
-  const encoder = await backend.compile(encoderGraph, weights, options);
-  const decoder = await backend.compile(decoderGraph, weights, options);
+  const generator = await Seq2SeqGenerator.compile(config, weights, backend, options, masks);
   const t2 = now();
   try {
-    const tokens = await greedyDecode(config, encoder, decoder, {
-      src: inputs.tensors.get('src')!,
-      srcPaddingMask: inputs.tensors.get('src_key_padding_mask'),
-    });
+    const source = { src: inputs.tensors.get('src')!, srcPaddingMask: inputs.tensors.get('src_key_padding_mask') };
+    const batch = source.src.shape[0];
+    const rows = Array.from({ length: batch }, () => [config.bos]);
+    for await (const step of generator.stream(source, generation)) {
+      step.tokens.forEach((t, r) => rows[r].push(t));
+      onStep?.(step);
+    }
+    const tokens = tensor('i32', [batch, rows[0]?.length ?? 1], Int32Array.from(rows.flat()));
     const outputs = new Map([['tokens', tokens as Tensor]]);
-    return { outputs, config, graphs: [encoderGraph, decoderGraph], timings: { loadMs: t1 - t0, compileMs: t2 - t1, runMs: now() - t2 } };
+    const graphs = [buildSeq2SeqEncode(config, masks), buildSeq2SeqStep(config, masks)];
+    return { outputs, config, graphs, timings: { loadMs: t1 - t0, compileMs: t2 - t1, runMs: now() - t2 } };
   } finally {
-    encoder.dispose();
-    decoder.dispose();
+    generator.dispose();
   }
 }

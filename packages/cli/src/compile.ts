@@ -8,13 +8,12 @@ import path from 'node:path';
 import type { Graph, Tensor } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
 import {
-  type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder,
+  type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
   initWeights, readConfig, readWeights,
 } from '@smelt/examples/transformer';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
-const GRAPHS = ['model', 'encoder', 'decoder'] as const;
 const MASKS = ['src', 'tgt'] as const;
 
 export const COMPILE_FLAGS: FlagSpecs = {
@@ -23,7 +22,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write (created; files of the same names are replaced)' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (the halves greedy decoding runs)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
@@ -41,16 +40,14 @@ function masksOf(flags: ParsedFlags): MaskInputs {
 }
 
 /** The graph to export and the graph whose parameters the weights file must hold. */
-function graphsOf(config: ModelConfig, which: (typeof GRAPHS)[number], masks: MaskInputs): { graph: Graph; full: Graph } {
+function graphsOf(config: ModelConfig, which: Seq2SeqGraphName, masks: MaskInputs): { graph: Graph; full: Graph } {
   if (config.model !== 'seq2seq') {
     if (which !== 'model') throw new UsageError(`--graph ${which} needs a "seq2seq" config, got model "${config.model}"`);
     const graph = buildModel(config, masks);
     return { graph, full: graph };
   }
   const full = buildSeq2Seq(config, masks);
-  if (which === 'encoder') return { graph: buildSeq2SeqEncoder(config, masks), full };
-  if (which === 'decoder') return { graph: buildSeq2SeqDecoder(config, masks), full };
-  return { graph: full, full };
+  return { graph: which === 'model' ? full : buildSeq2SeqGraph(config, which, masks), full };
 }
 
 function seedOf(flags: ParsedFlags): number {
@@ -90,7 +87,7 @@ function describeFiles(files: readonly string[]): string {
 
 export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
-  const which = oneOf('graph', flags.graph as string | undefined, GRAPHS, 'model');
+  const which = oneOf('graph', flags.graph as string | undefined, SEQ2SEQ_GRAPHS, 'model');
   const out = path.resolve(flags.out as string);
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${flags.out} exists and is not a folder`);
   const seed = seedOf(flags);

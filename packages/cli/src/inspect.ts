@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { opCounts } from '@smelt/ir';
 import { checkArena, compileGraph, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
-import { buildModel, buildSeq2SeqDecoder, buildSeq2SeqEncoder, readConfig } from '@smelt/examples/transformer';
+import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/examples/transformer';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {
@@ -16,7 +16,7 @@ export const INSPECT_FLAGS: FlagSpecs = {
   'dump-after': { kind: 'list', metavar: 'PASS|all', help: 'write the IR after this pass (repeatable, or all) into --dump-dir' },
   'dump-dir': { kind: 'string', metavar: 'DIR', help: 'folder for dumps (default: smelt-dumps)' },
   'verify-each': { kind: 'boolean', help: 'run the verifier after every pass' },
-  graph: { kind: 'string', metavar: 'full|encoder|decoder', help: 'seq2seq: which graph (default full)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: full (default), encoder, decoder (full-prefix decoding), encode or step (cached decoding)' },
   'src-padding': { kind: 'boolean', help: 'build with a src_key_padding_mask input' },
   'tgt-padding': { kind: 'boolean', help: 'build with a tgt_key_padding_mask input (torch-transformer)' },
   batch: { kind: 'string', metavar: 'N', help: 'batch for the stats (default 1)' },
@@ -35,10 +35,11 @@ function buildFor(flags: ParsedFlags) {
   const cfg = readConfig(flags.config as string);
   const masks = { srcPadding: Boolean(flags['src-padding']), tgtPadding: Boolean(flags['tgt-padding']) };
   const which = (flags.graph as string | undefined) ?? 'full';
-  if (!['full', 'encoder', 'decoder'].includes(which)) throw new UsageError(`--graph must be full, encoder or decoder, got "${which}"`);
+  const names = ['full', ...SEQ2SEQ_GRAPHS.filter((g) => g !== 'model')];
+  if (!names.includes(which)) throw new UsageError(`--graph must be one of ${names.join(', ')}, got "${which}"`);
   if (which === 'full') return buildModel(cfg, masks);
   if (cfg.model !== 'seq2seq') throw new UsageError(`--graph ${which} needs a seq2seq config`);
-  return which === 'encoder' ? buildSeq2SeqEncoder(cfg, masks) : buildSeq2SeqDecoder(cfg, masks);
+  return buildSeq2SeqGraph(cfg, which as Seq2SeqGraphName, masks);
 }
 
 export async function inspectCommand(flags: ParsedFlags): Promise<void> {

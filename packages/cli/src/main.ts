@@ -4,7 +4,7 @@
 import { UsageError, formatHelp, parseFlags, type FlagSpecs, type ParsedFlags } from './args.ts';
 import { COMPILE_FLAGS, compileCommand } from './compile.ts';
 import { INSPECT_FLAGS, inspectCommand } from './inspect.ts';
-import { RUN_FLAGS, generateCommand, runCommand } from './run-commands.ts';
+import { GENERATE_FLAGS, RUN_FLAGS, generateCommand, runCommand } from './run-commands.ts';
 
 interface Command {
   readonly usage: string;
@@ -21,9 +21,9 @@ const COMMANDS: Record<string, Command> = {
     action: runCommand,
   },
   generate: {
-    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
-    summary: 'Greedy decoding with a seq2seq model: writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored.',
-    flags: RUN_FLAGS,
+    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--strategy greedy|sample|beam] [--stream]',
+    summary: 'Decode with a seq2seq model and its key/value cache (greedy unless --strategy says otherwise): writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored.',
+    flags: GENERATE_FLAGS,
     action: generateCommand,
   },
   compile: {

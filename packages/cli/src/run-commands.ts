@@ -1,7 +1,7 @@
 // `smelt run` and `smelt generate`: the commands of shared/spec/transformer.md §3.
 
 import { formatDims, writeSafetensors, type Tensor } from '@smelt/ir';
-import { generateFiles, runFiles, type SessionResult } from '@smelt/examples/transformer';
+import { type GenerateOptions, type GeneratedStep, generateFiles, runFiles, type SessionResult } from '@smelt/examples/transformer';
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
@@ -18,6 +18,38 @@ export const RUN_FLAGS: FlagSpecs = {
   simd: { kind: 'string', metavar: 'S', help: 'wasm: auto (relaxed SIMD when the engine has it, default), plain or relaxed' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
+
+export const GENERATE_FLAGS: FlagSpecs = {
+  ...RUN_FLAGS,
+  strategy: { kind: 'string', metavar: 'S', help: 'greedy (default), sample or beam' },
+  'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1)' },
+  eos: { kind: 'string', metavar: 'ID', help: 'token that ends a row (default: the config\'s eos)' },
+  temperature: { kind: 'string', metavar: 'T', help: 'sample: divide the logits by T > 0 (default 1)' },
+  'top-k': { kind: 'string', metavar: 'K', help: 'sample: keep the K most likely tokens (default 0: all)' },
+  'top-p': { kind: 'string', metavar: 'P', help: 'sample: keep the most likely tokens adding up to P in (0, 1] (default 1)' },
+  seed: { kind: 'string', metavar: 'N', help: 'sample: PRNG seed, an integer in [0, 2^32) (default 0; same seed, same tokens)' },
+  beams: { kind: 'string', metavar: 'N', help: 'beam: beams per row (default 4)' },
+  'length-penalty': { kind: 'string', metavar: 'X', help: 'beam: finished scores are sum(log p) / length^X (default 1)' },
+  'no-early-stopping': { kind: 'boolean', help: 'beam: go on until no live beam can beat the finished ones' },
+  stream: { kind: 'boolean', help: 'print each step\'s tokens as they come' },
+};
+
+/** A flag's text as a number when it reads as one; otherwise as it is, for the option check to name. */
+function numeric(raw: string): number | string {
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+}
+
+/** The generation options the flags ask for (checked by resolveOptions, which names the flag). */
+export function generateOptions(flags: ParsedFlags): GenerateOptions {
+  const num = (name: string) => (flags[name] === undefined ? undefined : numeric(flags[name] as string));
+  const options: Record<string, unknown> = {
+    strategy: flags.strategy, maxNewTokens: num('max-new-tokens'), eos: num('eos'), temperature: num('temperature'),
+    topK: num('top-k'), topP: num('top-p'), seed: num('seed'), numBeams: num('beams'), lengthPenalty: num('length-penalty'),
+    earlyStopping: flags['no-early-stopping'] ? false : undefined,
+  };
+  for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+  return options as GenerateOptions;
+}
 
 function describe(outputs: Map<string, Tensor>): string {
   return [...outputs].map(([k, t]) => `${k} ${t.dtype}${formatDims(t.shape)}`).join(', ');
@@ -63,5 +95,6 @@ export async function runCommand(flags: ParsedFlags): Promise<void> {
 export async function generateCommand(flags: ParsedFlags): Promise<void> {
   const backend = await pickBackend(flags.backend as string | undefined);
   const files = { config: flags.config as string, weights: flags.weights as string, inputs: flags.inputs as string };
-  await finish('generate', flags, backend.name, await generateFiles(files, backend, compileOptions(flags, backend.name)));
+  const stream = flags.stream && !flags.quiet ? (s: GeneratedStep) => process.stdout.write(`step ${s.step}: ${s.tokens.join(' ')}\n`) : undefined;
+  await finish('generate', flags, backend.name, await generateFiles(files, backend, compileOptions(flags, backend.name), generateOptions(flags), stream));
 }

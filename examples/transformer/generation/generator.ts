@@ -1,0 +1,89 @@
+// The generation API of seq2seq: compile the encode and step graphs once, then `generate` (all
+// tokens as one tensor) or `stream` (tokens as each step makes them) with greedy, sampled or beam
+// decoding. Rows that finish (eos) are dropped from later steps, so they stop costing work.
+
+import { type Tensor, tensor } from '@smelt/ir';
+import type { Backend, CompileOptions } from '@smelt/backends';
+import type { Seq2SeqConfig } from '../config.ts';
+import { buildSeq2SeqEncode, buildSeq2SeqStep } from '../models.ts';
+import { BeamSearch } from './beam.ts';
+import { CachedDecoder, type SourceInputs } from './cached-decoder.ts';
+import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { Mulberry32 } from './prng.ts';
+import { argmaxRow, sampleRow } from './sampler.ts';
+
+/** What one step of `stream` yields: the token of every source row (a finished row repeats eos). */
+export interface GeneratedStep {
+  readonly step: number;
+  readonly tokens: Int32Array;
+}
+
+export class Seq2SeqGenerator {
+  private constructor(readonly cfg: Seq2SeqConfig, private readonly decoder: CachedDecoder) {}
+
+  /** Compile the encode and step graphs on a backend; `srcPadding` when inputs carry a padding mask. */
+  static async compile(cfg: Seq2SeqConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}, masks: { srcPadding?: boolean } = {}): Promise<Seq2SeqGenerator> {
+    const encode = await backend.compile(buildSeq2SeqEncode(cfg, masks), weights, options);
+    try {
+      const step = await backend.compile(buildSeq2SeqStep(cfg, masks), weights, options);
+      return new Seq2SeqGenerator(cfg, new CachedDecoder(cfg, encode, step));
+    } catch (e) {
+      encode.dispose();
+      throw e;
+    }
+  }
+
+  /** bos then the generated tokens of every row: i32 [batch, 1 + steps]. */
+  async generate(inputs: SourceInputs, options: GenerateOptions = {}): Promise<Tensor<'i32'>> {
+    const batch = inputs.src.shape[0];
+    const rows = Array.from({ length: batch }, () => [this.cfg.bos]);
+    for await (const s of this.stream(inputs, options)) s.tokens.forEach((t, r) => rows[r].push(t));
+    return tensor('i32', [batch, rows[0]?.length ?? 1], Int32Array.from(rows.flat()));
+  }
+
+  /** The tokens as they come, one step at a time (beam search yields its best rows once it ends). */
+  async *stream(inputs: SourceInputs, options: GenerateOptions = {}): AsyncGenerator<GeneratedStep> {
+    const o = resolveOptions(this.cfg, options);
+    if (o.strategy === 'beam') yield* this.beam(inputs, o);
+    else yield* this.stepwise(inputs, o);
+  }
+
+  private async *stepwise(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {
+    const enc = await this.decoder.encode(inputs);
+    const V = this.cfg.tgtVocab;
+    const rng = new Mulberry32(o.seed);
+    const last = new Int32Array(enc.batch).fill(this.cfg.bos);
+    let state = this.decoder.start(enc);
+    for (let step = 0; step < o.maxNewTokens && state.sourceRows.length > 0; step++) {
+      const { logits, next } = await this.decoder.step(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]));
+      const keep: number[] = [];
+      next.sourceRows.forEach((r, i) => {
+        const t = o.strategy === 'greedy' ? argmaxRow(logits, i * V, V) : sampleRow(logits, i * V, V, o, rng);
+        last[r] = t;
+        if (t !== o.eos) keep.push(i);
+      });
+      yield { step, tokens: last.slice() };
+      state = this.decoder.select(next, keep);
+    }
+  }
+
+  private async *beam(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {
+    const enc = await this.decoder.encode(inputs);
+    const search = new BeamSearch(enc.batch, this.cfg.bos, o);
+    let state = this.decoder.start(enc);
+    for (let step = 0; step < o.maxNewTokens && !search.allDone; step++) {
+      const { tokens } = search.rows();
+      const { logits, next } = await this.decoder.step(enc, state, tokens);
+      state = this.decoder.select(next, search.advance(logits, this.cfg.tgtVocab));
+    }
+    const best = search.result();
+    const width = Math.max(...best.map((t) => t.length));
+    for (let step = 1; step < width; step++) {
+      yield { step: step - 1, tokens: Int32Array.from(best, (t) => t[step] ?? o.eos!) };
+    }
+  }
+
+  dispose(): void {
+    this.decoder.dispose();
+  }
+}
