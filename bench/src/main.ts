@@ -14,7 +14,7 @@ import { type WorkloadResult, machine, readResults, writeResults } from './repor
 import { pickBaseline, renderWorkload } from './report/table.ts';
 import { evaluateTargets, renderTargets } from './report/targets.ts';
 import { timePipeline } from './run/pipeline-time.ts';
-import { type Row, benchWorkload } from './run/workload-bench.ts';
+import { type Row, benchWorkload, workloadRuns } from './run/workload-bench.ts';
 import { BENCH_ROOT, ensureData } from './workloads/data.ts';
 import { findWorkload } from './workloads/defs.ts';
 import { workloadFlops } from './workloads/flops.ts';
@@ -28,7 +28,7 @@ async function benchOne(id: string, args: Args): Promise<WorkloadResult> {
   log(`\n== ${def.title}`);
   await ensureData(def, log);
   const specs = allEngines().filter((e) => engineSelected(e.name, args.engines));
-  const onnx = specs.some((s) => s.needsOnnx) ? ensureOnnx(def, log) : undefined;
+  const onnx = specs.some((s) => s.needsOnnx && workloadRuns(def, s.name, args.everywhere)) ? ensureOnnx(def, log) : undefined;
   const loadBefore = os.loadavg()[0];
   const flops = workloadFlops(def.shape);
   const rows = await benchWorkload(def, specs, args, onnx, log);

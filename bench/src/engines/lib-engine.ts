@@ -25,6 +25,7 @@ function partIO(part: ModelPart): PartIO {
     case 'gemm': return { inputs: ['a'], output: 'c', batched: false };
     case 'seq2seq-encoder': return { inputs: ['src'], output: 'memory', batched: true };
     case 'seq2seq-decoder': return { inputs: ['memory', 'tgt'], output: 'next', batched: true };
+    case 'seq2seq-encode': case 'seq2seq-step': throw new Error(`the peers' model code has no ${part.kind} (cached decoding)`);
     default: return part satisfies never;
   }
 }
@@ -36,6 +37,7 @@ function forwardOf<T>(L: TensorLib<T>, P: Params<T>, part: ModelPart): (...xs: T
     case 'gemm': return (a: T) => L.matmul(a, P.get('b'));
     case 'seq2seq-encoder': return seq2seqEncoderForward(L, P, part.config);
     case 'seq2seq-decoder': return seq2seqDecoderForward(L, P, part.config);
+    case 'seq2seq-encode': case 'seq2seq-step': throw new Error(`the peers' model code has no ${part.kind} (cached decoding)`);
     default: return part satisfies never;
   }
 }

@@ -143,12 +143,19 @@ async function timeInRounds(timed: readonly Active[], log: (s: string) => void):
   }
 }
 
+/** Whether the workload's own engine limit lets this engine run it. */
+export function workloadRuns(def: WorkloadDef, engine: string, everywhere: boolean): boolean {
+  return everywhere || !def.engines || def.engines.prefixes.some((p) => engine.startsWith(p));
+}
+
 export async function benchWorkload(def: WorkloadDef, specs: readonly EngineSpec[], opts: BenchOptions, onnx: OnnxStatus | undefined, log: (s: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const started: Active[] = [];
   for (const spec of specs) {
     if (spec.only && !opts.everywhere && !spec.only.workloads.includes(def.id)) {
       rows.push(notRunRow(spec, 'skipped', `${spec.only.why} (--everywhere runs it)`, log));
+    } else if (!workloadRuns(def, spec.name, opts.everywhere)) {
+      rows.push(notRunRow(spec, 'skipped', `${def.engines!.why} (--everywhere runs it)`, log));
     } else if (spec.needsOnnx && onnx && !onnx.ok) {
       rows.push(notRunRow(spec, 'unavailable', `no ONNX model: ${onnx.reason}`, log));
     } else {

@@ -12,19 +12,26 @@ export type ModelPart =
   | { readonly kind: 'encoder-layer'; readonly config: nn.TransformerConfig }
   | { readonly kind: 'gemm'; readonly m: number; readonly k: number; readonly n: number }
   | { readonly kind: 'seq2seq-encoder'; readonly config: Seq2SeqConfig }
-  | { readonly kind: 'seq2seq-decoder'; readonly config: Seq2SeqConfig };
+  | { readonly kind: 'seq2seq-decoder'; readonly config: Seq2SeqConfig }
+  | { readonly kind: 'seq2seq-encode'; readonly config: Seq2SeqConfig }
+  | { readonly kind: 'seq2seq-step'; readonly config: Seq2SeqConfig };
+
+/** How greedy decoding runs: the decoder over the whole prefix per token, or one step over a key/value cache. */
+export type Decoding = 'full-prefix' | 'cached';
 
 export type WorkloadShape =
   | { readonly kind: 'transformer'; readonly config: TorchTransformerConfig; readonly srcLen: number; readonly tgtLen: number }
   | { readonly kind: 'encoder-layer'; readonly config: nn.TransformerConfig; readonly seqLen: number }
   | { readonly kind: 'gemm'; readonly m: number; readonly k: number; readonly n: number }
-  | { readonly kind: 'seq2seq-greedy'; readonly config: Seq2SeqConfig; readonly srcLen: number };
+  | { readonly kind: 'seq2seq-greedy'; readonly config: Seq2SeqConfig; readonly srcLen: number; readonly decoding: Decoding };
 
 export interface WorkloadDef {
   readonly id: string;
   readonly title: string;
   readonly seed: number;
   readonly shape: WorkloadShape;
+  /** Only engines whose names start with one of these run it (unless --everywhere); `why` says why. */
+  readonly engines?: { readonly prefixes: readonly string[]; readonly why: string };
 }
 
 const CORE = { activation: 'relu', layerNormEps: 1e-5, normFirst: false } as const;
@@ -44,13 +51,24 @@ const SEQ2SEQ: Seq2SeqConfig = {
   ...SMALL, model: 'seq2seq', srcVocab: 512, tgtVocab: 512, maxLen: 64, bos: 1, maxDecode: 32,
 };
 
+/** W-base's core with an 8000-token vocabulary; 128 new tokens after a 64-token source. */
+const SEQ2SEQ_BASE: Seq2SeqConfig = {
+  ...BASE, model: 'seq2seq', srcVocab: 8000, tgtVocab: 8000, maxLen: 192, bos: 1, maxDecode: 128,
+};
+
+const SMELT_ONLY = { prefixes: ['smelt-'], why: 'the peers have no key/value-cache export here yet (ORT past/present ONNX is not built)' } as const;
+const FULL_PREFIX_BASE = { prefixes: ['smelt-wasm-relaxed'], why: 'full-prefix decoding of 128 W-base tokens takes ~10 s a run: timed on one engine, the baseline of the cache' } as const;
+
 export const WORKLOADS: readonly WorkloadDef[] = [
   { id: 'w-small', title: 'W-small: d256, 4 heads, 3+3 layers, ff 1024, seq 64/64', seed: 101, shape: { kind: 'transformer', config: SMALL, srcLen: 64, tgtLen: 64 } },
   { id: 'w-base', title: 'W-base: d512, 8 heads, 6+6 layers, ff 2048, seq 128/128', seed: 102, shape: { kind: 'transformer', config: BASE, srcLen: 128, tgtLen: 128 } },
   { id: 'w-enc512', title: 'W-enc512: one encoder layer, d512, 8 heads, ff 2048, seq 512', seed: 103, shape: { kind: 'encoder-layer', config: ENC_LAYER, seqLen: 512 } },
   { id: 'gemm-512', title: 'GEMM 512x512x512, constant B', seed: 104, shape: { kind: 'gemm', m: 512, k: 512, n: 512 } },
   { id: 'gemm-1024', title: 'GEMM 1024x1024x1024, constant B', seed: 105, shape: { kind: 'gemm', m: 1024, k: 1024, n: 1024 } },
-  { id: 'greedy-32', title: 'seq2seq greedy decoding, 32 tokens (W-small core, vocab 512, src 32)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32 } },
+  { id: 'greedy-32', title: 'seq2seq greedy decoding, 32 tokens (W-small core, vocab 512, src 32)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32, decoding: 'full-prefix' } },
+  { id: 'greedy-32-kv', title: 'greedy-32 with the key/value cache (encode once, one step per token)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32, decoding: 'cached' }, engines: SMELT_ONLY },
+  { id: 'greedy-128-base', title: 'seq2seq greedy decoding, 128 tokens (W-base core, vocab 8000, src 64), full prefix', seed: 107, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ_BASE, srcLen: 64, decoding: 'full-prefix' }, engines: FULL_PREFIX_BASE },
+  { id: 'greedy-128-base-kv', title: 'greedy-128-base with the key/value cache', seed: 107, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ_BASE, srcLen: 64, decoding: 'cached' }, engines: SMELT_ONLY },
 ];
 
 /** The workload `--quick` runs: the smallest Transformer. */
@@ -62,7 +80,9 @@ export function workloadParts(shape: WorkloadShape): ModelPart[] {
     case 'transformer': return [{ kind: 'transformer', config: shape.config }];
     case 'encoder-layer': return [{ kind: 'encoder-layer', config: shape.config }];
     case 'gemm': return [{ kind: 'gemm', m: shape.m, k: shape.k, n: shape.n }];
-    case 'seq2seq-greedy': return [{ kind: 'seq2seq-encoder', config: shape.config }, { kind: 'seq2seq-decoder', config: shape.config }];
+    case 'seq2seq-greedy': return shape.decoding === 'cached'
+      ? [{ kind: 'seq2seq-encode', config: shape.config }, { kind: 'seq2seq-step', config: shape.config }]
+      : [{ kind: 'seq2seq-encoder', config: shape.config }, { kind: 'seq2seq-decoder', config: shape.config }];
     default: return shape satisfies never;
   }
 }
@@ -72,6 +92,8 @@ export function partStem(part: ModelPart): string {
   switch (part.kind) {
     case 'seq2seq-encoder': return 'encoder';
     case 'seq2seq-decoder': return 'decoder';
+    case 'seq2seq-encode': return 'encode';
+    case 'seq2seq-step': return 'step';
     default: return 'model';
   }
 }

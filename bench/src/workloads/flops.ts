@@ -21,9 +21,11 @@ export function workloadFlops(shape: WorkloadShape): number {
     case 'encoder-layer': return partFlops(0, shape, [new Map([['batch', 1], ['seqLen', shape.seqLen]])]);
     case 'gemm': return partFlops(0, shape, [new Map()]);
     case 'seq2seq-greedy': {
-      // Encode once, then one decoder pass per generated token over the prefix so far (no KV cache, as smelt's greedyDecode).
+      // Encode once, then per generated token either a decoder pass over the prefix so far
+      // (full prefix, as greedyDecode) or one step over a cache of the `past` tokens before it.
       const src = { batch: 1, srcLen: shape.srcLen };
-      const steps = Array.from({ length: shape.config.maxDecode }, (_, t) => new Map(Object.entries({ ...src, tgtLen: t + 1 })));
+      const steps = Array.from({ length: shape.config.maxDecode }, (_, t) => new Map(Object.entries(
+        shape.decoding === 'cached' ? { ...src, past: t } : { ...src, tgtLen: t + 1 })));
       return partFlops(0, shape, [new Map(Object.entries(src))]) + partFlops(1, shape, steps);
     }
     default: return shape satisfies never;

@@ -6,7 +6,7 @@
 
 import { GraphBuilder, type Graph, Var, input, nn } from '@smelt/ir';
 import {
-  buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder, buildTorchTransformer,
+  buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncode, buildSeq2SeqEncoder, buildSeq2SeqStep, buildTorchTransformer,
 } from '@smelt/examples/transformer';
 import type { ModelPart, WorkloadShape } from './defs.ts';
 
@@ -35,6 +35,8 @@ export function buildPartGraph(part: ModelPart): Graph {
     case 'gemm': return buildGemm(part.m, part.k, part.n);
     case 'seq2seq-encoder': return buildSeq2SeqEncoder(part.config);
     case 'seq2seq-decoder': return buildSeq2SeqDecoder(part.config);
+    case 'seq2seq-encode': return buildSeq2SeqEncode(part.config);
+    case 'seq2seq-step': return buildSeq2SeqStep(part.config);
     default: return part satisfies never;
   }
 }

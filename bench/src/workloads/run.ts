@@ -1,16 +1,20 @@
-// Running a workload on loaded parts: one forward for the single-part workloads, greedy decoding
-// (examples/transformer's greedyDecode, the loop `smelt generate` runs) for seq2seq. Every engine,
-// smelt or peer, goes through this one function, so all of them do exactly the same steps.
+// Running a workload on loaded parts: one forward for the single-part workloads; greedy decoding
+// for seq2seq, over the whole prefix per token (examples/transformer's greedyDecode) or with the
+// key/value cache (its Seq2SeqGenerator over the encode and step parts, the loop `smelt generate`
+// runs). Every engine goes through this one function, so all of them do exactly the same steps.
 
 import type { Executable } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
-import { greedyDecode } from '@smelt/examples/transformer';
+import { CachedDecoder, Seq2SeqGenerator, greedyDecode } from '@smelt/examples/transformer';
 import type { WorkloadShape } from './defs.ts';
 
 export type Tensors = ReadonlyMap<string, Tensor>;
 
 export async function runWorkload(shape: WorkloadShape, parts: readonly Executable[], inputs: Tensors): Promise<Map<string, Tensor>> {
   if (shape.kind !== 'seq2seq-greedy') return parts[0].run(inputs);
-  const tokens = await greedyDecode(shape.config, parts[0], parts[1], { src: inputs.get('src')! });
+  const src = { src: inputs.get('src')! };
+  const tokens = shape.decoding === 'cached'
+    ? await new Seq2SeqGenerator(shape.config, new CachedDecoder(shape.config, parts[0], parts[1])).generate(src)
+    : await greedyDecode(shape.config, parts[0], parts[1], src);
   return new Map<string, Tensor>([['tokens', tokens]]);
 }

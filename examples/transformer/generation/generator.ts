@@ -19,7 +19,8 @@ export interface GeneratedStep {
 }
 
 export class Seq2SeqGenerator {
-  private constructor(readonly cfg: Seq2SeqConfig, private readonly decoder: CachedDecoder) {}
+  /** Over a decoder of already compiled parts (`compile` makes both); dispose() disposes them. */
+  constructor(readonly cfg: Seq2SeqConfig, private readonly decoder: CachedDecoder) {}
 
   /** Compile the encode and step graphs on a backend; `srcPadding` when inputs carry a padding mask. */
   static async compile(cfg: Seq2SeqConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}, masks: { srcPadding?: boolean } = {}): Promise<Seq2SeqGenerator> {
