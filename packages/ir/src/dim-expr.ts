@@ -77,7 +77,9 @@ function formatPoly(p: Poly): Dim {
 
 // ---- parsing: sums, differences, products, parentheses and exact division by an integer ----
 
+/** Parsed dims by text; bounded, since a long-lived process (a fuzzer) may see endless distinct dims. */
 const polyCache = new Map<string, Poly>();
+const POLY_CACHE_LIMIT = 4096;
 
 function constPoly(c: number): Poly {
   return c === 0 ? new Map() : new Map([['', c]]);
@@ -88,6 +90,7 @@ function polyOf(d: Dim): Poly {
   let p = polyCache.get(d);
   if (p === undefined) {
     p = isSymbolName(d) ? new Map([[d, 1]]) : new DimParser(d).parse();
+    if (polyCache.size >= POLY_CACHE_LIMIT) polyCache.clear();
     polyCache.set(d, p);
   }
   return p;
