@@ -2,10 +2,9 @@
 // same row kernels and matmul as the primitives, so a fused graph still runs on the interpreter
 // and fused == unfused can be tested.
 
-import { compileExpr, exprDType, parseExpr } from '../expr.ts';
+import { compileExpr, exprDType, parseExpr, substitute } from '../expr.ts';
 import { type TensorType, broadcastShapes, formatDims, formatType, shapesEqual } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { UNARY_RULES } from './elementwise.ts';
 import { geluErf, geluTanh } from './math.ts';
 import { matmulDims, matmulRef } from './matmul.ts';
 import { checkLayerNormParams } from './norm.ts';
@@ -80,7 +79,7 @@ const addLayerNorm: OpDef<'add_layer_norm'> = {
 
 const ACTIVATIONS: { readonly [A in Activation]: (x: number) => number } = {
   none: (x) => x,
-  relu: UNARY_RULES.relu.fn,
+  relu: (x) => (x > 0 ? x : 0),
   gelu: geluErf,
   gelu_tanh: geluTanh,
 };
@@ -161,6 +160,7 @@ const fusedElementwise: OpDef<'fused_elementwise'> = {
     const dtype = exprDType(e, dtypes);
     return [mapElements(inputs, dtype, (...xs) => program(xs))];
   },
+  expr: (attrs, args) => substitute(parseExpr(attrs.expr), args),
 };
 
 export const FUSED_OPS = {

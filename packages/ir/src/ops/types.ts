@@ -3,22 +3,21 @@
 
 import type { AttrSpec } from '../attrs.ts';
 import type { DType } from '../dtype.ts';
+import type { Expr } from '../expr.ts';
 import type { Dim, SymbolEnv, TensorType } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
+import type { NodeExprKind } from './expr/table.ts';
 
 export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh';
 
+/** The elementwise ops made from expression records (ops/expr/): one per record, without attributes. */
+type RecordOpAttrs = { [K in NodeExprKind]: {} };
+
 /** Attributes of every op kind. Adding a kind here without a definition in the table fails to compile. */
-export interface OpAttrs {
-  // elementwise unary
-  neg: {}; abs: {}; exp: {}; log: {}; sqrt: {}; rsqrt: {}; tanh: {}; erf: {};
-  relu: {}; sigmoid: {}; sin: {}; cos: {}; not: {};
+export interface OpAttrs extends RecordOpAttrs {
+  // elementwise ops that pick an expression op by attribute
   gelu: { approximate: 'none' | 'tanh' };
   cast: { to: DType };
-  // elementwise binary (numpy broadcasting)
-  add: {}; sub: {}; mul: {}; div: {}; pow: {}; max: {}; min: {};
-  eq: {}; ne: {}; lt: {}; le: {}; gt: {}; ge: {}; and: {}; or: {};
-  where: {};
   // reductions
   reduce_sum: { axes: number[]; keepdims: boolean };
   reduce_mean: { axes: number[]; keepdims: boolean };
@@ -73,6 +72,8 @@ export interface OpDef<K extends OpKind> {
   infer(inputs: readonly TensorType[], attrs: OpAttrs[K]): TensorType[];
   /** Reference meaning on concrete tensors. */
   evaluate(inputs: readonly Tensor[], attrs: OpAttrs[K], env: SymbolEnv): Tensor[];
+  /** Elementwise ops: the expression the node computes over its operands' expressions. */
+  readonly expr?: (attrs: OpAttrs[K], args: readonly Expr[]) => Expr;
 }
 
 export type OpTable = { readonly [K in OpKind]: OpDef<K> };

@@ -5,7 +5,7 @@
 // outputs by name.
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
-import { commentText } from '../../render/c-like.ts';
+import { commentText } from '../../render/source-text.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
