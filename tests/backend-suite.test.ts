@@ -69,6 +69,16 @@ const binary = (op: OpKind, dtypes: DType[], gen: (d: DType) => Gen) => () =>
 const numGen = (d: DType): Gen => (d === 'f32' ? specials : d === 'bool' ? bools : ints(-9, 9));
 const cmpGen = (d: DType): Gen => (d === 'f32' ? (i) => (i < 3 ? SPECIAL[i] : ints(-2, 2)(i)) : d === 'bool' ? bools : ints(-2, 2));
 
+/** Epilogues of the linear cases and their operands after w (a bias [6], a residual [n, 6]). */
+const LINEAR_EPILOGUES: readonly [string, readonly ('bias' | 'residual')[]][] = [
+  ['$0', []],
+  ['add(add($0, $1), $2)', ['bias', 'residual']],
+  ['add(relu($0), $1)', ['residual']],
+  ['gelu(add($0, $1))', ['bias']],
+  ['add(gelu_tanh(add($0, $1)), $2)', ['bias', 'residual']],
+  ['mul(tanh(add($0, $1)), sigmoid($2))', ['bias', 'residual']],
+];
+
 const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
   neg: unary('neg', specials, ['f32', 'i32']),
   abs: unary('abs', specials, ['f32', 'i32']),
@@ -152,12 +162,12 @@ const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     const [y, s] = b.emit('add_layer_norm', [x.value, r.value, w.value, c.value], { eps: 1e-5 });
     return { y: new Var(b, y), s: new Var(b, s) };
   }, { w: make('f32', [13]), c: make('f32', [13]) })],
-  linear: () => (['none', 'relu', 'gelu', 'gelu_tanh'] as const).map((activation, i) => opCase(`linear ${activation}`, {
+  linear: () => LINEAR_EPILOGUES.map(([epilogue, extras], i) => opCase(`linear ${epilogue}`, {
     x: inp('f32', [2, 'n', 8]), r: inp('f32', ['n', 6]),
   }, ({ x, r, w, c }, b) => {
     const transB = i % 2 === 0;
-    const ops = [x, transB ? w : w.transpose([1, 0]), ...(i !== 1 ? [c] : []), ...(i !== 2 ? [r] : [])];
-    return { y: emit(b, 'linear', ops, { transB, activation, hasBias: i !== 1, hasResidual: i !== 2 }) };
+    const ops = [x, transB ? w : w.transpose([1, 0]), ...extras.map((e) => (e === 'bias' ? c : r))];
+    return { y: emit(b, 'linear', ops, { transB, epilogue }) };
   }, { w: make('f32', [6, 8]), c: make('f32', [6]) })),
   attention: () => [
     opCase('attention padding mask', {

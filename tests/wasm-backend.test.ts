@@ -55,7 +55,7 @@ function graphCase(name: string, inputs: Record<string, [(number | string)[], nu
   return { name, graph: b.graph, inputs: data, weights: w };
 }
 
-const linear = (b: GraphBuilder, ops: Var[], attrs: { transB: boolean; activation: 'none' | 'relu' | 'gelu' | 'gelu_tanh'; hasBias: boolean; hasResidual: boolean }) =>
+const linear = (b: GraphBuilder, ops: Var[], attrs: { transB: boolean; epilogue: string }) =>
   new Var(b, b.emit('linear', ops.map((o) => o.value), attrs)[0]);
 
 const GEMM_CASES = [
@@ -65,16 +65,16 @@ const GEMM_CASES = [
     {}, ({ a, c, d }) => ({ y: a.matmul(c, { transB: true }), z: d.matmul(c, { transA: true, transB: true }) })),
   graphCase('B broadcast over batch', { a: [[2, 1, 'n', 7], [2, 1, 5, 7]], c: [[3, 7, 9], [3, 7, 9]] }, {}, ({ a, c }) => ({ y: a.matmul(c) })),
   graphCase('linear gelu, bias, residual broadcast over batch', { x: [[2, 'n', 13], [2, 9, 13]], r: [['n', 11], [9, 11]] }, { w: [11, 13], c: [11] },
-    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, activation: 'gelu', hasBias: true, hasResidual: true }) })),
+    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, epilogue: 'add(gelu(add($0, $1)), $2)' }) })),
   graphCase('linear in place over its residual', { x: [['n', 16], [33, 16]] }, { w: [16, 16], c: [16] },
-    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
+    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, epilogue: 'add(relu(add($0, $1)), $2)' }).add(1) })),
   graphCase('1024 deep', { x: [['n', 1024], [6, 1024]] }, { w: [1024, 20] }, ({ x, w }) => ({ y: x.matmul(w) })),
   // Deep products: odd rows, partial panels, epilogues, A transposed, in place over the residual.
   graphCase('600 deep: odd rows, a partial panel, linear relu with bias and residual', { x: [['n', 600], [70, 600]], r: [['n', 37], [70, 37]] }, { w: [37, 600], c: [37] },
-    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, activation: 'relu', hasBias: true, hasResidual: true }) })),
+    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, epilogue: 'add(relu(add($0, $1)), $2)' }) })),
   graphCase('300 deep, A transposed', { a: [[300, 'n'], [300, 9]] }, { w: [300, 10] }, ({ a, w }) => ({ y: a.matmul(w, { transA: true }) })),
   graphCase('520 deep, in place over its residual', { x: [['n', 520], [33, 520]] }, { w: [520, 520], c: [520] },
-    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
+    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, epilogue: 'add(relu(add($0, $1)), $2)' }).add(1) })),
 ];
 
 describe('wasm backend: GEMM shapes', () => {

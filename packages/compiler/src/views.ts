@@ -8,10 +8,7 @@ import { type GraphStats } from './plan/stats.ts';
 const dotString = (s: string) => JSON.stringify(s);
 
 function nodeLabel(n: Node): string {
-  if (n.op === 'linear') {
-    const a = (n as Node<'linear'>).attrs;
-    return `linear\\n${[a.hasBias && 'bias', a.activation !== 'none' && a.activation, a.hasResidual && 'residual'].filter(Boolean).join(' + ')}`;
-  }
+  if (n.op === 'linear') return `linear\\n${(n as Node<'linear'>).attrs.epilogue}`;
   if (n.op === 'attention') return `attention${(n as Node<'attention'>).attrs.causal ? '\\ncausal' : ''}`;
   if (n.op === 'fused_elementwise') return `fused_elementwise\\n${(n as Node<'fused_elementwise'>).attrs.expr}`;
   return n.op;

@@ -6,7 +6,7 @@ export * from './tensor.ts';
 export * from './shape.ts';
 export * from './attrs.ts';
 export * from './expr.ts';
-export type { Activation, AttrSchemaOf, OpAttrs, OpDef, OpKind, OpTable, Trait } from './ops/types.ts';
+export type { AttrSchemaOf, OpAttrs, OpDef, OpKind, OpTable, Trait } from './ops/types.ts';
 export { OPS, OP_KINDS, hasTrait, isOpKind, opDef, operandRange } from './ops/table.ts';
 export { castTensor, type ElementwiseKind } from './ops/elementwise.ts';
 export { EXPR_OPS, exprOpDType, targetHelpers, type BinaryKind, type NodeExprKind, type UnaryKind } from './ops/expr/table.ts';

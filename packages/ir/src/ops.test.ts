@@ -308,24 +308,33 @@ test('add_layer_norm', '== [layer_norm(x + r), x + r]', () => {
   expect(vals(sum)).toEqual(vals(s));
   expectClose(vals(normed), vals(run1('layer_norm', [s, w, b], { eps: 1e-5 })));
 });
-const ACTS = ['none', 'relu', 'gelu', 'gelu_tanh'] as const;
-for (const activation of ACTS) {
-  test('linear', `== ${activation}(x @ wᵀ + b) + res, and with the flags off`, () => {
+// Epilogues of linear, each with the same computation op by op (y = x @ wᵀ, b the bias, r the residual).
+const LINEAR: [string, (y: Tensor, b: Tensor, r: Tensor) => Tensor, 'b' | 'br' | 'r' | ''][] = [
+  ['$0', (y) => y, ''],
+  ['add(relu(add($0, $1)), $2)', (y, b, r) => run1('add', [run1('relu', [run1('add', [y, b], {})], {}), r], {}), 'br'],
+  ['gelu(add($0, $1))', (y, b) => run1('gelu', [run1('add', [y, b], {})], { approximate: 'none' }), 'b'],
+  ['add(gelu_tanh(add($0, $1)), $2)', (y, b, r) => run1('add', [run1('gelu', [run1('add', [y, b], {})], { approximate: 'tanh' }), r], {}), 'br'],
+  ['tanh(add($0, $1))', (y, b) => run1('tanh', [run1('add', [y, b], {})], {}), 'b'],
+  ['mul($0, $1)', (y, _b, r) => run1('mul', [y, r], {}), 'r'],
+];
+for (const [epilogue, unfused, extras] of LINEAR) {
+  test('linear', `{epilogue = ${epilogue}} == the ops one by one, with w transposed or not`, () => {
     const w = f32([4, 3], [1, -2, 0.5, 0, 1, 1, -1, 0.25, 2, 3, -3, 1]);
     const bias = f32([4], [0.1, -0.2, 0.3, -5]);
     const res = f32([2, 4], [1, 2, 3, 4, 5, 6, 7, 8]);
-    const act = (t: Tensor): Tensor => activation === 'none' ? t
-      : activation === 'relu' ? run1('relu', [t], {})
-      : run1('gelu', [t], { approximate: activation === 'gelu' ? 'none' : 'tanh' });
-    const y = run1('matmul', [X, w], { transA: false, transB: true });
-    const full = run1('add', [act(run1('add', [y, bias], {})), res], {});
-    const flags = { transB: true, activation, hasBias: true, hasResidual: true };
-    expectClose(vals(run1('linear', [X, w, bias, res], flags)), vals(full));
-    expectClose(vals(run1('linear', [X, w], { ...flags, hasBias: false, hasResidual: false })), vals(act(y)));
+    const ops = [...extras].map((e) => (e === 'b' ? bias : res));
+    const want = vals(unfused(run1('matmul', [X, w], { transA: false, transB: true }), bias, res));
+    expectClose(vals(run1('linear', [X, w, ...ops], { transB: true, epilogue })), want);
     const wPlain = run1('transpose', [w], { perm: [1, 0] });
-    expectClose(vals(run1('linear', [X, wPlain, res], { ...flags, transB: false, hasBias: false })), vals(run1('add', [act(y), res], {})));
+    expectClose(vals(run1('linear', [X, wPlain, ...ops], { transB: false, epilogue })), want);
   });
 }
+test('linear', 'rejects an epilogue that is not f32, reads a missing operand, or an operand that does not broadcast', () => {
+  const types: TensorType[] = [{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [4, 3] }, { dtype: 'f32', shape: [4] }];
+  expect(() => OPS.linear.infer(types, { transB: true, epilogue: 'gt($0, $1)' })).toThrow(/computes bool, not f32/);
+  expect(() => OPS.linear.infer(types, { transB: true, epilogue: 'add($0, $2)' })).toThrow(/uses \$2 but has 2 operands/);
+  expect(() => OPS.linear.infer([...types.slice(0, 2), { dtype: 'f32', shape: [3] }], { transB: true, epilogue: '$0' })).toThrow(/must be f32 and broadcast to \[2, 4\]/);
+});
 test('attention', '== softmax(q kᵀ·s + mask, causal) v', () => {
   const q = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => Math.sin(i)));
   const k = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => Math.cos(i)));

@@ -3,7 +3,7 @@
 // weights and constants move to the prologue that runs once at load.
 
 import {
-  type Dim, type Graph, type Node, type Tensor, type Value, formatDims, hasTrait, normAxis,
+  type Dim, type Graph, type Node, type Tensor, type Value, formatDims, hasTrait, normAxis, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -59,23 +59,9 @@ class Lowerer {
 }
 
 function label(n: Node): string {
-  if (n.op === 'linear') {
-    const a = n.attrs as { activation: string; hasBias: boolean; hasResidual: boolean };
-    const parts = [a.hasBias ? 'bias' : '', a.activation !== 'none' ? a.activation : '', a.hasResidual ? 'residual' : ''].filter(Boolean);
-    return `linear${parts.length ? `(${parts.join(', ')})` : ''}`;
-  }
-  if (n.op === 'fused_elementwise') return `fused_elementwise: ${(n.attrs as { expr: string }).expr}`;
+  if (n.op === 'linear') return `linear: ${(n as Node<'linear'>).attrs.epilogue}`;
+  if (n.op === 'fused_elementwise') return `fused_elementwise: ${(n as Node<'fused_elementwise'>).attrs.expr}`;
   return n.op;
-}
-
-function linearEpilogue(n: Node<'linear'>, ins: number[]): Pick<Extract<Kernel, { kind: 'matmul' }>, 'epilogue' | 'extras'> {
-  const { activation, hasBias, hasResidual } = n.attrs;
-  let e = operandExprs(1)[0];
-  const extras: number[] = [];
-  if (hasBias) { extras.push(ins[2]); e = { k: 'op', op: 'add', args: [e, { k: 'in', i: extras.length }] }; }
-  if (activation !== 'none') e = { k: 'op', op: activation === 'relu' ? 'relu' : activation, args: [e] };
-  if (hasResidual) { extras.push(ins[ins.length - 1]); e = { k: 'op', op: 'add', args: [e, { k: 'in', i: extras.length }] }; }
-  return { epilogue: e, extras };
 }
 
 /** The start offsets of a split's pieces: known numbers, or one symbol after zeros. */
@@ -104,7 +90,7 @@ function lowerKernel(n: Node, ins: number[], outs: number[], emit: Emit): void {
     case 'matmul':
       return emit({ kind: 'matmul', label: l, a: ins[0], b: ins[1], out, transA: a.transA, transB: a.transB, epilogue: operandExprs(1)[0], extras: [] });
     case 'linear':
-      return emit({ kind: 'matmul', label: l, a: ins[0], b: ins[1], out, transA: false, transB: a.transB, ...linearEpilogue(n as Node<'linear'>, ins) });
+      return emit({ kind: 'matmul', label: l, a: ins[0], b: ins[1], out, transA: false, transB: a.transB, epilogue: parseExpr((n as Node<'linear'>).attrs.epilogue), extras: ins.slice(2) });
     case 'attention':
       return emit({ kind: 'attention', label: l, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: a.scale, causal: a.causal });
     case 'scaled_masked_softmax':

@@ -8,8 +8,6 @@ import type { Dim, SymbolEnv, TensorType } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import type { NodeExprKind } from './expr/table.ts';
 
-export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh';
-
 /** The elementwise ops made from expression records (ops/expr/): one per record, without attributes. */
 type RecordOpAttrs = { [K in NodeExprKind]: {} };
 
@@ -41,7 +39,8 @@ export interface OpAttrs extends RecordOpAttrs {
   // fused ops (produced by the compiler, still interpretable)
   scaled_masked_softmax: { scale: number };
   add_layer_norm: { eps: number };
-  linear: { transB: boolean; activation: Activation; hasBias: boolean; hasResidual: boolean };
+  /** epilogue: an expression over $0 = x @ w(ᵀ) and $1… = the operands after w. */
+  linear: { transB: boolean; epilogue: string };
   attention: { scale: number; causal: boolean };
   fused_elementwise: { expr: string };
 }
