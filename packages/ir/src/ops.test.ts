@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BinaryKind, type OpAttrs, type OpKind, type Tensor, type TensorType, type UnaryKind,
-  OPS, OP_KINDS, erf, formatType, geluErf, geluTanh, opDef, resolveShape, tensor,
+  OPS, OP_KINDS, erf, formatType, geluErf, geluTanh, hasTrait, opDef, resolveShape, tensor,
 } from './index.ts';
 
 type Env = Map<string, number>;
@@ -389,6 +389,13 @@ for (const [name, expr, inputs, unfused] of DTYPE_SENSITIVE) {
     expect(Array.from(got.data as ArrayLike<number | bigint>)).toEqual(Array.from(want.data as ArrayLike<number | bigint>));
   });
 }
+
+describe('op definitions', () => {
+  // Lowering and the fusions read an elementwise node through its expression (isExprNode).
+  it.each(OP_KINDS)('%s says which expression it computes exactly when it is elementwise', (kind) => {
+    expect(OPS[kind].expr !== undefined).toBe(hasTrait(kind, 'elementwise'));
+  });
+});
 
 describe('reference evaluation', () => {
   it.each(cases)('%s: %s', (_op, _name, fn) => fn());

@@ -6,6 +6,7 @@
 
 import { type Expr, type Node, type Value, hasTrait, printExpr, producer, shapesEqual } from '@smelt/ir';
 import { literalOf, nodeExpr } from '../elementwise-expr.ts';
+import { isOp } from '../match.ts';
 import type { Rewriter, Rule } from '../rewrite.ts';
 
 interface Epilogue {
@@ -14,12 +15,6 @@ interface Epilogue {
   readonly extras: Value[];
   /** The value the fused node replaces. */
   end: Value;
-}
-
-/** The single-use consumer of v, when it is the only reader. */
-function soleConsumer(v: Value, rw: Rewriter): Node | undefined {
-  if (rw.useCount(v) !== 1) return undefined;
-  return rw.graph.nodes.find((n) => n.inputs.includes(v));
 }
 
 /** `n` can extend an epilogue ending in `end`: elementwise, its result f32 of end's shape, its other operands f32. */
@@ -40,7 +35,7 @@ function operand(ep: Epilogue, v: Value): Expr {
 
 function collectEpilogue(mm: Node<'matmul'>, rw: Rewriter): Epilogue {
   const ep: Epilogue = { expr: { k: 'in', i: 0 }, extras: [], end: mm.outputs[0] };
-  for (let next = soleConsumer(ep.end, rw); next && joins(next, ep.end); next = soleConsumer(ep.end, rw)) {
+  for (let next = rw.soleUser(ep.end); next && joins(next, ep.end); next = rw.soleUser(ep.end)) {
     ep.expr = nodeExpr(next, next.inputs.map((v) => (v === ep.end ? ep.expr : operand(ep, v))));
     ep.end = next.outputs[0];
   }
@@ -51,9 +46,8 @@ function collectEpilogue(mm: Node<'matmul'>, rw: Rewriter): Epilogue {
 export const matmulEpilogue: Rule = {
   name: 'matmul-epilogue',
   law: 'ops(x @ w, e…) → linear(x, w, e…) {epilogue = ops($0, $1…)}',
-  apply(node, rw) {
-    if (node.op !== 'matmul' || (node as Node<'matmul'>).attrs.transA) return false;
-    const mm = node as Node<'matmul'>;
+  apply(mm, rw) {
+    if (!isOp(mm, 'matmul') || mm.attrs.transA) return false;
     const ep = collectEpilogue(mm, rw);
     if (ep.end === mm.outputs[0]) return false;
     const [y] = rw.insertBefore(producer(ep.end)!, 'linear', [mm.inputs[0], mm.inputs[1], ...ep.extras], {

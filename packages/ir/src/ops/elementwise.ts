@@ -9,9 +9,9 @@ import type { Expr } from '../expr.ts';
 import { broadcastShapes } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { castOp } from './expr/cast.ts';
-import { EXPR_OPS, type ExprOp, NODE_EXPR_OPS, type NodeExprKind, exprOpDType } from './expr/table.ts';
+import { EXPR_OPS, type ExprOp, NODE_EXPR_KINDS, type NodeExprKind, exprOpDType } from './expr/table.ts';
 import { describe, mapElements, reader } from './ref-util.ts';
-import type { OpDef, Trait } from './types.ts';
+import type { ExprNodeKind, ExprOpDef, Trait } from './types.ts';
 
 const apply = (op: ExprOp, args: readonly Expr[]): Expr => ({ k: 'op', op, args: [...args] });
 
@@ -26,7 +26,7 @@ function example(kind: NodeExprKind, arity: number): string {
 }
 
 /** The graph op of an expression op of the same name. */
-function recordDef<K extends NodeExprKind>(kind: K): OpDef<K> {
+function recordDef<K extends NodeExprKind>(kind: K): ExprOpDef<K> {
   const rec = EXPR_OPS[kind];
   const traits: Trait[] = rec.arity > 1 ? ['elementwise', 'broadcast'] : ['elementwise'];
   if (rec.commutative) traits.push('commutative');
@@ -35,7 +35,7 @@ function recordDef<K extends NodeExprKind>(kind: K): OpDef<K> {
     example: example(kind, rec.arity),
     traits,
     operands: rec.arity,
-    attrs: {} as OpDef<K>['attrs'],
+    attrs: {} as ExprOpDef<K>['attrs'],
     infer(inputs) {
       const dtype = exprOpDType(kind, inputs.map((t) => t.dtype), describe(inputs));
       return [{ dtype, shape: broadcastShapes(inputs.map((t) => t.shape)) }];
@@ -48,7 +48,7 @@ function recordDef<K extends NodeExprKind>(kind: K): OpDef<K> {
   };
 }
 
-const gelu: OpDef<'gelu'> = {
+const gelu: ExprOpDef<'gelu'> = {
   summary: 'GELU activation, exact (erf) or tanh approximation',
   example: '%1 = gelu(%0) {approximate = "none"} : f32[batch, 256]',
   traits: ['elementwise'],
@@ -87,7 +87,7 @@ export function castTensor(t: Tensor, to: DType): Tensor {
   return { dtype: to, shape: [...t.shape], data: out };
 }
 
-const cast: OpDef<'cast'> = {
+const cast: ExprOpDef<'cast'> = {
   summary: 'convert to another dtype (float to integer truncates; nonzero to bool is true)',
   example: '%1 = cast(%0) {to = f32} : f32[batch, srcLen]',
   traits: ['elementwise'],
@@ -102,12 +102,13 @@ const cast: OpDef<'cast'> = {
   expr: (attrs, args) => apply(castOp(attrs.to), args),
 };
 
-type RecordTable = { readonly [K in NodeExprKind]: OpDef<K> };
+type RecordTable = { readonly [K in NodeExprKind]: ExprOpDef<K> };
 
 function recordTable(): RecordTable {
-  const entries = (Object.keys(NODE_EXPR_OPS) as NodeExprKind[]).map((k) => [k, recordDef(k)]);
-  return Object.fromEntries(entries) as RecordTable;
+  return Object.fromEntries(NODE_EXPR_KINDS.map((k) => [k, recordDef(k)])) as RecordTable;
 }
 
-export const ELEMENTWISE_OPS = { ...recordTable(), gelu, cast };
-export type ElementwiseKind = keyof typeof ELEMENTWISE_OPS;
+export type ElementwiseKind = Exclude<ExprNodeKind, 'fused_elementwise'>;
+
+/** The elementwise ops; each must say which expression it computes. */
+export const ELEMENTWISE_OPS: { readonly [K in ElementwiseKind]: ExprOpDef<K> } = { ...recordTable(), gelu, cast };

@@ -9,7 +9,7 @@ import { matmulDims, matmulRef } from './matmul.ts';
 import { checkLayerNormParams } from './norm.ts';
 import { broadcastIndex, describe, mapElements, requireDTypes } from './ref-util.ts';
 import { layerNormRows, softmaxRows } from './rows.ts';
-import type { OpDef } from './types.ts';
+import type { ExprOpDef, OpDef } from './types.ts';
 
 /** scores * scale + mask (broadcast) into a double scratch, the common start of both softmax forms. */
 function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
@@ -130,7 +130,7 @@ const attention: OpDef<'attention'> = {
   },
 };
 
-const fusedElementwise: OpDef<'fused_elementwise'> = {
+const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
   summary: 'one kernel for a chain of elementwise ops, written as an expression over the operands',
   example: '%3 = fused_elementwise(%0, %1, %2) {expr = "add(mul($0, $1), $2)"} : f32[batch, seq, 256]',
   traits: ['fused', 'elementwise', 'broadcast'],

@@ -8,7 +8,8 @@ import { MOVEMENT_OPS } from './movement.ts';
 import { NORM_OPS } from './norm.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SOURCE_OPS } from './source.ts';
-import type { OpDef, OpKind, OpTable, Trait } from './types.ts';
+import type { OpNode } from '../graph.ts';
+import type { ExprNodeKind, OpDef, OpKind, OpTable, Trait } from './types.ts';
 
 export const OPS: OpTable = {
   ...ELEMENTWISE_OPS,
@@ -37,4 +38,9 @@ export function hasTrait(kind: OpKind, trait: Trait): boolean {
 export function operandRange(kind: OpKind): readonly [number, number] {
   const n = OPS[kind].operands;
   return typeof n === 'number' ? [n, n] : n;
+}
+
+/** Whether a node computes an expression of its operands (an elementwise op, OpDef.expr); narrows its kind. */
+export function isExprNode(n: OpNode): n is Extract<OpNode, { op: ExprNodeKind }> {
+  return OPS[n.op].expr !== undefined;
 }

@@ -71,8 +71,14 @@ export interface OpDef<K extends OpKind> {
   infer(inputs: readonly TensorType[], attrs: OpAttrs[K]): TensorType[];
   /** Reference meaning on concrete tensors. */
   evaluate(inputs: readonly Tensor[], attrs: OpAttrs[K], env: SymbolEnv): Tensor[];
-  /** Elementwise ops: the expression the node computes over its operands' expressions. */
+  /** Elementwise ops (and only they): the expression the node computes over its operands' expressions. */
   readonly expr?: (attrs: OpAttrs[K], args: readonly Expr[]) => Expr;
 }
+
+/** The kinds whose nodes compute an expression of their operands: the elementwise ops. */
+export type ExprNodeKind = NodeExprKind | 'gelu' | 'cast' | 'fused_elementwise';
+
+/** The definition of an elementwise op: it must say which expression it computes. */
+export type ExprOpDef<K extends ExprNodeKind> = OpDef<K> & { readonly expr: NonNullable<OpDef<K>['expr']> };
 
 export type OpTable = { readonly [K in OpKind]: OpDef<K> };

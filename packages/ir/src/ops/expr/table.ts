@@ -14,6 +14,7 @@ import { TRANSCENDENTAL } from './transcendental.ts';
 /** Expression ops that are also graph ops of the same name (they have no attributes). */
 export const NODE_EXPR_OPS = { ...ARITH, ...TRANSCENDENTAL, ...ACTIVATIONS, ...LOGIC };
 export type NodeExprKind = keyof typeof NODE_EXPR_OPS;
+export const NODE_EXPR_KINDS = Object.keys(NODE_EXPR_OPS) as NodeExprKind[];
 
 export type ExprOp = NodeExprKind | keyof typeof GELU_FORMS | CastOp;
 
