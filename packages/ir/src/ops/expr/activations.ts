@@ -1,5 +1,5 @@
-// Activation functions: sigmoid, and GELU in its two forms (exact with erf, and PyTorch's tanh
-// approximation), each a graph op of its own name except the GELUs, which the graph writes as
+// Activation functions: sigmoid, SiLU, and GELU in its two forms (exact with erf, and PyTorch's
+// tanh approximation), each a graph op of its own name except the GELUs, which the graph writes as
 // gelu {approximate} (ops/elementwise.ts).
 
 import { geluErf, geluTanh, sigmoid } from '../math.ts';
@@ -15,6 +15,16 @@ export const ACTIVATIONS = {
     wasm: wasmFunction(wasmFn('sigmoid', 1, (f) => {
       const v = lanes(f);
       return v.div(v.k(1), v.add(v.k(1), f.call(WASM_EXP, f.op('f32x4.neg', f.params[0]))));
+    })),
+  },
+  silu: {
+    summary: 'x·sigmoid(x) = x / (1 + e^-x) (PyTorch SiLU, a.k.a. swish)', arity: 1, dtype: sameDType(F32), scalar: always((x) => x / (1 + Math.exp(-x))),
+    js: viaHelper(helper('silu', 'function silu(x: number): number {\n  return x / (1 + Math.exp(-x));\n}')),
+    wgsl: viaHelper(helper('silu_f32', 'fn silu_f32(x: f32) -> f32 { return x / (1.0f + exp(-x)); }')),
+    wasm: wasmFunction(wasmFn('silu', 1, (f) => {
+      const v = lanes(f);
+      const x = f.params[0];
+      return v.div(x, v.add(v.k(1), f.call(WASM_EXP, f.op('f32x4.neg', x))));
     })),
   },
 } satisfies Record<string, ExprOpRecord>;
