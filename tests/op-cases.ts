@@ -103,6 +103,7 @@ const LINEAR_EPILOGUES: readonly [string, readonly ('bias' | 'residual')[]][] = 
   ['gelu(add($0, $1))', ['bias']],
   ['add(gelu_tanh(add($0, $1)), $2)', ['bias', 'residual']],
   ['mul(tanh(add($0, $1)), sigmoid($2))', ['bias', 'residual']],
+  ['add(silu(add($0, $1)), $2)', ['bias', 'residual']],
 ];
 
 export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {

@@ -75,6 +75,10 @@ test('gelu', 'exact and tanh forms at ±1', () => {
   expectClose(vals(run1('gelu', [f32([2], [1, -1])], { approximate: 'none' })), [0.8413447460685429, -0.15865525393145707]);
   expectClose(vals(run1('gelu', [f32([2], [1, -1])], { approximate: 'tanh' })), [0.8411919906082768, -0.15880800939172324]);
 });
+test('gelu', 'tanh form == PyTorch\'s 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in float64', () => {
+  expectClose(vals(run1('gelu', [f32([5], [-3, -0.5, 0.5, 2, 4])], { approximate: 'tanh' })),
+    [-0.0036373920817729943, -0.15428599017485606, 0.34571400982514394, 1.954597694087775, 3.9999297540518075]);
+});
 
 // ---- elementwise binary: [2, 1, 3] with [4, 1] broadcasts to [2, 4, 3] ----
 

@@ -259,7 +259,7 @@ describe('fuse-matmul-epilogue', () => {
   });
 
   // Any elementwise chain that keeps the product's shape and f32 dtype: tanh, a scalar constant
-  // (inlined as a literal), an operand used twice (one extra), PyTorch's tanh GELU.
+  // (inlined as a literal), PyTorch's tanh GELU, SiLU, an operand used twice (one extra).
   const chain = ir`
     graph @g {
       input %x : f32[batch, 8]
@@ -272,9 +272,10 @@ describe('fuse-matmul-epilogue', () => {
       %3 = tanh(%2) : f32[batch, 4]
       %4 = mul(%3, %0) : f32[batch, 4]
       %5 = gelu(%4) {approximate = "tanh"} : f32[batch, 4]
-      %6 = mul(%5, %s) : f32[batch, 4]
-      %7 = sub(%6, %s) : f32[batch, 4]
-      output y = %7
+      %6 = silu(%5) : f32[batch, 4]
+      %7 = mul(%6, %s) : f32[batch, 4]
+      %8 = sub(%7, %s) : f32[batch, 4]
+      output y = %8
     }`;
   const chainFused = ir`
     graph @g {
@@ -282,11 +283,11 @@ describe('fuse-matmul-epilogue', () => {
       input %s : f32[batch, 1]
       param %w : f32[8, 4]
       param %b : f32[4]
-      %0 = linear(%x, %w, %b, %s) {transB = false, epilogue = "sub(mul(gelu_tanh(mul(tanh(add($1, $0)), 0.5)), $2), $2)"} : f32[batch, 4]
+      %0 = linear(%x, %w, %b, %s) {transB = false, epilogue = "sub(mul(silu(gelu_tanh(mul(tanh(add($1, $0)), 0.5))), $2), $2)"} : f32[batch, 4]
       output y = %0
     }`;
 
-  it('folds any elementwise chain: tanh, a literal, gelu_tanh, an operand read twice', () => {
+  it('folds any elementwise chain: tanh, a literal, gelu_tanh, silu, an operand read twice', () => {
     expect(fuse('fuse-matmul-epilogue', chain)).toEqual({ text: chainFused, changed: true });
     expectSameOutputs(chain, chainFused);
   });
