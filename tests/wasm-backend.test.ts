@@ -1,5 +1,5 @@
 // The wasm backend against the reference interpreter: every op kind of the op table (OP_KINDS,
-// so a new op without cases fails here), raw and optimized, for each build (plain and relaxed
+// the cases of op-cases.ts at both symbol bindings), raw and optimized, for each build (plain and relaxed
 // SIMD, one and two threads); GEMM edge shapes (odd sizes, chunking, packed and per-run B,
 // broadcast epilogues, in-place residuals); one module across sequence lengths; the run-time
 // layout equal to the compiler's arenaLayout; and the errors a caller can cause.
@@ -8,15 +8,22 @@ import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, OP_KINDS, type Tensor, Var, input, interpret } from '@smelt/ir';
 import { arenaLayout } from '@smelt/compiler';
 import { type WasmCompileOptions, compileWasm, emitWasm, loadWasm, relaxedSimdAvailable, wasmPlan, wasmProgram } from '../packages/backends/src/wasm/index.ts';
-import { CASES, type OpCase, make } from './op-cases.ts';
+import { CASES, ENVS, type OpCase, make } from './op-cases.ts';
 import { BUILDS, WASM, describeBuild, expectClose, expectIdentical } from './wasm-suite.ts';
 
-async function check(c: Pick<OpCase, 'name' | 'graph' | 'inputs' | 'weights'>, options: WasmCompileOptions): Promise<void> {
-  const want = interpret(c.graph, c.inputs, c.weights);
+/** A case with its inputs at one or more bindings. */
+interface Fixed { readonly name: string; readonly graph: Graph; readonly weights: Map<string, Tensor>; readonly inputs: readonly Map<string, Tensor>[] }
+
+const atEnvs = (c: OpCase): Fixed => ({ ...c, inputs: ENVS.map((env) => c.inputs(env)) });
+
+async function check(c: Fixed, options: WasmCompileOptions): Promise<void> {
   const exe = await compileWasm(c.graph, c.weights, options);
   try {
-    const got = await exe.run(c.inputs);
-    for (const [name, t] of want) expectClose(got.get(name), t, `${c.name} (${JSON.stringify(options)}) output ${name}`);
+    for (const inputs of c.inputs) {
+      const want = interpret(c.graph, inputs, c.weights);
+      const got = await exe.run(inputs);
+      for (const [name, t] of want) expectClose(got.get(name), t, `${c.name} (${JSON.stringify(options)}) output ${name}`);
+    }
   } finally {
     exe.dispose();
   }
@@ -28,7 +35,7 @@ for (const build of BUILDS) {
       it(kind, async () => {
         const cases = CASES[kind]();
         expect(cases.length, `${kind} has cases`).toBeGreaterThan(0);
-        for (const c of cases) {
+        for (const c of cases.map(atEnvs)) {
           await check(c, { ...build, optimize: false });
           await check(c, { ...build, optimize: true });
         }
@@ -52,10 +59,10 @@ function graphCase(name: string, inputs: Record<string, [(number | string)[], nu
     w.set(k, make('f32', shape));
   }
   for (const [k, v] of Object.entries(build(vars, b))) b.output(k, v.value);
-  return { name, graph: b.graph, inputs: data, weights: w };
+  return { name, graph: b.graph, inputs: [data], weights: w };
 }
 
-const linear = (b: GraphBuilder, ops: Var[], attrs: { transB: boolean; activation: 'none' | 'relu' | 'gelu' | 'gelu_tanh'; hasBias: boolean; hasResidual: boolean }) =>
+const linear = (b: GraphBuilder, ops: Var[], attrs: { transB: boolean; epilogue: string }) =>
   new Var(b, b.emit('linear', ops.map((o) => o.value), attrs)[0]);
 
 const GEMM_CASES = [
@@ -65,16 +72,16 @@ const GEMM_CASES = [
     {}, ({ a, c, d }) => ({ y: a.matmul(c, { transB: true }), z: d.matmul(c, { transA: true, transB: true }) })),
   graphCase('B broadcast over batch', { a: [[2, 1, 'n', 7], [2, 1, 5, 7]], c: [[3, 7, 9], [3, 7, 9]] }, {}, ({ a, c }) => ({ y: a.matmul(c) })),
   graphCase('linear gelu, bias, residual broadcast over batch', { x: [[2, 'n', 13], [2, 9, 13]], r: [['n', 11], [9, 11]] }, { w: [11, 13], c: [11] },
-    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, activation: 'gelu', hasBias: true, hasResidual: true }) })),
+    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, epilogue: 'add(gelu(add($0, $1)), $2)' }) })),
   graphCase('linear in place over its residual', { x: [['n', 16], [33, 16]] }, { w: [16, 16], c: [16] },
-    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
+    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, epilogue: 'add(relu(add($0, $1)), $2)' }).add(1) })),
   graphCase('1024 deep', { x: [['n', 1024], [6, 1024]] }, { w: [1024, 20] }, ({ x, w }) => ({ y: x.matmul(w) })),
   // Deep products: odd rows, partial panels, epilogues, A transposed, in place over the residual.
   graphCase('600 deep: odd rows, a partial panel, linear relu with bias and residual', { x: [['n', 600], [70, 600]], r: [['n', 37], [70, 37]] }, { w: [37, 600], c: [37] },
-    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, activation: 'relu', hasBias: true, hasResidual: true }) })),
+    ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, epilogue: 'add(relu(add($0, $1)), $2)' }) })),
   graphCase('300 deep, A transposed', { a: [[300, 'n'], [300, 9]] }, { w: [300, 10] }, ({ a, w }) => ({ y: a.matmul(w, { transA: true }) })),
   graphCase('520 deep, in place over its residual', { x: [['n', 520], [33, 520]] }, { w: [520, 520], c: [520] },
-    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, activation: 'relu', hasBias: true, hasResidual: true }).add(1) })),
+    ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, epilogue: 'add(relu(add($0, $1)), $2)' }).add(1) })),
 ];
 
 describe('wasm backend: GEMM shapes', () => {
@@ -89,7 +96,7 @@ describe('wasm backend: GEMM shapes', () => {
 });
 
 describe('wasm backend: runs', () => {
-  const [attention] = CASES.attention();
+  const attention = atEnvs(CASES.attention()[0]);
 
   it('serves several sequence lengths from one module, growing memory as needed', async () => {
     for (const build of BUILDS) {
@@ -110,9 +117,9 @@ describe('wasm backend: runs', () => {
   });
 
   it('gives the same bits on one and two threads', async () => {
-    for (const c of [...GEMM_CASES, attention, ...CASES.softmax(), ...CASES.add_layer_norm()]) {
+    for (const c of [...GEMM_CASES, attention, ...CASES.softmax().map(atEnvs), ...CASES.add_layer_norm().map(atEnvs)]) {
       const [one, two] = await Promise.all([compileWasm(c.graph, c.weights, { simd: 'relaxed' }), compileWasm(c.graph, c.weights, { simd: 'relaxed', threads: 2 })]);
-      const [a, b] = [await one.run(c.inputs), await two.run(c.inputs)];
+      const [a, b] = [await one.run(c.inputs[0]), await two.run(c.inputs[0])];
       for (const [name, t] of a) expectIdentical(b.get(name)!, t, `${c.name}: ${name}`);
       one.dispose();
       two.dispose();
@@ -143,29 +150,29 @@ describe('wasm backend: runs', () => {
     expect(text).toMatch(/^;; \w+: WebAssembly module, \d+ bytes, relaxed SIMD, 1 thread\n;; symbols \(run and layout parameters\): n, m/);
     expect(text).toMatch(/\(func \$kernel_0_attention {2};; \d+ bytes {2}attention\)/);
     const exe = await loadWasm(artifact, attention.weights);
-    expectClose((await exe.run(attention.inputs)).get('y'), interpret(attention.graph, attention.inputs, attention.weights).get('y')!, 'loaded artifact');
+    expectClose((await exe.run(attention.inputs[0])).get('y'), interpret(attention.graph, attention.inputs[0], attention.weights).get('y')!, 'loaded artifact');
     exe.dispose();
   });
 
   it('rejects bad inputs and weights with the interpreter-style messages', async () => {
     const exe = await compileWasm(attention.graph, attention.weights);
     await expect(exe.run(new Map())).rejects.toThrow(/missing input "q": expected f32\[2, 3, n, 8\]/);
-    const inputs = new Map(attention.inputs);
+    const inputs = new Map(attention.inputs[0]);
     inputs.set('k', make('f32', [2, 3, 36, 8]));
-    await expect(exe.run(inputs)).rejects.toThrow(/input "v": expected shape \[2, 3, m, 4\], got \[2, 3, 37, 4\] \(m is already 36\)/);
+    await expect(exe.run(inputs)).rejects.toThrow(`input "v": expected shape [2, 3, m, 4], got [2, 3, ${ENVS[0].m}, 4] (m is already 36)`);
     exe.dispose();
-    await expect(exe.run(attention.inputs)).rejects.toThrow(/disposed/);
+    await expect(exe.run(attention.inputs[0])).rejects.toThrow(/disposed/);
     const [linearCase] = GEMM_CASES;
     await expect(compileWasm(linearCase.graph, new Map())).rejects.toThrow(/missing weight "w": expected f32\[13, 11\]/);
   });
 
   it('reports an out-of-range gather index instead of reading past the table', async () => {
-    const [gather] = CASES.gather();
+    const gather = atEnvs(CASES.gather()[0]);
     for (const build of [BUILDS[0], BUILDS[2]]) {
       const exe = await compileWasm(gather.graph, gather.weights, build);
       const bad = new Map([['ids', make('i32', [4, 3], (i) => (i === 7 ? 11 : 0))]]);
       await expect(exe.run(bad)).rejects.toThrow(/kernel 0 \(gather\) failed: an index is out of range/);
-      expect(() => exe.runSync(gather.inputs)).not.toThrow();
+      expect(() => exe.runSync(gather.inputs[0])).not.toThrow();
       exe.dispose();
     }
   });

@@ -1,13 +1,13 @@
 // The wasm backend's own encoder and building blocks: LEB128 forms, modules that
 // WebAssembly.validate accepts (SIMD, relaxed SIMD once enabled, shared memory with atomics),
-// the vector math library against the reference functions (erf and tanh to < 1e-6 absolute,
-// the GELUs likewise), and the f16 conversions bit for bit against the interpreter's.
+// every f32 expression op's vector and scalar forms against its record's reference (erf, tanh and
+// the GELUs to < 1e-6 absolute), and the f16 conversions bit for bit against the interpreter's.
 
 import { describe, expect, it } from 'vitest';
-import { erf, f16BitsToF32, f32ToF16Bits, geluErf, geluTanh, sigmoid } from '@smelt/ir';
+import { EXPR_OPS, type ExprOp, f16BitsToF32, f32ToF16Bits } from '@smelt/ir';
 import { Bytes } from '../packages/backends/src/wasm/encoder/bytes.ts';
 import { ModuleBuilder } from '../packages/backends/src/wasm/encoder/module.ts';
-import { MathLib, type MathFn } from '../packages/backends/src/wasm/codegen/math.ts';
+import { ExprLib } from '../packages/backends/src/wasm/codegen/expr.ts';
 import { defineF16ToF32, defineF32ToF16 } from '../packages/backends/src/wasm/codegen/half.ts';
 import { relaxedSimdAvailable } from '../packages/backends/src/wasm/index.ts';
 import { WASM, instantiate } from './wasm-suite.ts';
@@ -65,22 +65,32 @@ describe('wasm encoder', () => {
   });
 });
 
-describe('wasm vector math', () => {
-  const REF: { readonly [F in MathFn]: (a: number, b: number) => number } = {
-    exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, sigmoid, gelu: geluErf, gelu_tanh: geluTanh, sin: Math.sin, cos: Math.cos, pow: Math.pow,
+describe('wasm forms of the f32 expression ops', () => {
+  /** Every op taking and giving f32 with a vector form (so a new one is checked here too). */
+  const ops = (Object.keys(EXPR_OPS) as ExprOp[]).filter((o) => {
+    const r = EXPR_OPS[o];
+    return r.wasm.vector !== undefined && r.arity <= 2 && r.dtype(Array(r.arity).fill('f32')) === 'f32';
+  });
+  /** Allowed error: absolute below 1, relative above (default 4e-7: a few f32 ulps). */
+  const TOL: Partial<Record<ExprOp, number>> = { tanh: 1e-6, erf: 1e-6, gelu: 1e-6, gelu_tanh: 1e-6, pow: 2e-6 };
+  /** Inputs beyond the special values, mapped into the op's domain. */
+  const DOMAIN: Partial<Record<ExprOp, (v: number, i: number) => number>> = {
+    log: Math.abs, pow: (v, i) => (Math.abs(v) % 4) * (i % 8 ? 1 : -1),
   };
-  /** Allowed error: absolute below 1, relative above (erf, tanh and the GELUs to 1e-6 absolute). */
-  const TOL: { readonly [F in MathFn]: number } = { exp: 4e-7, log: 4e-7, tanh: 1e-6, erf: 1e-6, sigmoid: 4e-7, gelu: 1e-6, gelu_tanh: 1e-6, sin: 4e-7, cos: 4e-7, pow: 2e-6 };
-  const fns = Object.keys(REF) as MathFn[];
   const m = new ModuleBuilder(memory());
-  const lib = new MathLib(m);
-  for (const f of fns) {
-    m.export(f, m.func(f, ['i32', 'i32', 'i32'], [], (c) => {
+  const lib = new ExprLib(m);
+  for (const o of ops) {
+    const arity = EXPR_OPS[o].arity;
+    m.export(`${o}_v`, m.func(`${o}_v`, ['i32', 'i32', 'i32'], [], (c) => {
       const [x, y, out] = c.params;
       const load = (p: typeof x) => (cc: typeof c) => cc.get(p).mem('v128.load');
       c.get(out);
-      lib.call(f, ...[load(x), load(y)].slice(0, lib.arity(f)))(c);
+      lib.apply(o, 'vector', ...[load(x), load(y)].slice(0, arity))(c);
       c.mem('v128.store');
+    }));
+    m.export(`${o}_s`, m.func(`${o}_s`, ['f32', 'f32'], ['f32'], (c) => {
+      const [x, y] = c.params;
+      lib.apply(o, 'scalar', ...[(cc: typeof c) => cc.get(x), (cc: typeof c) => cc.get(y)].slice(0, arity))(c);
     }));
   }
   const { exports, memory: mem } = instantiate(m.encode(), 1);
@@ -91,24 +101,30 @@ describe('wasm vector math', () => {
   const xs = [...specials, ...Array.from({ length: 3000 }, () => (rand() - 0.5) * 24), ...Array.from({ length: 500 }, () => rand() * 120 - 60)].map(Math.fround);
   const ys = [0, 2, -1, 3, 0.5, 1.5, -2, 1, NaN, Infinity, -Infinity, 2.5];
 
-  it.each(fns)('%s matches the reference', (f) => {
+  it('covers the f32 math', () => expect(ops).toEqual(expect.arrayContaining(['exp', 'log', 'tanh', 'erf', 'sigmoid', 'gelu', 'gelu_tanh', 'sin', 'cos', 'pow', 'add', 'relu'])));
+
+  it.each(ops)('%s matches the reference, on f32x4 lanes and on scalars', (o) => {
+    const ref = EXPR_OPS[o].scalar(['f32', 'f32']);
+    const check = (got: number, x: number, y: number) => {
+      const want = Math.fround(ref(x, y));
+      if (Number.isNaN(want) || Number.isNaN(got)) {
+        expect(Number.isNaN(got), `${o}(${x}, ${y}) = ${got}, want ${want}`).toBe(Number.isNaN(want));
+        return;
+      }
+      if (!Number.isFinite(want)) return void expect(got, `${o}(${x}, ${y})`).toBe(want);
+      const err = Math.abs(got - want) / Math.max(1, Math.abs(want));
+      expect(err, `${o}(${x}, ${y}) = ${got}, want ${want}`).toBeLessThanOrEqual(TOL[o] ?? 4e-7);
+    };
     for (let i = 0; i < xs.length; i += 4) {
-      const x = xs.slice(i, i + 4).map((v) => (f === 'log' && i >= specials.length ? Math.abs(v) : f === 'pow' && i >= specials.length ? Math.abs(v) % 4 * (i % 8 ? 1 : -1) : v));
+      const x = xs.slice(i, i + 4).map((v) => (i >= specials.length && DOMAIN[o] ? Math.fround(DOMAIN[o](v, i)) : v));
       while (x.length < 4) x.push(0);
       const y = ys[(i / 4) % ys.length];
       F.set(x, 0);
       F.set([y, y, y, y], 4);
-      exports[f](0, 16, 32);
+      exports[`${o}_v`](0, 16, 32);
       x.forEach((v, l) => {
-        const want = Math.fround(REF[f](v, y));
-        const got = F[8 + l];
-        if (Number.isNaN(want) || Number.isNaN(got)) {
-          expect(Number.isNaN(got), `${f}(${v}, ${y}) = ${got}, want ${want}`).toBe(Number.isNaN(want));
-          return;
-        }
-        if (!Number.isFinite(want)) return void expect(got, `${f}(${v}, ${y})`).toBe(want);
-        const err = Math.abs(got - want) / Math.max(1, Math.abs(want));
-        expect(err, `${f}(${v}, ${y}) = ${got}, want ${want}`).toBeLessThanOrEqual(TOL[f]);
+        check(F[8 + l], v, y);
+        check(exports[`${o}_s`](v, y), v, y);
       });
     }
   });

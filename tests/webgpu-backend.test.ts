@@ -1,19 +1,22 @@
 // The WebGPU backend against the reference interpreter: every op kind of the op table (OP_KINDS,
-// so a new op without cases fails here) on the raw graph and on the optimized graph, both matmul
-// templates, one executable across sequence lengths, and one queue.submit per run.
+// the cases of op-cases.ts at both symbol bindings) on the raw graph and on the optimized graph,
+// both matmul templates, one executable across sequence lengths, and one queue.submit per run.
 
 import { expect, it } from 'vitest';
 import { OP_KINDS, interpret } from '@smelt/ir';
 import { compileWebGpu } from '../packages/backends/src/webgpu/index.ts';
-import { CASES, type OpCase, make } from './op-cases.ts';
+import { CASES, ENVS, type OpCase, make } from './op-cases.ts';
 import { describeWebGpu, expectClose } from './webgpu-suite.ts';
 
 async function check(c: OpCase, options: Parameters<typeof compileWebGpu>[2]): Promise<void> {
-  const want = interpret(c.graph, c.inputs, c.weights);
   const exe = await compileWebGpu(c.graph, c.weights, options);
   try {
-    const got = await exe.run(c.inputs);
-    for (const [name, t] of want) expectClose(got.get(name), t, `${c.name} (${JSON.stringify(options)}) output ${name}`);
+    for (const env of ENVS) {
+      const inputs = c.inputs(env);
+      const want = interpret(c.graph, inputs, c.weights);
+      const got = await exe.run(inputs);
+      for (const [name, t] of want) expectClose(got.get(name), t, `${c.name} (${JSON.stringify(options)}, n=${env.n}, m=${env.m}) output ${name}`);
+    }
   } finally {
     exe.dispose();
   }
@@ -62,10 +65,11 @@ describeWebGpu('webgpu backend: runs', () => {
     let submits = 0;
     queue.submit = function (this: unknown, ...args: unknown[]) { submits++; return original.apply(this, args); };
     try {
-      await exe.run(c.inputs);
-      await exe.run(c.inputs);
+      const inputs = c.inputs(ENVS[0]);
+      await exe.run(inputs);
+      await exe.run(inputs);
       expect(submits).toBe(2);
-      const inputBytes = [...c.inputs.values()].reduce((s, t) => s + t.data.byteLength, 0);
+      const inputBytes = [...inputs.values()].reduce((s, t) => s + t.data.byteLength, 0);
       expect(exe.lastRun).toEqual({ dispatches: exe.plan.kernels.length, passes: 1, submits: 1, bytesUploaded: inputBytes });
     } finally {
       queue.submit = original;

@@ -20,16 +20,35 @@ export interface CompileOptions {
   readonly optimize?: boolean;
 }
 
-/** What a backend can do, for tools that pick one and for tests that skip what it cannot. */
+/**
+ * What a backend can do, for tools that pick one and for tests that skip what it cannot. Code
+ * generators derive `kernels` from their kernel table (capabilitiesOf) and refuse a plan that
+ * needs anything else before generating code (requireCapabilities).
+ */
 export interface BackendCapabilities {
   /** Dtypes its kernels read and write. */
   readonly dtypes: readonly DType[];
-  /** Kernel kinds of the plan it runs. */
+  /** Kernel kinds of the plan it runs: the keys of its kernel table. */
   readonly kernels: readonly KernelKind[];
   /** One artifact serves every value of the symbolic dims (no recompiling per shape). */
   readonly symbolicDims: boolean;
   /** It can write an artifact that loads without smelt installed. */
   readonly standalone: boolean;
+}
+
+/** Capabilities whose kernel kinds are the entries of the backend's kernel table: what it actually renders. */
+export function capabilitiesOf(kernels: { readonly [K in KernelKind]?: unknown }, rest: Omit<BackendCapabilities, 'kernels'>): BackendCapabilities {
+  return { ...rest, kernels: Object.keys(kernels) as KernelKind[] };
+}
+
+/** Refuse a plan that needs a kernel kind or a dtype the backend lacks, naming it. */
+export function requireCapabilities(backend: string, caps: BackendCapabilities, plan: KernelPlan): void {
+  for (const k of [...plan.prologue, ...plan.kernels]) {
+    if (!caps.kernels.includes(k.kind)) throw new BackendError(`backend "${backend}" has no ${k.kind} kernel (needed by ${k.label})`);
+  }
+  for (const b of plan.buffers) {
+    if (!caps.dtypes.includes(b.dtype)) throw new BackendError(`backend "${backend}" cannot hold ${b.dtype} (buffer %${b.id})`);
+  }
 }
 
 export interface Backend {

@@ -1,22 +1,21 @@
 // The expression an elementwise node computes on its operands ($0, $1, …), shared by the
-// elementwise fusion and by lowering.
+// elementwise and matmul-epilogue fusions and by lowering: each elementwise op's definition says
+// it (OpDef.expr).
 
-import { type Expr, type ExprOp, type Node, parseExpr } from '@smelt/ir';
-
-export function substitute(e: Expr, args: readonly Expr[]): Expr {
-  if (e.k === 'in') return args[e.i];
-  if (e.k === 'const') return e;
-  return { k: 'op', op: e.op, args: e.args.map((a) => substitute(a, args)) };
-}
+import { type Expr, type Node, type Value, opDef } from '@smelt/ir';
+import { constantOf } from './match.ts';
 
 /** The expression of an elementwise node applied to `args` (its operands' expressions). */
-export function nodeExpr(n: Node, args: Expr[]): Expr {
-  if (n.op === 'fused_elementwise') return substitute(parseExpr((n as Node<'fused_elementwise'>).attrs.expr), args);
-  let op: ExprOp;
-  if (n.op === 'gelu') op = (n as Node<'gelu'>).attrs.approximate === 'tanh' ? 'gelu_tanh' : 'gelu';
-  else if (n.op === 'cast') op = `cast_${(n as Node<'cast'>).attrs.to}`;
-  else op = n.op as ExprOp;
-  return { k: 'op', op, args };
+export function nodeExpr(n: Node, args: readonly Expr[]): Expr {
+  const expr = opDef(n.op).expr;
+  if (!expr) throw new Error(`${n.op} is not elementwise: it has no expression`);
+  return expr(n.attrs, args);
 }
 
 export const operandExprs = (count: number): Expr[] => Array.from({ length: count }, (_, i) => ({ k: 'in', i }) as const);
+
+/** A scalar f32 constant as an expression literal (fusions inline these instead of reading them). */
+export function literalOf(v: Value): Expr | undefined {
+  const t = constantOf(v)?.attrs.value;
+  return t && t.dtype === 'f32' && t.shape.length === 0 ? { k: 'const', v: t.data[0] as number } : undefined;
+}

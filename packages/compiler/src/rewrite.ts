@@ -3,23 +3,29 @@
 // inserted just before the root they replace, so the node list stays topologically ordered.
 
 import {
-  type Graph, type Node, OPS, type OpAttrs, type OpKind, type Value, type TensorType, producer, replaceAllUses, typesEqual,
+  type Graph, type Node, OPS, type OpAttrs, type OpKind, type Value, type TensorType, producer, replaceAllUses, typesEqual, useCounts, usersOf,
 } from '@smelt/ir';
 import { deadCodeElimination } from './passes/dce.ts';
 
 export class Rewriter {
-  private uses: Map<Value, number> | undefined;
+  /** Use counts and users of every value, computed on demand and dropped when the graph changes. */
+  private uses: { readonly counts: Map<Value, number>; readonly users: Map<Value, Node[]> } | undefined;
 
   constructor(readonly graph: Graph) {}
 
+  private index() {
+    this.uses ??= { counts: useCounts(this.graph), users: usersOf(this.graph) };
+    return this.uses;
+  }
+
   /** How many operand slots and graph outputs read `v`. */
   useCount(v: Value): number {
-    if (!this.uses) {
-      this.uses = new Map();
-      for (const n of this.graph.nodes) for (const x of n.inputs) this.uses.set(x, (this.uses.get(x) ?? 0) + 1);
-      for (const o of this.graph.outputs) this.uses.set(o.value, (this.uses.get(o.value) ?? 0) + 1);
-    }
-    return this.uses.get(v) ?? 0;
+    return this.index().counts.get(v) ?? 0;
+  }
+
+  /** The node that reads `v`, when it is v's only use (one operand slot, not a graph output). */
+  soleUser(v: Value): Node | undefined {
+    return this.useCount(v) === 1 ? this.index().users.get(v)?.[0] : undefined;
   }
 
   /** The producer of v when it is an `op` node used only once (safe to absorb into a fusion). */

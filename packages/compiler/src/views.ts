@@ -2,18 +2,16 @@
 // edges) and the stats table that ends `smelt inspect`'s text output (as IR comments, so the
 // output still parses).
 
-import { type Graph, type Node, type Value, formatType, hasTrait, printGraph } from '@smelt/ir';
+import { type Graph, type Node, type Value, formatType, hasTrait, opNode, printGraph } from '@smelt/ir';
 import { type GraphStats } from './plan/stats.ts';
 
 const dotString = (s: string) => JSON.stringify(s);
 
-function nodeLabel(n: Node): string {
-  if (n.op === 'linear') {
-    const a = (n as Node<'linear'>).attrs;
-    return `linear\\n${[a.hasBias && 'bias', a.activation !== 'none' && a.activation, a.hasResidual && 'residual'].filter(Boolean).join(' + ')}`;
-  }
-  if (n.op === 'attention') return `attention${(n as Node<'attention'>).attrs.causal ? '\\ncausal' : ''}`;
-  if (n.op === 'fused_elementwise') return `fused_elementwise\\n${(n as Node<'fused_elementwise'>).attrs.expr}`;
+function nodeLabel(node: Node): string {
+  const n = opNode(node);
+  if (n.op === 'linear') return `linear\\n${n.attrs.epilogue}`;
+  if (n.op === 'attention') return `attention${n.attrs.causal ? '\\ncausal' : ''}`;
+  if (n.op === 'fused_elementwise') return `fused_elementwise\\n${n.attrs.expr}`;
   return n.op;
 }
 

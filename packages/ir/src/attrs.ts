@@ -2,6 +2,7 @@
 // Every op declares a spec per attribute; the printer and parser are generic over these specs.
 
 import { type DType, isDType } from './dtype.ts';
+import { parseExpr } from './expr.ts';
 import { type Dim, canonicalDim, checkDim } from './shape.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -15,7 +16,9 @@ export type AttrSpec =
   | { readonly kind: 'dims' }
   | { readonly kind: 'dtype' }
   | { readonly kind: 'tensor' }
-  | { readonly kind: 'string' };
+  | { readonly kind: 'string' }
+  /** An expression over operands $0, $1, … (expr.ts), written as a string. */
+  | { readonly kind: 'expr' };
 
 /** A parsed attribute literal before it is checked against a spec. */
 export type AttrLiteral =
@@ -57,6 +60,14 @@ export function checkAttr(op: string, name: string, spec: AttrSpec, v: unknown):
       return;
     case 'string':
       if (typeof v !== 'string') fail(op, name, 'a string', v);
+      return;
+    case 'expr':
+      if (typeof v !== 'string') fail(op, name, 'an expression string', v);
+      try {
+        parseExpr(v as string);
+      } catch (e) {
+        fail(op, name, `an expression (${(e as Error).message})`, v);
+      }
       return;
     case 'ints':
       if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x))) fail(op, name, 'a list of integers', v);

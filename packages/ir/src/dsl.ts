@@ -5,7 +5,7 @@
 import type { GraphBuilder } from './builder.ts';
 import type { DType } from './dtype.ts';
 import type { Value } from './graph.ts';
-import type { BinaryKind, UnaryKind } from './ops/elementwise.ts';
+import type { BinaryKind, UnaryKind } from './ops/expr/table.ts';
 import type { OpAttrs, OpKind } from './ops/types.ts';
 import type { Dim, Shape } from './shape.ts';
 import { tensor } from './tensor.ts';

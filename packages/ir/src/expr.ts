@@ -1,13 +1,14 @@
-// The scalar expression IR of fused elementwise kernels: a tree over operands $0..$n, f32
-// literals and the elementwise op kinds. It prints as text (`add(mul($0, $1), 0.5)`), parses
-// back, infers its dtype, and evaluates with the same scalar rules as the op table.
+// The scalar expression IR of fused elementwise kernels and matmul epilogues: a tree over operands
+// $0..$n, f32 literals and the expression ops (one record each, ops/expr/). It prints as text
+// (`add(mul($0, $1), 0.5)`), parses back, and is walked by one typed fold (`foldExpr`) that infers
+// every node's dtype by the records' rule: the evaluator and every backend's renderer are folds.
 
 import { formatNumber } from './attrs.ts';
-import { type DType, isDType } from './dtype.ts';
-import { geluErf, geluTanh } from './ops/math.ts';
-import { BINARY_RULES, UNARY_RULES, binaryScalar, castScalar, storeAs, type BinaryKind, type UnaryKind } from './ops/elementwise.ts';
+import type { DType } from './dtype.ts';
+import { storeAs } from './ops/expr/cast.ts';
+import { EXPR_OPS, type ExprOp, exprOpDType, isExprOp } from './ops/expr/table.ts';
 
-export type ExprOp = UnaryKind | BinaryKind | 'gelu' | 'gelu_tanh' | 'where' | `cast_${DType}`;
+export { type ExprOp, isExprOp };
 
 export type Expr =
   | { readonly k: 'in'; readonly i: number }
@@ -15,14 +16,7 @@ export type Expr =
   | { readonly k: 'op'; readonly op: ExprOp; readonly args: readonly Expr[] };
 
 export function exprArity(op: ExprOp): number {
-  if (op in BINARY_RULES) return 2;
-  if (op === 'where') return 3;
-  return 1;
-}
-
-export function isExprOp(s: string): s is ExprOp {
-  if (s.startsWith('cast_')) return isDType(s.slice(5));
-  return s in UNARY_RULES || s in BINARY_RULES || s === 'gelu' || s === 'gelu_tanh' || s === 'where';
+  return EXPR_OPS[op].arity;
 }
 
 export function printExpr(e: Expr): string {
@@ -78,43 +72,59 @@ export function parseNumberLiteral(s: string): number {
   return Number(s);
 }
 
+/** Replace operand $i of `e` by args[i]. */
+export function substitute(e: Expr, args: readonly Expr[]): Expr {
+  if (e.k === 'in') return args[e.i];
+  if (e.k === 'const') return e;
+  return { k: 'op', op: e.op, args: e.args.map((a) => substitute(a, args)) };
+}
+
+/** What a walk over an expression does at each node; `types` are the operands' dtypes, `result` the node's. */
+export interface ExprFold<T> {
+  input(i: number, dtype: DType): T;
+  constant(v: number): T;
+  op(op: ExprOp, args: readonly T[], types: readonly DType[], result: DType, root: boolean): T;
+}
+
+/**
+ * The one typed walk over expressions: operands first, left to right, each node's dtype by the op
+ * records' rule (storage dtypes allowed where a rule takes them: casts, where). Renderers, the
+ * evaluator and the dtype check are folds.
+ */
+export function foldExpr<T>(e: Expr, inputs: readonly DType[], f: ExprFold<T>): T {
+  const walk = (x: Expr, root: boolean): { value: T; dtype: DType } => {
+    switch (x.k) {
+      case 'in':
+        if (x.i >= inputs.length) throw new Error(`expression uses $${x.i} but has ${inputs.length} operands`);
+        return { value: f.input(x.i, inputs[x.i]), dtype: inputs[x.i] };
+      case 'const': return { value: f.constant(x.v), dtype: 'f32' };
+      case 'op': {
+        const args = x.args.map((a) => walk(a, false));
+        const types = args.map((a) => a.dtype);
+        const dtype = exprOpDType(x.op, types);
+        return { value: f.op(x.op, args.map((a) => a.value), types, dtype, root), dtype };
+      }
+      default: return x satisfies never;
+    }
+  };
+  return walk(e, true).value;
+}
+
 const STORAGE_ONLY: readonly DType[] = ['f16', 'i64'];
 
-/** Result dtype of an expression over operands of the given dtypes, by the op table's rules. */
+/** Result dtype of a fused expression: no operand, intermediate or result may be storage-only (f16, i64). */
 export function exprDType(e: Expr, inputs: readonly DType[]): DType {
-  const d = exprDTypeOf(e, inputs);
-  if (STORAGE_ONLY.includes(d)) throw new Error(`expression ${printExpr(e)} computes ${d}, which is storage-only`);
-  return d;
-}
-
-function exprDTypeOf(e: Expr, inputs: readonly DType[]): DType {
-  switch (e.k) {
-    case 'in':
-      if (e.i >= inputs.length) throw new Error(`expression uses $${e.i} but has ${inputs.length} operands`);
-      if (STORAGE_ONLY.includes(inputs[e.i])) throw new Error(`operand $${e.i} is ${inputs[e.i]}, which is storage-only`);
-      return inputs[e.i];
-    case 'const': return 'f32';
-    case 'op': {
-      const args = e.args.map((a) => exprDType(a, inputs));
-      const op = e.op;
-      if (op.startsWith('cast_')) return op.slice(5) as DType;
-      if (op === 'where') {
-        if (args[0] !== 'bool' || args[1] !== args[2]) throw new Error(`where(${args.join(', ')}) needs bool, T, T`);
-        return args[1];
-      }
-      if (op === 'gelu' || op === 'gelu_tanh') return checkArgs(op, args, ['f32'], 'f32');
-      if (op in UNARY_RULES) return checkArgs(op, args, UNARY_RULES[op as UnaryKind].dtypes, args[0]);
-      const rule = BINARY_RULES[op as BinaryKind];
-      if (args[0] !== args[1]) throw new Error(`${op}(${args.join(', ')}): operand dtypes differ`);
-      return checkArgs(op, args, rule.dtypes, 'result' in rule ? rule.result : args[0]);
-    }
-    default: return e satisfies never;
-  }
-}
-
-function checkArgs(op: string, args: readonly DType[], allowed: readonly DType[], result: DType): DType {
-  if (!args.every((a) => allowed.includes(a))) throw new Error(`${op}(${args.join(', ')}) needs ${allowed.join(' or ')}`);
-  return result;
+  return foldExpr<DType>(e, inputs, {
+    input(i, dtype) {
+      if (STORAGE_ONLY.includes(dtype)) throw new Error(`operand $${i} is ${dtype}, which is storage-only`);
+      return dtype;
+    },
+    constant: () => 'f32',
+    op(_op, _args, _types, result) {
+      if (STORAGE_ONLY.includes(result)) throw new Error(`expression ${printExpr(e)} computes ${result}, which is storage-only`);
+      return result;
+    },
+  });
 }
 
 export type ScalarProgram = (args: readonly number[]) => number;
@@ -125,27 +135,16 @@ export type ScalarProgram = (args: readonly number[]) => number;
  * so fused == unfused bit for bit.
  */
 export function compileExpr(e: Expr, inputs: readonly DType[]): ScalarProgram {
-  switch (e.k) {
-    case 'in': { const i = e.i; return (a) => a[i]; }
-    case 'const': { const v = e.v; return () => v; }
-    case 'op': {
-      const args = e.args.map((x) => compileExpr(x, inputs));
-      const fn = scalarOf(e.op, e.args.map((x) => exprDType(x, inputs)));
-      const r = storeAs(exprDType(e, inputs));
+  return foldExpr<ScalarProgram>(e, inputs, {
+    input: (i) => (a) => a[i],
+    constant: (v) => () => v,
+    op(op, args, types, result) {
+      const fn = EXPR_OPS[op].scalar(types);
+      const r = storeAs(result);
       if (args.length === 1) { const [x] = args; return (a) => r(fn(x(a))); }
       if (args.length === 2) { const [x, y] = args; return (a) => r(fn(x(a), y(a))); }
       const [c, x, y] = args;
       return (a) => r(fn(c(a), x(a), y(a)));
-    }
-    default: return e satisfies never;
-  }
-}
-
-function scalarOf(op: ExprOp, argTypes: readonly DType[]): (...xs: number[]) => number {
-  if (op === 'gelu') return geluErf;
-  if (op === 'gelu_tanh') return geluTanh;
-  if (op === 'where') return (c, a, b) => (c ? a : b);
-  if (op.startsWith('cast_')) return castScalar(op.slice(5) as DType);
-  if (op in UNARY_RULES) return UNARY_RULES[op as UnaryKind].fn;
-  return binaryScalar(op as BinaryKind, argTypes[0]);
+    },
+  });
 }

@@ -34,6 +34,14 @@ export interface Node<K extends OpKind = OpKind> {
   loc?: string;
 }
 
+/**
+ * A node as the union of its kinds, so a switch on `op` narrows `attrs` to that op's attributes.
+ * `opNode` is the one conversion: the builder, the parser and the rewriter only make nodes whose
+ * attributes are their op's (checked against its attribute specs).
+ */
+export type OpNode = { [K in OpKind]: Node<K> }[OpKind];
+export const opNode = (n: Node): OpNode => n as OpNode;
+
 export interface GraphOutput {
   readonly name: string;
   value: Value;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BinaryKind, type OpAttrs, type OpKind, type Tensor, type TensorType, type UnaryKind,
-  OPS, OP_KINDS, erf, formatType, geluErf, geluTanh, opDef, resolveShape, tensor,
+  OPS, OP_KINDS, erf, formatType, geluErf, geluTanh, hasTrait, opDef, resolveShape, tensor,
 } from './index.ts';
 
 type Env = Map<string, number>;
@@ -58,6 +58,8 @@ const UNARY: [UnaryKind, Tensor, number[]][] = [
   ['relu', f32([3], [-1, 0, 2.5]), [0, 0, 2.5]],
   ['relu', i32([2], [-4, 4]), [0, 4]],
   ['sigmoid', f32([2], [0, 2]), [0.5, 0.8807970779778823]],
+  // PyTorch's SiLU, x / (1 + exp(-x)), in float64.
+  ['silu', f32([7], [-20, -3, -1, 0, 0.5, 2, 10]), [-4.122307236380407e-08, -0.14227761953270035, -0.2689414213699951, 0, 0.3112296656009273, 1.7615941559557646, 9.999546021312975]],
   ['sin', f32([2], [0, Math.PI / 2]), [0, 1]],
   ['cos', f32([2], [0, Math.PI]), [1, -1]],
   ['not', bool([2], [1, 0]), [0, 1]],
@@ -72,6 +74,10 @@ for (const [op, x, want] of UNARY) {
 test('gelu', 'exact and tanh forms at ±1', () => {
   expectClose(vals(run1('gelu', [f32([2], [1, -1])], { approximate: 'none' })), [0.8413447460685429, -0.15865525393145707]);
   expectClose(vals(run1('gelu', [f32([2], [1, -1])], { approximate: 'tanh' })), [0.8411919906082768, -0.15880800939172324]);
+});
+test('gelu', 'tanh form == PyTorch\'s 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in float64', () => {
+  expectClose(vals(run1('gelu', [f32([5], [-3, -0.5, 0.5, 2, 4])], { approximate: 'tanh' })),
+    [-0.0036373920817729943, -0.15428599017485606, 0.34571400982514394, 1.954597694087775, 3.9999297540518075]);
 });
 
 // ---- elementwise binary: [2, 1, 3] with [4, 1] broadcasts to [2, 4, 3] ----
@@ -308,24 +314,33 @@ test('add_layer_norm', '== [layer_norm(x + r), x + r]', () => {
   expect(vals(sum)).toEqual(vals(s));
   expectClose(vals(normed), vals(run1('layer_norm', [s, w, b], { eps: 1e-5 })));
 });
-const ACTS = ['none', 'relu', 'gelu', 'gelu_tanh'] as const;
-for (const activation of ACTS) {
-  test('linear', `== ${activation}(x @ wᵀ + b) + res, and with the flags off`, () => {
+// Epilogues of linear, each with the same computation op by op (y = x @ wᵀ, b the bias, r the residual).
+const LINEAR: [string, (y: Tensor, b: Tensor, r: Tensor) => Tensor, 'b' | 'br' | 'r' | ''][] = [
+  ['$0', (y) => y, ''],
+  ['add(relu(add($0, $1)), $2)', (y, b, r) => run1('add', [run1('relu', [run1('add', [y, b], {})], {}), r], {}), 'br'],
+  ['gelu(add($0, $1))', (y, b) => run1('gelu', [run1('add', [y, b], {})], { approximate: 'none' }), 'b'],
+  ['add(gelu_tanh(add($0, $1)), $2)', (y, b, r) => run1('add', [run1('gelu', [run1('add', [y, b], {})], { approximate: 'tanh' }), r], {}), 'br'],
+  ['tanh(add($0, $1))', (y, b) => run1('tanh', [run1('add', [y, b], {})], {}), 'b'],
+  ['mul($0, $1)', (y, _b, r) => run1('mul', [y, r], {}), 'r'],
+];
+for (const [epilogue, unfused, extras] of LINEAR) {
+  test('linear', `{epilogue = ${epilogue}} == the ops one by one, with w transposed or not`, () => {
     const w = f32([4, 3], [1, -2, 0.5, 0, 1, 1, -1, 0.25, 2, 3, -3, 1]);
     const bias = f32([4], [0.1, -0.2, 0.3, -5]);
     const res = f32([2, 4], [1, 2, 3, 4, 5, 6, 7, 8]);
-    const act = (t: Tensor): Tensor => activation === 'none' ? t
-      : activation === 'relu' ? run1('relu', [t], {})
-      : run1('gelu', [t], { approximate: activation === 'gelu' ? 'none' : 'tanh' });
-    const y = run1('matmul', [X, w], { transA: false, transB: true });
-    const full = run1('add', [act(run1('add', [y, bias], {})), res], {});
-    const flags = { transB: true, activation, hasBias: true, hasResidual: true };
-    expectClose(vals(run1('linear', [X, w, bias, res], flags)), vals(full));
-    expectClose(vals(run1('linear', [X, w], { ...flags, hasBias: false, hasResidual: false })), vals(act(y)));
+    const ops = [...extras].map((e) => (e === 'b' ? bias : res));
+    const want = vals(unfused(run1('matmul', [X, w], { transA: false, transB: true }), bias, res));
+    expectClose(vals(run1('linear', [X, w, ...ops], { transB: true, epilogue })), want);
     const wPlain = run1('transpose', [w], { perm: [1, 0] });
-    expectClose(vals(run1('linear', [X, wPlain, res], { ...flags, transB: false, hasBias: false })), vals(run1('add', [act(y), res], {})));
+    expectClose(vals(run1('linear', [X, wPlain, ...ops], { transB: false, epilogue })), want);
   });
 }
+test('linear', 'rejects an epilogue that is not f32, reads a missing operand, or an operand that does not broadcast', () => {
+  const types: TensorType[] = [{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [4, 3] }, { dtype: 'f32', shape: [4] }];
+  expect(() => OPS.linear.infer(types, { transB: true, epilogue: 'gt($0, $1)' })).toThrow(/computes bool, not f32/);
+  expect(() => OPS.linear.infer(types, { transB: true, epilogue: 'add($0, $2)' })).toThrow(/uses \$2 but has 2 operands/);
+  expect(() => OPS.linear.infer([...types.slice(0, 2), { dtype: 'f32', shape: [3] }], { transB: true, epilogue: '$0' })).toThrow(/must be f32 and broadcast to \[2, 4\]/);
+});
 test('attention', '== softmax(q kᵀ·s + mask, causal) v', () => {
   const q = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => Math.sin(i)));
   const k = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => Math.cos(i)));
@@ -380,6 +395,13 @@ for (const [name, expr, inputs, unfused] of DTYPE_SENSITIVE) {
     expect(Array.from(got.data as ArrayLike<number | bigint>)).toEqual(Array.from(want.data as ArrayLike<number | bigint>));
   });
 }
+
+describe('op definitions', () => {
+  // Lowering and the fusions read an elementwise node through its expression (isExprNode).
+  it.each(OP_KINDS)('%s says which expression it computes exactly when it is elementwise', (kind) => {
+    expect(OPS[kind].expr !== undefined).toBe(hasTrait(kind, 'elementwise'));
+  });
+});
 
 describe('reference evaluation', () => {
   it.each(cases)('%s: %s', (_op, _name, fn) => fn());

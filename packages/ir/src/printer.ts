@@ -21,7 +21,8 @@ export function formatAttr(spec: AttrSpec, v: unknown): string {
     case 'float': return formatNumber(v as number);
     case 'bool': return String(v);
     case 'enum':
-    case 'string': return JSON.stringify(v);
+    case 'string':
+    case 'expr': return JSON.stringify(v);
     case 'dim': return String(v);
     case 'ints':
     case 'dims': return `[${(v as unknown[]).join(', ')}]`;

@@ -77,7 +77,7 @@ describe('shape rules infer exact types', () => {
 const BAD: [string, (x: Declare, b: GraphBuilder) => unknown, string][] = [
   ['broadcast mismatch', (x) => x('f32', [2, 3]).add(x('f32', [4])), 'add(f32[2, 3], f32[4]): cannot broadcast [2, 3] with [4]: dim 3 vs 4'],
   ['symbol vs a different symbol', (x) => x('f32', ['batch', 'seq']).add(x('f32', ['batch', 'len'])), 'add(f32[batch, seq], f32[batch, len]): cannot broadcast [batch, seq] with [batch, len]: dim seq vs len'],
-  ['dtype mismatch', (x) => x('f32', [2]).add(x('i32', [2])), 'add(f32[2], i32[2]): operand dtypes differ: f32[2], i32[2]'],
+  ['dtype mismatch', (x) => x('f32', [2]).add(x('i32', [2])), 'add(f32[2], i32[2]): add needs operands of one dtype, got f32[2], i32[2]'],
   ['unary dtype', (x) => x('i32', [3]).exp(), 'exp(i32[3]): exp needs f32, got i32[3]'],
   ['matmul contracted mismatch', (x) => matmul(x('f32', [2, 3]), x('f32', [4, 5])), 'matmul(f32[2, 3], f32[4, 5]): contracted dims differ: 3 vs 4 (f32[2, 3] @ f32[4, 5])'],
   ['matmul symbolic contracted mismatch', (x) => matmul(x('f32', ['seq', 'k']), x('f32', ['n', 8]), { transB: true }), 'matmul(f32[seq, k], f32[n, 8]): contracted dims differ: k vs 8 (f32[seq, k] @ f32[n, 8]ᵀ)'],
@@ -98,7 +98,7 @@ const BAD: [string, (x: Declare, b: GraphBuilder) => unknown, string][] = [
   ['reduce bad axis', (x) => x('f32', [2, 3]).sum([2]), 'reduce_sum(f32[2, 3]): axis 2 is out of range for f32[2, 3]'],
   ['reduce repeated axis', (x) => x('f32', [2, 3]).mean([1, -1]), 'reduce_mean(f32[2, 3]): axes [1, -1] repeat an axis'],
   ['argmax on bool', (x) => x('bool', [3]).argmax(0), 'argmax(bool[3]): argmax needs f32 or i32, got bool[3]'],
-  ['where with non-bool cond', (x) => where(x('f32', [2]), x('f32', [2]), x('f32', [2])), 'where(f32[2], f32[2], f32[2]): condition must be bool, got f32[2], f32[2], f32[2]'],
+  ['where with non-bool cond', (x) => where(x('f32', [2]), x('f32', [2]), x('f32', [2])), 'where(f32[2], f32[2], f32[2]): where needs a bool condition, got f32[2], f32[2], f32[2]'],
   ['iota dtype', (_x, b) => iota(b, [4], 0, 'bool'), 'iota(): dtype must be f32 or i32, got bool'],
 ];
 

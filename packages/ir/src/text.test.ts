@@ -45,7 +45,7 @@ function everyAttrGraph(): Graph {
   const mask = where(iota(b, ['seq', 'seq'], 1).gt(iota(b, ['seq', 'seq'], 0, 'i32')), -Infinity, 0);
   const [probs] = b.emit('scaled_masked_softmax', [scores.value, mask.value], { scale: 0.125 });
   const [att] = b.emit('attention', [h0.value, h1.value, h1.value, mask.value], { scale: 0.5, causal: true });
-  const [lin] = b.emit('linear', [normed.value, proj.value, pbias.value], { transB: true, activation: 'gelu_tanh', hasBias: true, hasResidual: false });
+  const [lin] = b.emit('linear', [normed.value, proj.value, pbias.value], { transB: true, epilogue: 'gelu_tanh(add($0, $1))' });
   const [fused] = b.emit('fused_elementwise', [lin, constant(b, f32([], [2])).value], { expr: 'add(mul($0, $1), 0.5)' });
   const consts = CONSTANTS.map(([, t]) => constant(b, t));
   b.output('probs', probs);
@@ -65,7 +65,7 @@ describe('round trip', () => {
       'graph @"every attr" {', 'input %"token ids" : i32[batch, seq]', 'param %"proj w" : f32[4, 8]', 'param %embed.weight : f32[16, 8]',
       '{axis = 0, start = 0, size = seq}', '{shape = [batch, seq, 2, 4]}', '{perm = [0, 2, 1, 3]}', '{to = f16}', '{approximate = "tanh"}',
       '{eps = 0.00001}', '{eps = 1e-7}', '{transA = false, transB = true}', '{scale = 0.5, causal = true}', '{shape = [seq, seq], axis = 1, dtype = i32}',
-      '{transB = true, activation = "gelu_tanh", hasBias = true, hasResidual = false}', '{expr = "add(mul($0, $1), 0.5)"}',
+      '{transB = true, epilogue = "gelu_tanh(add($0, $1))"}', '{expr = "add(mul($0, $1), 0.5)"}',
       '{axes = [-1, 0], keepdims = true}', 'output "with space" = ', 'output "inf" = ', 'output true = ',
       ...CONSTANTS.map(([, , lit]) => lit),
     ]) expect(text).toContain(piece);
@@ -138,6 +138,7 @@ describe('parser errors', () => {
     ['attribute given twice', doc('  %0 = softmax(%x) {axis = -1, axis = 0} : f32[2, 3]'), 'line 3, col 32: attribute "axis" is given twice'],
     ['missing attribute', doc('  %0 = softmax(%x) : f32[2, 3]'), 'line 3, col 8: softmax is missing attribute(s) axis'],
     ['bad attribute value', doc('  %0 = softmax(%x) {axis = 1.5} : f32[2, 3]'), 'line 3, col 21: softmax: attribute axis must be an integer, got 1.5'],
+    ['bad expression attribute', doc('  %0 = fused_elementwise(%x) {expr = "neg($0"} : f32[2, 3]'), 'line 3, col 31: fused_elementwise: attribute expr must be an expression (expression "neg($0": expected "," or ")" at offset 7), got "neg($0"'],
     ['use before def', doc('  %0 = softmax(%1) {axis = -1} : f32[2, 3]', '  %1 = neg(%x) : f32[2, 3]'), 'line 3, col 16: %1 is used before it is defined'],
     ['redefinition', doc('  %x = softmax(%x) {axis = -1} : f32[2, 3]'), 'line 3, col 3: %x is defined twice'],
     ['wrong operand count', doc('  %0 = softmax(%x, %x) {axis = -1} : f32[2, 3]'), 'line 3, col 8: softmax takes 1 operands, got 2'],

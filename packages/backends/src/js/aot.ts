@@ -9,7 +9,7 @@ import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type Tensor, writeSafetensors } from '@smelt/ir';
 import type { StatementStructures } from 'ts-morph';
 import { BackendError, type TensorInputs } from '../backend.ts';
-import { commentText } from '../render/c-like.ts';
+import { commentText } from '../render/source-text.ts';
 import { emitJs } from './emit.ts';
 import { newProject, tools } from './module.ts';
 import { stringLiteral } from './expr-js.ts';

@@ -1,10 +1,13 @@
 // emitJs: kernel plan → JsArtifact, the JS backend's printable artifact (one standalone ES module
 // plus the graph constants it loads with the weights). The plan is checked first for what the
-// module cannot serve, so emitting fails with a reason instead of generating broken code.
+// module cannot serve (a kernel kind or dtype the backend lacks, an unbound symbol), so emitting
+// fails with a reason instead of generating broken code.
 
 import type { KernelPlan } from '@smelt/compiler';
-import type { Tensor } from '@smelt/ir';
-import { type Artifact, BackendError } from '../backend.ts';
+import type { DType, Tensor } from '@smelt/ir';
+import { type Artifact, BackendError, type BackendCapabilities, capabilitiesOf, requireCapabilities } from '../backend.ts';
+import { ARRAY_TYPE } from '../render/aot-types.ts';
+import { JS_KERNELS } from './kernels.ts';
 import { type ModuleSource, buildModule } from './module.ts';
 import type { ModelSpec } from './program.ts';
 
@@ -20,8 +23,14 @@ export interface JsArtifact extends Artifact {
   readonly constants: ReadonlyMap<string, Tensor>;
 }
 
+/** What the JS backend renders: its kernel table's kinds, and every dtype it has a typed array for. */
+export const JS_CAPABILITIES: BackendCapabilities = capabilitiesOf(JS_KERNELS, {
+  dtypes: Object.keys(ARRAY_TYPE) as DType[], symbolicDims: true, standalone: true,
+});
+
 /** Throw a BackendError for plans the module cannot serve. */
 function checkPlan(plan: KernelPlan): void {
+  requireCapabilities('js', JS_CAPABILITIES, plan);
   const bound = new Set(plan.symbols);
   for (const b of plan.buffers) {
     const s = b.storage;

@@ -5,7 +5,7 @@
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
-import { type JsArtifact, emitJs } from './emit.ts';
+import { JS_CAPABILITIES, type JsArtifact, emitJs } from './emit.ts';
 import { type JsExecutable, loadJs } from './load.ts';
 import { exportJsModule } from './aot.ts';
 
@@ -26,12 +26,7 @@ export async function compileJs(graph: Graph, weights: TensorInputs, options: Co
 export const jsBackend: EmittingBackend<JsArtifact> = {
   name: 'js',
   description: 'generated JavaScript (one standalone ES module per plan): register-tiled GEMM, fused epilogues, runs anywhere JS runs',
-  capabilities: {
-    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
-    kernels: ['elementwise', 'matmul', 'attention', 'softmax', 'layer_norm', 'reduce', 'transpose', 'slice', 'concat', 'gather', 'iota'],
-    symbolicDims: true,
-    standalone: true,
-  },
+  capabilities: JS_CAPABILITIES,
   async unavailableReason() {
     return undefined;
   },

@@ -1,8 +1,9 @@
 // Each kernel of the plan as JS: the geometry it needs (computed once per set of symbol values, or
 // once at load for prologue kernels) and the statement that runs it. Elementwise kernels and
-// matmuls call generated templates; the rest call the runtime library (js/runtime/).
+// matmuls call generated templates; the rest call the runtime library (js/runtime/). JS_KERNELS,
+// one entry per kernel kind, is also what the backend declares it can run.
 
-import type { Kernel, KernelPlan } from '@smelt/compiler';
+import type { Kernel, KernelKind, KernelPlan } from '@smelt/compiler';
 import { type Dim, shapesEqual } from '@smelt/ir';
 import { type TemplateFn, elementwiseTemplate, gemmTemplate } from './templates.ts';
 import { numberLiteral } from './expr-js.ts';
@@ -64,37 +65,64 @@ function concat(k: Extract<Kernel, { kind: 'concat' }>, ctx: KernelContext): Ker
   };
 }
 
-/** The code of one kernel. */
-export function kernelCode(k: Kernel, ctx: KernelContext): KernelCode {
-  const b = (id: number) => ctx.buf(id);
-  const s = (id: number) => shapeOf(ctx, id);
-  switch (k.kind) {
-    case 'elementwise': return elementwise(k, ctx);
-    case 'matmul': return matmul(k, ctx);
-    case 'concat': return concat(k, ctx);
-    case 'attention': return {
+type KernelRule<K extends KernelKind> = (k: Extract<Kernel, { kind: K }>, ctx: KernelContext) => KernelCode;
+
+/** Readers of a buffer's array (`b`) and of its shape (`s`) in generated code. */
+const access = (ctx: KernelContext) => ({ b: (id: number) => ctx.buf(id), s: (id: number) => shapeOf(ctx, id) });
+
+/** The JS of every kernel kind; the mapped type makes a new kind without one a compile error. */
+export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
+  elementwise,
+  matmul,
+  concat,
+  attention(k, ctx) {
+    const { b, s } = access(ctx);
+    return {
       geometry: `attentionGeometry(${s(k.q)}, ${s(k.k)}, ${s(k.v)}, ${optional(ctx, k.mask, s)}, ${s(k.out)})`,
       call: (g) => `attention(${g}, ${num(k.scale)}, ${k.causal}, ${b(k.q)}, ${b(k.k)}, ${b(k.v)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
     };
-    case 'softmax': return {
+  },
+  softmax(k, ctx) {
+    const { b, s } = access(ctx);
+    return {
       geometry: `softmaxGeometry(${s(k.x)}, ${optional(ctx, k.mask, s)})`,
       call: (g) => `softmax(${g}, ${num(k.scale)}, ${b(k.x)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
     };
-    case 'layer_norm': return {
+  },
+  layer_norm(k, ctx) {
+    const { b, s } = access(ctx);
+    return {
       geometry: `layerNormGeometry(${s(k.x)}, ${optional(ctx, k.residual, s)})`,
       call: (g) => `layerNorm(${g}, ${num(k.eps)}, ${b(k.x)}, ${optional(ctx, k.residual, b)}, ${b(k.weight)}, ${b(k.bias)}, ${b(k.out)}, ${optional(ctx, k.sum, b)});`,
     };
-    case 'reduce': {
-      const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];
-      return { geometry: `reduceGeometry(${s(k.x)}, [${k.axes.join(', ')}])`, call: (g) => `${head(g)}, ${b(k.x)}, ${b(k.out)});` };
-    }
-    case 'transpose': return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };
-    case 'slice': return {
+  },
+  reduce(k, ctx) {
+    const { b, s } = access(ctx);
+    const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];
+    return { geometry: `reduceGeometry(${s(k.x)}, [${k.axes.join(', ')}])`, call: (g) => `${head(g)}, ${b(k.x)}, ${b(k.out)});` };
+  },
+  transpose(k, ctx) {
+    const { b, s } = access(ctx);
+    return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };
+  },
+  slice(k, ctx) {
+    const { b, s } = access(ctx);
+    return {
       geometry: `axisGeometry(${s(k.x)}, ${k.axis})`,
       call: (g) => `slice(${g}, ${ctx.dim(k.start)}, ${ctx.dim(ctx.plan.buffers[k.out].shape[k.axis])}, ${b(k.x)}, ${b(k.out)});`,
     };
-    case 'gather': return { geometry: `axisGeometry(${s(k.table)}, ${k.axis})`, call: (g) => `gather(${g}, ${b(k.table)}, ${b(k.indices)}, ${b(k.out)});` };
-    case 'iota': return { geometry: `axisGeometry(${s(k.out)}, ${k.axis})`, call: (g) => `iota(${g}, ${b(k.out)});` };
-    default: return k satisfies never;
-  }
+  },
+  gather(k, ctx) {
+    const { b, s } = access(ctx);
+    return { geometry: `axisGeometry(${s(k.table)}, ${k.axis})`, call: (g) => `gather(${g}, ${b(k.table)}, ${b(k.indices)}, ${b(k.out)});` };
+  },
+  iota(k, ctx) {
+    const { b, s } = access(ctx);
+    return { geometry: `axisGeometry(${s(k.out)}, ${k.axis})`, call: (g) => `iota(${g}, ${b(k.out)});` };
+  },
+};
+
+/** The code of one kernel, by its kind's entry (the cast pairs a kernel with its own kind's rule). */
+export function kernelCode(k: Kernel, ctx: KernelContext): KernelCode {
+  return (JS_KERNELS[k.kind] as KernelRule<KernelKind>)(k, ctx);
 }

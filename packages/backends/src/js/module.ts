@@ -1,5 +1,6 @@
 // Assembles an emitted JS module with ts-morph: a header naming the model, the runtime library
-// (js/runtime/*.ts, copied with imports and exports dropped), MODEL, the generated kernel
+// (the helper functions of the expression-op records, then js/runtime/*.ts copied with imports and
+// exports dropped), MODEL, the generated kernel
 // functions, createModel and load. The TypeScript is transpiled to JavaScript with the typescript
 // package; the runtime part is the same for every plan, so it is parsed and transpiled once per
 // process. Same plan → same text: nothing here depends on time, paths or hash iteration order.
@@ -7,17 +8,17 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { KernelPlan } from '@smelt/compiler';
-import type { Tensor } from '@smelt/ir';
+import { type Tensor, targetHelpers } from '@smelt/ir';
 import type * as TsMorph from 'ts-morph';
 import type { StatementStructures } from 'ts-morph';
 import type TypeScript from 'typescript';
-import { commentText } from '../render/c-like.ts';
+import { commentText } from '../render/source-text.ts';
 import { stringLiteral } from './expr-js.ts';
 import { type ModelSpec, type TensorSpec, buildProgram } from './program.ts';
 
 /** Runtime files in dependency order; each may import only its siblings and the hosts' shared computed-dims.ts. */
 const SHARED_DIMS = '../../render/computed-dims.ts';
-const RUNTIME_FILES = [SHARED_DIMS, 'math.ts', 'geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'] as const;
+const RUNTIME_FILES = [SHARED_DIMS, 'geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'] as const;
 
 export interface ModuleSource {
   readonly typescript: string;
@@ -71,7 +72,8 @@ function runtime(): { readonly typescript: string; readonly javascript: string }
     const body = cuts.sort((a, b) => b[0] - a[0]).reduce((t, [from, to]) => t.slice(0, from) + t.slice(to), text);
     return `// ---- runtime/${file} ----\n${body.trim()}`;
   });
-  const typescript = sections.join('\n\n');
+  const helpers = `// ---- op helpers (the expression-op records' js helpers) ----\n${targetHelpers('js').map((h) => h.source).join('\n\n')}`;
+  const typescript = [helpers, ...sections].join('\n\n');
   runtimeText = { typescript, javascript: transpile(typescript) };
   return runtimeText;
 }

@@ -4,7 +4,7 @@
 
 import { type Kernel, type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Dim, type Tensor } from '@smelt/ir';
-import { block, commentText } from '../render/c-like.ts';
+import { block, commentText } from '../render/source-text.ts';
 import { numberLiteral, stringLiteral } from './expr-js.ts';
 import { type KernelCode, type KernelContext, kernelCode } from './kernels.ts';
 import type { ModelSpec, TensorSpec } from './runtime/harness.ts';

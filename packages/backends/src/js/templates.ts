@@ -6,8 +6,8 @@
 import type { DType, Expr } from '@smelt/ir';
 import { printExpr } from '@smelt/ir';
 import { ARRAY_TYPE } from '../render/aot-types.ts';
-import { block, commentText } from '../render/c-like.ts';
-import { JsRenderer } from './expr-js.ts';
+import { block, commentText } from '../render/source-text.ts';
+import { renderJs } from './expr-js.ts';
 import { GEMM_MR, GEMM_NR, GEMM_UNROLL } from './runtime/gemm.ts';
 
 /** A generated function before it has a name: its doc line, parameters and body lines. */
@@ -20,8 +20,6 @@ export interface TemplateFn {
 }
 
 export { ARRAY_TYPE };
-
-const renderer = new JsRenderer();
 
 function usedOperands(e: Expr, into = new Set<number>()): Set<number> {
   if (e.k === 'in') into.add(e.i);
@@ -41,9 +39,9 @@ export interface ElementwiseOperand {
 export function elementwiseTemplate(expr: Expr, out: DType, operands: readonly ElementwiseOperand[]): TemplateFn {
   const used = [...usedOperands(expr)].sort((a, b) => a - b);
   const broadcast = used.filter((i) => !operands[i].full);
-  const value = renderer.render(expr, operands.map((o, i) => ({ code: `a${i}`, dtype: o.dtype })));
+  const value = renderJs(expr, operands.map((o, i) => ({ code: `a${i}`, dtype: o.dtype })));
   const read = (at: (i: number) => string) => used.length ? [`const ${used.map((i) => `a${i} = x${i}[${at(i)}]`).join(', ')};`] : [];
-  const store = `out[k] = ${value.code};`;
+  const store = `out[k] = ${value};`;
   const loop = broadcast.length === 0
     ? block('for (let k = 0; k < n; k++)', [...read(() => 'k'), store])
     : block('for (let r = 0, k = 0; r < rows; r++)', [
@@ -100,11 +98,11 @@ function microKernel(): string[] {
 /** out = epilogue(A @ B, extras…) with B packed in panels (p: one array per panel); $0 is the dot product rounded to f32. */
 export function gemmTemplate(epilogue: Expr, extras: readonly DType[]): TemplateFn {
   const ids = range(extras.length).map((i) => i + 1);
-  const value = renderer.render(epilogue, [{ code: 'v0', dtype: 'f32' }, ...extras.map((d, i) => ({ code: `v${i + 1}`, dtype: d }))]);
+  const value = renderJs(epilogue, [{ code: 'v0', dtype: 'f32' }, ...extras.map((d, i) => ({ code: `v${i + 1}`, dtype: d }))]);
   const reads = [`const v0 = Math.fround(tile[r * ${GEMM_NR} + c])`, ...ids.map((i) => `v${i} = e${i}[o${i} + c * ec${i}]`)];
   const store = block('for (let r = 0; r < rows; r++)', [
     `const row = r0 + r, o = row * n + j0${ids.map((i) => `, o${i} = er${i}[row] + j0 * ec${i}`).join('')};`,
-    ...block('for (let c = 0; c < cols; c++)', [`${reads.join(', ')};`, `out[o + c] = ${value.code};`]),
+    ...block('for (let c = 0; c < cols; c++)', [`${reads.join(', ')};`, `out[o + c] = ${value};`]),
   ]);
   const packA = block(`for (let i0 = ib, ip = 0; i0 < ie; i0 += ${GEMM_MR}, ip++)`, [
     `const aPanel = aPanels[ip], rows = Math.min(${GEMM_MR}, ie - i0);`,

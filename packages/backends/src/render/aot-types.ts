@@ -5,7 +5,7 @@
 // through commentText.
 
 import type { DType, Dim } from '@smelt/ir';
-import { commentText } from './c-like.ts';
+import { commentText } from './source-text.ts';
 
 export const ARRAY_TYPE: { readonly [D in DType]: string } = {
   f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array', i64: 'BigInt64Array', u8: 'Uint8Array', bool: 'Uint8Array',

@@ -8,7 +8,7 @@ import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.t
 import { type WasmArtifact, wasmArtifact } from './artifact.ts';
 import { type WasmProgram, generateProgram } from './codegen/program.ts';
 import type { SimdLevel } from './codegen/context.ts';
-import { KERNELS } from './kernels/index.ts';
+import { WASM_CAPABILITIES } from './kernels/index.ts';
 import { WasmExecutable } from './runtime/executable.ts';
 import { relaxedSimdAvailable, relaxedSimdKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
 
@@ -81,12 +81,7 @@ export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: s
 export const wasmBackend: EmittingBackend<WasmArtifact> = {
   name: 'wasm',
   description: 'WebAssembly SIMD128 kernels (relaxed SIMD when available), optional worker threads; one module per plan',
-  capabilities: {
-    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
-    kernels: Object.keys(KERNELS) as (keyof typeof KERNELS)[],
-    symbolicDims: true,
-    standalone: true,
-  },
+  capabilities: WASM_CAPABILITIES,
   async unavailableReason() {
     const why = simdUnavailable();
     await relaxedSimdAvailable();

@@ -1,9 +1,12 @@
 // Code generation for a whole kernel plan: each plan kernel becomes a KernelProgram through its
-// template. The switch over kernel kinds ends in `satisfies never`, so a new kind in the plan is a
-// compile error here until it has a WGSL template. Under precision 'f16' the plan's matmul-only
+// kind's template. The template table is a mapped type over kernel kinds, so a new kind in the plan
+// is a compile error here until it has a WGSL template; its keys are what the backend declares it
+// can run, and a plan needing anything else is refused before any WGSL is written. Under precision 'f16' the plan's matmul-only
 // weights are stored as f16 and matmuls compute in f16 (precision.ts).
 
-import { type Kernel, type KernelPlan, kernelWrites } from '@smelt/compiler';
+import { type Kernel, type KernelKind, type KernelPlan, kernelWrites } from '@smelt/compiler';
+import { DTYPES } from '@smelt/ir';
+import { type BackendCapabilities, capabilitiesOf, requireCapabilities } from '../backend.ts';
 import { attentionKernel } from './kernels/attention.ts';
 import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
@@ -21,26 +24,31 @@ export interface CodegenOptions {
   readonly precision?: Precision;
 }
 
+type Template<K extends KernelKind> = (w: KernelWriter, k: Extract<Kernel, { kind: K }>, options: CodegenOptions) => KernelProgram;
+
+/** The WGSL template of every kernel kind; the mapped type makes a new kind without one a compile error. */
+const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
+  elementwise: (w, k) => elementwiseKernel(w, k),
+  matmul: (w, k, options) => matmulKernel(w, k, !options.matmul || options.matmul === 'auto' ? chooseMatmulVariant(w, k) : options.matmul),
+  attention: attentionKernel,
+  softmax: softmaxKernel,
+  layer_norm: layerNormKernel,
+  reduce: reduceKernel,
+  transpose: transposeKernel,
+  slice: sliceKernel,
+  concat: concatKernel,
+  gather: gatherKernel,
+  iota: iotaKernel,
+};
+
+/** The kinds of TEMPLATES; every dtype (each is held in a 32-bit element, wgsl-types.ts). */
+export const WEBGPU_CAPABILITIES: BackendCapabilities = capabilitiesOf(TEMPLATES, { dtypes: DTYPES, symbolicDims: true, standalone: true });
+
 /** The WGSL of one plan kernel; `half` (precision f16 only): the base buffers stored as f16. */
 export function kernelProgram(plan: KernelPlan, k: Kernel, target: CodegenTarget, options: CodegenOptions = {}, half?: ReadonlySet<number>): KernelProgram {
   const w = new KernelWriter(plan, target, kernelWrites(k), half);
-  switch (k.kind) {
-    case 'elementwise': return elementwiseKernel(w, k);
-    case 'matmul': {
-      const variant = !options.matmul || options.matmul === 'auto' ? chooseMatmulVariant(w, k) : options.matmul;
-      return matmulKernel(w, k, variant);
-    }
-    case 'attention': return attentionKernel(w, k);
-    case 'softmax': return softmaxKernel(w, k);
-    case 'layer_norm': return layerNormKernel(w, k);
-    case 'reduce': return reduceKernel(w, k);
-    case 'transpose': return transposeKernel(w, k);
-    case 'slice': return sliceKernel(w, k);
-    case 'concat': return concatKernel(w, k);
-    case 'gather': return gatherKernel(w, k);
-    case 'iota': return iotaKernel(w, k);
-    default: return k satisfies never;
-  }
+  // The cast pairs a kernel with its own kind's template.
+  return (TEMPLATES[k.kind] as Template<KernelKind>)(w, k, options);
 }
 
 export interface PlanPrograms {
@@ -52,6 +60,7 @@ export interface PlanPrograms {
 }
 
 export function generatePrograms(plan: KernelPlan, target: CodegenTarget, options: CodegenOptions = {}): PlanPrograms {
+  requireCapabilities('webgpu', WEBGPU_CAPABILITIES, plan);
   const precision = options.precision ?? 'f32';
   if (precision !== 'f32' && precision !== 'f16') throw new Error(`webgpu: precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);
   const half = precision === 'f16' ? halfStorage(plan) : undefined;

@@ -7,7 +7,7 @@
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { Backend, CompileOptions, ExportedModule, TensorInputs } from '../backend.ts';
-import { type CodegenOptions, generatePrograms } from './codegen.ts';
+import { type CodegenOptions, WEBGPU_CAPABILITIES, generatePrograms } from './codegen.ts';
 import type { CodegenTarget } from './kernel-writer.ts';
 import { GpuDevice, webgpuUnavailable } from './device.ts';
 import { GpuExecutable, type WebGpuExecutable } from './executable.ts';
@@ -77,13 +77,7 @@ export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir:
 export const webgpuBackend: Backend = {
   name: 'webgpu',
   description: 'WGSL compute shaders on WebGPU (navigator.gpu, or Dawn via the webgpu package in Node)',
-  capabilities: {
-    // Every element is 32 bits on the GPU; f16, i64, u8 and bool load, convert and store (wgsl-types.ts).
-    dtypes: ['f32', 'f16', 'i32', 'i64', 'u8', 'bool'],
-    kernels: ['elementwise', 'matmul', 'attention', 'softmax', 'layer_norm', 'reduce', 'transpose', 'slice', 'concat', 'gather', 'iota'],
-    symbolicDims: true,
-    standalone: true,
-  },
+  capabilities: WEBGPU_CAPABILITIES,
   unavailableReason: webgpuUnavailable,
   compile(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     return compileWebGpu(graph, weights, options);

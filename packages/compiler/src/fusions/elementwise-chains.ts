@@ -11,8 +11,7 @@
 // Traits decide membership (`elementwise`), never a list of op names.
 
 import { type Expr, type Graph, type Node, type Value, hasTrait, printExpr, producer, shapesEqual } from '@smelt/ir';
-import { nodeExpr } from '../elementwise-expr.ts';
-import { constantOf } from '../match.ts';
+import { literalOf, nodeExpr } from '../elementwise-expr.ts';
 import { deadCodeElimination } from '../passes/dce.ts';
 import { Rewriter } from '../rewrite.ts';
 
@@ -39,10 +38,8 @@ class GroupBuilder {
       if (!isRoot) this.absorbed.add(p);
       return nodeExpr(p, p.inputs.map((x) => this.expr(x)));
     }
-    const c = constantOf(v);
-    if (c && c.attrs.value.dtype === 'f32' && c.attrs.value.data.length === 1 && c.attrs.value.shape.length === 0) {
-      return { k: 'const', v: c.attrs.value.data[0] as number };
-    }
+    const literal = literalOf(v);
+    if (literal) return literal;
     let i = this.leaves.indexOf(v);
     if (i < 0) i = this.leaves.push(v) - 1;
     return { k: 'in', i };

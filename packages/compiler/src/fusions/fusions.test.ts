@@ -250,12 +250,81 @@ describe('fuse-matmul-epilogue', () => {
       input %r : f32[batch, 4]
       param %w : f32[4, 8]
       param %b : f32[4]
-      %0 = linear(%x, %w, %b, %r) {transB = true, activation = "gelu", hasBias = true, hasResidual = true} : f32[batch, 4]
+      %0 = linear(%x, %w, %b, %r) {transB = true, epilogue = "add($2, gelu(add($0, $1)))"} : f32[batch, 4]
       output y = %0
     }`;
 
   it('folds bias, activation and residual into one linear', () => {
     expect(fuse('fuse-matmul-epilogue', before)).toEqual({ text: expected, changed: true });
+  });
+
+  // Any elementwise chain that keeps the product's shape and f32 dtype: tanh, a scalar constant
+  // (inlined as a literal), PyTorch's tanh GELU, SiLU, an operand used twice (one extra).
+  const chain = ir`
+    graph @g {
+      input %x : f32[batch, 8]
+      input %s : f32[batch, 1]
+      param %w : f32[8, 4]
+      param %b : f32[4]
+      %0 = constant() {value = dense<f32[], 0.5>} : f32[]
+      %1 = matmul(%x, %w) {transA = false, transB = false} : f32[batch, 4]
+      %2 = add(%b, %1) : f32[batch, 4]
+      %3 = tanh(%2) : f32[batch, 4]
+      %4 = mul(%3, %0) : f32[batch, 4]
+      %5 = gelu(%4) {approximate = "tanh"} : f32[batch, 4]
+      %6 = silu(%5) : f32[batch, 4]
+      %7 = mul(%6, %s) : f32[batch, 4]
+      %8 = sub(%7, %s) : f32[batch, 4]
+      output y = %8
+    }`;
+  const chainFused = ir`
+    graph @g {
+      input %x : f32[batch, 8]
+      input %s : f32[batch, 1]
+      param %w : f32[8, 4]
+      param %b : f32[4]
+      %0 = linear(%x, %w, %b, %s) {transB = false, epilogue = "sub(mul(silu(gelu_tanh(mul(tanh(add($1, $0)), 0.5))), $2), $2)"} : f32[batch, 4]
+      output y = %0
+    }`;
+
+  it('folds any elementwise chain: tanh, a literal, gelu_tanh, silu, an operand read twice', () => {
+    expect(fuse('fuse-matmul-epilogue', chain)).toEqual({ text: chainFused, changed: true });
+    expectSameOutputs(chain, chainFused);
+  });
+
+  it('stops at an op that reads a non-f32 operand or grows the shape', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[batch, 8]
+        input %m : bool[batch, 4]
+        input %z : f32[batch, 4]
+        param %w : f32[4, 8]
+        param %k : f32[3, batch, 4]
+        %0 = matmul(%x, %w) {transA = false, transB = true} : f32[batch, 4]
+        %1 = relu(%0) : f32[batch, 4]
+        %2 = where(%m, %1, %z) : f32[batch, 4]
+        %3 = matmul(%z, %w) {transA = false, transB = false} : f32[batch, 8]
+        %4 = matmul(%3, %w) {transA = false, transB = true} : f32[batch, 4]
+        %5 = add(%4, %k) : f32[3, batch, 4]
+        output y = %2
+        output v = %5
+      }`;
+    const after = ir`
+      graph @g {
+        input %x : f32[batch, 8]
+        input %m : bool[batch, 4]
+        input %z : f32[batch, 4]
+        param %w : f32[4, 8]
+        param %k : f32[3, batch, 4]
+        %0 = linear(%x, %w) {transB = true, epilogue = "relu($0)"} : f32[batch, 4]
+        %1 = where(%m, %0, %z) : f32[batch, 4]
+        %2 = matmul(%z, %w) {transA = false, transB = false} : f32[batch, 8]
+        %3 = matmul(%2, %w) {transA = false, transB = true} : f32[batch, 4]
+        %4 = add(%3, %k) : f32[3, batch, 4]
+        output y = %1
+        output v = %4
+      }`;
+    expect(fuse('fuse-matmul-epilogue', text)).toEqual({ text: after, changed: true });
   });
 
   it('leaves a matmul whose result has two users: the bias cannot fold', () => {
@@ -346,7 +415,7 @@ describe('fusion precedence in the pipeline', () => {
       param %b : f32[8]
       param %norm.weight : f32[8]
       param %norm.bias : f32[8]
-      %0 = linear(%h, %w, %b) {transB = true, activation = "none", hasBias = true, hasResidual = false} : f32[batch, 8]
+      %0 = linear(%h, %w, %b) {transB = true, epilogue = "add($0, $1)"} : f32[batch, 8]
       %1, %2 = add_layer_norm(%x, %0, %norm.weight, %norm.bias) {eps = 0.00001} : f32[batch, 8], f32[batch, 8]
       output y = %1
     }`;

@@ -1,73 +1,57 @@
-// Fusion: a matmul's epilogue (bias, activation, residual add) folded into one `linear` kernel.
-// Runs after add-layer-norm, so a residual add that feeds a LayerNorm is already Add & Norm's.
+// Fusion: a matmul and the chain of elementwise ops after it (bias, activation, residual add, or
+// any elementwise op that keeps the product's shape and dtype f32) become one `linear` whose
+// epilogue is that chain as an expression: $0 the product, $1… the chain's other operands, read
+// with broadcasting. Each op joins while it is the only reader of the running value. Runs after
+// add-layer-norm, so a residual add that feeds a LayerNorm is already Add & Norm's.
 
-import { type Activation, type Node, type Value, broadcastShapes, producer, shapesEqual } from '@smelt/ir';
+import { type Expr, type Node, type Value, hasTrait, printExpr, producer, shapesEqual } from '@smelt/ir';
+import { literalOf, nodeExpr } from '../elementwise-expr.ts';
+import { isOp } from '../match.ts';
 import type { Rewriter, Rule } from '../rewrite.ts';
 
 interface Epilogue {
-  bias?: Value;
-  activation: Activation;
-  residual?: Value;
+  expr: Expr;
+  /** Operands $1, $2, … of the expression. */
+  readonly extras: Value[];
   /** The value the fused node replaces. */
   end: Value;
 }
 
-/** The single-use consumer of v, when it is the only reader. */
-function soleConsumer(v: Value, rw: Rewriter): Node | undefined {
-  if (rw.useCount(v) !== 1) return undefined;
-  return rw.graph.nodes.find((n) => n.inputs.includes(v));
+/** `n` can extend an epilogue ending in `end`: elementwise, its result f32 of end's shape, its other operands f32. */
+function joins(n: Node, end: Value): boolean {
+  const [out] = n.outputs;
+  return hasTrait(n.op, 'elementwise') && n.outputs.length === 1 && out.type.dtype === 'f32' && shapesEqual(out.type.shape, end.type.shape) &&
+    n.inputs.every((v) => v === end || v.type.dtype === 'f32');
 }
 
-/** The other operand of a binary add that reads v, if it keeps v's shape. */
-function addend(n: Node, v: Value): Value | undefined {
-  if (n.op !== 'add') return undefined;
-  const other = n.inputs[0] === v ? n.inputs[1] : n.inputs[0];
-  return shapesEqual(n.outputs[0].type.shape, v.type.shape) ? other : undefined;
-}
-
-function activationOf(n: Node): Activation | undefined {
-  if (n.op === 'relu') return 'relu';
-  if (n.op === 'gelu') return (n as Node<'gelu'>).attrs.approximate === 'tanh' ? 'gelu_tanh' : 'gelu';
-  return undefined;
+/** The expression of an operand outside the chain: a literal, or an extra operand (each value once). */
+function operand(ep: Epilogue, v: Value): Expr {
+  const literal = literalOf(v);
+  if (literal) return literal;
+  let i = ep.extras.indexOf(v);
+  if (i < 0) i = ep.extras.push(v) - 1;
+  return { k: 'in', i: i + 1 };
 }
 
 function collectEpilogue(mm: Node<'matmul'>, rw: Rewriter): Epilogue {
-  const ep: Epilogue = { activation: 'none', end: mm.outputs[0] };
-  const n = ep.end.type.shape[ep.end.type.shape.length - 1];
-  let next = soleConsumer(ep.end, rw);
-  const bias = next && addend(next, ep.end);
-  if (next && bias && bias.type.shape.length === 1 && bias.type.shape[0] === n) {
-    ep.bias = bias;
-    ep.end = next.outputs[0];
-    next = soleConsumer(ep.end, rw);
-  }
-  const act = next && activationOf(next);
-  if (next && act) {
-    ep.activation = act;
-    ep.end = next.outputs[0];
-    next = soleConsumer(ep.end, rw);
-  }
-  const res = next && addend(next, ep.end);
-  if (next && res && shapesEqual(broadcastShapes([res.type.shape, ep.end.type.shape]), ep.end.type.shape) && producer(res) !== producer(ep.end)) {
-    ep.residual = res;
+  const ep: Epilogue = { expr: { k: 'in', i: 0 }, extras: [], end: mm.outputs[0] };
+  for (let next = rw.soleUser(ep.end); next && joins(next, ep.end); next = rw.soleUser(ep.end)) {
+    ep.expr = nodeExpr(next, next.inputs.map((v) => (v === ep.end ? ep.expr : operand(ep, v))));
     ep.end = next.outputs[0];
   }
   return ep;
 }
 
-// act(x @ w + bias) + residual → linear(x, w, bias, residual) {activation}   (each part optional, at least one present)
+// ops(x @ w, extras…) → linear(x, w, extras…) {epilogue = ops($0, $1…)}   (at least one op)
 export const matmulEpilogue: Rule = {
   name: 'matmul-epilogue',
-  law: 'act(x @ w + b) + r → linear(x, w, b, r) {activation}',
-  apply(node, rw) {
-    if (node.op !== 'matmul' || (node as Node<'matmul'>).attrs.transA) return false;
-    const mm = node as Node<'matmul'>;
+  law: 'ops(x @ w, e…) → linear(x, w, e…) {epilogue = ops($0, $1…)}',
+  apply(mm, rw) {
+    if (!isOp(mm, 'matmul') || mm.attrs.transA) return false;
     const ep = collectEpilogue(mm, rw);
     if (ep.end === mm.outputs[0]) return false;
-    const operands = [mm.inputs[0], mm.inputs[1], ...(ep.bias ? [ep.bias] : []), ...(ep.residual ? [ep.residual] : [])];
-    const anchor = producer(ep.end)!;
-    const [y] = rw.insertBefore(anchor, 'linear', operands, {
-      transB: mm.attrs.transB, activation: ep.activation, hasBias: Boolean(ep.bias), hasResidual: Boolean(ep.residual),
+    const [y] = rw.insertBefore(producer(ep.end)!, 'linear', [mm.inputs[0], mm.inputs[1], ...ep.extras], {
+      transB: mm.attrs.transB, epilogue: printExpr(ep.expr),
     });
     rw.replace(ep.end, y);
     return true;

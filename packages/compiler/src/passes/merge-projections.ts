@@ -4,6 +4,7 @@
 // The weight concat depends on parameters only, so lowering computes it once at load time.
 
 import type { Graph, Node, Value } from '@smelt/ir';
+import { isOp } from '../match.ts';
 import { Rewriter } from '../rewrite.ts';
 import { deadCodeElimination } from './dce.ts';
 
@@ -17,17 +18,22 @@ function isParam(v: Value): boolean {
   return v.def.kind === 'param';
 }
 
+/** The add of a 1-D parameter bias `b` (as `y + b`) when it is the only use of y. */
+function biasAdd(y: Value, w: Value, rw: Rewriter): Node<'add'> | undefined {
+  const add = rw.soleUser(y);
+  if (!isOp(add, 'add') || add.inputs[0] !== y) return undefined;
+  const b = add.inputs[1];
+  return isParam(b) && b.type.shape.length === 1 && b.type.shape[0] === w.type.shape[0] ? add : undefined;
+}
+
 function projectionsByInput(g: Graph, rw: Rewriter): Map<Value, Projection[]> {
-  const users = new Map<Value, Node<'add'>>();
-  for (const n of g.nodes) if (n.op === 'add') users.set(n.inputs[0], n as Node<'add'>);
   const groups = new Map<Value, Projection[]>();
   for (const n of g.nodes) {
     if (n.op !== 'matmul') continue;
     const m = n as Node<'matmul'>;
     const w = m.inputs[1];
     if (m.attrs.transA || !m.attrs.transB || !isParam(w) || w.type.shape.length !== 2) continue;
-    const add = users.get(m.outputs[0]);
-    const bias = add && rw.useCount(m.outputs[0]) === 1 && isParam(add.inputs[1]) && add.inputs[1].type.shape.length === 1 && add.inputs[1].type.shape[0] === w.type.shape[0] ? add : undefined;
+    const bias = biasAdd(m.outputs[0], w, rw);
     const list = groups.get(m.inputs[0]) ?? [];
     list.push({ matmul: m, biasAdd: bias });
     groups.set(m.inputs[0], list);

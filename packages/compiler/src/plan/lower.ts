@@ -1,9 +1,11 @@
 // Lowering: an optimized graph becomes a kernel plan. Each node maps to one kernel (a split to one
 // slice per piece), reshapes become views, constants stay constants, and nodes that read only
-// weights and constants move to the prologue that runs once at load.
+// weights and constants move to the prologue that runs once at load. Elementwise nodes lower
+// through the expression their op says it computes; every other kind has a case in a switch that
+// ends in `satisfies never`, with its attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type Node, type Tensor, type Value, dependsOnSymbols, dimAdd, dimTerms, hasTrait, isSymbol, normAxis,
+  type Dim, type Graph, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isSymbol, normAxis, opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -14,6 +16,9 @@ export class LoweringError extends Error {
 }
 
 type Emit = (k: Kernel) => void;
+
+/** A node that becomes kernels: every kind but the two that become buffers (constant, reshape). */
+type KernelNode = Exclude<OpNode, { op: 'constant' | 'reshape' }>;
 
 class Lowerer {
   readonly buffers: PlanBuffer[] = [];
@@ -41,9 +46,9 @@ class Lowerer {
     return s.kind === 'weight' || s.kind === 'constant' || s.kind === 'derived';
   }
 
-  lowerNode(n: Node): void {
+  lowerNode(n: OpNode): void {
     if (n.op === 'constant') {
-      this.buffer(n.outputs[0], { kind: 'constant', value: (n as Node<'constant'>).attrs.value as Tensor });
+      this.buffer(n.outputs[0], { kind: 'constant', value: n.attrs.value });
       return;
     }
     if (n.op === 'reshape') {
@@ -57,26 +62,6 @@ class Lowerer {
   }
 }
 
-function label(n: Node): string {
-  if (n.op === 'linear') {
-    const a = n.attrs as { activation: string; hasBias: boolean; hasResidual: boolean };
-    const parts = [a.hasBias ? 'bias' : '', a.activation !== 'none' ? a.activation : '', a.hasResidual ? 'residual' : ''].filter(Boolean);
-    return `linear${parts.length ? `(${parts.join(', ')})` : ''}`;
-  }
-  if (n.op === 'fused_elementwise') return `fused_elementwise: ${(n.attrs as { expr: string }).expr}`;
-  return n.op;
-}
-
-function linearEpilogue(n: Node<'linear'>, ins: number[]): Pick<Extract<Kernel, { kind: 'matmul' }>, 'epilogue' | 'extras'> {
-  const { activation, hasBias, hasResidual } = n.attrs;
-  let e = operandExprs(1)[0];
-  const extras: number[] = [];
-  if (hasBias) { extras.push(ins[2]); e = { k: 'op', op: 'add', args: [e, { k: 'in', i: extras.length }] }; }
-  if (activation !== 'none') e = { k: 'op', op: activation === 'relu' ? 'relu' : activation, args: [e] };
-  if (hasResidual) { extras.push(ins[ins.length - 1]); e = { k: 'op', op: 'add', args: [e, { k: 'in', i: extras.length }] }; }
-  return { epilogue: e, extras };
-}
-
 /** The start offsets of a split's pieces: known numbers, or one symbol after zeros. */
 function splitStarts(sizes: readonly Dim[]): Dim[] {
   const starts: Dim[] = [];
@@ -88,56 +73,62 @@ function splitStarts(sizes: readonly Dim[]): Dim[] {
   return starts;
 }
 
-function lowerKernel(n: Node, ins: number[], outs: number[], emit: Emit): void {
-  const l = label(n);
+function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): void {
   const out = outs[0];
-  if (hasTrait(n.op, 'elementwise')) {
-    emit({ kind: 'elementwise', label: l, out, inputs: ins, expr: nodeExpr(n, operandExprs(ins.length)) });
+  if (isExprNode(n)) {
+    const label = n.op === 'fused_elementwise' ? `fused_elementwise: ${n.attrs.expr}` : n.op;
+    emit({ kind: 'elementwise', label, out, inputs: ins, expr: nodeExpr(n, operandExprs(ins.length)) });
     return;
   }
-  const a = n.attrs as Record<string, never>;
+  const label = n.op;
   const rank = n.inputs[0]?.type.shape.length ?? 0;
   switch (n.op) {
     case 'matmul':
-      return emit({ kind: 'matmul', label: l, a: ins[0], b: ins[1], out, transA: a.transA, transB: a.transB, epilogue: operandExprs(1)[0], extras: [] });
+      return emit({ kind: 'matmul', label, a: ins[0], b: ins[1], out, transA: n.attrs.transA, transB: n.attrs.transB, epilogue: operandExprs(1)[0], extras: [] });
     case 'linear':
-      return emit({ kind: 'matmul', label: l, a: ins[0], b: ins[1], out, transA: false, transB: a.transB, ...linearEpilogue(n as Node<'linear'>, ins) });
+      return emit({
+        kind: 'matmul', label: `linear: ${n.attrs.epilogue}`, a: ins[0], b: ins[1], out, transA: false, transB: n.attrs.transB,
+        epilogue: parseExpr(n.attrs.epilogue), extras: ins.slice(2),
+      });
     case 'attention':
-      return emit({ kind: 'attention', label: l, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: a.scale, causal: a.causal });
+      return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal });
     case 'scaled_masked_softmax':
-      return emit({ kind: 'softmax', label: l, x: ins[0], mask: ins[1], out, scale: a.scale });
+      return emit({ kind: 'softmax', label, x: ins[0], mask: ins[1], out, scale: n.attrs.scale });
     case 'softmax':
-      if (normAxis(a.axis, rank) !== rank - 1) throw new LoweringError(`softmax over axis ${a.axis} of rank ${rank}: only the last axis is lowered`);
-      return emit({ kind: 'softmax', label: l, x: ins[0], out, scale: 1 });
+      if (normAxis(n.attrs.axis, rank) !== rank - 1) throw new LoweringError(`softmax over axis ${n.attrs.axis} of rank ${rank}: only the last axis is lowered`);
+      return emit({ kind: 'softmax', label, x: ins[0], out, scale: 1 });
     case 'layer_norm':
-      return emit({ kind: 'layer_norm', label: l, x: ins[0], weight: ins[1], bias: ins[2], out, eps: a.eps });
+      return emit({ kind: 'layer_norm', label, x: ins[0], weight: ins[1], bias: ins[2], out, eps: n.attrs.eps });
     case 'add_layer_norm':
-      return emit({ kind: 'layer_norm', label: l, x: ins[0], residual: ins[1], weight: ins[2], bias: ins[3], out, sum: outs[1], eps: a.eps });
+      return emit({ kind: 'layer_norm', label, x: ins[0], residual: ins[1], weight: ins[2], bias: ins[3], out, sum: outs[1], eps: n.attrs.eps });
     case 'reduce_sum': case 'reduce_mean': case 'reduce_max': {
-      const axes = (a.axes as number[]).map((x) => normAxis(x, rank)).sort((p, q) => p - q);
-      return emit({ kind: 'reduce', label: l, op: n.op.slice(7) as 'sum', x: ins[0], out, axes });
+      const axes = n.attrs.axes.map((x) => normAxis(x, rank)).sort((p, q) => p - q);
+      return emit({ kind: 'reduce', label, op: REDUCE_OPS[n.op], x: ins[0], out, axes });
     }
     case 'argmax':
-      return emit({ kind: 'reduce', label: l, op: 'argmax', x: ins[0], out, axes: [normAxis(a.axis, rank)] });
+      return emit({ kind: 'reduce', label, op: 'argmax', x: ins[0], out, axes: [normAxis(n.attrs.axis, rank)] });
     case 'transpose':
-      return emit({ kind: 'transpose', label: l, x: ins[0], out, perm: a.perm });
+      return emit({ kind: 'transpose', label, x: ins[0], out, perm: n.attrs.perm });
     case 'slice':
-      return emit({ kind: 'slice', label: l, x: ins[0], out, axis: normAxis(a.axis, rank), start: a.start });
+      return emit({ kind: 'slice', label, x: ins[0], out, axis: normAxis(n.attrs.axis, rank), start: n.attrs.start });
     case 'split': {
-      const starts = splitStarts(a.sizes);
-      outs.forEach((o, i) => emit({ kind: 'slice', label: `split[${i}]`, x: ins[0], out: o, axis: normAxis(a.axis, rank), start: starts[i] }));
+      const starts = splitStarts(n.attrs.sizes);
+      const axis = normAxis(n.attrs.axis, rank);
+      outs.forEach((o, i) => emit({ kind: 'slice', label: `split[${i}]`, x: ins[0], out: o, axis, start: starts[i] }));
       return;
     }
     case 'concat':
-      return emit({ kind: 'concat', label: l, inputs: ins, out, axis: normAxis(a.axis, rank) });
+      return emit({ kind: 'concat', label, inputs: ins, out, axis: normAxis(n.attrs.axis, rank) });
     case 'gather':
-      return emit({ kind: 'gather', label: l, table: ins[0], indices: ins[1], out, axis: normAxis(a.axis, rank) });
+      return emit({ kind: 'gather', label, table: ins[0], indices: ins[1], out, axis: normAxis(n.attrs.axis, rank) });
     case 'iota':
-      return emit({ kind: 'iota', label: l, out, axis: normAxis(a.axis, (a.shape as Dim[]).length) });
+      return emit({ kind: 'iota', label, out, axis: normAxis(n.attrs.axis, n.attrs.shape.length) });
     default:
-      throw new LoweringError(`op ${n.op} has no kernel lowering`);
+      return n satisfies never;
   }
 }
+
+const REDUCE_OPS = { reduce_sum: 'sum', reduce_mean: 'mean', reduce_max: 'max' } as const;
 
 /** Symbols bound by the inputs' plain dims, in order of first appearance. */
 function boundSymbols(g: Graph): string[] {
@@ -169,7 +160,7 @@ export function lowerToPlan(g: Graph, arena: ArenaOptions = {}): KernelPlan {
   const lw = new Lowerer();
   const inputs = g.inputs.map((v) => ({ name: v.name!, buffer: lw.buffer(v, { kind: 'input', name: v.name! }) }));
   for (const v of g.params) lw.buffer(v, { kind: 'weight', name: v.name! });
-  for (const n of g.nodes) lw.lowerNode(n);
+  for (const n of g.nodes) lw.lowerNode(opNode(n));
   const outputs = g.outputs.map((o) => ({ name: o.name, buffer: lw.id(o.value) }));
   const bound = boundSymbols(g);
   const body = { name: g.name, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels };

@@ -1,11 +1,12 @@
 // Graph and plan statistics for `smelt inspect`: op counts, fusions by pattern, kernels, an
 // analytic FLOP count, bytes moved by the kernels, and peak arena bytes against the naive sum.
 
-import { type Expr, type Graph, type SymbolEnv, numel, opCounts, resolveShape } from '@smelt/ir';
+import { type Expr, type Graph, OP_KINDS, type SymbolEnv, hasTrait, numel, opCounts, resolveShape } from '@smelt/ir';
 import type { Kernel, KernelPlan } from './kernel-plan.ts';
 import { arenaLayout, bufferBytes, kernelReads, kernelWrites, naiveBytes } from './memory.ts';
 
-export const FUSED_OPS = ['scaled_masked_softmax', 'add_layer_norm', 'linear', 'attention', 'fused_elementwise'] as const;
+/** The ops fusions produce (trait `fused`). */
+export const FUSED_OPS = OP_KINDS.filter((k) => hasTrait(k, 'fused'));
 
 export interface GraphStats {
   readonly ops: Record<string, number>;
@@ -46,7 +47,8 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
     case 'softmax': return outElems * 5;
     case 'layer_norm': return outElems * (k.residual === undefined ? 8 : 9);
     case 'reduce': return numel(shapeOf(plan, k.x, env));
-    default: return 0;
+    case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': return 0; // data movement
+    default: return k satisfies never;
   }
 }
 

@@ -2,16 +2,14 @@
 // same row kernels and matmul as the primitives, so a fused graph still runs on the interpreter
 // and fused == unfused can be tested.
 
-import { compileExpr, exprDType, parseExpr } from '../expr.ts';
+import { compileExpr, exprDType, parseExpr, substitute } from '../expr.ts';
 import { type TensorType, broadcastShapes, formatDims, formatType, shapesEqual } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { UNARY_RULES } from './elementwise.ts';
-import { geluErf, geluTanh } from './math.ts';
 import { matmulDims, matmulRef } from './matmul.ts';
 import { checkLayerNormParams } from './norm.ts';
 import { broadcastIndex, describe, mapElements, requireDTypes } from './ref-util.ts';
 import { layerNormRows, softmaxRows } from './rows.ts';
-import type { Activation, OpDef } from './types.ts';
+import type { ExprOpDef, OpDef } from './types.ts';
 
 /** scores * scale + mask (broadcast) into a double scratch, the common start of both softmax forms. */
 function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
@@ -28,6 +26,15 @@ function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal
     s[k] = v;
   }
   return s;
+}
+
+/** Whether `t` broadcasts to `to`'s shape (without growing it). */
+function broadcastsTo(t: TensorType, to: TensorType): boolean {
+  try {
+    return shapesEqual(broadcastShapes([to.shape, t.shape]), to.shape);
+  } catch {
+    return false;
+  }
 }
 
 function checkMask(x: TensorType, mask: TensorType | undefined): void {
@@ -78,48 +85,27 @@ const addLayerNorm: OpDef<'add_layer_norm'> = {
   },
 };
 
-const ACTIVATIONS: { readonly [A in Activation]: (x: number) => number } = {
-  none: (x) => x,
-  relu: UNARY_RULES.relu.fn,
-  gelu: geluErf,
-  gelu_tanh: geluTanh,
-};
-
 const linear: OpDef<'linear'> = {
-  summary: 'act(x @ w(ᵀ) + bias) + residual: a matmul with its epilogue',
-  example: '%3 = linear(%0, %1, %2) {transB = true, activation = "relu", hasBias = true, hasResidual = false} : f32[batch, seq, 1024]',
+  summary: 'epilogue(x @ w(ᵀ), extras…): a matmul whose result goes through an elementwise expression over $0 = the product and $1… = the operands after w, each f32 and broadcast to the result',
+  example: '%4 = linear(%0, %1, %2, %3) {transB = true, epilogue = "add(relu(add($0, $1)), $2)"} : f32[batch, seq, 1024]',
   traits: ['fused', 'contraction'],
-  operands: [2, 4],
-  attrs: {
-    transB: { kind: 'bool' },
-    activation: { kind: 'enum', values: ['none', 'relu', 'gelu', 'gelu_tanh'] },
-    hasBias: { kind: 'bool' },
-    hasResidual: { kind: 'bool' },
-  },
+  operands: [2, Infinity],
+  attrs: { transB: { kind: 'bool' }, epilogue: { kind: 'expr' } },
   infer(inputs, attrs) {
-    const want = 2 + +attrs.hasBias + +attrs.hasResidual;
-    if (inputs.length !== want) throw new Error(`flags ask for ${want} operands, got ${inputs.length}`);
-    const [x, w] = inputs;
+    const [x, w, ...extras] = inputs;
     const { batch, m, n } = matmulDims(x, w, false, attrs.transB);
     const out: TensorType = { dtype: 'f32', shape: [...batch, m, n] };
-    const bias = attrs.hasBias ? inputs[2] : undefined;
-    if (bias && (bias.dtype !== 'f32' || bias.shape.length !== 1 || bias.shape[0] !== n)) {
-      throw new Error(`bias must be f32[${n}], got ${describe(inputs)}`);
+    if (!extras.every((e) => e.dtype === 'f32' && broadcastsTo(e, out))) {
+      throw new Error(`operands after w must be f32 and broadcast to ${formatDims(out.shape)}, got ${describe(inputs)}`);
     }
-    const res = attrs.hasResidual ? inputs[inputs.length - 1] : undefined;
-    if (res && (res.dtype !== 'f32' || !shapesEqual(broadcastShapes([out.shape, res.shape]), out.shape))) {
-      throw new Error(`residual must broadcast to ${formatDims(out.shape)}, got ${describe(inputs)}`);
-    }
+    const dtype = exprDType(parseExpr(attrs.epilogue), [out.dtype, ...extras.map((e) => e.dtype)]);
+    if (dtype !== 'f32') throw new Error(`epilogue ${attrs.epilogue} computes ${dtype}, not f32`);
     return [out];
   },
-  evaluate(inputs, attrs) {
-    const y = matmulRef(inputs[0], inputs[1], false, attrs.transB);
-    const act = ACTIVATIONS[attrs.activation];
-    const parts: Tensor[] = [y];
-    if (attrs.hasBias) parts.push(inputs[2]);
-    const biased = mapElements(parts, 'f32', (v, b = 0) => act(Math.fround(v + b)));
-    if (!attrs.hasResidual) return [biased];
-    return [mapElements([biased, inputs[inputs.length - 1]], 'f32', (v, r) => v + r)];
+  evaluate([x, w, ...extras], attrs) {
+    const product = matmulRef(x, w, false, attrs.transB);
+    const epilogue = compileExpr(parseExpr(attrs.epilogue), [product.dtype, ...extras.map((e) => e.dtype)]);
+    return [mapElements([product, ...extras], 'f32', (...xs) => epilogue(xs))];
   },
 };
 
@@ -144,12 +130,12 @@ const attention: OpDef<'attention'> = {
   },
 };
 
-const fusedElementwise: OpDef<'fused_elementwise'> = {
+const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
   summary: 'one kernel for a chain of elementwise ops, written as an expression over the operands',
   example: '%3 = fused_elementwise(%0, %1, %2) {expr = "add(mul($0, $1), $2)"} : f32[batch, seq, 256]',
   traits: ['fused', 'elementwise', 'broadcast'],
   operands: [1, Infinity],
-  attrs: { expr: { kind: 'string' } },
+  attrs: { expr: { kind: 'expr' } },
   infer(inputs, attrs) {
     const dtype = exprDType(parseExpr(attrs.expr), inputs.map((t) => t.dtype));
     return [{ dtype, shape: broadcastShapes(inputs.map((t) => t.shape)) }];
@@ -161,6 +147,7 @@ const fusedElementwise: OpDef<'fused_elementwise'> = {
     const dtype = exprDType(e, dtypes);
     return [mapElements(inputs, dtype, (...xs) => program(xs))];
   },
+  expr: (attrs, args) => substitute(parseExpr(attrs.expr), args),
 };
 
 export const FUSED_OPS = {

@@ -78,12 +78,6 @@ export function requireDTypes(inputs: readonly TensorType[], allowed: readonly D
   }
 }
 
-export function requireSameDType(inputs: readonly TensorType[]): DType {
-  const d = inputs[0].dtype;
-  if (!inputs.every((t) => t.dtype === d)) throw new Error(`operand dtypes differ: ${describe(inputs)}`);
-  return d;
-}
-
 export function requireRank(t: TensorType, min: number, what: string): void {
   if (t.shape.length < min) throw new Error(`${what} needs rank >= ${min}, got ${formatType(t)}`);
 }

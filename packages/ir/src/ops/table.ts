@@ -9,8 +9,9 @@ import { NORM_OPS } from './norm.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { SOURCE_OPS } from './source.ts';
 import type { AttrSpec } from '../attrs.ts';
+import type { OpNode } from '../graph.ts';
 import type { TensorType } from '../shape.ts';
-import type { OpDef, OpKind, OpTable, Trait } from './types.ts';
+import type { ExprNodeKind, OpDef, OpKind, OpTable, Trait } from './types.ts';
 
 export const OPS: OpTable = {
   ...ELEMENTWISE_OPS,
@@ -39,6 +40,11 @@ export function hasTrait(kind: OpKind, trait: Trait): boolean {
 export function operandRange(kind: OpKind): readonly [number, number] {
   const n = OPS[kind].operands;
   return typeof n === 'number' ? [n, n] : n;
+}
+
+/** Whether a node computes an expression of its operands (an elementwise op, OpDef.expr); narrows its kind. */
+export function isExprNode(n: OpNode): n is Extract<OpNode, { op: ExprNodeKind }> {
+  return OPS[n.op].expr !== undefined;
 }
 
 /**

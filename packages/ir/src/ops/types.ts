@@ -3,22 +3,19 @@
 
 import type { AttrSpec } from '../attrs.ts';
 import type { DType } from '../dtype.ts';
+import type { Expr } from '../expr.ts';
 import type { Dim, SymbolEnv, TensorType } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
+import type { NodeExprKind } from './expr/table.ts';
 
-export type Activation = 'none' | 'relu' | 'gelu' | 'gelu_tanh';
+/** The elementwise ops made from expression records (ops/expr/): one per record, without attributes. */
+type RecordOpAttrs = { [K in NodeExprKind]: {} };
 
 /** Attributes of every op kind. Adding a kind here without a definition in the table fails to compile. */
-export interface OpAttrs {
-  // elementwise unary
-  neg: {}; abs: {}; exp: {}; log: {}; sqrt: {}; rsqrt: {}; tanh: {}; erf: {};
-  relu: {}; sigmoid: {}; sin: {}; cos: {}; not: {};
+export interface OpAttrs extends RecordOpAttrs {
+  // elementwise ops that pick an expression op by attribute
   gelu: { approximate: 'none' | 'tanh' };
   cast: { to: DType };
-  // elementwise binary (numpy broadcasting)
-  add: {}; sub: {}; mul: {}; div: {}; pow: {}; max: {}; min: {};
-  eq: {}; ne: {}; lt: {}; le: {}; gt: {}; ge: {}; and: {}; or: {};
-  where: {};
   // reductions
   reduce_sum: { axes: number[]; keepdims: boolean };
   reduce_mean: { axes: number[]; keepdims: boolean };
@@ -42,7 +39,8 @@ export interface OpAttrs {
   // fused ops (produced by the compiler, still interpretable)
   scaled_masked_softmax: { scale: number };
   add_layer_norm: { eps: number };
-  linear: { transB: boolean; activation: Activation; hasBias: boolean; hasResidual: boolean };
+  /** epilogue: an expression over $0 = x @ w(ᵀ) and $1… = the operands after w. */
+  linear: { transB: boolean; epilogue: string };
   attention: { scale: number; causal: boolean };
   fused_elementwise: { expr: string };
 }
@@ -73,6 +71,14 @@ export interface OpDef<K extends OpKind> {
   infer(inputs: readonly TensorType[], attrs: OpAttrs[K]): TensorType[];
   /** Reference meaning on concrete tensors. */
   evaluate(inputs: readonly Tensor[], attrs: OpAttrs[K], env: SymbolEnv): Tensor[];
+  /** Elementwise ops (and only they): the expression the node computes over its operands' expressions. */
+  readonly expr?: (attrs: OpAttrs[K], args: readonly Expr[]) => Expr;
 }
+
+/** The kinds whose nodes compute an expression of their operands: the elementwise ops. */
+export type ExprNodeKind = NodeExprKind | 'gelu' | 'cast' | 'fused_elementwise';
+
+/** The definition of an elementwise op: it must say which expression it computes. */
+export type ExprOpDef<K extends ExprNodeKind> = OpDef<K> & { readonly expr: NonNullable<OpDef<K>['expr']> };
 
 export type OpTable = { readonly [K in OpKind]: OpDef<K> };

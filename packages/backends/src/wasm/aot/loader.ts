@@ -5,8 +5,8 @@
 // outputs by name.
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
-import { commentText } from '../../render/c-like.ts';
 import { COMPUTE_DIMS_SOURCE } from '../../render/computed-dims.ts';
+import { commentText } from '../../render/source-text.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';

@@ -8,7 +8,7 @@ import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
 import type { FuncRef, ModuleBuilder } from '../encoder/module.ts';
 import { HEADER, type MemoryMap } from './memory-map.ts';
-import { MathLib } from './math.ts';
+import { ExprLib } from './expr.ts';
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from './ops.ts';
 import { defineF16ToF32, defineF32ToF16 } from './half.ts';
 
@@ -16,13 +16,14 @@ export type SimdLevel = 'plain' | 'relaxed';
 
 /** Module-wide state shared by every kernel's code generation. */
 export class ProgramCtx {
-  readonly math: MathLib;
+  /** The expression ops' wasm vocabulary and the module functions they define. */
+  readonly exprs: ExprLib;
   private halfFns?: { toF32: FuncRef; toF16: FuncRef };
   /** Work counters handed out to threaded loops so far. */
   counters = 0;
 
   constructor(readonly module: ModuleBuilder, readonly plan: KernelPlan, readonly memory: MemoryMap, readonly simd: SimdLevel, readonly threaded: boolean) {
-    this.math = new MathLib(module);
+    this.exprs = new ExprLib(module);
   }
 
   get half(): { toF32: FuncRef; toF16: FuncRef } {

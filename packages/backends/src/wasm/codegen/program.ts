@@ -13,7 +13,8 @@ import { BYTES_PER_ELEMENT, type Dim } from '@smelt/ir';
 import type { Code } from '../encoder/code.ts';
 import { type FuncRef, ModuleBuilder } from '../encoder/module.ts';
 import type { ValType } from '../encoder/opcodes.ts';
-import { kernelGen } from '../kernels/index.ts';
+import { requireCapabilities } from '../../backend.ts';
+import { WASM_CAPABILITIES, kernelGen } from '../kernels/index.ts';
 import { type DimSource, KernelCtx, ProgramCtx, type SimdLevel, dimProductVal } from './context.ts';
 import { HEADER, MemoryMap, SLACK, alignUp } from './memory-map.ts';
 import { type Val, bind, get, i32, iadd, op } from './ops.ts';
@@ -51,6 +52,7 @@ class ParamDims implements DimSource {
 }
 
 export function generateProgram(plan: KernelPlan, options: ProgramOptions): WasmProgram {
+  requireCapabilities('wasm', WASM_CAPABILITIES, plan);
   const memory = new MemoryMap(plan);
   const module = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: pagesFor(memory.staticEnd), maximumPages: MAX_PAGES, shared: options.threads });
   const prog = new ProgramCtx(module, plan, memory, options.simd, options.threads);

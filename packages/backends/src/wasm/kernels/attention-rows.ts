@@ -39,12 +39,12 @@ export function softmaxBlockUpdate(ctx: KernelCtx, b: BlockRow): void {
   const max = bind(c, 'f32', op('f32.max', get(b.runMax), lane0(horizontal(get(acc), 'f32x4.max'))));
   // With every key so far masked the max is -inf; subtract 0 instead so exp gives 0, not NaN.
   const safe = bind(c, 'f32', (cc) => { cc.f32(0).get(max); op('f32.eq', get(max), (x) => x.f32(-Infinity))(cc); cc.op('select'); });
-  const alpha = bind(c, 'f32', prog.math.callScalar('exp', op('f32.sub', get(b.runMax), get(safe))));
+  const alpha = bind(c, 'f32', prog.exprs.apply('exp', 'scalar', op('f32.sub', get(b.runMax), get(safe))));
   const shift = bind(c, 'v128', op('f32x4.splat', get(safe)));
   splat(0)(c);
   c.set(acc);
   eachVector(ctx, rowPtr, get(b.vectors), (at) => {
-    const p = bind(c, 'v128', prog.math.call('exp', fsub(load(at), get(shift))));
+    const p = bind(c, 'v128', prog.exprs.apply('exp', 'vector', fsub(load(at), get(shift))));
     at(c);
     c.get(p).mem('v128.store');
     fadd(get(acc), get(p))(c);

@@ -8,7 +8,7 @@ import type { Local } from '../encoder/code.ts';
 import { loadScalar, storeScalar } from '../codegen/access.ts';
 import { mergeView } from '../codegen/broadcast.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { canRender, renderExpr, scalarTarget, vectorTarget } from '../codegen/expr.ts';
+import { canVectorize, renderExpr } from '../codegen/expr.ts';
 import { type Val, bind, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import { rowOffsets } from '../codegen/rows.ts';
 
@@ -25,7 +25,7 @@ export function emitElementwise(k: Elementwise, ctx: KernelCtx): void {
   const innerPresent = k.inputs.map((_, o) => last >= 0 && view.present[o][last]);
   const space = rowOffsets(ctx, outerView, innerPresent.map((p) => (p ? innerDims : [])));
   const types = k.inputs.map((i) => prog.dtype(i));
-  const vector = prog.dtype(k.out) === 'f32' && types.every((t) => t === 'f32') && canRender(k.expr, types, vectorTarget(prog.math));
+  const vector = prog.dtype(k.out) === 'f32' && types.every((t) => t === 'f32') && canVectorize(k.expr, types);
   const bases = k.inputs.map((i) => ctx.let(ctx.addr(i)));
   const outBase = ctx.let(ctx.addr(k.out));
   ctx.forEachItem(get(space.rows), (r) => {
@@ -60,7 +60,7 @@ function emitVectorRow(k: Elementwise, ctx: KernelCtx, row: Row, n: Local, done:
     at(row.ptrs[o])(cc);
     cc.mem('v128.load');
   };
-  const value = renderExpr(k.expr, types, operand, vectorTarget(prog.math));
+  const value = renderExpr(k.expr, types, operand, 'vector', prog.exprs);
   const end = bind(c, 'i32', op('i32.and', get(n), i32(~3)));
   forRange(c, j, i32(0), get(end), () => {
     at(row.outPtr)(c);
@@ -80,7 +80,7 @@ function emitScalarRow(k: Elementwise, ctx: KernelCtx, row: Row, n: Local, done:
     const bytes = prog.elemBytes(k.inputs[o]);
     return loadScalar(prog, types[o], row.present[o] ? at(row.ptrs[o], bytes) : get(row.ptrs[o]));
   };
-  const value = renderExpr(k.expr, types, operand, scalarTarget(prog.math));
+  const value = renderExpr(k.expr, types, operand, 'scalar', prog.exprs);
   forRange(c, j, get(done), get(n), () => {
     storeScalar(prog, prog.dtype(k.out), at(row.outPtr, prog.elemBytes(k.out)), value)(c);
   });

@@ -1,8 +1,11 @@
 // The kernel generators, one per kernel kind of the plan. The mapped type makes a new kind
 // without a wasm kernel a compile error; `scratch` says how many bytes of per-thread scratch a
-// kernel needs (as a function of the symbol values), when it needs any.
+// kernel needs (as a function of the symbol values), when it needs any. The table is also what
+// the backend declares it can run (WASM_CAPABILITIES).
 
 import type { Kernel, KernelKind } from '@smelt/compiler';
+import { DTYPES } from '@smelt/ir';
+import { type BackendCapabilities, capabilitiesOf } from '../../backend.ts';
 import type { Code } from '../encoder/code.ts';
 import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
 import { attentionScratch, emitAttention } from './attention.ts';
@@ -34,3 +37,6 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
 export function kernelGen<K extends KernelKind>(kind: K): KernelGen<K> {
   return KERNELS[kind] as KernelGen<K>;
 }
+
+/** The kinds of KERNELS; every dtype (loads and stores are exhaustive switches over DType, codegen/access.ts). */
+export const WASM_CAPABILITIES: BackendCapabilities = capabilitiesOf(KERNELS, { dtypes: DTYPES, symbolicDims: true, standalone: true });

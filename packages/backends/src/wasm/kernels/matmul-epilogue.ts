@@ -6,7 +6,7 @@
 import type { Kernel } from '@smelt/compiler';
 import type { Local } from '../encoder/code.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { canRender, renderExpr, scalarTarget, vectorTarget } from '../codegen/expr.ts';
+import { canVectorize, renderExpr } from '../codegen/expr.ts';
 import { PANEL } from '../codegen/memory-map.ts';
 import { type Val, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 
@@ -36,7 +36,7 @@ const at = (base: Val, bytes: number): Val => iadd(base, i32(bytes));
 export function storeTile(ctx: KernelCtx, k: Matmul, acc: Local[][], t: TileTarget): void {
   const { c, prog } = ctx;
   const types = ['f32' as const, ...k.extras.map(() => 'f32' as const)];
-  const vector = canRender(k.epilogue, types, vectorTarget(prog.math));
+  const vector = canVectorize(k.epilogue, types);
   const full = ctx.let(op('i32.le_s', iadd(get(t.j0), i32(PANEL)), get(t.n)));
   const outRows: Local[] = [];
   acc.forEach((halves, r) => {
@@ -56,7 +56,7 @@ export function storeTile(ctx: KernelCtx, k: Matmul, acc: Local[][], t: TileTarg
           cc.get(extras[i - 1]).mem(e.alongN ? 'v128.load' : 'v128.load32_splat', e.alongN ? 16 * h : 0);
         });
         c.get(dst);
-        renderExpr(k.epilogue, types, operand, vectorTarget(prog.math))(c);
+        renderExpr(k.epilogue, types, operand, 'vector', prog.exprs)(c);
         c.mem('v128.store');
         return;
       }
@@ -65,7 +65,7 @@ export function storeTile(ctx: KernelCtx, k: Matmul, acc: Local[][], t: TileTarg
           cc.get(extras[i - 1]).mem('f32.load', t.extras[i - 1].alongN ? 16 * h + 4 * lane : 0);
         });
         c.get(dst);
-        renderExpr(k.epilogue, types, operand, scalarTarget(prog.math))(c);
+        renderExpr(k.epilogue, types, operand, 'scalar', prog.exprs)(c);
         c.mem('f32.store', 4 * lane);
       }
     });

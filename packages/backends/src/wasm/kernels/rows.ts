@@ -64,7 +64,7 @@ export function emitSoftmax(k: Of<'softmax'>, ctx: KernelCtx): void {
     const top = bind(c, 'v128', horizontal(get(max), 'f32x4.max'));
     const sum = bind(c, 'v128', splat(0));
     rowPass(c, len, (s) => {
-      const e = bind(c, 'v128', prog.math.call('exp', fsub(s.load(yp), get(top))));
+      const e = bind(c, 'v128', prog.exprs.apply('exp', 'vector', fsub(s.load(yp), get(top))));
       s.store(yp, get(e))(c);
       fadd(get(sum), sumLanes(s, get(e)))(c);
       c.set(sum);

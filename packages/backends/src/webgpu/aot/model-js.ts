@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type TypeScript from 'typescript';
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
-import { commentText } from '../../render/c-like.ts';
+import { commentText } from '../../render/source-text.ts';
 import type { WebGpuManifest } from './manifest.ts';
 
 let hostText: string | undefined;

@@ -35,14 +35,14 @@ export function bindOperands(w: KernelWriter, ids: readonly number[]): void {
 export function readOperands(w: KernelWriter, ids: readonly number[], outShape: readonly Dim[], flat: string, prefix: string): OperandReads {
   const lines: string[] = [];
   const operands = ids.map((id, i): Operand => {
-    const type = valueType(w.dtype(id));
+    const dtype = w.dtype(id);
     const c = scalarConstant(w, id);
-    if (c !== undefined) return { value: literal(type, c), type };
+    if (c !== undefined) return { value: literal(valueType(dtype), c), dtype };
     const shape = w.shape(id);
     const same = shape.length === outShape.length && shape.every((d, k) => d === outShape[k]);
     const index = same ? flat : w.broadcastIndex(shape, outShape, prefix);
     lines.push(`let ${prefix}x${i} = ${w.load(id, index)};`);
-    return { value: `${prefix}x${i}`, type };
+    return { value: `${prefix}x${i}`, dtype };
   });
   return { lines, operands };
 }

@@ -43,11 +43,11 @@ function epilogueFn(w: KernelWriter, k: MatmulKernel, N: Dim): string {
   const lines: string[] = [];
   const needCoords = k.extras.some((id) => !isSameShape(w.shape(id), outShape) && !isColumnVector(w.shape(id), N));
   if (needCoords) lines.push(...w.coords('o', outShape, 'q'));
-  const operands = [{ value: 'acc', type: 'f32' as const }, ...k.extras.map((id, i) => {
+  const operands = [{ value: 'acc', dtype: 'f32' as const }, ...k.extras.map((id, i) => {
     const s = w.shape(id);
     const index = isSameShape(s, outShape) ? 'o' : isColumnVector(s, N) ? 'c' : w.broadcastIndex(s, outShape, 'q');
     lines.push(`let x${i} = ${w.load(id, index)};`);
-    return { value: `x${i}`, type: 'f32' as const };
+    return { value: `x${i}`, dtype: 'f32' as const };
   })];
   const body = renderExpr(k.epilogue, operands);
   return `fn epilogue(acc: f32, o: u32, c: u32) -> f32 {\n  ${[...lines, ...body.lines, `return ${body.value};`].join('\n  ')}\n}`;

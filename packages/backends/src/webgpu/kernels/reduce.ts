@@ -1,9 +1,9 @@
 // Reductions over any set of axes (sum, mean, max, argmax): one workgroup per output element, the
 // invocations striding the reduced elements and combining through a workgroup reduction. max keeps
-// NaN like the reference; argmax takes the first maximum and never a NaN, and is 0 when no element
-// beats -inf.
+// NaN like the reference (it combines with the max op's WGSL); argmax takes the first maximum and
+// never a NaN, and is 0 when no element beats -inf.
 
-import type { Dim } from '@smelt/ir';
+import { type Dim, EXPR_OPS } from '@smelt/ir';
 import { type KernelWriter, BUILTINS, FLAT_GROUP, grid1d } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
 import { valueType } from '../wgsl-types.ts';
@@ -45,10 +45,10 @@ export function reduceKernel(w: KernelWriter, k: ReduceKernel): KernelProgram {
     step = `if (v > best || (at == 0xffffffffu && ${t === 'i32' ? 'true' : 'false'})) { best = v; at = r; }`;
     finish = 'i32(wg_argmax(best, at, li))';
   } else if (k.op === 'max') {
-    const combine = t === 'f32' ? 'max_f32(a, b)' : 'max(a, b)';
-    fns = workgroupReduceFn('wg_red', t, combine);
+    const max = (a: string, b: string) => EXPR_OPS.max.wgsl.render([a, b], [w.dtype(k.x)]);
+    fns = workgroupReduceFn('wg_red', t, max('a', 'b'));
     init = `var acc = ${lowest};`;
-    step = `acc = ${combine.replace('a, b', 'acc, v')};`;
+    step = `acc = ${max('acc', 'v')};`;
     finish = 'wg_red(acc, li)';
   } else {
     fns = workgroupReduceFn('wg_red', t, 'a + b');
