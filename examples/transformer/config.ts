@@ -48,17 +48,19 @@ const SEQ2SEQ: Record<string, Check> = {
 };
 const OPTIONAL: Record<string, Check> = { eos: nonNegativeInt };
 
+// Own keys only throughout: `in` would also find Object.prototype's "constructor", "toString",
+// "__proto__"…, letting such a key pass as known (and a missing key pass as present).
 function checkKeys(raw: Record<string, unknown>, required: Record<string, Check>, optional: Record<string, Check>, file: string): void {
   for (const key of Object.keys(raw)) {
-    if (!(key in required) && !(key in optional)) {
-      throw new ConfigError(`${file}: unknown config key "${key}" (expected one of ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`);
+    if (!Object.hasOwn(required, key) && !Object.hasOwn(optional, key)) {
+      throw new ConfigError(`${file}: unknown config key ${JSON.stringify(key)} (expected one of ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`);
     }
   }
-  for (const [key, check] of Object.entries(required)) {
-    if (!(key in raw)) throw new ConfigError(`${file}: missing config key "${key}"`);
+  for (const key of Object.keys(required)) {
+    if (!Object.hasOwn(raw, key)) throw new ConfigError(`${file}: missing config key "${key}"`);
   }
   for (const [key, check] of Object.entries({ ...required, ...optional })) {
-    if (!(key in raw)) continue;
+    if (!Object.hasOwn(raw, key)) continue;
     const want = check(raw[key]);
     if (want) throw new ConfigError(`${file}: config key "${key}" must be ${want}, got ${JSON.stringify(raw[key])}`);
   }

@@ -23,7 +23,8 @@ export function readConfig(file: string): ModelConfig {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A UTF-8 byte-order mark (some editors write one) is not part of the JSON text.
+    raw = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
     throw new ModelIOError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
