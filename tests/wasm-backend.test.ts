@@ -159,6 +159,14 @@ describe('wasm backend: runs', () => {
     await expect(compileWasm(linearCase.graph, new Map())).rejects.toThrow(/missing weight "w": expected f32\[13, 11\]/);
   });
 
+  it('names the memory limit when the weights cannot fit a wasm memory (not "i32 out of range")', () => {
+    const b = new GraphBuilder('huge');
+    const x = input(b, 'x', 'f32', ['n', 40000]);
+    b.output('y', x.matmul(new Var(b, b.param('w', 'f32', [40000, 40000])), { transB: true }).value);
+    expect(() => emitWasm(wasmPlan(b.graph, { optimize: false }), { simd: 'plain' }))
+      .toThrow(/^wasm: "huge" needs \d+ bytes for its weights, constants and packed GEMM panels; a wasm memory holds at most 2147483648 \(2 GiB\)$/);
+  });
+
   it('reports an out-of-range gather index instead of reading past the table', async () => {
     const [gather] = CASES.gather();
     for (const build of [BUILDS[0], BUILDS[2]]) {
