@@ -2,6 +2,7 @@
 // (Q, K, V rows of one [3d, d] weight), heads split as a batch dim, softmax(q kᵀ·scale + mask) v,
 // then out_proj. Masks are additive f32 tensors (see masks.ts).
 
+import { BuildError } from '../builder.ts';
 import { add, split, type Var } from '../dsl.ts';
 import type { Dim } from '../shape.ts';
 import { Linear } from './basic.ts';
@@ -19,7 +20,7 @@ export class MultiHeadAttention {
   readonly headDim: number;
 
   constructor(scope: Scope, readonly dModel: number, readonly nHead: number) {
-    if (dModel % nHead !== 0) throw new Error(`MultiHeadAttention: dModel ${dModel} is not divisible by nHead ${nHead}`);
+    if (dModel % nHead !== 0) throw new BuildError(`MultiHeadAttention: dModel ${dModel} is not divisible by nHead ${nHead}`);
     this.headDim = dModel / nHead;
     this.inProjWeight = scope.param('in_proj_weight', [3 * dModel, dModel]);
     this.inProjBias = scope.param('in_proj_bias', [3 * dModel]);

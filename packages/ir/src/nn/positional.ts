@@ -3,7 +3,7 @@
 // once: computed in f32 (an iota graph), the angle p·10000^(-2i/d) loses its low bits as p grows,
 // and sin/cos of it miss by 6.7e-5 at p = 2047 and 3.9e-4 at p = 4999. forward adds its first `len` rows.
 
-import type { GraphBuilder } from '../builder.ts';
+import { BuildError, type GraphBuilder } from '../builder.ts';
 import { constant, type Var } from '../dsl.ts';
 import type { Dim } from '../shape.ts';
 import { type Tensor, tensor } from '../tensor.ts';
@@ -26,7 +26,7 @@ export class PositionalEncoding {
   readonly table: Var;
 
   constructor(b: GraphBuilder, readonly maxLen: number, readonly dModel: number) {
-    if (dModel % 2 !== 0) throw new Error(`PositionalEncoding: dModel ${dModel} must be even`);
+    if (dModel % 2 !== 0) throw new BuildError(`PositionalEncoding: dModel ${dModel} must be even`);
     this.table = constant(b, positionalTable(maxLen, dModel));
   }
 
