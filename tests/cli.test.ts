@@ -50,9 +50,10 @@ describe('smelt run / generate', () => {
     expect(err).toBeLessThan(1e-5);
   });
 
-  it('generates bos + maxDecode tokens', async () => {
+  it('generates bos + maxDecode tokens; each half gets only the weights it reads (--strict)', async () => {
     const m = writeModelDir();
-    const r = await smelt(...runArgs(m, 'generate'));
+    const r = await smelt(...runArgs(m, 'generate', ['--strict']));
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const tokens = readSafetensors(m.file('out.safetensors')).get('tokens')!;
     expect(tokens.dtype).toBe('i32');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor } from '@smelt/ir';
 import { pickBackend } from '../../packages/cli/src/backends.ts';
-import { readConfig, readWeights } from './io.ts';
+import { readConfig, readWeights, weightsFor } from './io.ts';
 import { buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder } from './models.ts';
 import { greedyDecode } from './generate.ts';
 import { seededRandom } from './init.ts';
@@ -28,8 +28,9 @@ async function main(): Promise<void> {
   const masks = { srcPadding: true };
   const t0 = performance.now();
   const weights = readWeights(path.join(MODEL, 'weights.safetensors'), [buildSeq2Seq(cfg, masks)]);
-  const encoder = await backend.compile(buildSeq2SeqEncoder(cfg, masks), weights, { optimize: true });
-  const decoder = await backend.compile(buildSeq2SeqDecoder(cfg, masks), weights, { optimize: true });
+  const [encoderGraph, decoderGraph] = [buildSeq2SeqEncoder(cfg, masks), buildSeq2SeqDecoder(cfg, masks)];
+  const encoder = await backend.compile(encoderGraph, weightsFor(encoderGraph, weights), { optimize: true });
+  const decoder = await backend.compile(decoderGraph, weightsFor(decoderGraph, weights), { optimize: true });
   const compileMs = performance.now() - t0;
 
   const seqs = sampleDigits(8, seededRandom(2026)); // seeded: every run shows the same examples

@@ -57,6 +57,11 @@ export function readWeights(file: string, graphs: readonly Graph[]): Map<string,
   return weights;
 }
 
+/** The weights `graph` declares, out of a larger set (each half of seq2seq reads a subset of the model's). */
+export function weightsFor(graph: Graph, weights: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
+  return new Map(graph.params.flatMap((p) => (weights.has(p.name!) ? [[p.name!, weights.get(p.name!)!] as const] : [])));
+}
+
 interface InputRule {
   readonly dtypes: readonly string[];
   /** Expected shape, dims by name: numbers are exact, strings bind across inputs. */

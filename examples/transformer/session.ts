@@ -3,7 +3,7 @@
 
 import { type Graph, type Tensor } from '@smelt/ir';
 import { type Backend, type CompileOptions } from '@smelt/backends';
-import { ModelIOError, readConfig, readInputs, readWeights } from './io.ts';
+import { ModelIOError, readConfig, readInputs, readWeights, weightsFor } from './io.ts';
 import { buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder } from './models.ts';
 import { greedyDecode } from './generate.ts';
 import type { ModelConfig } from './config.ts';
@@ -58,8 +58,8 @@ export async function generateFiles(files: ModelFiles, backend: Backend, options
   const decoderGraph = buildSeq2SeqDecoder(config, masks);
   const weights = readWeights(files.weights, [buildSeq2Seq(config, masks)]);
   const t1 = now();
-  const encoder = await backend.compile(encoderGraph, weights, options);
-  const decoder = await backend.compile(decoderGraph, weights, options);
+  const encoder = await backend.compile(encoderGraph, weightsFor(encoderGraph, weights), options);
+  const decoder = await backend.compile(decoderGraph, weightsFor(decoderGraph, weights), options);
   const t2 = now();
   try {
     const tokens = await greedyDecode(config, encoder, decoder, {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Graph, type Tensor, numel, readSafetensors, tensor, writeSafetensors } from '@smelt/ir';
 import { referenceBackend } from '@smelt/backends';
-import { buildSeq2Seq } from '@smelt/examples/transformer';
+import { buildSeq2Seq, weightsFor } from '@smelt/examples/transformer';
 import { type WorkloadDef, type WorkloadShape, workloadParts } from './defs.ts';
 import { buildPartGraph, buildWeightsGraph } from './graphs.ts';
 import { Random } from './random.ts';
@@ -71,7 +71,10 @@ function makeInputs(shape: WorkloadShape, rng: Random): Map<string, Tensor> {
 }
 
 async function reference(shape: WorkloadShape, weights: Tensors, inputs: Tensors): Promise<Map<string, Tensor>> {
-  const parts = await Promise.all(workloadParts(shape).map((p) => referenceBackend.compile(buildPartGraph(p), weights)));
+  const parts = await Promise.all(workloadParts(shape).map((p) => {
+    const graph = buildPartGraph(p);
+    return referenceBackend.compile(graph, weightsFor(graph, weights));
+  }));
   return runWorkload(shape, parts, inputs);
 }
 

@@ -18,6 +18,10 @@ export interface Executable {
 export interface CompileOptions {
   /** Run the compiler's optimization pipeline first (the reference backend runs the raw graph otherwise). */
   readonly optimize?: boolean;
+  /** Weights the graph never reads are an error instead of a warning. */
+  readonly strict?: boolean;
+  /** Where warnings go (default console.warn): weights the graph never reads. */
+  readonly warn?: (message: string) => void;
 }
 
 /** What a backend can do, for tools that pick one and for tests that skip what it cannot. */

@@ -1,6 +1,7 @@
 // Public API of @smelt/backends: the Backend interface, the registry, and the built-in backends.
 
 export * from './backend.ts';
+export { checkGraph, unreadWeights } from './graph-checks.ts';
 export { referenceBackend } from './reference.ts';
 export * from './js/index.ts';
 export * from './wasm/index.ts';

@@ -4,6 +4,7 @@
 import { type Graph, interpret } from '@smelt/ir';
 import { optimize } from '@smelt/compiler';
 import type { Backend, CompileOptions, Executable, TensorInputs } from './backend.ts';
+import { checkGraph } from './graph-checks.ts';
 
 export const referenceBackend: Backend = {
   name: 'reference',
@@ -12,6 +13,7 @@ export const referenceBackend: Backend = {
     return undefined;
   },
   async compile(graph: Graph, weights: TensorInputs, options: CompileOptions = {}): Promise<Executable> {
+    checkGraph(graph, weights, options);
     const g = options.optimize ? optimize(graph, { verifyEach: true }).graph : graph;
     return {
       async run(inputs) {

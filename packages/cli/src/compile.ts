@@ -5,13 +5,14 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Graph, Tensor } from '@smelt/ir';
+import type { Graph } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder,
-  initWeights, readConfig, readWeights,
+  initWeights, readConfig, readWeights, weightsFor,
 } from '@smelt/examples/transformer';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
+import { diagnosticOptions } from './run-commands.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const GRAPHS = ['model', 'encoder', 'decoder'] as const;
@@ -25,6 +26,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
   graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (the halves greedy decoding runs)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
+  strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
 
@@ -98,7 +100,8 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
 
   const config = readConfig(flags.config as string);
   const { graph, full } = graphsOf(config, which, masksOf(flags));
-  const weights: Map<string, Tensor> = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
+  // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
+  const weights = weightsFor(graph, flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]));
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
@@ -108,7 +111,7 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(out)}.smelt-`));
   try {
-    await backend.exportModule(graph, weights, staging);
+    await backend.exportModule(graph, weights, staging, diagnosticOptions(flags));
     const files = moveInto(staging, out);
     if (flags.quiet) return;
     const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
