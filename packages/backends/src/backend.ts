@@ -9,9 +9,15 @@ import type { DType, Graph, Tensor } from '@smelt/ir';
 
 export type TensorInputs = ReadonlyMap<string, Tensor>;
 
+/** Inputs of a run: a Map, or a plain object whose own properties are the inputs. */
+export type RunInputs = TensorInputs | Readonly<Record<string, Tensor>>;
+
 export interface Executable {
-  /** Run once: named inputs in, named outputs out. Symbolic dims bind from the input shapes. */
-  run(inputs: TensorInputs): Promise<Map<string, Tensor>>;
+  /**
+   * Run once: named inputs in, named outputs out. Symbolic dims bind from the input shapes. Inputs
+   * are checked first, the same way on every backend (input-check.ts).
+   */
+  run(inputs: RunInputs): Promise<Map<string, Tensor>>;
   dispose(): void;
 }
 

@@ -5,6 +5,7 @@
 // expressions (ir/expr.ts) that backends render generically.
 
 import type { DType, Dim, Expr, Tensor } from '@smelt/ir';
+import type { InputContract } from './input-contract.ts';
 
 export type BufferStorage =
   | { readonly kind: 'input'; readonly name: string }
@@ -66,6 +67,8 @@ export interface KernelPlan {
   readonly name: string;
   /** Symbols bound from input shapes at run time. */
   readonly symbols: readonly string[];
+  /** What the inputs must satisfy, checked before any kernel runs (input-contract.ts). */
+  readonly contract: InputContract;
   readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly buffers: readonly PlanBuffer[];

@@ -7,6 +7,7 @@ import {
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
+import { inputContract } from './input-contract.ts';
 import { planArena, type ArenaOptions } from './memory.ts';
 
 export class LoweringError extends Error {
@@ -155,6 +156,8 @@ export function lowerToPlan(g: Graph, arena: ArenaOptions = {}): KernelPlan {
   for (const v of g.params) lw.buffer(v, { kind: 'weight', name: v.name! });
   for (const n of g.nodes) lw.lowerNode(n);
   const outputs = g.outputs.map((o) => ({ name: o.name, buffer: lw.id(o.value) }));
-  const base = { name: g.name, symbols: symbolsOf(g), inputs, outputs, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels };
+  const base = {
+    name: g.name, symbols: symbolsOf(g), contract: inputContract(g), inputs, outputs, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels,
+  };
   return { ...base, arena: planArena(base, arena) };
 }

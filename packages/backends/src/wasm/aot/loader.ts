@@ -6,6 +6,7 @@
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/c-like.ts';
+import { standaloneJs } from '../../render/standalone.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
@@ -44,28 +45,7 @@ async function accepts(bytes) {
   return WebAssembly.validate(bytes);
 }
 
-// Inputs come as a Map or a plain object; only own properties count (a name may be "__proto__").
-const inputOf = (inputs, name) => (inputs instanceof Map ? inputs.get(name) : Object.hasOwn(inputs, name) ? inputs[name] : undefined);
-
-function bindSymbols(inputs) {
-  const env = new Map();
-  for (const spec of MANIFEST.inputs) {
-    const t = inputOf(inputs, spec.name);
-    const want = spec.dtype + '[' + spec.shape.join(', ') + ']';
-    if (!t) throw new Error('missing input ' + JSON.stringify(spec.name) + ': expected ' + want);
-    if (t.dtype !== spec.dtype || t.shape.length !== spec.shape.length) throw new Error('input ' + JSON.stringify(spec.name) + ': expected ' + want + ', got ' + t.dtype + '[' + t.shape.join(', ') + ']');
-    if (!(t.data instanceof ARRAYS[spec.dtype]) || t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
-      throw new Error('input ' + JSON.stringify(spec.name) + ': data must be a ' + ARRAYS[spec.dtype].name + ' of ' + t.shape.reduce((a, b) => a * b, 1) + ' elements');
-    }
-    spec.shape.forEach((d, i) => {
-      const got = t.shape[i];
-      if (typeof d === 'number' ? d !== got : env.has(d) && env.get(d) !== got) throw new Error('input ' + JSON.stringify(spec.name) + ': expected ' + want + ', got [' + t.shape.join(', ') + ']');
-      if (typeof d === 'string') env.set(d, got);
-    });
-  }
-  return env;
-}
-
+${standaloneJs(new URL('../../input-check.ts', import.meta.url))}
 async function cores() {
   if (isNode) {
     const os = await import('node:os');
@@ -151,7 +131,7 @@ export async function load(options = {}) {
     },
     run(inputs) {
       if (closed) throw new Error('run: the model is disposed');
-      const env = bindSymbols(inputs);
+      const env = checkInputs(MANIFEST.contract, inputs);
       const symbols = MANIFEST.symbols.map((s) => env.get(s));
       const end = wasm.layout(threads, ...symbols);
       const grow = pages(end) - memory.buffer.byteLength / 65536;

@@ -1,8 +1,8 @@
 // What an exported model's loader needs to know, as plain JSON: symbols, where the load-time
 // image goes, and for each input and output its dtype, declared shape and where it lives (a
-// fixed address, or a pointer-table slot filled by the module's `layout`).
+// fixed address, or a pointer-table slot filled by the module's `layout`), and the input contract.
 
-import { type KernelPlan, baseBuffer } from '@smelt/compiler';
+import { type InputContract, type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { DType, Dim } from '@smelt/ir';
 import type { MemoryMap } from '../codegen/memory-map.ts';
 
@@ -26,6 +26,8 @@ export interface Manifest {
   readonly counters: number;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** What the inputs must satisfy (input-check.ts checks it before each run). */
+  readonly contract: InputContract;
 }
 
 export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
@@ -44,5 +46,6 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
     counters,
     inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
+    contract: plan.contract,
   };
 }

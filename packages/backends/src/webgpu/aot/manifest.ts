@@ -4,7 +4,7 @@
 // .wgsl file, its bindings and its grid as data. Names from the user's graph appear only as JSON
 // strings.
 
-import { type KernelPlan, baseBuffer } from '@smelt/compiler';
+import { type InputContract, type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { PlanPrograms } from '../codegen.ts';
 import type { Precision } from '../precision.ts';
 import type { KernelProgram } from '../program.ts';
@@ -53,6 +53,8 @@ export interface WebGpuManifest {
   readonly slots: readonly (readonly number[])[];
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
+  /** What the inputs must satisfy (input-check.ts checks it before each run). */
+  readonly contract: InputContract;
   /** Run once at load. */
   readonly prologue: readonly ProgramSpec[];
   /** Run per forward pass. */
@@ -94,6 +96,7 @@ export function manifestOf(plan: KernelPlan, parts: ManifestParts): WebGpuManife
     slots: plan.arena.slots.map((s) => s.buffers),
     inputs: plan.inputs.map((i) => io(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => io(o.name, o.buffer)),
+    contract: plan.contract,
     prologue: programs.prologue.map(program),
     kernels: programs.kernels.map(program),
   };
