@@ -46,6 +46,7 @@ async function accepts(bytes) {
 }
 
 ${standaloneJs(new URL('../../input-check.ts', import.meta.url))}
+${standaloneJs(new URL('../runtime/pool-run.ts', import.meta.url))}
 async function cores() {
   if (isNode) {
     const os = await import('node:os');
@@ -61,7 +62,7 @@ function threadCount(threads) {
 
 // n - 1 workers running WORKER_SOURCE on the module and memory; resolves when all are ready.
 async function startWorkers(module, memory, n) {
-  const control = new SharedArrayBuffer(4 * (1 + MANIFEST.symbols.length));
+  const control = new SharedArrayBuffer(4 * (2 + MANIFEST.symbols.length));
   const data = (tid) => ({ module, memory, control, tid, threads: n, symbols: MANIFEST.symbols.length, abortWord: HEADER.abort / 4 });
   let workers;
   if (isNode) {
@@ -80,21 +81,12 @@ async function startWorkers(module, memory, n) {
     URL.revokeObjectURL(url);
   }
   const ctrl = new Int32Array(control);
+  // A browser's main thread may not block (Atomics.wait traps there): barriers and the wait for the workers spin.
+  const runner = { memory, control: ctrl, workers: n - 1, counters: MANIFEST.counters, header: HEADER, canBlock: isNode };
   return {
-    // Wake the workers for one run; the caller then runs its own share as thread 0.
-    wake(symbols) {
-      const h = new Int32Array(memory.buffer, 0, 16);
-      Atomics.store(h, HEADER.barrierCount / 4, 0);
-      Atomics.store(h, HEADER.abort / 4, 0);
-      // A browser's main thread may not block (Atomics.wait traps there): barriers spin.
-      Atomics.store(h, HEADER.spinOnly / 4, isNode ? 0 : 1);
-      new Int32Array(memory.buffer, Atomics.load(h, HEADER.counterBase / 4), MANIFEST.counters).fill(0);
-      ctrl.set(symbols, 1);
-      Atomics.add(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-    },
-    abort() {
-      Atomics.store(new Int32Array(memory.buffer, 0, 16), HEADER.abort / 4, 1);
+    // One run: the workers woken, the caller's own share as thread 0; returns once every worker has left it.
+    run(symbols, own) {
+      runOnPool(runner, symbols, own);
     },
     close() {
       Atomics.store(ctrl, 0, -1);
@@ -141,13 +133,7 @@ export async function load(options = {}) {
         new Uint8Array(memory.buffer, address(spec), d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       }
       if (pool) {
-        pool.wake(symbols);
-        try {
-          wasm.run(0, threads, ...symbols);
-        } catch (e) {
-          pool.abort();
-          throw e;
-        }
+        pool.run(symbols, () => wasm.run(0, threads, ...symbols));
       } else {
         wasm.run(0, 1, ...symbols);
       }
