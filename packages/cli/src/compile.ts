@@ -1,9 +1,8 @@
 // `smelt compile`: ahead-of-time export of a model for a target (js, wasm, webgpu) into a folder
-// that runs with nothing of smelt installed. The export is written into a fresh temporary folder
-// next to --out and moved into place only when every file is written, so a failure leaves --out
-// as it was.
+// that runs with nothing of smelt installed. The export is written into a staging folder next to
+// --out and swapped in whole only when every file is written (staging.ts), so a failure or an
+// interrupt leaves --out as it was, and a new export replaces a previous one without stale files.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
@@ -13,6 +12,7 @@ import {
 } from '@smelt/examples/transformer';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { diagnosticOptions } from './run-commands.ts';
+import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const GRAPHS = ['model', 'encoder', 'decoder'] as const;
@@ -21,7 +21,7 @@ const MASKS = ['src', 'tgt'] as const;
 export const COMPILE_FLAGS: FlagSpecs = {
   config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
   target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
-  out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write (created; files of the same names are replaced)' },
+  out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
   graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (the halves greedy decoding runs)' },
@@ -63,16 +63,6 @@ function seedOf(flags: ParsedFlags): number {
   return n;
 }
 
-/** Move every file of `from` into `to` (created), then remove `from`. */
-function moveInto(from: string, to: string): string[] {
-  fs.mkdirSync(to, { recursive: true });
-  return fs.readdirSync(from).map((name) => {
-    const target = path.join(to, name);
-    fs.renameSync(path.join(from, name), target);
-    return target;
-  });
-}
-
 /** The files written, by name; many of one extension (WebGPU's shaders) as a count and a range. */
 function describeFiles(files: readonly string[]): string {
   const names = files.map((f) => path.basename(f)).sort();
@@ -94,7 +84,7 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
   const which = oneOf('graph', flags.graph as string | undefined, GRAPHS, 'model');
   const out = path.resolve(flags.out as string);
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${flags.out} exists and is not a folder`);
+  checkReplaceable(out, flags.out as string);
   const seed = seedOf(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
@@ -107,19 +97,14 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const backend = getBackend(target);
   if (!backend.exportModule) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
-  const parent = path.dirname(out);
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(out)}.smelt-`));
-  try {
-    await backend.exportModule(graph, weights, staging, diagnosticOptions(flags));
-    const files = moveInto(staging, out);
-    if (flags.quiet) return;
-    const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
-    process.stdout.write(
-      `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
-        `  weights: ${source}\n`,
-    );
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  const exportModule = backend.exportModule.bind(backend);
+  const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
+    await exportModule(graph, weights, staging, diagnosticOptions(flags));
+  });
+  if (flags.quiet) return;
+  const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
+  process.stdout.write(
+    `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
+      `  weights: ${source}\n`,
+  );
 }
