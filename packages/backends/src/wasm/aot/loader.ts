@@ -2,7 +2,8 @@
 // import (Node reads files beside it, browsers fetch them; relaxed SIMD is used when the engine
 // validates that build; `load({ threads: n })` runs the threaded build on worker_threads in Node
 // and Web Workers in a browser, over a shared memory), and model.d.ts typing its inputs and
-// outputs by name.
+// outputs by name. It inlines what the in-process executable uses too: the input check
+// (input-check.ts), one threaded run (pool-run.ts) and the message of a trap (trap.ts).
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/c-like.ts';
@@ -47,6 +48,17 @@ async function accepts(bytes) {
 
 ${standaloneJs(new URL('../../input-check.ts', import.meta.url))}
 ${standaloneJs(new URL('../runtime/pool-run.ts', import.meta.url))}
+${standaloneJs(new URL('../runtime/trap.ts', import.meta.url))}
+// Run wasm code; a trap becomes an error naming the kernel the calling thread was in.
+function guarded(memory, body) {
+  try {
+    body();
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    const i = new Int32Array(memory.buffer, HEADER.currentKernel, 1)[0];
+    throw new Error(trapMessage('run', i, MANIFEST.kernels[i], e.message));
+  }
+}
 async function cores() {
   if (isNode) {
     const os = await import('node:os');
@@ -133,9 +145,9 @@ export async function load(options = {}) {
         new Uint8Array(memory.buffer, address(spec), d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       }
       if (pool) {
-        pool.run(symbols, () => wasm.run(0, threads, ...symbols));
+        guarded(memory, () => pool.run(symbols, () => wasm.run(0, threads, ...symbols)));
       } else {
-        wasm.run(0, 1, ...symbols);
+        guarded(memory, () => wasm.run(0, 1, ...symbols));
       }
       const outputs = {};
       for (const spec of MANIFEST.outputs) {

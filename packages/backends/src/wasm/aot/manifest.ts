@@ -28,6 +28,8 @@ export interface Manifest {
   readonly outputs: readonly TensorSpec[];
   /** What the inputs must satisfy (input-check.ts checks it before each run). */
   readonly contract: InputContract;
+  /** Each run kernel's kind and label, for the message of a trap (trap.ts). */
+  readonly kernels: readonly { readonly kind: string; readonly label: string }[];
 }
 
 export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
@@ -47,5 +49,6 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
     inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
     contract: plan.contract,
+    kernels: plan.kernels.map((k) => ({ kind: k.kind, label: k.label })),
   };
 }

@@ -13,6 +13,7 @@ import { type WasmProgram, pagesFor } from '../codegen/program.ts';
 import { type WasmMemory, type WasmModule, requireWasm } from './engine.ts';
 import { bufferAddress, checkWeight, readTensor, writeTensor } from './host.ts';
 import type { ThreadPool } from './threads.ts';
+import { trapMessage } from './trap.ts';
 
 export interface ProgramExports {
   layout(threads: number, ...symbols: number[]): number;
@@ -82,9 +83,7 @@ export class WasmExecutable implements Executable {
     } catch (e) {
       if (!(e instanceof requireWasm().RuntimeError)) throw e;
       const i = new Int32Array(this.memory.buffer, HEADER.currentKernel, 1)[0];
-      const k = what === 'run' ? this.plan.kernels[i] : undefined;
-      const why = k?.kind === 'gather' ? 'an index is out of range' : k?.kind === 'slice' ? 'the slice runs past the end of its input' : (e as Error).message;
-      throw new Error(`wasm ${what}${k ? ` kernel ${i} (${k.label})` : ''} failed: ${why}`);
+      throw new Error(trapMessage(what, i, what === 'run' ? this.plan.kernels[i] : undefined, (e as Error).message));
     }
   }
 
