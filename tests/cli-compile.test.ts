@@ -127,6 +127,24 @@ describe('smelt compile', () => {
     }
   });
 
+  it('replaces a previous export whole: no stale files of another target', async () => {
+    const m = writeModelDir();
+    const out = m.file('out');
+    expect((await smelt('compile', '--config', m.config, '--target', 'wasm', '--out', out, '--quiet')).code).toBe(0);
+    expect(fs.readdirSync(out)).toContain('model.wasm');
+    expect((await smelt('compile', '--config', m.config, '--target', 'js', '--out', out, '--quiet')).code).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['model.d.ts', 'model.js', 'package.json', 'weights.safetensors']);
+    expect(fs.readdirSync(m.dir).filter((f) => f.includes('.smelt-'))).toEqual([]);
+  });
+
+  it('refuses to replace a folder that holds files but is not an export', async () => {
+    const m = writeModelDir();
+    const r = await smelt('compile', '--config', m.config, '--target', 'js', '--out', m.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('holds files but no model.js, so it is not an export smelt may replace');
+    expect(fs.existsSync(m.config)).toBe(true);
+  });
+
   const bad: [string, (m: ReturnType<typeof writeModelDir>) => string[], RegExp][] = [
     ['unknown target', (m) => ['--config', m.config, '--target', 'cuda', '--out', m.file('o')], /--target must be one of js, wasm, webgpu, got "cuda"/],
     ['missing target', (m) => ['--config', m.config, '--out', m.file('o')], /missing required option --target/],

@@ -50,9 +50,10 @@ describe('smelt run / generate', () => {
     expect(err).toBeLessThan(1e-5);
   });
 
-  it('generates bos + maxDecode tokens', async () => {
+  it('generates bos + maxDecode tokens; each half gets only the weights it reads (--strict)', async () => {
     const m = writeModelDir();
-    const r = await smelt(...runArgs(m, 'generate'));
+    const r = await smelt(...runArgs(m, 'generate', ['--strict']));
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const tokens = readSafetensors(m.file('out.safetensors')).get('tokens')!;
     expect(tokens.dtype).toBe('i32');
@@ -95,7 +96,7 @@ describe('bad input: clear error, non-zero exit, nothing written', () => {
     ['wrong input dtype', (m) => { writeSafetensors(m.inputs, { src: tensor('f32', [2, 4]), tgt: tensor('i32', [2, 2]) }); return runArgs(m); },
       /input "src" must be I32 or I64, got F32/],
     ['token id out of range', (m) => { writeSafetensors(m.inputs, { src: tensor('i32', [1, 2], Int32Array.from([3, 99])), tgt: tensor('i32', [1, 1]) }); return runArgs(m); },
-      /gather.*index 99 at position 1 is out of range \[0, 9\)/],
+      /input "src": value 99 at \[0, 1\] is out of range \[0, 9\): it indexes a table of shape \[9, 16\]/],
     ['truncated weights file', (m) => { fs.truncateSync(m.weights, 100); return runArgs(m); }, /weights\.safetensors/],
     ['missing file', (m) => { fs.rmSync(m.inputs); return runArgs(m); }, /cannot read .*inputs\.safetensors: no such file/],
     ['--threads on a backend without threads', (m) => [...runArgs(m), '--threads', '2'], /--threads applies to the wasm backend, not "reference"/],

@@ -192,7 +192,7 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     const transB = i % 2 === 0;
     const ops = [x, transB ? w : w.transpose([1, 0]), ...extras.map((e) => (e === 'bias' ? c : r))];
     return { y: emit(b, 'linear', ops, { transB, epilogue }) };
-  }, { w: make('f32', [6, 8]), c: make('f32', [6]) })),
+  }, { w: make('f32', [6, 8]), ...(extras.includes('bias') ? { c: make('f32', [6]) } : {}) })), // no bias, no c: no weight left unread
   attention: () => [
     opCase('attention padding mask', {
       q: inp('f32', [2, 3, 'n', 8]), k: inp('f32', [2, 3, 'm', 8]), v: inp('f32', [2, 3, 'm', 4]),

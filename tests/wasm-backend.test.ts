@@ -166,14 +166,31 @@ describe('wasm backend: runs', () => {
     await expect(compileWasm(linearCase.graph, new Map())).rejects.toThrow(/missing weight "w": expected f32\[13, 11\]/);
   });
 
+  it('names the memory limit when the weights cannot fit a wasm memory (not "i32 out of range")', () => {
+    const b = new GraphBuilder('huge');
+    const x = input(b, 'x', 'f32', ['n', 40000]);
+    b.output('y', x.matmul(new Var(b, b.param('w', 'f32', [40000, 40000])), { transB: true }).value);
+    expect(() => emitWasm(wasmPlan(b.graph, { optimize: false }), { simd: 'plain' }))
+      .toThrow(/^wasm: "huge" needs \d+ bytes for its weights, constants and packed GEMM panels; a wasm memory holds at most 2147483648 \(2 GiB\)$/);
+  });
+
   it('reports an out-of-range gather index instead of reading past the table', async () => {
     const gather = atEnvs(CASES.gather()[0]);
+    // Indices that are an input are checked before the run (input-check.ts); computed ones trap in the kernel.
+    const computed = graphCase('computed indices', {}, { t: [11, 6] }, ({ t }, b) => {
+      const ids = input(b, 'ids', 'i32', ['n', 3]);
+      return { y: new Var(b, b.emit('gather', [t.value, ids.add(ids).value], { axis: 0 })[0]) };
+    });
     for (const build of [BUILDS[0], BUILDS[2]]) {
       const exe = await compileWasm(gather.graph, gather.weights, build);
       const bad = new Map([['ids', make('i32', [4, 3], (i) => (i === 7 ? 11 : 0))]]);
-      await expect(exe.run(bad)).rejects.toThrow(/kernel 0 \(gather\) failed: an index is out of range/);
+      await expect(exe.run(bad)).rejects.toThrow('input "ids": value 11 at [2, 1] is out of range [0, 11): it indexes a table of shape [11, 6]');
       expect(() => exe.runSync(gather.inputs[0])).not.toThrow();
       exe.dispose();
+      const trapping = await compileWasm(computed.graph, computed.weights, build);
+      await expect(trapping.run(new Map([['ids', make('i32', [4, 3], (i) => (i === 7 ? 6 : 0))]]))).rejects.toThrow(/\(gather\) failed: an index is out of range/);
+      expect(() => trapping.runSync(new Map([['ids', make('i32', [4, 3], () => 5)]]))).not.toThrow();
+      trapping.dispose();
     }
   });
 });

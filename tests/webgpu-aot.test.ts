@@ -17,6 +17,7 @@ import { type Graph, GraphBuilder, type Tensor, Var, input, interpret, tensor } 
 import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { exportWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
+import { referenceBackend } from '../packages/backends/src/reference.ts';
 import { randomWeights } from './fixtures.ts';
 import { make } from './op-cases.ts';
 import { WEBGPU_F16_UNAVAILABLE, describeWebGpu, expectClose } from './webgpu-suite.ts';
@@ -56,7 +57,7 @@ const toJson = (m: ReadonlyMap<string, Tensor>) =>
   Object.fromEntries([...m].map(([k, t]): [string, JsonTensor] => [k, { dtype: t.dtype, shape: [...t.shape], data: Array.from(t.data as ArrayLike<number>, Number) }]));
 const fromJson = (t: JsonTensor) => tensor(t.dtype, t.shape, Float32Array.from(t.data));
 
-/** The child: load model.js with a Dawn GPU object, run every input set, print outputs and submits per run as JSON. */
+/** The child: load model.js with a Dawn GPU object, run every input set, print outputs and submits per run as JSON; then each bad set's error. */
 const CHILD = `
 import fs from 'node:fs';
 import { create, globals } from 'webgpu';
@@ -77,10 +78,15 @@ for (const set of JSON.parse(fs.readFileSync('inputs.json', 'utf8'))) {
   perRun.push(submits - before);
   results.push(Object.fromEntries(MODEL.outputs.map((o) => [o.name, { dtype: out[o.name].dtype, shape: out[o.name].shape, data: Array.from(out[o.name].data, Number) }])));
 }
+const errors = [];
+for (const set of fs.existsSync('bad.json') ? JSON.parse(fs.readFileSync('bad.json', 'utf8')) : []) {
+  const inputs = Object.fromEntries(Object.entries(set).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape, data: arrays[t.dtype].from(t.data) }]));
+  errors.push(await model.run(inputs).then(() => 'ran', (e) => e.message));
+}
 let smelt = 'not resolvable';
 try { await import('@smelt/ir'); smelt = 'resolvable'; } catch {}
 model.dispose();
-process.stdout.write(JSON.stringify({ smelt, perRun, results }));
+process.stdout.write(JSON.stringify({ smelt, perRun, results, errors }));
 process.exit(0);
 `;
 
@@ -94,9 +100,10 @@ function copyWithWebgpu(from: string): string {
   return dir;
 }
 
-/** Run CHILD in `dir` on `sets`, without NODE_PATH or NODE_OPTIONS. */
-function runChild(dir: string, sets: readonly ReadonlyMap<string, Tensor>[]): { smelt: string; perRun: number[]; results: Record<string, JsonTensor>[] } {
+/** Run CHILD in `dir` on `sets` (then `bad`), without NODE_PATH or NODE_OPTIONS. */
+function runChild(dir: string, sets: readonly ReadonlyMap<string, Tensor>[], bad: readonly ReadonlyMap<string, Tensor>[] = []): { smelt: string; perRun: number[]; results: Record<string, JsonTensor>[]; errors: string[] } {
   fs.writeFileSync(path.join(dir, 'inputs.json'), JSON.stringify(sets.map(toJson)));
+  fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad.map(toJson)));
   const env = { ...process.env };
   delete env.NODE_PATH;
   delete env.NODE_OPTIONS;
@@ -191,11 +198,16 @@ describeWebGpu('webgpu AOT export: a fresh Node process runs the copied folder',
       try {
         if (precision === 'f16') expect(fs.readFileSync(path.join(dir, 'model.d.ts'), 'utf8')).toContain('It needs the adapter feature shader-f16.');
         const sets = [seq2seqInputs(7, 5), seq2seqInputs(12, 9)];
-        const { results } = runChild(dir, sets);
+        // Inputs the shared check refuses (input-check.test.ts): the same messages as in process.
+        const bad = [seq2seqInputs(7, SEQ2SEQ.maxLen + 1), new Map([...seq2seqInputs(7, 5), ['src', make('i32', [2, 7], (i) => (i === 3 ? 11 : 1))]])];
+        const { results, errors } = runChild(dir, sets, bad);
         sets.forEach((set, i) => {
           const want = interpret(graph, set, weights).get('logits')!;
           expectClose(fromJson(results[i].logits), want, `set ${i}: logits`, precision === 'f16' ? 2e-2 : 1e-4);
         });
+        const reference = await referenceBackend.compile(graph, weights);
+        expect(errors).toEqual(await Promise.all(bad.map((set) => reference.run(set).then(() => 'ran', (e: Error) => e.message))));
+        expect(errors[0]).toMatch(/^input "tgt": dim 1 \(tgtLen\) is 17, more than 16/);
       } finally {
         fs.rmSync(out, { recursive: true, force: true });
         fs.rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,10 @@
 // The WebGPU host code an exported model.js carries without smelt (webgpu/portable-host.ts) agrees
-// with smelt's own: the f16 codec with ir/dtype.ts on every half and on awkward f32s, input binding
-// with the interpreter's messages, grids folded past 65535 workgroups, and arena slot offsets.
+// with smelt's own: the f16 codec with ir/dtype.ts on every half and on awkward f32s, grids folded
+// past 65535 workgroups, and arena slot offsets. (Its input check is input-check.ts: input-check.test.ts.)
 
 import { describe, expect, it } from 'vitest';
-import { bindShape, f16BitsToF32, f32ToF16Bits } from '@smelt/ir';
-import { bindInputs, f32ToHalfBits, gridSize, halfBitsToF32, slotOffsets } from '../packages/backends/src/webgpu/portable-host.ts';
+import { f16BitsToF32, f32ToF16Bits } from '@smelt/ir';
+import { f32ToHalfBits, gridSize, halfBitsToF32, slotOffsets } from '../packages/backends/src/webgpu/portable-host.ts';
 import { seededRandom } from './fixtures.ts';
 
 describe('webgpu portable host', () => {
@@ -14,19 +14,6 @@ describe('webgpu portable host', () => {
     const awkward = [0, -0, NaN, Infinity, -Infinity, 65504, 65520, 65519.99, 1e-8, 5.96e-8, 2.98e-8, 6.1e-5, 1 + 2 ** -11, 1 + 3 * 2 ** -11];
     const values = [...awkward, ...Array.from({ length: 20000 }, () => (rand() - 0.5) * 2 ** (Math.floor(rand() * 60) - 30))];
     for (const v of values) expect(f32ToHalfBits(v), `f32 ${v}`).toBe(f32ToF16Bits(v));
-  });
-
-  it('binds symbols from input shapes with the interpreter\'s messages', () => {
-    const specs = [{ name: 'a', dtype: 'f32', shape: ['n', 3] }, { name: 'b', dtype: 'i32', shape: ['n'] }] as const;
-    const inputs = (a: number[], b: number[]) => new Map([['a', { dtype: 'f32', shape: a }], ['b', { dtype: 'i32', shape: b }]]);
-    expect(bindInputs(specs, (k) => inputs([4, 3], [4]).get(k), [], [])).toEqual(new Map([['n', 4]]));
-    const interpreterMessage = (declared: (string | number)[], actual: number[], env: Map<string, number>) => {
-      try { bindShape('b', declared, actual, env); } catch (e) { return (e as Error).message; }
-      return 'bound';
-    };
-    expect(() => bindInputs(specs, (k) => inputs([4, 3], [5]).get(k), [], [])).toThrow(interpreterMessage(['n'], [5], new Map([['n', 4]])));
-    expect(() => bindInputs(specs, (k) => inputs([4, 2], [4]).get(k), [], [])).toThrow('input "a": expected shape [n, 3], got [4, 2]');
-    expect(() => bindInputs(specs, () => undefined, [], [])).toThrow('missing input "a": expected f32[n, 3]');
   });
 
   it('folds a 1-D grid into x and y past 65535 workgroups, and empties it on a zero dim', () => {

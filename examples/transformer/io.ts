@@ -23,7 +23,8 @@ export function readConfig(file: string): ModelConfig {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A UTF-8 byte-order mark (some editors write one) is not part of the JSON text.
+    raw = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
     throw new ModelIOError(`${file}: not valid JSON: ${(e as Error).message}`);
   }
@@ -54,6 +55,11 @@ export function readWeights(file: string, graphs: readonly Graph[]): Map<string,
     if (!params.has(name)) throw new ModelIOError(`${base}: unexpected weight "${name}": this model has no such parameter`);
   }
   return weights;
+}
+
+/** The weights `graph` declares, out of a larger set (each half of seq2seq reads a subset of the model's). */
+export function weightsFor(graph: Graph, weights: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
+  return new Map(graph.params.flatMap((p) => (weights.has(p.name!) ? [[p.name!, weights.get(p.name!)!] as const] : [])));
 }
 
 interface InputRule {

@@ -3,6 +3,7 @@
 // function and moves tensors between smelt's host form (with the batch axis) and the library.
 
 import { type Tensor, tensor } from '@smelt/ir';
+import { inputOf } from '@smelt/backends';
 import type { ModelPart } from '../workloads/defs.ts';
 import { hostParams, Params } from '../models/params.ts';
 import type { TensorLib } from '../models/tensor-lib.ts';
@@ -70,7 +71,7 @@ export function libEngine<T>(name: string, L: () => Promise<TensorLib<T>>, about
       const fn = Lib.compile(forwardOf(Lib, params, part));
       return {
         async run(inputs) {
-          const args = io.inputs.map((n) => toLib(Lib, inputs.get(n)!, io.batched));
+          const args = io.inputs.map((n) => toLib(Lib, inputOf(inputs, n) as Tensor, io.batched));
           const out = await Lib.read(fn(...args));
           const shape = io.batched ? [1, ...out.shape] : [...out.shape];
           const t = out.data instanceof Int32Array ? tensor('i32', shape, out.data) : tensor('f32', shape, out.data);

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type * as OrtCommon from 'onnxruntime-node';
 import { type Tensor, tensor } from '@smelt/ir';
+import { inputOf } from '@smelt/backends';
 import { type ModelPart, partStem } from '../workloads/defs.ts';
 import type { Engine, EngineExecutable, LoadContext } from './engine.ts';
 
@@ -63,7 +64,7 @@ export function ortEngine(flavor: OrtFlavor, threads: number): Engine {
       const session = await ort.InferenceSession.create(path.join(ctx.dir, `${partStem(part)}.onnx`), sessionOptions(flavor, threads));
       return {
         async run(inputs) {
-          const feeds = Object.fromEntries(session.inputNames.map((n) => [n, toOrt(ort, inputs.get(n)!)]));
+          const feeds = Object.fromEntries(session.inputNames.map((n) => [n, toOrt(ort, inputOf(inputs, n) as Tensor)]));
           const out = await session.run(feeds);
           return new Map(session.outputNames.map((n) => [n, fromOrt(out[n])]));
         },

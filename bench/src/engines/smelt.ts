@@ -11,6 +11,7 @@ import {
   backendNames, getBackend,
 } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
+import { weightsFor } from '@smelt/examples/transformer';
 import type { ModelPart } from '../workloads/defs.ts';
 import { buildPartGraph } from '../workloads/graphs.ts';
 import type { Engine, EngineExecutable, EngineLimit, EngineSpec, LoadContext } from './engine.ts';
@@ -39,9 +40,9 @@ export function smeltVariants(registered: readonly string[] = backendNames()): S
   return [...KNOWN, ...extra];
 }
 
-function weightsFor(part: ModelPart, weights: ReadonlyMap<string, Tensor>): { graph: ReturnType<typeof buildPartGraph>; weights: Map<string, Tensor> } {
+function partWeights(part: ModelPart, weights: ReadonlyMap<string, Tensor>): { graph: ReturnType<typeof buildPartGraph>; weights: Map<string, Tensor> } {
   const graph = buildPartGraph(part);
-  return { graph, weights: new Map(graph.params.map((p) => [p.name!, weights.get(p.name!)!])) };
+  return { graph, weights: weightsFor(graph, weights) };
 }
 
 /** What smelt-webgpu's executable shows beyond the Executable interface. */
@@ -90,7 +91,7 @@ export function smeltEngine(v: SmeltVariant): Engine {
     },
     async load(part: ModelPart, ctx: LoadContext): Promise<EngineExecutable> {
       const b = backend ?? getBackend(v.backend);
-      const { graph, weights } = weightsFor(part, ctx.weights);
+      const { graph, weights } = partWeights(part, ctx.weights);
       const t0 = performance.now();
       const exe = await b.compile(graph, weights, v.options);
       const compileMs = performance.now() - t0;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Graph, type Tensor, numel, readSafetensors, tensor, writeSafetensors } from '@smelt/ir';
 import { referenceBackend } from '@smelt/backends';
-import { buildSeq2Seq } from '@smelt/examples/transformer';
+import { buildSeq2Seq, weightsFor } from '@smelt/examples/transformer';
 import { type WorkloadDef, type WorkloadShape, workloadParts } from './defs.ts';
 import { buildPartGraph, buildWeightsGraph } from './graphs.ts';
 import { Random } from './random.ts';
@@ -74,7 +74,10 @@ async function reference(workload: WorkloadShape, weights: Tensors, inputs: Tens
   // Greedy tokens come from cached decoding either way (it equals the full prefix, tests/cached-decoding.test.ts;
   // the full prefix of greedy-128-base would take the interpreter many minutes); the engines are checked against them.
   const shape: WorkloadShape = workload.kind === 'seq2seq-greedy' ? { ...workload, decoding: 'cached' } : workload;
-  const parts = await Promise.all(workloadParts(shape).map((p) => referenceBackend.compile(buildPartGraph(p), weights)));
+  const parts = await Promise.all(workloadParts(shape).map((p) => {
+    const graph = buildPartGraph(p);
+    return referenceBackend.compile(graph, weightsFor(graph, weights));
+  }));
   return runWorkload(shape, parts, inputs);
 }
 

@@ -5,6 +5,7 @@
 import { type Tensor, tensor } from '@smelt/ir';
 import type { Backend, CompileOptions } from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
+import { weightsFor } from '../io.ts';
 import { buildSeq2SeqEncode, buildSeq2SeqStep } from '../models.ts';
 import { BeamSearch } from './beam.ts';
 import { CachedDecoder, type SourceInputs } from './cached-decoder.ts';
@@ -24,9 +25,10 @@ export class Seq2SeqGenerator {
 
   /** Compile the encode and step graphs on a backend; `srcPadding` when inputs carry a padding mask. */
   static async compile(cfg: Seq2SeqConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}, masks: { srcPadding?: boolean } = {}): Promise<Seq2SeqGenerator> {
-    const encode = await backend.compile(buildSeq2SeqEncode(cfg, masks), weights, options);
+    const [encodeGraph, stepGraph] = [buildSeq2SeqEncode(cfg, masks), buildSeq2SeqStep(cfg, masks)];
+    const encode = await backend.compile(encodeGraph, weightsFor(encodeGraph, weights), options);
     try {
-      const step = await backend.compile(buildSeq2SeqStep(cfg, masks), weights, options);
+      const step = await backend.compile(stepGraph, weightsFor(stepGraph, weights), options);
       return new Seq2SeqGenerator(cfg, new CachedDecoder(cfg, encode, step));
     } catch (e) {
       encode.dispose();

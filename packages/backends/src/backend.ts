@@ -9,15 +9,25 @@ import type { DType, Graph, Tensor } from '@smelt/ir';
 
 export type TensorInputs = ReadonlyMap<string, Tensor>;
 
+/** Inputs of a run: a Map, or a plain object whose own properties are the inputs. */
+export type RunInputs = TensorInputs | Readonly<Record<string, Tensor>>;
+
 export interface Executable {
-  /** Run once: named inputs in, named outputs out. Symbolic dims bind from the input shapes. */
-  run(inputs: TensorInputs): Promise<Map<string, Tensor>>;
+  /**
+   * Run once: named inputs in, named outputs out. Symbolic dims bind from the input shapes. Inputs
+   * are checked first, the same way on every backend (input-check.ts).
+   */
+  run(inputs: RunInputs): Promise<Map<string, Tensor>>;
   dispose(): void;
 }
 
 export interface CompileOptions {
   /** Run the compiler's optimization pipeline first (the reference backend runs the raw graph otherwise). */
   readonly optimize?: boolean;
+  /** Weights the graph never reads are an error instead of a warning. */
+  readonly strict?: boolean;
+  /** Where warnings go (default console.warn): weights the graph never reads. */
+  readonly warn?: (message: string) => void;
 }
 
 /**

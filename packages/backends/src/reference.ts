@@ -1,9 +1,11 @@
 // The reference backend: the interpreter behind the Backend interface. It defines meaning; every
-// other backend is checked against it.
+// other backend is checked against it. Inputs pass the same check as on every backend first.
 
-import { type Graph, interpret } from '@smelt/ir';
-import { optimize } from '@smelt/compiler';
+import { type Graph, type Tensor, interpret } from '@smelt/ir';
+import { inputContract, optimize } from '@smelt/compiler';
 import type { Backend, CompileOptions, Executable, TensorInputs } from './backend.ts';
+import { checkGraph } from './graph-checks.ts';
+import { checkInputs, inputOf } from './input-check.ts';
 
 export const referenceBackend: Backend = {
   name: 'reference',
@@ -12,10 +14,13 @@ export const referenceBackend: Backend = {
     return undefined;
   },
   async compile(graph: Graph, weights: TensorInputs, options: CompileOptions = {}): Promise<Executable> {
+    checkGraph(graph, weights, options);
+    const contract = inputContract(graph);
     const g = options.optimize ? optimize(graph, { verifyEach: true }).graph : graph;
     return {
       async run(inputs) {
-        return interpret(g, inputs, weights);
+        checkInputs(contract, inputs);
+        return interpret(g, new Map(contract.inputs.map(({ name }) => [name, inputOf(inputs, name) as Tensor])), weights);
       },
       dispose() {},
     };

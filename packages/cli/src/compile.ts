@@ -1,17 +1,18 @@
 // `smelt compile`: ahead-of-time export of a model for a target (js, wasm, webgpu) into a folder
-// that runs with nothing of smelt installed. The export is written into a fresh temporary folder
-// next to --out and moved into place only when every file is written, so a failure leaves --out
-// as it was.
+// that runs with nothing of smelt installed. The export is written into a staging folder next to
+// --out and swapped in whole only when every file is written (staging.ts), so a failure or an
+// interrupt leaves --out as it was, and a new export replaces a previous one without stale files.
 
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Graph, Tensor } from '@smelt/ir';
+import type { Graph } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
-  initWeights, readConfig, readWeights,
+  initWeights, readConfig, readWeights, weightsFor,
 } from '@smelt/examples/transformer';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
+import { diagnosticOptions } from './run-commands.ts';
+import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const MASKS = ['src', 'tgt'] as const;
@@ -19,11 +20,12 @@ const MASKS = ['src', 'tgt'] as const;
 export const COMPILE_FLAGS: FlagSpecs = {
   config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
   target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
-  out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write (created; files of the same names are replaced)' },
+  out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
   graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
+  strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
 
@@ -58,16 +60,6 @@ function seedOf(flags: ParsedFlags): number {
   return n;
 }
 
-/** Move every file of `from` into `to` (created), then remove `from`. */
-function moveInto(from: string, to: string): string[] {
-  fs.mkdirSync(to, { recursive: true });
-  return fs.readdirSync(from).map((name) => {
-    const target = path.join(to, name);
-    fs.renameSync(path.join(from, name), target);
-    return target;
-  });
-}
-
 /** The files written, by name; many of one extension (WebGPU's shaders) as a count and a range. */
 function describeFiles(files: readonly string[]): string {
   const names = files.map((f) => path.basename(f)).sort();
@@ -89,31 +81,27 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
   const which = oneOf('graph', flags.graph as string | undefined, SEQ2SEQ_GRAPHS, 'model');
   const out = path.resolve(flags.out as string);
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${flags.out} exists and is not a folder`);
+  checkReplaceable(out, flags.out as string);
   const seed = seedOf(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
   const config = readConfig(flags.config as string);
   const { graph, full } = graphsOf(config, which, masksOf(flags));
-  const weights: Map<string, Tensor> = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
+  // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
+  const weights = weightsFor(graph, flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]));
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
   if (!backend.exportModule) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
-  const parent = path.dirname(out);
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(out)}.smelt-`));
-  try {
-    await backend.exportModule(graph, weights, staging);
-    const files = moveInto(staging, out);
-    if (flags.quiet) return;
-    const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
-    process.stdout.write(
-      `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
-        `  weights: ${source}\n`,
-    );
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  const exportModule = backend.exportModule.bind(backend);
+  const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
+    await exportModule(graph, weights, staging, diagnosticOptions(flags));
+  });
+  if (flags.quiet) return;
+  const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
+  process.stdout.write(
+    `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
+      `  weights: ${source}\n`,
+  );
 }

@@ -16,6 +16,7 @@ export const RUN_FLAGS: FlagSpecs = {
   'no-optimize': { kind: 'boolean', help: 'compile the graph as built, without the pass pipeline (to compare)' },
   threads: { kind: 'string', metavar: 'N', help: 'wasm: threads per kernel (default 1; at most the cores)' },
   simd: { kind: 'string', metavar: 'S', help: 'wasm: auto (relaxed SIMD when the engine has it, default), plain or relaxed' },
+  strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
 
@@ -65,10 +66,15 @@ async function finish(kind: string, flags: ParsedFlags, backendName: string, res
   );
 }
 
+/** Warnings go to stderr, one line each; --strict makes them errors. */
+export function diagnosticOptions(flags: ParsedFlags): Pick<CompileOptions, 'strict' | 'warn'> {
+  return { strict: flags.strict === true, warn: (message) => process.stderr.write(`smelt: warning: ${message}\n`) };
+}
+
 /** The backend's compile options from the flags; a flag the chosen backend does not take is an error. */
 export function compileOptions(flags: ParsedFlags, backend: string): CompileOptions {
   if (flags.optimize && flags['no-optimize']) throw new UsageError('--optimize and --no-optimize contradict each other');
-  const options: Record<string, unknown> = {};
+  const options: Record<string, unknown> = { ...diagnosticOptions(flags) };
   if (flags.optimize) options.optimize = true;
   if (flags['no-optimize']) options.optimize = false;
   for (const name of ['threads', 'simd'] as const) {

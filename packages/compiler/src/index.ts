@@ -7,6 +7,7 @@ export * from './rewrite.ts';
 export * from './compile.ts';
 export * from './plan/kernel-plan.ts';
 export { LoweringError, lowerToPlan } from './plan/lower.ts';
+export * from './plan/input-contract.ts';
 export * from './plan/memory.ts';
 export * from './plan/stats.ts';
 export * from './views.ts';

@@ -1,6 +1,7 @@
 // The graph builder behind the DSL: every op call checks operand count and attributes, infers
 // result types at once, and on failure throws a ShapeError naming the op, the operand types
-// and the user's file:line.
+// and the user's file:line. Other mistakes while building (a name declared twice, a value of
+// another builder) are BuildErrors, located the same way.
 
 import { type AttrSpec, canonicalAttrs, canonicalShape, checkAttr } from './attrs.ts';
 import { userCallSite } from './callsite.ts';
@@ -17,8 +18,18 @@ export class ShapeError extends Error {
   }
 }
 
+/** A mistake while building a graph other than a shape rule: "file:line:col: what is wrong". */
+export class BuildError extends Error {
+  override name = 'BuildError';
+  constructor(readonly reason: string, readonly loc: string | undefined = userCallSite()) {
+    super(`${loc ? `${loc}: ` : ''}${reason}`);
+  }
+}
+
 export class GraphBuilder {
   readonly graph: Graph;
+  /** Values of this graph: operands from another builder's graph are refused. */
+  private readonly own = new Set<Value>();
 
   constructor(name: string) {
     this.graph = new Graph(name);
@@ -27,17 +38,18 @@ export class GraphBuilder {
   input(name: string, dtype: DType, shape: Shape): Value {
     const dims = canonicalShape(shape);
     this.checkNewName(name, dims);
-    return this.graph.addInput(name, { dtype, shape: dims });
+    return this.adopt(this.graph.addInput(name, { dtype, shape: dims }));
   }
 
   param(name: string, dtype: DType, shape: Shape): Value {
     const dims = canonicalShape(shape);
     this.checkNewName(name, dims);
-    return this.graph.addParam(name, { dtype, shape: dims });
+    return this.adopt(this.graph.addParam(name, { dtype, shape: dims }));
   }
 
   output(name: string, value: Value): void {
-    if (this.graph.outputs.some((o) => o.name === name)) throw new Error(`output "${name}" is declared twice`);
+    if (this.graph.outputs.some((o) => o.name === name)) throw new BuildError(`output ${JSON.stringify(name)} is declared twice`);
+    if (!this.own.has(value)) throw new BuildError(`output ${JSON.stringify(name)}: ${this.foreign(value)}`);
     this.graph.setOutput(name, value);
   }
 
@@ -45,6 +57,9 @@ export class GraphBuilder {
   emit<K extends OpKind>(op: K, inputs: readonly Value[], given: OpAttrs[K]): Value[] {
     const loc = userCallSite();
     const operands = inputs.map((v) => formatType(v.type)).join(', ');
+    inputs.forEach((v, i) => {
+      if (!this.own.has(v)) throw new BuildError(`${op}(${operands}): operand ${i} ${this.foreign(v)}`, loc);
+    });
     const fail = (why: string): never => { throw new ShapeError(op, operands, why, loc); };
     const [min, max] = operandRange(op);
     if (inputs.length < min || inputs.length > max) fail(`takes ${min === max ? min : `${min} to ${max}`} operands, got ${inputs.length}`);
@@ -61,12 +76,27 @@ export class GraphBuilder {
     } catch (e) {
       return fail((e as Error).message);
     }
-    return this.graph.addNode(op, [...inputs], attrs, types, loc).outputs;
+    return this.graph.addNode(op, [...inputs], attrs, types, loc).outputs.map((v) => this.adopt(v));
+  }
+
+  private adopt(v: Value): Value {
+    this.own.add(v);
+    return v;
+  }
+
+  private foreign(v: Value): string {
+    const what = v.def.kind === 'node' ? `(the ${formatType(v.type)} result of ${v.def.node.op})` : `(${v.def.kind} ${JSON.stringify(v.def.name)})`;
+    return `${what} is from another GraphBuilder, not from the one building ${JSON.stringify(this.graph.name)}`;
   }
 
   private checkNewName(name: string, shape: Shape): void {
-    if (name.length === 0) throw new Error('input and parameter names must be non-empty');
-    if (this.graph.input(name) || this.graph.param(name)) throw new Error(`"${name}" is declared twice`);
-    for (const d of shape) checkDim(d, `"${name}"`);
+    if (name.length === 0) throw new BuildError('input and parameter names must be non-empty');
+    const kind = this.graph.input(name) ? 'an input' : this.graph.param(name) ? 'a parameter' : undefined;
+    if (kind) throw new BuildError(`${JSON.stringify(name)} is declared twice (already ${kind} of ${JSON.stringify(this.graph.name)})`);
+    try {
+      for (const d of shape) checkDim(d, JSON.stringify(name));
+    } catch (e) {
+      throw new BuildError((e as Error).message);
+    }
   }
 }

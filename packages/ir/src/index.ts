@@ -19,7 +19,7 @@ export { parseGraph } from './parser.ts';
 export { IRSyntaxError } from './lexer.ts';
 export * from './json.ts';
 export * from './verify.ts';
-export { GraphBuilder, ShapeError } from './builder.ts';
+export { BuildError, GraphBuilder, ShapeError } from './builder.ts';
 export * from './dsl.ts';
 export * from './interpreter.ts';
 export * from './safetensors.ts';

@@ -5,6 +5,7 @@
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
+import { checkGraph } from '../graph-checks.ts';
 import { JS_CAPABILITIES, type JsArtifact, emitJs } from './emit.ts';
 import { type JsExecutable, loadJs } from './load.ts';
 import { exportJsModule } from './aot.ts';
@@ -20,6 +21,7 @@ export function planForJs(graph: Graph, options: CompileOptions = {}): KernelPla
 }
 
 export async function compileJs(graph: Graph, weights: TensorInputs, options: CompileOptions = {}): Promise<JsExecutable> {
+  checkGraph(graph, weights, options);
   return loadJs(emitJs(planForJs(graph, options)), weights);
 }
 
@@ -32,6 +34,7 @@ export const jsBackend: EmittingBackend<JsArtifact> = {
   },
   compile: compileJs,
   async exportModule(graph, weights, dir, options) {
+    checkGraph(graph, weights, options);
     return exportJsModule(planForJs(graph, options), weights, dir);
   },
   emit: emitJs,

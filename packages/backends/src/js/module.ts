@@ -1,6 +1,6 @@
 // Assembles an emitted JS module with ts-morph: a header naming the model, the runtime library
-// (the helper functions of the expression-op records, then js/runtime/*.ts copied with imports and
-// exports dropped), MODEL, the generated kernel
+// (the helper functions of the expression-op records, then render/computed-dims.ts, input-check.ts and
+// js/runtime/*.ts, copied with imports and exports dropped), MODEL, the generated kernel
 // functions, createModel and load. The TypeScript is transpiled to JavaScript with the typescript
 // package; the runtime part is the same for every plan, so it is parsed and transpiled once per
 // process. Same plan → same text: nothing here depends on time, paths or hash iteration order.
@@ -16,9 +16,10 @@ import { commentText } from '../render/source-text.ts';
 import { stringLiteral } from './expr-js.ts';
 import { type ModelSpec, type TensorSpec, buildProgram } from './program.ts';
 
-/** Runtime files in dependency order; each may import only its siblings and the hosts' shared computed-dims.ts. */
-const SHARED_DIMS = '../../render/computed-dims.ts';
-const RUNTIME_FILES = [SHARED_DIMS, 'geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'] as const;
+/** Runtime files in dependency order; each may import only the others (computed dims and the input check are every backend's). */
+const RUNTIME_FILES = [
+  '../render/computed-dims.ts', '../input-check.ts', ...['geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'].map((f) => `./runtime/${f}`),
+] as const;
 
 export interface ModuleSource {
   readonly typescript: string;
@@ -55,14 +56,14 @@ let runtimeText: { readonly typescript: string; readonly javascript: string } | 
 function runtime(): { readonly typescript: string; readonly javascript: string } {
   if (runtimeText !== undefined) return runtimeText;
   const project = newProject();
-  const sections = RUNTIME_FILES.map((file) => {
-    const text = fs.readFileSync(new URL(`./runtime/${file}`, import.meta.url), 'utf8');
+  const sections = RUNTIME_FILES.map((path) => {
+    const file = path.split('/').pop()!;
+    const text = fs.readFileSync(new URL(path, import.meta.url), 'utf8');
     const sf = project.createSourceFile(file, text);
     // Cut imports and `export` keywords by position (editing the tree would re-parse it per edit).
     const cuts: [number, number][] = [];
     for (const imp of sf.getImportDeclarations()) {
-      const from = imp.getModuleSpecifierValue();
-      if (!/^\.\/[a-z-]+\.ts$/.test(from) && from !== SHARED_DIMS) throw new Error(`runtime/${file} imports ${imp.getModuleSpecifierValue()}: the runtime must be standalone`);
+      if (!/^(\.\.?\/)+([a-z-]+\/)?[a-z-]+\.ts$/.test(imp.getModuleSpecifierValue())) throw new Error(`${path} imports ${imp.getModuleSpecifierValue()}: the runtime must be standalone`);
       cuts.push([imp.getStart(), imp.getEnd()]);
     }
     for (const st of sf.getStatements()) {
@@ -70,7 +71,7 @@ function runtime(): { readonly typescript: string; readonly javascript: string }
       if (kw) cuts.push([kw.getStart(), kw.getEnd() + 1]);
     }
     const body = cuts.sort((a, b) => b[0] - a[0]).reduce((t, [from, to]) => t.slice(0, from) + t.slice(to), text);
-    return `// ---- runtime/${file} ----\n${body.trim()}`;
+    return `// ---- ${path.replace(/^\.\.?\//, '')} ----\n${body.trim()}`;
   });
   const helpers = `// ---- op helpers (the expression-op records' js helpers) ----\n${targetHelpers('js').map((h) => h.source).join('\n\n')}`;
   const typescript = [helpers, ...sections].join('\n\n');
@@ -82,7 +83,9 @@ function runtime(): { readonly typescript: string; readonly javascript: string }
 function modelLiteral(model: ModelSpec): string {
   const json = (v: unknown) => stringSafe(JSON.stringify(v));
   const list = (specs: readonly TensorSpec[]) => (specs.length ? `[\n${specs.map((t) => `    ${json(t)},`).join('\n')}\n  ]` : '[]');
-  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n  computed: ${json(model.computed)},\n${(['inputs', 'outputs', 'weights', 'constants'] as const).map((k) => `  ${k}: ${list(model[k])},`).join('\n')}\n}`;
+  const lists = (['inputs', 'outputs', 'weights', 'constants'] as const).map((k) => `  ${k}: ${list(model[k])},`).join('\n');
+  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n${lists}\n  computed: ${json(model.computed)},
+  contract: ${json(model.contract)},\n}`;
 }
 
 const stringSafe = (json: string) => json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');

@@ -198,7 +198,7 @@ class ProgramBuilder implements KernelContext {
       return `out[${stringLiteral(o.name)}] = copyOut(${stringLiteral(b.dtype)}, [${b.shape.map((d) => this.dim(d)).join(', ')}], ${this.buf(o.buffer)});`;
     });
     return block('run(inputs: TensorsIn): { [name: string]: HostTensor }', [
-      'const { data, values: s } = bindInputs(MODEL.inputs, MODEL.symbols, MODEL.computed, inputs);',
+      'const { data, values: s } = bindInputs(MODEL, inputs);',
       'const L = cached(layouts, s.join(), 4, () => layout(s));',
       'forward(L, s, data);',
       this.symbolLocals(),
@@ -230,7 +230,7 @@ export function buildProgram(plan: KernelPlan): ProgramParts {
   const spec = (io: { name: string; buffer: number }): TensorSpec => ({ name: io.name, dtype: plan.buffers[io.buffer].dtype, shape: plan.buffers[io.buffer].shape });
   const model: ModelSpec = {
     name: plan.name, symbols: plan.symbols, computed: plan.computed, inputs: plan.inputs.map(spec), outputs: plan.outputs.map(spec),
-    weights: p.weightSpecs, constants: p.constantSpecs,
+    weights: p.weightSpecs, constants: p.constantSpecs, contract: plan.contract,
   };
   return { model, templates: p.templates, body, constants: p.constants };
 }

@@ -5,6 +5,7 @@
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
+import { checkGraph } from '../graph-checks.ts';
 import { type WasmArtifact, wasmArtifact } from './artifact.ts';
 import { type WasmProgram, generateProgram } from './codegen/program.ts';
 import type { SimdLevel } from './codegen/context.ts';
@@ -59,6 +60,7 @@ export async function loadWasm(artifact: WasmArtifact, weights: TensorInputs): P
 }
 
 export async function compileWasm(graph: Graph, weights: TensorInputs, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
+  checkGraph(graph, weights, options);
   await relaxedSimdAvailable();
   return loadWasm(emitWasm(wasmPlan(graph, options), options), weights);
 }
@@ -90,7 +92,8 @@ export const wasmBackend: EmittingBackend<WasmArtifact> = {
   compile(graph: Graph, weights: TensorInputs, options?: WasmCompileOptions) {
     return compileWasm(graph, weights, options);
   },
-  exportModule(graph, weights, dir, options) {
+  async exportModule(graph, weights, dir, options) {
+    checkGraph(graph, weights, options);
     return exportWasm(wasmPlan(graph, options), weights, dir);
   },
   emit: (plan: KernelPlan) => emitWasm(plan),

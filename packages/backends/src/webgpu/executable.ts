@@ -6,13 +6,15 @@
 
 import type { KernelPlan } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
-import type { Executable, TensorInputs } from '../backend.ts';
+import type { Executable, RunInputs } from '../backend.ts';
+import { checkInputs, inputOf } from '../input-check.ts';
+import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
 import type { GpuDevice } from './device.ts';
 import { type ArenaLayout, type Location, GpuMemory, bindingBytes } from './gpu-memory.ts';
 import { fromGpuBytes, toGpuArray } from './host-tensors.ts';
 import type { PipelineCache } from './pipelines.ts';
-import { bindInputs, gridSize, uniformBytes, uniformWords } from './portable-host.ts';
+import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 
 const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
@@ -64,20 +66,21 @@ export class GpuExecutable implements WebGpuExecutable {
     state.uniform.destroy();
   }
 
-  run(inputs: TensorInputs): Promise<Map<string, Tensor>> {
+  run(inputs: RunInputs): Promise<Map<string, Tensor>> {
     const next = this.chain.then(() => this.runOnce(inputs));
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async runOnce(inputs: TensorInputs): Promise<Map<string, Tensor>> {
+  private async runOnce(inputs: RunInputs): Promise<Map<string, Tensor>> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
-    const env = this.bindInputs(inputs);
+    const env = checkInputs(this.plan.contract, inputs);
+    computeDims(env, this.plan.symbols, this.plan.computed);
     const state = await this.state(env);
     let uploaded = 0;
     for (const { name } of this.plan.inputs) {
-      const data = toGpuArray(inputs.get(name)!, `input "${name}"`);
+      const data = toGpuArray(inputOf(inputs, name) as Tensor, `input "${name}"`);
       if (data.byteLength) this.gpu.device.queue.writeBuffer(this.memory.inputBuffer(name), 0, data.buffer, data.byteOffset, data.byteLength);
       uploaded += data.byteLength;
     }
@@ -94,11 +97,6 @@ export class GpuExecutable implements WebGpuExecutable {
     this.gpu.check();
     this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded };
     return outputs;
-  }
-
-  private bindInputs(inputs: TensorInputs): SymbolEnv {
-    const specs = this.plan.inputs.map(({ name, buffer }) => ({ name, dtype: this.plan.buffers[buffer].dtype, shape: this.plan.buffers[buffer].shape }));
-    return bindInputs(specs, (name) => inputs.get(name), this.plan.symbols, this.plan.computed);
   }
 
   private async state(env: SymbolEnv): Promise<EnvState> {

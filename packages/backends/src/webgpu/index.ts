@@ -7,6 +7,7 @@
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { Backend, CompileOptions, ExportedModule, TensorInputs } from '../backend.ts';
+import { checkGraph } from '../graph-checks.ts';
 import { type CodegenOptions, WEBGPU_CAPABILITIES, generatePrograms } from './codegen.ts';
 import type { CodegenTarget } from './kernel-writer.ts';
 import { GpuDevice, webgpuUnavailable } from './device.ts';
@@ -42,6 +43,7 @@ function fixedSubgroupSize(gpu: GpuDevice): number | undefined {
 }
 
 export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
+  checkGraph(graph, weights, options);
   const plan = planFor(graph, options);
   const gpu = await GpuDevice.create(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
   try {
@@ -82,7 +84,8 @@ export const webgpuBackend: Backend = {
   compile(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     return compileWebGpu(graph, weights, options);
   },
-  exportModule(graph: Graph, weights: TensorInputs, dir: string, options?: WebGpuCompileOptions) {
+  async exportModule(graph: Graph, weights: TensorInputs, dir: string, options?: WebGpuCompileOptions) {
+    checkGraph(graph, weights, options);
     return exportWebGpu(planFor(graph, options), weights, dir, options);
   },
 };

@@ -1,10 +1,9 @@
 // Host arithmetic shared by the in-process executable and an exported model.js, which copies this
 // file's text (so it imports nothing, and every declaration here is plain data or a pure
-// function): workgroup grids as data, arena slot offsets, binding sizes, the symbol uniform, input
-// binding with the interpreter's messages, tensors to and from 32-bit GPU elements, and the check
-// that the adapter has the features a build needs.
+// function): workgroup grids as data, arena slot offsets, binding sizes, the symbol uniform,
+// tensors to and from 32-bit GPU elements, and the check that the adapter has the features a build
+// needs. (Inputs are checked by input-check.ts, which model.js inlines too.)
 
-import { type ComputedDimData, computeDims } from '../render/computed-dims.ts';
 
 export type Dim = number | string;
 /** Symbol values by name. */
@@ -84,39 +83,10 @@ export function slotOffsets(slots: readonly (readonly number[])[], bytes: (id: n
   return { size: at, offsets };
 }
 
-export const formatDims = (shape: readonly Dim[]) => `[${shape.join(', ')}]`;
-
 export interface TensorSpec {
   readonly name: string;
   readonly dtype: DTypeName;
   readonly shape: readonly Dim[];
-}
-
-/**
- * Symbol values bound from the inputs' shapes, then the computed dims' values, with the
- * interpreter's messages for a missing input, a wrong dtype, a wrong rank or size, or a symbol two
- * inputs disagree on.
- */
-export function bindInputs(
-  specs: readonly TensorSpec[], get: (name: string) => { readonly dtype: string; readonly shape: readonly number[] } | undefined,
-  symbols: readonly string[], computed: readonly ComputedDimData[],
-): Map<string, number> {
-  const env = new Map<string, number>();
-  for (const want of specs) {
-    const t = get(want.name);
-    if (!t) throw new Error(`missing input "${want.name}": expected ${want.dtype}${formatDims(want.shape)}`);
-    if (t.dtype !== want.dtype) throw new Error(`input "${want.name}": expected dtype ${want.dtype}, got ${t.dtype} ${formatDims(t.shape)}`);
-    const fail = (why: string) => new Error(`input "${want.name}": expected shape ${formatDims(want.shape)}, got ${formatDims(t.shape)}${why}`);
-    if (t.shape.length !== want.shape.length) throw fail('');
-    want.shape.forEach((d, i) => {
-      const got = t.shape[i];
-      const prev = typeof d === 'number' ? d : env.get(d);
-      if (prev === undefined) env.set(d as string, got);
-      else if (prev !== got) throw fail(typeof d === 'number' ? '' : ` (${d} is already ${prev})`);
-    });
-  }
-  computeDims(env, symbols, computed);
-  return env;
 }
 
 /** Half-precision bits of an f32 value, rounded to nearest even (standalone: model.js has no smelt). */

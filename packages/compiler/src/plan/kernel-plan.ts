@@ -5,6 +5,7 @@
 // expressions (ir/expr.ts) that backends render generically.
 
 import type { DType, Dim, Expr, Tensor } from '@smelt/ir';
+import type { InputContract } from './input-contract.ts';
 
 export type BufferStorage =
   | { readonly kind: 'input'; readonly name: string }
@@ -76,6 +77,8 @@ export interface KernelPlan {
    */
   readonly symbols: readonly string[];
   readonly computed: readonly ComputedDim[];
+  /** What the inputs must satisfy, checked before any kernel runs (input-contract.ts). */
+  readonly contract: InputContract;
   readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
   readonly buffers: readonly PlanBuffer[];

@@ -9,6 +9,7 @@ import {
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
+import { inputContract } from './input-contract.ts';
 import { planArena, type ArenaOptions } from './memory.ts';
 
 export class LoweringError extends Error {
@@ -165,6 +166,6 @@ export function lowerToPlan(g: Graph, arena: ArenaOptions = {}): KernelPlan {
   const bound = boundSymbols(g);
   const body = { name: g.name, buffers: lw.buffers, prologue: lw.prologue, kernels: lw.kernels };
   const computed = computedDims(body, bound);
-  const base = { ...body, symbols: [...bound, ...computed.map((c) => c.dim)], computed, inputs, outputs };
+  const base = { ...body, symbols: [...bound, ...computed.map((c) => c.dim)], computed, contract: inputContract(g), inputs, outputs };
   return { ...base, arena: planArena(base, arena) };
 }

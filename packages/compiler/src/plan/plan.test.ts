@@ -95,7 +95,9 @@ describe('memory plan invariants', () => {
     for (const [slot, ids] of slots.entries()) for (const id of ids) buffers[id].storage = { kind: 'arena', slot };
     const add: Kernel = { kind: 'elementwise', label: 'add', out: 3, inputs: [1, 2], expr: { k: 'op', op: 'add', args: [{ k: 'in', i: 0 }, { k: 'in', i: 1 }] } };
     return {
-      name: 'hand', symbols: [], computed: [], inputs: [{ name: 'x', buffer: 0 }], outputs: [{ name: 'y', buffer: 3 }], buffers, prologue: [],
+      name: 'hand', symbols: [], computed: [], inputs: [{ name: 'x', buffer: 0 }],
+      outputs: [{ name: 'y', buffer: 3 }], buffers, prologue: [],
+      contract: { inputs: [{ name: 'x', dtype: 'f32', shape: [4] }], symbolBounds: [], indexBounds: [], mayBeEmpty: [] },
       kernels: [unary('exp', 0, 1), unary('tanh', 0, 2), add],
       arena: {
         slots: slots.map((buffers, id) => ({ id, buffers })), alignment: 16,

@@ -4,6 +4,7 @@
 // values also come in head layout [batch, heads, len, headDim]: `keyValues` computes them once
 // (cross-attention over a memory), `step` grows a self-attention cache by the new positions.
 
+import { BuildError } from '../builder.ts';
 import { add, concat, split, type Var } from '../dsl.ts';
 import type { Dim } from '../shape.ts';
 import { Linear } from './basic.ts';
@@ -27,7 +28,7 @@ export class MultiHeadAttention {
   readonly headDim: number;
 
   constructor(scope: Scope, readonly dModel: number, readonly nHead: number) {
-    if (dModel % nHead !== 0) throw new Error(`MultiHeadAttention: dModel ${dModel} is not divisible by nHead ${nHead}`);
+    if (dModel % nHead !== 0) throw new BuildError(`MultiHeadAttention: dModel ${dModel} is not divisible by nHead ${nHead}`);
     this.headDim = dModel / nHead;
     this.inProjWeight = scope.param('in_proj_weight', [3 * dModel, dModel]);
     this.inProjBias = scope.param('in_proj_bias', [3 * dModel]);

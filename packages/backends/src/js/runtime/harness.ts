@@ -1,9 +1,10 @@
-// Runtime harness of emitted JS modules: checking named inputs and weights against the model's
-// declared types (binding symbolic dims, with the interpreter's messages), copying outputs out of
-// the arena, caching one arena layout per set of symbol values, and a small safetensors reader so
-// an exported module loads its weights with nothing else installed.
+// Runtime harness of emitted JS modules: checking named inputs (input-check.ts, as on every
+// backend) and weights against the model's declared types, copying outputs out of the arena,
+// caching one arena layout per set of symbol values, and a small safetensors reader so an exported
+// module loads its weights with nothing else installed.
 
 import { type ComputedDimData, computeDims } from '../../render/computed-dims.ts';
+import { type InputContractData, checkInputs, inputOf } from '../../input-check.ts';
 import type { Elements } from './movement.ts';
 
 export type DTypeName = 'f32' | 'f16' | 'i32' | 'i64' | 'u8' | 'bool';
@@ -26,6 +27,8 @@ export interface ModelSpec {
   readonly weights: readonly TensorSpec[];
   /** Constants of the graph too large to write into the module: they load with the weights. */
   readonly constants: readonly TensorSpec[];
+  /** What the inputs must satisfy, checked before each run. */
+  readonly contract: InputContractData;
 }
 
 export interface HostTensor {
@@ -81,12 +84,11 @@ function bindTensor(kind: string, spec: TensorSpec, m: TensorsIn, env: Map<strin
   return t.data;
 }
 
-/** Check the inputs; returns their data in declaration order and the symbol values in `symbols` order. */
-export function bindInputs(specs: readonly TensorSpec[], symbols: readonly string[], computed: readonly ComputedDimData[], inputs: TensorsIn): { data: Elements[]; values: number[] } {
-  const env = new Map<string, number>();
-  const data = specs.map((s) => bindTensor('input', s, inputs, env));
-  computeDims(env, symbols, computed);
-  return { data, values: symbols.map((s) => env.get(s)!) };
+/** Check the inputs; returns their data in declaration order and the symbol values (computed dims too) in `model.symbols` order. */
+export function bindInputs(model: ModelSpec, inputs: TensorsIn): { data: Elements[]; values: number[] } {
+  const env = checkInputs(model.contract, inputs);
+  computeDims(env, model.symbols, model.computed);
+  return { data: model.inputs.map((s) => inputOf(inputs, s.name)!.data as Elements), values: model.symbols.map((s) => env.get(s)!) };
 }
 
 export function bindWeight(spec: TensorSpec, weights: TensorsIn): Elements {

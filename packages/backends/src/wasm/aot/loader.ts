@@ -2,11 +2,12 @@
 // import (Node reads files beside it, browsers fetch them; relaxed SIMD is used when the engine
 // validates that build; `load({ threads: n })` runs the threaded build on worker_threads in Node
 // and Web Workers in a browser, over a shared memory), and model.d.ts typing its inputs and
-// outputs by name.
+// outputs by name. It inlines what the in-process executable uses too: the input check
+// (input-check.ts), one threaded run (pool-run.ts) and the message of a trap (trap.ts).
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
-import { COMPUTE_DIMS_SOURCE } from '../../render/computed-dims.ts';
 import { commentText } from '../../render/source-text.ts';
+import { standaloneJs } from '../../render/standalone.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
@@ -32,7 +33,6 @@ const ARRAYS = { f32: Float32Array, f16: Uint16Array, i32: Int32Array, i64: BigI
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const pages = (bytes) => Math.ceil(bytes / 65536);
 
-${COMPUTE_DIMS_SOURCE}
 
 async function read(name) {
   const url = new URL(name, import.meta.url);
@@ -47,28 +47,20 @@ async function accepts(bytes) {
   return WebAssembly.validate(bytes);
 }
 
-// Inputs come as a Map or a plain object; only own properties count (a name may be "__proto__").
-const inputOf = (inputs, name) => (inputs instanceof Map ? inputs.get(name) : Object.hasOwn(inputs, name) ? inputs[name] : undefined);
-
-function bindSymbols(inputs) {
-  const env = new Map();
-  for (const spec of MANIFEST.inputs) {
-    const t = inputOf(inputs, spec.name);
-    const want = spec.dtype + '[' + spec.shape.join(', ') + ']';
-    if (!t) throw new Error('missing input ' + JSON.stringify(spec.name) + ': expected ' + want);
-    if (t.dtype !== spec.dtype || t.shape.length !== spec.shape.length) throw new Error('input ' + JSON.stringify(spec.name) + ': expected ' + want + ', got ' + t.dtype + '[' + t.shape.join(', ') + ']');
-    if (!(t.data instanceof ARRAYS[spec.dtype]) || t.data.length !== t.shape.reduce((a, b) => a * b, 1)) {
-      throw new Error('input ' + JSON.stringify(spec.name) + ': data must be a ' + ARRAYS[spec.dtype].name + ' of ' + t.shape.reduce((a, b) => a * b, 1) + ' elements');
-    }
-    spec.shape.forEach((d, i) => {
-      const got = t.shape[i];
-      if (typeof d === 'number' ? d !== got : env.has(d) && env.get(d) !== got) throw new Error('input ' + JSON.stringify(spec.name) + ': expected ' + want + ', got [' + t.shape.join(', ') + ']');
-      if (typeof d === 'string') env.set(d, got);
-    });
+${standaloneJs(new URL('../../render/computed-dims.ts', import.meta.url))}
+${standaloneJs(new URL('../../input-check.ts', import.meta.url))}
+${standaloneJs(new URL('../runtime/pool-run.ts', import.meta.url))}
+${standaloneJs(new URL('../runtime/trap.ts', import.meta.url))}
+// Run wasm code; a trap becomes an error naming the kernel the calling thread was in.
+function guarded(memory, body) {
+  try {
+    body();
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    const i = new Int32Array(memory.buffer, HEADER.currentKernel, 1)[0];
+    throw new Error(trapMessage('run', i, MANIFEST.kernels[i], e.message));
   }
-  return env;
 }
-
 async function cores() {
   if (isNode) {
     const os = await import('node:os');
@@ -84,7 +76,7 @@ function threadCount(threads) {
 
 // n - 1 workers running WORKER_SOURCE on the module and memory; resolves when all are ready.
 async function startWorkers(module, memory, n) {
-  const control = new SharedArrayBuffer(4 * (1 + MANIFEST.symbols.length));
+  const control = new SharedArrayBuffer(4 * (2 + MANIFEST.symbols.length));
   const data = (tid) => ({ module, memory, control, tid, threads: n, symbols: MANIFEST.symbols.length, abortWord: HEADER.abort / 4 });
   let workers;
   if (isNode) {
@@ -103,21 +95,12 @@ async function startWorkers(module, memory, n) {
     URL.revokeObjectURL(url);
   }
   const ctrl = new Int32Array(control);
+  // A browser's main thread may not block (Atomics.wait traps there): barriers and the wait for the workers spin.
+  const runner = { memory, control: ctrl, workers: n - 1, counters: MANIFEST.counters, header: HEADER, canBlock: isNode };
   return {
-    // Wake the workers for one run; the caller then runs its own share as thread 0.
-    wake(symbols) {
-      const h = new Int32Array(memory.buffer, 0, 16);
-      Atomics.store(h, HEADER.barrierCount / 4, 0);
-      Atomics.store(h, HEADER.abort / 4, 0);
-      // A browser's main thread may not block (Atomics.wait traps there): barriers spin.
-      Atomics.store(h, HEADER.spinOnly / 4, isNode ? 0 : 1);
-      new Int32Array(memory.buffer, Atomics.load(h, HEADER.counterBase / 4), MANIFEST.counters).fill(0);
-      ctrl.set(symbols, 1);
-      Atomics.add(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-    },
-    abort() {
-      Atomics.store(new Int32Array(memory.buffer, 0, 16), HEADER.abort / 4, 1);
+    // One run: the workers woken, the caller's own share as thread 0; returns once every worker has left it.
+    run(symbols, own) {
+      runOnPool(runner, symbols, own);
     },
     close() {
       Atomics.store(ctrl, 0, -1);
@@ -154,7 +137,7 @@ export async function load(options = {}) {
     },
     run(inputs) {
       if (closed) throw new Error('run: the model is disposed');
-      const env = bindSymbols(inputs);
+      const env = checkInputs(MANIFEST.contract, inputs);
       computeDims(env, MANIFEST.symbols, MANIFEST.computed);
       const symbols = MANIFEST.symbols.map((s) => env.get(s));
       const end = wasm.layout(threads, ...symbols);
@@ -165,15 +148,9 @@ export async function load(options = {}) {
         new Uint8Array(memory.buffer, address(spec), d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       }
       if (pool) {
-        pool.wake(symbols);
-        try {
-          wasm.run(0, threads, ...symbols);
-        } catch (e) {
-          pool.abort();
-          throw e;
-        }
+        guarded(memory, () => pool.run(symbols, () => wasm.run(0, threads, ...symbols)));
       } else {
-        wasm.run(0, 1, ...symbols);
+        guarded(memory, () => wasm.run(0, 1, ...symbols));
       }
       const outputs = {};
       for (const spec of MANIFEST.outputs) {

@@ -1,9 +1,9 @@
 // What an exported model's loader needs to know, as plain JSON: symbols, where the load-time
 // image goes, and for each input and output its dtype, declared shape and where it lives (a
-// fixed address, or a pointer-table slot filled by the module's `layout`).
+// fixed address, or a pointer-table slot filled by the module's `layout`), and the input contract.
 
 import type { ComputedDimData } from '../../render/computed-dims.ts';
-import { type KernelPlan, baseBuffer } from '@smelt/compiler';
+import { type InputContract, type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { DType, Dim } from '@smelt/ir';
 import type { MemoryMap } from '../codegen/memory-map.ts';
 
@@ -29,6 +29,10 @@ export interface Manifest {
   readonly counters: number;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** What the inputs must satisfy (input-check.ts checks it before each run). */
+  readonly contract: InputContract;
+  /** Each run kernel's kind and label, for the message of a trap (trap.ts). */
+  readonly kernels: readonly { readonly kind: string; readonly label: string }[];
 }
 
 export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
@@ -48,5 +52,7 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
     counters,
     inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
+    contract: plan.contract,
+    kernels: plan.kernels.map((k) => ({ kind: k.kind, label: k.label })),
   };
 }

@@ -10,6 +10,7 @@
 
 import type { Kernel, KernelPlan } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Dim } from '@smelt/ir';
+import { BackendError } from '../../backend.ts';
 import type { Code } from '../encoder/code.ts';
 import { type FuncRef, ModuleBuilder } from '../encoder/module.ts';
 import type { ValType } from '../encoder/opcodes.ts';
@@ -54,6 +55,9 @@ class ParamDims implements DimSource {
 export function generateProgram(plan: KernelPlan, options: ProgramOptions): WasmProgram {
   requireCapabilities('wasm', WASM_CAPABILITIES, plan);
   const memory = new MemoryMap(plan);
+  if (memory.staticEnd > MAX_PAGES * 65536) {
+    throw new BackendError(`wasm: ${JSON.stringify(plan.name)} needs ${memory.staticEnd} bytes for its weights, constants and packed GEMM panels; a wasm memory holds at most ${MAX_PAGES * 65536} (2 GiB)`);
+  }
   const module = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: pagesFor(memory.staticEnd), maximumPages: MAX_PAGES, shared: options.threads });
   const prog = new ProgramCtx(module, plan, memory, options.simd, options.threads);
   const syms: ValType[] = plan.symbols.map(() => 'i32');

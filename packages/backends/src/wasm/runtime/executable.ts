@@ -5,13 +5,15 @@
 
 import type { KernelPlan } from '@smelt/compiler';
 import { type Tensor, resolveDim, resolveShape } from '@smelt/ir';
-import type { Executable, TensorInputs } from '../../backend.ts';
+import type { Executable, RunInputs, TensorInputs } from '../../backend.ts';
+import { checkInputs, inputOf } from '../../input-check.ts';
 import { packPanels } from '../kernels/gemm-pack.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { type WasmProgram, pagesFor } from '../codegen/program.ts';
 import { type WasmMemory, type WasmModule, requireWasm } from './engine.ts';
-import { bindInputs, bufferAddress, checkWeight, readTensor, writeTensor } from './host.ts';
+import { bufferAddress, checkWeight, readTensor, writeTensor } from './host.ts';
 import type { ThreadPool } from './threads.ts';
+import { trapMessage } from './trap.ts';
 
 export interface ProgramExports {
   layout(threads: number, ...symbols: number[]): number;
@@ -81,9 +83,7 @@ export class WasmExecutable implements Executable {
     } catch (e) {
       if (!(e instanceof requireWasm().RuntimeError)) throw e;
       const i = new Int32Array(this.memory.buffer, HEADER.currentKernel, 1)[0];
-      const k = what === 'run' ? this.plan.kernels[i] : undefined;
-      const why = k?.kind === 'gather' ? 'an index is out of range' : k?.kind === 'slice' ? 'the slice runs past the end of its input' : (e as Error).message;
-      throw new Error(`wasm ${what}${k ? ` kernel ${i} (${k.label})` : ''} failed: ${why}`);
+      throw new Error(trapMessage(what, i, what === 'run' ? this.plan.kernels[i] : undefined, (e as Error).message));
     }
   }
 
@@ -92,18 +92,18 @@ export class WasmExecutable implements Executable {
     return this.pool?.size ?? 1;
   }
 
-  async run(inputs: TensorInputs): Promise<Map<string, Tensor>> {
+  async run(inputs: RunInputs): Promise<Map<string, Tensor>> {
     return this.runSync(inputs);
   }
 
-  runSync(inputs: TensorInputs): Map<string, Tensor> {
+  runSync(inputs: RunInputs): Map<string, Tensor> {
     if (this.disposed) throw new Error('wasm executable is disposed');
-    const env = bindInputs(this.plan, inputs);
+    const env = checkInputs(this.plan.contract, inputs);
     const symbols = this.plan.symbols.map((s) => resolveDim(s, env));
     const threads = this.threads;
     this.ensureMemory(this.exports.layout(threads, ...symbols));
     for (const { name, buffer } of this.plan.inputs) {
-      writeTensor(this.memory, bufferAddress(this.program.memory, this.memory, buffer), inputs.get(name)!);
+      writeTensor(this.memory, bufferAddress(this.program.memory, this.memory, buffer), inputOf(inputs, name) as Tensor);
     }
     this.guard('run', () => {
       if (this.pool) this.pool.run(symbols, () => this.exports.run(0, threads, ...symbols));

@@ -1,9 +1,8 @@
-// Tensors in and out of the linear memory, and the check of run inputs against the plan (the
-// interpreter's messages: a missing input, a wrong dtype, a shape that does not bind).
+// Tensors in and out of the linear memory, and the check of weights against the buffers that hold
+// them (run inputs are checked by input-check.ts, as on every backend).
 
-import { type KernelPlan, baseBuffer } from '@smelt/compiler';
-import { type DType, type Tensor, allocArray, bindShape, formatType, numel, resolveShape } from '@smelt/ir';
-import type { TensorInputs } from '../../backend.ts';
+import { baseBuffer } from '@smelt/compiler';
+import { type DType, type Tensor, allocArray, formatType, numel, resolveShape } from '@smelt/ir';
 import type { MemoryMap } from '../codegen/memory-map.ts';
 import type { WasmMemory } from './engine.ts';
 
@@ -23,19 +22,6 @@ export function readTensor(memory: WasmMemory, address: number, dtype: DType, sh
 export function bufferAddress(map: MemoryMap, memory: WasmMemory, id: number): number {
   const base = baseBuffer(map.plan.buffers, id);
   return map.staticAddress(base) ?? new Int32Array(memory.buffer, map.pointerSlot(base), 1)[0];
-}
-
-/** Symbol values bound from the inputs; throws like the interpreter on a missing or mismatched input. */
-export function bindInputs(plan: KernelPlan, inputs: TensorInputs): Map<string, number> {
-  const env = new Map<string, number>();
-  for (const { name, buffer } of plan.inputs) {
-    const b = plan.buffers[buffer];
-    const t = inputs.get(name);
-    if (!t) throw new Error(`missing input "${name}": expected ${formatType(b)}`);
-    if (t.dtype !== b.dtype) throw new Error(`input "${name}": expected dtype ${b.dtype}, got ${t.dtype} [${t.shape.join(', ')}]`);
-    bindShape(name, b.shape, t.shape, env);
-  }
-  return env;
 }
 
 /** Check a weight against the buffer that holds it. */

@@ -1,15 +1,16 @@
 // Worker threads over the shared memory. Each worker instantiates the same module on the same
-// memory and sleeps on a control word (worker-source.ts); a run bumps the word (symbol values beside it), the
-// calling thread runs its own share as thread 0 (shares are claimed from per-loop counters the
-// pool zeroes first), and the barrier after the last kernel means
-// every share is done when it returns. Workers spin only inside a run; between runs they sleep.
-// A trap in any thread sets the abort word, so no thread spins forever. Node's worker_threads:
+// memory and sleeps on a control word (worker-source.ts); a run bumps the word (symbol values beside
+// it), the calling thread runs its own share as thread 0 (shares are claimed from per-loop counters
+// the pool zeroes first) and returns once every worker has left the run (pool-run.ts), also when
+// it failed. Workers spin only inside a run; between runs they sleep. A trap in any thread sets the
+// abort word, so no thread spins forever. Node's worker_threads:
 // compiling in-process needs Node (the IR reads node: modules); in a browser, threads come with
 // an AOT export, whose loader starts the same loop in Web Workers (aot/loader.ts).
 
 import { HEADER } from '../codegen/memory-map.ts';
 import type { WasmProgram } from '../codegen/program.ts';
 import type { WasmMemory, WasmModule } from './engine.ts';
+import { runOnPool } from './pool-run.ts';
 import { WORKER_SOURCE, type WorkerData } from './worker-source.ts';
 
 export interface ThreadPool {
@@ -35,7 +36,7 @@ export async function startPool(module: WasmModule, memory: WasmMemory, program:
   const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (src: string, o: object) => NodeWorker };
   const size = Math.min(threads, await availableCores());
   const symbols = program.memory.plan.symbols.length;
-  const control = new SharedArrayBuffer(4 * (1 + symbols));
+  const control = new SharedArrayBuffer(4 * (2 + symbols));
   const ctrl = new Int32Array(control);
   const workers = Array.from({ length: size - 1 }, (_, i) => new Worker(WORKER_SOURCE, {
     eval: true,
@@ -46,23 +47,11 @@ export async function startPool(module: WasmModule, memory: WasmMemory, program:
     w.once('error', reject);
   })));
   for (const w of workers) w.unref();
-  const header = () => new Int32Array(memory.buffer, 0, 16);
+  const runner = { memory, control: ctrl, workers: size - 1, counters: program.counters, header: HEADER, canBlock: true };
   return {
     size,
     run(values, own) {
-      const h = header();
-      Atomics.store(h, HEADER.barrierCount / 4, 0);
-      Atomics.store(h, HEADER.abort / 4, 0);
-      new Int32Array(memory.buffer, Atomics.load(h, HEADER.counterBase / 4), program.counters).fill(0);
-      ctrl.set(values, 1);
-      Atomics.add(ctrl, 0, 1);
-      Atomics.notify(ctrl, 0);
-      try {
-        own();
-      } catch (e) {
-        Atomics.store(header(), HEADER.abort / 4, 1);
-        throw e;
-      }
+      runOnPool(runner, values, own);
     },
     close() {
       Atomics.store(ctrl, 0, -1);

@@ -3,13 +3,14 @@
 // URL and gets the same data in its first message. It instantiates the module on the shared
 // memory, says "ready", then sleeps on the control word; each bump of the word is a run with the
 // symbol values beside it; a negative word ends the loop. A trap sets the abort word, so the
-// threads waiting in a barrier trap too instead of waiting forever. Shared by the in-process
-// thread pool and the standalone loader of an AOT export (which inlines this text).
+// threads waiting in a barrier trap too instead of waiting forever. Leaving a run, finished or
+// trapped, the worker counts itself in the `done` word the caller waits on (pool-run.ts). Shared by
+// the in-process thread pool and the standalone loader of an AOT export (which inlines this text).
 
 export interface WorkerData {
   readonly module: unknown;
   readonly memory: unknown;
-  /** SharedArrayBuffer: [generation, ...symbol values]. */
+  /** SharedArrayBuffer: [generation, done, ...symbol values]. */
   readonly control: SharedArrayBuffer;
   readonly tid: number;
   readonly threads: number;
@@ -31,10 +32,12 @@ function start(data, post) {
     if (gen < 0) break;
     seen = gen;
     try {
-      instance.exports.run(tid, threads, ...Array.from(ctrl.subarray(1, 1 + symbols)));
+      instance.exports.run(tid, threads, ...Array.from(ctrl.subarray(2, 2 + symbols)));
     } catch {
       Atomics.store(new Int32Array(memory.buffer), abortWord, 1);
     }
+    Atomics.add(ctrl, 1, 1);
+    Atomics.notify(ctrl, 1);
   }
 }
 if (typeof process !== 'undefined' && process.versions && process.versions.node) {

@@ -6,8 +6,10 @@
 // and maps one readback buffer. What depends on symbol values (arena layout, bind groups, grids,
 // uniform, readback buffer) is built once per set of values and cached.
 
+import { computeDims } from '../../render/computed-dims.ts';
+import { checkInputs, inputOf } from '../../input-check.ts';
 import {
-  type DTypeName, type HostArray, type SlotLayout, type Symbols, bindInputs, bindingBytes, dimValue, dimsProduct, fromGpuElements,
+  type DTypeName, type HostArray, type SlotLayout, type Symbols, bindingBytes, dimValue, dimsProduct, fromGpuElements,
   gridSize, requireFeatures, slotOffsets, toGpuElements, uniformBytes, uniformWords,
 } from '../portable-host.ts';
 import type { ProgramSpec, WebGpuManifest } from './manifest.ts';
@@ -239,12 +241,10 @@ class GpuModel implements Model {
 
   /** The inputs checked and converted to GPU elements, with the symbol values they bind. */
   private gpuInputs(inputs: Inputs): { env: Symbols; data: (Float32Array | Int32Array | Uint32Array)[] } {
-    const get = (name: string): Tensor | undefined => (inputs instanceof Map ? inputs.get(name)
-      : Object.prototype.hasOwnProperty.call(inputs, name) ? (inputs as Readonly<Record<string, Tensor>>)[name] : undefined);
-    const env = bindInputs(MANIFEST.inputs, get, MANIFEST.symbols, MANIFEST.computed);
+    const env = checkInputs(MANIFEST.contract, inputs);
+    computeDims(env, MANIFEST.symbols, MANIFEST.computed);
     const data = MANIFEST.inputs.map((spec) => {
-      const t = get(spec.name)!;
-      if (t.data.length !== dimsProduct(t.shape, env)) throw new Error(`input "${spec.name}": ${t.data.length} elements for shape [${t.shape.join(', ')}]`);
+      const t = inputOf(inputs, spec.name) as Tensor;
       return toGpuElements(t.dtype, t.data, `input "${spec.name}"`);
     });
     return { env, data };

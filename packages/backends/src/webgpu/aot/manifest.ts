@@ -5,7 +5,7 @@
 // strings.
 
 import type { ComputedDimData } from '../../render/computed-dims.ts';
-import { type KernelPlan, baseBuffer } from '@smelt/compiler';
+import { type InputContract, type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { PlanPrograms } from '../codegen.ts';
 import type { Precision } from '../precision.ts';
 import type { KernelProgram } from '../program.ts';
@@ -56,6 +56,8 @@ export interface WebGpuManifest {
   readonly slots: readonly (readonly number[])[];
   readonly inputs: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
+  /** What the inputs must satisfy (input-check.ts checks it before each run). */
+  readonly contract: InputContract;
   /** Run once at load. */
   readonly prologue: readonly ProgramSpec[];
   /** Run per forward pass. */
@@ -97,6 +99,7 @@ export function manifestOf(plan: KernelPlan, parts: ManifestParts): WebGpuManife
     slots: plan.arena.slots.map((s) => s.buffers),
     inputs: plan.inputs.map((i) => io(i.name, i.buffer)),
     outputs: plan.outputs.map((o) => io(o.name, o.buffer)),
+    contract: plan.contract,
     prologue: programs.prologue.map(program),
     kernels: programs.kernels.map(program),
   };

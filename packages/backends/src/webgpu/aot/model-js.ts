@@ -1,34 +1,21 @@
 // The text of an exported model.js and model.d.ts. model.js is a header, `const MANIFEST = {…}`
-// (JSON: every name from the user's graph is a JSON string), then portable-host.ts and host.ts
-// transpiled to JavaScript with their imports and exports cut: the same host code the repository
+// (JSON: every name from the user's graph is a JSON string), then input-check.ts, portable-host.ts
+// and host.ts transpiled to JavaScript with their imports and exports cut: the same host code the repository
 // type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
 
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import type TypeScript from 'typescript';
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/source-text.ts';
+import { standaloneJs } from '../../render/standalone.ts';
 import type { WebGpuManifest } from './manifest.ts';
 
-let hostText: string | undefined;
-
-/** portable-host.ts then host.ts as one block of JavaScript: module-private except host.ts's exports. */
+/** input-check.ts, portable-host.ts, then host.ts as one block of JavaScript: module-private except host.ts's exports. */
 function hostJavaScript(): string {
-  if (hostText !== undefined) return hostText;
-  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
-  const js = (file: URL) => ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
-  }).outputText;
-  const dims = js(new URL('../../render/computed-dims.ts', import.meta.url)).replace(/^export /gm, '');
-  const shared = js(new URL('../portable-host.ts', import.meta.url)).replace(/^export /gm, '')
-    .replace(/^import [^;]*'\.\.\/render\/computed-dims\.ts';\n/m, '');
-  const host = js(new URL('./host.ts', import.meta.url)).replace(/^import [^;]*'\.\.\/portable-host\.ts';\n/m, '');
-  for (const [name, text] of [['computed-dims.ts', dims], ['portable-host.ts', shared], ['host.ts', host]]) {
-    const imports = text.match(/^(import|export \*|export \{[^}]*\} from)\s.*$/gm);
-    if (imports) throw new Error(`internal: ${name} keeps an import in model.js: ${imports[0]}`);
-  }
-  hostText = `// ---- render/computed-dims.ts ----\n${dims.trim()}\n\n// ---- portable-host.ts ----\n${shared.trim()}\n\n// ---- aot/host.ts ----\n${host.trim()}\n`;
-  return hostText;
+  return [
+    standaloneJs(new URL('../../render/computed-dims.ts', import.meta.url)),
+    standaloneJs(new URL('../../input-check.ts', import.meta.url)),
+    standaloneJs(new URL('../portable-host.ts', import.meta.url)),
+    standaloneJs(new URL('./host.ts', import.meta.url), true),
+  ].join('\n');
 }
 
 export function modelJs(manifest: WebGpuManifest): string {
