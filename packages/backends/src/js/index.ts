@@ -1,6 +1,7 @@
-// The JS backend: kernel plans become one standalone ES module each (built with ts-morph,
-// transpiled with typescript) with register-tiled GEMMs, fused epilogues and one-pass row kernels
-// over a single arena. Registered as "js". Public API: jsBackend, emitJs, loadJs, exportJsModule.
+// The JS backend: kernel plans become one standalone ES module each, written directly as text (no
+// compiler runs, so compiling takes milliseconds and works in a browser), with register-tiled
+// GEMMs, fused epilogues and one-pass row kernels over a single arena. Registered as "js".
+// Public API: jsBackend, emitJs, loadJs, evaluateJs, exportJsModule.
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
@@ -10,7 +11,7 @@ import { type JsExecutable, loadJs } from './load.ts';
 import { exportJsModule } from './aot.ts';
 
 export { type JsArtifact, emitJs } from './emit.ts';
-export { type JsExecutable, type JsModel, type JsModule, importJsModule, loadJs } from './load.ts';
+export { type JsExecutable, type JsModel, type JsModule, evaluateJs, loadJs } from './load.ts';
 export { type JsExport, declarations, exportJsModule } from './aot.ts';
 export type { ModelSpec, TensorSpec } from './program.ts';
 
