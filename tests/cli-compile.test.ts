@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readSafetensors } from '@smelt/ir';
+import { readSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
 import { writeModelDir } from './fixtures.ts';
 

@@ -1,6 +1,6 @@
-// The sources the backends embed as text (scripts/embed.ts: the JS backend's runtime library) are
-// what the script makes of the files they come from: a runtime file edited without `pnpm embed`
-// fails here, naming the stale output.
+// The sources the backends embed as text (scripts/embed.ts: the JS backend's runtime library, the
+// WebGPU export's host) are what the script makes of the files they come from: a source file
+// edited without `pnpm embed` fails here, naming the stale output.
 
 import { describe, expect, it } from 'vitest';
 import { EMBEDDINGS, staleEmbeddings } from '../scripts/embed.ts';

@@ -4,7 +4,9 @@ export * from './backend.ts';
 export { referenceBackend } from './reference.ts';
 export * from './js/index.ts';
 export * from './wasm/index.ts';
-export { webgpuBackend, compileWebGpu, planFor, type WebGpuCompileOptions, type WebGpuExecutable, type RunStats } from './webgpu/index.ts';
+export {
+  webgpuBackend, compileWebGpu, planFor, webgpuModuleFiles, type WebGpuCompileOptions, type WebGpuExecutable, type RunStats,
+} from './webgpu/index.ts';
 
 import { registerBackend } from './backend.ts';
 import { jsBackend } from './js/index.ts';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph, Tensor } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
+import { exportModule } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder,
   initWeights, readConfig, readWeights,
@@ -102,13 +103,13 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
-  if (!backend.exportModule) throw new BackendError(`backend "${target}" cannot export ahead of time`);
+  if (!backend.exportFiles) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
   const parent = path.dirname(out);
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(out)}.smelt-`));
   try {
-    await backend.exportModule(graph, weights, staging);
+    await exportModule(backend, graph, weights, staging);
     const files = moveInto(staging, out);
     if (flags.quiet) return;
     const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);

@@ -1,6 +1,7 @@
 // `smelt run` and `smelt generate`: the commands of shared/spec/transformer.md §3.
 
-import { formatDims, writeSafetensors, type Tensor } from '@smelt/ir';
+import { formatDims, type Tensor } from '@smelt/ir';
+import { writeSafetensors } from '@smelt/ir/node';
 import { generateFiles, runFiles, type SessionResult } from '@smelt/examples/transformer';
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';

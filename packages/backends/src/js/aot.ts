@@ -1,24 +1,17 @@
-// Ahead-of-time export: a kernel plan and its weights → a folder that runs with nothing of smelt
-// installed: model.js (the emitted module), model.d.ts (typed named inputs and outputs, dims in
-// their docs), weights.safetensors (the weights the plan reads plus its large constants) and a
-// package.json that marks the folder as an ES module package.
+// Ahead-of-time export: a kernel plan and its weights → the files of a folder that runs with
+// nothing of smelt installed: model.js (the emitted module), model.d.ts (typed named inputs and
+// outputs, dims in their docs), weights.safetensors (the weights the plan reads plus its large
+// constants) and a package.json that marks the folder as an ES module package. In memory, so it
+// runs in a browser too; @smelt/backends/node writes them.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
-import { type Tensor, writeSafetensors } from '@smelt/ir';
-import { BackendError, type TensorInputs } from '../backend.ts';
+import { type Tensor, serializeSafetensors } from '@smelt/ir';
+import { BackendError, type ModuleFiles, type TensorInputs } from '../backend.ts';
 import { block, commentText } from '../render/c-like.ts';
 import { emitJs } from './emit.ts';
 import { stringLiteral } from './expr-js.ts';
 import type { ModelSpec, TensorSpec } from './program.ts';
 import { ARRAY_TYPE } from './templates.ts';
-
-export interface JsExport {
-  readonly dir: string;
-  /** Absolute paths of the files written. */
-  readonly files: readonly string[];
-}
 
 const typeText = (t: TensorSpec) => `${t.dtype}[${t.shape.join(', ')}]`;
 
@@ -67,16 +60,15 @@ function weightFile(plan: KernelPlan, weights: TensorInputs, constants: Readonly
   return out;
 }
 
-/** Write DIR/model.js, model.d.ts, weights.safetensors and package.json for a plan and its weights. */
-export function exportJsModule(plan: KernelPlan, weights: TensorInputs, dir: string): JsExport {
+/** model.js, model.d.ts, weights.safetensors and package.json of a plan and its weights. */
+export function jsModuleFiles(plan: KernelPlan, weights: TensorInputs): ModuleFiles {
   const artifact = emitJs(plan);
   const tensors = weightFile(plan, weights, artifact.constants);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = (name: string) => path.resolve(dir, name);
-  fs.writeFileSync(file('model.js'), artifact.source);
-  fs.writeFileSync(file('model.d.ts'), declarations(artifact.model));
-  writeSafetensors(file('weights.safetensors'), tensors);
   const pkg = { name: 'smelt-model', private: true, type: 'module', main: './model.js', types: './model.d.ts' };
-  fs.writeFileSync(file('package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  return { dir: path.resolve(dir), files: ['model.js', 'model.d.ts', 'weights.safetensors', 'package.json'].map(file) };
+  return new Map<string, string | Uint8Array>([
+    ['model.js', artifact.source],
+    ['model.d.ts', declarations(artifact.model)],
+    ['weights.safetensors', serializeSafetensors(tensors)],
+    ['package.json', `${JSON.stringify(pkg, null, 2)}\n`],
+  ]);
 }

@@ -1,18 +1,18 @@
 // The JS backend: kernel plans become one standalone ES module each, written directly as text (no
 // compiler runs, so compiling takes milliseconds and works in a browser), with register-tiled
 // GEMMs, fused epilogues and one-pass row kernels over a single arena. Registered as "js".
-// Public API: jsBackend, emitJs, loadJs, evaluateJs, exportJsModule.
+// Public API: jsBackend, emitJs, loadJs, evaluateJs, jsModuleFiles (@smelt/backends/node writes them).
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.ts';
 import { type JsArtifact, emitJs } from './emit.ts';
 import { type JsExecutable, loadJs } from './load.ts';
-import { exportJsModule } from './aot.ts';
+import { jsModuleFiles } from './aot.ts';
 
 export { type JsArtifact, emitJs } from './emit.ts';
 export { type JsExecutable, type JsModel, type JsModule, evaluateJs, loadJs } from './load.ts';
-export { type JsExport, declarations, exportJsModule } from './aot.ts';
+export { declarations, jsModuleFiles } from './aot.ts';
 export type { ModelSpec, TensorSpec } from './program.ts';
 
 /** The kernel plan the JS backend runs: optimized unless `optimize: false`. */
@@ -37,8 +37,8 @@ export const jsBackend: EmittingBackend<JsArtifact> = {
     return undefined;
   },
   compile: compileJs,
-  async exportModule(graph, weights, dir, options) {
-    return exportJsModule(planForJs(graph, options), weights, dir);
+  async exportFiles(graph, weights, options) {
+    return jsModuleFiles(planForJs(graph, options), weights);
   },
   emit: emitJs,
   load: loadJs,

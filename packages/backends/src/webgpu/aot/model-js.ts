@@ -1,33 +1,12 @@
 // The text of an exported model.js and model.d.ts. model.js is a header, `const MANIFEST = {…}`
-// (JSON: every name from the user's graph is a JSON string), then portable-host.ts and host.ts
-// transpiled to JavaScript with their imports and exports cut: the same host code the repository
-// type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
+// (JSON: every name from the user's graph is a JSON string), then portable-host.ts and host.ts as
+// JavaScript with their imports cut (HOST_JS, embedded by scripts/embed.ts): the same host code the
+// repository type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
 
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import type TypeScript from 'typescript';
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/c-like.ts';
+import { HOST_JS } from './host-source.ts';
 import type { WebGpuManifest } from './manifest.ts';
-
-let hostText: string | undefined;
-
-/** portable-host.ts then host.ts as one block of JavaScript: module-private except host.ts's exports. */
-function hostJavaScript(): string {
-  if (hostText !== undefined) return hostText;
-  const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
-  const js = (file: URL) => ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
-  }).outputText;
-  const shared = js(new URL('../portable-host.ts', import.meta.url)).replace(/^export /gm, '');
-  const host = js(new URL('./host.ts', import.meta.url)).replace(/^import [^;]*'\.\.\/portable-host\.ts';\n/m, '');
-  for (const [name, text] of [['portable-host.ts', shared], ['host.ts', host]]) {
-    const imports = text.match(/^(import|export \*|export \{[^}]*\} from)\s.*$/gm);
-    if (imports) throw new Error(`internal: ${name} keeps an import in model.js: ${imports[0]}`);
-  }
-  hostText = `// ---- portable-host.ts ----\n${shared.trim()}\n\n// ---- aot/host.ts ----\n${host.trim()}\n`;
-  return hostText;
-}
 
 export function modelJs(manifest: WebGpuManifest): string {
   return [
@@ -39,7 +18,8 @@ export function modelJs(manifest: WebGpuManifest): string {
     '',
     `const MANIFEST = ${jsonLiteral(manifest)};`,
     '',
-    hostJavaScript(),
+    HOST_JS,
+    '',
   ].join('\n');
 }
 
