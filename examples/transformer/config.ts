@@ -1,4 +1,4 @@
-// The model config JSON of shared/spec/transformer.md, validated strictly: an unknown key, a
+// The model config JSON of docs/FORMATS.md, validated strictly: an unknown key, a
 // missing key or a bad value is an error that names the key, what it must be and what it was.
 
 import type { nn } from '@smelt/ir';

@@ -1,4 +1,4 @@
-// The two models of shared/spec/transformer.md written in the DSL from smelt's nn layers:
+// The two models of docs/FORMATS.md written in the DSL from smelt's nn layers:
 // `torch-transformer` (src, tgt embeddings in → out) and `seq2seq` (token ids in → logits), plus
 // the encoder and decoder halves of seq2seq that greedy decoding runs.
 

@@ -19,7 +19,7 @@ const GRAPHS = ['model', 'encoder', 'decoder'] as const;
 const MASKS = ['src', 'tgt'] as const;
 
 export const COMPILE_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
   target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write (created; files of the same names are replaced)' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },

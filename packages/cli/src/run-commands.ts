@@ -1,4 +1,4 @@
-// `smelt run` and `smelt generate`: the commands of shared/spec/transformer.md §3.
+// `smelt run` and `smelt generate`: the commands of docs/FORMATS.md.
 
 import { formatDims, type Tensor } from '@smelt/ir';
 import { writeSafetensors } from '@smelt/ir/node';
@@ -8,7 +8,7 @@ import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
 
 export const RUN_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
   weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
   inputs: { kind: 'string', required: true, metavar: 'I.safetensors', help: 'named input tensors' },
   out: { kind: 'string', required: true, metavar: 'O.safetensors', help: 'where to write the outputs (only on success)' },
