@@ -90,16 +90,20 @@ export function newPanels(count: number, k: number, n: number): Panels {
   return doubles(count * Math.ceil(n / GEMM_NR) * k * GEMM_NR);
 }
 
-/** Pack `count` matrices B (k × n, or n × k when transposed) into panels: [matrix][panel][depth][GEMM_NR]. */
+/**
+ * Pack `count` matrices B (k × n, or n × k when transposed) into zeroed panels
+ * [matrix][panel][depth][GEMM_NR], a column at a time (a stream of B, every GEMM_NR-th slot of the
+ * panel); the columns past n stay zero.
+ */
 export function packB(b: ArrayLike<number>, count: number, k: number, n: number, transB: boolean, into: Panels): Panels {
-  const panels = Math.ceil(n / GEMM_NR);
   const [sk, sn] = transB ? [1, k] : [n, 1];
   let q = 0;
   for (let mat = 0; mat < count; mat++) {
     const base = mat * k * n;
-    for (let j0 = 0; j0 < panels * GEMM_NR; j0 += GEMM_NR) {
-      for (let p = 0, row = base + j0 * sn; p < k; p++, row += sk) {
-        for (let c = 0; c < GEMM_NR; c++) into[q++] = j0 + c < n ? b[row + c * sn] : 0;
+    for (let j0 = 0; j0 < n; j0 += GEMM_NR, q += k * GEMM_NR) {
+      const cols = Math.min(GEMM_NR, n - j0);
+      for (let c = 0; c < cols; c++) {
+        for (let p = 0, from = base + (j0 + c) * sn, to = q + c; p < k; p++, from += sk, to += GEMM_NR) into[to] = b[from];
       }
     }
   }
