@@ -1,4 +1,4 @@
-"""Write the PyTorch golden cases of tests/goldens/ (shared/spec/transformer.md, section 4).
+"""Write the PyTorch golden cases of tests/goldens/ (docs/FORMATS.md, "Checking against PyTorch").
 
 Run from anywhere with Debian's python3-torch (PyTorch 1.13):  /usr/bin/python3 scripts/make_goldens.py
 

@@ -1,4 +1,4 @@
-"""The spec's models in PyTorch (shared/spec/transformer.md): nn.Transformer and the seq2seq around it."""
+"""The spec's models in PyTorch (docs/FORMATS.md): nn.Transformer and the seq2seq around it."""
 import math
 
 import torch

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { readSafetensors } from '@smelt/ir';
+import { readSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
 import { type GoldenCase, goldenCases, maxAbsError } from './golden-util.ts';
 import { describeWebGpu } from './webgpu-suite.ts';

@@ -3,7 +3,8 @@
 
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readSafetensors, tensor, writeSafetensors } from '@smelt/ir';
+import { tensor } from '@smelt/ir';
+import { readSafetensors, writeSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
 import { SMALL_SEQ2SEQ, writeModelDir } from './fixtures.ts';
 

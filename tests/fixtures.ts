@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Graph, type Tensor, tensor, writeSafetensors } from '@smelt/ir';
+import { type Graph, type Tensor, tensor } from '@smelt/ir';
+import { writeSafetensors } from '@smelt/ir/node';
 import { buildModel, type ModelConfig, seededRandom } from '@smelt/examples/transformer';
 
 export { seededRandom };

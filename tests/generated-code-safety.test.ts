@@ -13,6 +13,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret } from '@smelt/ir';
 import { backendNames, getBackend } from '@smelt/backends';
+import { exportModule } from '@smelt/backends/node';
 import { NASTY, PLAIN, block, skeleton } from './hostile-names.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-safety-'));
@@ -92,14 +93,14 @@ describe.each(backends)('generated code safety: %s', (name) => {
     expect((globalThis as { pwned?: number }).pwned).toBeUndefined();
   });
 
-  it.runIf(backend.exportModule !== undefined)('exports the same program whatever the names; the export runs in a fresh process', { timeout: 120_000 }, async (ctx) => {
+  it.runIf(backend.exportFiles !== undefined)('exports the same program whatever the names; the export runs in a fresh process', { timeout: 120_000 }, async (ctx) => {
     const why = await backend.unavailableReason();
     if (why && process.env.CI === 'true') throw new Error(`${name} must be available in CI: ${why}`);
     if (why) return ctx.skip(why);
     const [plain, nasty] = [block(PLAIN), block(NASTY)];
     const [plainDir, nastyDir] = [tmp(), tmp()];
-    await backend.exportModule!(plain.graph, plain.weights, plainDir);
-    await backend.exportModule!(nasty.graph, nasty.weights, nastyDir);
+    await exportModule(backend, plain.graph, plain.weights, plainDir);
+    await exportModule(backend, nasty.graph, nasty.weights, nastyDir);
     expectSameProgram(plainDir, nastyDir, name);
     if (name === 'webgpu') return; // its fresh-process run needs the webgpu package: webgpu-aot.test.ts
     const inputs = nasty.inputs(2, 3);

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Tensor, readSafetensors } from '@smelt/ir';
+import type { Tensor } from '@smelt/ir';
+import { readSafetensors } from '@smelt/ir/node';
 
 export const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'goldens');
 

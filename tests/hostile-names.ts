@@ -1,5 +1,5 @@
 // A small model whose every name (graph, inputs, weights, outputs, layer scopes) can be hostile:
-// quotes, backticks, `${}`, `*/`, line breaks, U+2028/2029, unicode and `__proto__`, for the safety
+// quotes, backticks, `${}`, `*/`, line breaks, U+2028/2029, control characters, unicode and `__proto__`, for the safety
 // tests of generated code; and `skeleton`, a JS module's syntax with string literals blanked and
 // comments dropped, so two modules that differ only in names inside strings compare equal.
 
@@ -38,7 +38,7 @@ export function block(n: Names): { graph: Graph; weights: Map<string, Tensor>; i
 }
 
 export const PLAIN: Names = { graph: 'plain', x: 'x', mask: 'mask', w: 'w', b: 'b', ln: 'ln', y: 'y', z: 'z' };
-export const EVIL = 'q"\'`${globalThis.pwned = 1}`*/ /* \n\r\u2028\u2029 é 字 🙂 \\';
+export const EVIL = 'q"\'`${globalThis.pwned = 1}`*/ /* \n\r\u2028\u2029\u0001\u0002 é 字 🙂 \\';
 export const NASTY: Names = {
   graph: `g ${EVIL}`, x: `x ${EVIL}`, mask: `m*/${EVIL}`, w: `w\`}${EVIL}`, b: `"); throw 1; ("${EVIL}`,
   ln: `ln ${EVIL}`, y: `y ${EVIL}`, z: `__proto__`,

@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Tensor, bindShape, tensor } from '@smelt/ir';
 import { compileGraph, inputContract } from '@smelt/compiler';
-import { checkInputs, exportJsModule, getBackend, exportWasm } from '@smelt/backends';
+import { checkInputs, getBackend } from '@smelt/backends';
+import { exportJsModule, exportWasm } from '@smelt/backends/node';
 import { type ModelConfig, buildSeq2Seq, parseConfig } from '@smelt/examples/transformer';
 import { randomWeights } from './fixtures.ts';
 

@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { type Tensor, interpret, tensor, writeSafetensors } from '@smelt/ir';
+import { type Tensor, interpret, tensor } from '@smelt/ir';
+import { writeSafetensors } from '@smelt/ir/node';
 import { compileGraph } from '@smelt/compiler';
-import { exportJsModule } from '@smelt/backends';
+import { exportJsModule } from '@smelt/backends/node';
 import { buildSeq2SeqEncoder } from '@smelt/examples/transformer';
 import { SMALL_SEQ2SEQ, randomWeights } from './fixtures.ts';
 

@@ -45,6 +45,9 @@ describe('JS emitter', () => {
     const plain = emitJs(compileGraph(block(PLAIN).graph).plan);
     const nasty = emitJs(compileGraph(block(NASTY).graph).plan);
     expect(skeleton(nasty.source)).toBe(skeleton(plain.source));
+    // The form loadJs evaluates: the same code as a function body.
+    const asFunction = (body: string) => skeleton(`export function f() {\n${body}\n}`);
+    expect(asFunction(nasty.functionBody)).toBe(asFunction(plain.functionBody));
   });
 
   it('emits a module that parses and computes exactly what the interpreter does, whatever the names', async () => {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GraphBuilder, type Tensor, Var, gather, input, tensor } from '@smelt/ir';
 import { compileGraph } from '@smelt/compiler';
-import { compileWasm, exportWasm } from '@smelt/backends';
+import { compileWasm } from '@smelt/backends';
+import { exportWasm } from '@smelt/backends/node';
 
 const PAIRS = 100;
 const [ROWS, WIDTH, VOCAB] = [64, 64, 16];

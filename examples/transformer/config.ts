@@ -1,4 +1,4 @@
-// The model config JSON of shared/spec/transformer.md, validated strictly: an unknown key, a
+// The model config JSON of docs/FORMATS.md, validated strictly: an unknown key, a
 // missing key or a bad value is an error that names the key, what it must be and what it was.
 // Sizes are bounded (LIMITS) so that every tensor a model holds stays addressable: typed-array
 // lengths, and wasm's 32-bit byte addresses in a memory of at most 2 GiB.

@@ -1,4 +1,4 @@
-// The Transformer models of shared/spec/transformer.md: config, graphs, file IO, greedy decoding.
+// The Transformer models of docs/FORMATS.md: config, graphs, file IO, greedy decoding.
 
 export * from './config.ts';
 export * from './models.ts';

@@ -4,9 +4,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  type Graph, type SafetensorsEntry, type Tensor, castTensor, entryToTensor, formatDims, readSafetensorsEntries,
-} from '@smelt/ir';
+import { type Graph, type SafetensorsEntry, type Tensor, castTensor, entryToTensor, formatDims } from '@smelt/ir';
+import { readSafetensorsEntries } from '@smelt/ir/node';
 import { type ModelConfig, parseConfig } from './config.ts';
 import type { MaskInputs } from './models.ts';
 

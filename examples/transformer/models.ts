@@ -1,4 +1,4 @@
-// The two models of shared/spec/transformer.md written in the DSL from smelt's nn layers:
+// The two models of docs/FORMATS.md written in the DSL from smelt's nn layers:
 // `torch-transformer` (src, tgt embeddings in → out) and `seq2seq` (token ids in → logits), plus
 // the graphs decoding runs: the encoder and decoder halves (full-prefix decoding), and the encode
 // and step graphs of cached decoding (keys and values kept between steps).

@@ -40,7 +40,7 @@ export async function installWebGpu(): Promise<{ adapter: string } | { reason: s
     Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   }
   const adapter = await nav.gpu!.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) return { reason: 'no WebGPU adapter (install Mesa lavapipe from bookworm-backports, see shared DESIGN.md)' };
+  if (!adapter) return { reason: 'no WebGPU adapter (install Mesa lavapipe from bookworm-backports: scripts/setup-system.sh, see README.md)' };
   const info = adapter.info;
   return { adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unnamed adapter' };
 }

@@ -13,7 +13,7 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
   return out;
 }
 
-/** PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same) (shared/spec/transformer.md). */
+/** PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same) (docs/FORMATS.md). */
 export function positionalTable(maxLen: number, d: number): Float32Array {
   const pe = new Float32Array(maxLen * d);
   for (let p = 0; p < maxLen; p++) {

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Graph, type Tensor, numel, readSafetensors, tensor, writeSafetensors } from '@smelt/ir';
+import { type Graph, type Tensor, numel, tensor } from '@smelt/ir';
+import { readSafetensors, writeSafetensors } from '@smelt/ir/node';
 import { referenceBackend } from '@smelt/backends';
 import { buildSeq2Seq, weightsFor } from '@smelt/examples/transformer';
 import { type WorkloadDef, type WorkloadShape, workloadParts } from './defs.ts';

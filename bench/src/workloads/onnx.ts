@@ -9,7 +9,7 @@ import { type WorkloadDef, partStem, workloadParts } from './defs.ts';
 import { BENCH_ROOT, workloadDir } from './data.ts';
 
 const SCRIPT = path.resolve(BENCH_ROOT, '../scripts/export_onnx.py');
-/** Debian's python3-torch installs for the system python (shared/spec/transformer.md). */
+/** Debian's python3-torch installs for the system python (docs/FORMATS.md). */
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const EXPORT_TIMEOUT_MS = 10 * 60_000;
 

@@ -69,14 +69,20 @@ export interface Backend {
   unavailableReason(): Promise<string | undefined>;
   /** Graph + weights → executable in one step (plans, emits and loads when the backend generates code). */
   compile(graph: Graph, weights: TensorInputs, options?: CompileOptions): Promise<Executable>;
-  /** Ahead-of-time export (`smelt compile`): a folder that runs with nothing of smelt installed. */
-  exportModule?(graph: Graph, weights: TensorInputs, dir: string, options?: CompileOptions): Promise<ExportedModule>;
+  /**
+   * Ahead-of-time export (`smelt compile`): the files of a folder that runs with nothing of smelt
+   * installed. In memory, so it works in a browser; exportModule of @smelt/backends/node writes them.
+   */
+  exportFiles?(graph: Graph, weights: TensorInputs, options?: CompileOptions): Promise<ModuleFiles>;
 }
+
+/** The files of an ahead-of-time export by name, in the order they are written: text or bytes. */
+export type ModuleFiles = ReadonlyMap<string, string | Uint8Array>;
 
 /** What an ahead-of-time export wrote. */
 export interface ExportedModule {
   readonly dir: string;
-  /** Paths of the files written. */
+  /** Absolute paths of the files written. */
   readonly files: readonly string[];
 }
 

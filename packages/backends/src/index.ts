@@ -6,7 +6,9 @@ export { checkInputs, inputOf, type InputContractData, type NamedInputs } from '
 export { referenceBackend } from './reference.ts';
 export * from './js/index.ts';
 export * from './wasm/index.ts';
-export { webgpuBackend, compileWebGpu, planFor, type WebGpuCompileOptions, type WebGpuExecutable, type RunStats } from './webgpu/index.ts';
+export {
+  webgpuBackend, compileWebGpu, planFor, webgpuModuleFiles, type WebGpuCompileOptions, type WebGpuExecutable, type RunStats,
+} from './webgpu/index.ts';
 
 import { registerBackend } from './backend.ts';
 import { jsBackend } from './js/index.ts';

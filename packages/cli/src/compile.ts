@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Graph } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
+import { exportModule } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
   initWeights, readConfig, readWeights, weightsFor,
@@ -18,7 +19,7 @@ export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const MASKS = ['src', 'tgt'] as const;
 
 export const COMPILE_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
   target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
@@ -92,11 +93,10 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
-  if (!backend.exportModule) throw new BackendError(`backend "${target}" cannot export ahead of time`);
+  if (!backend.exportFiles) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
-  const exportModule = backend.exportModule.bind(backend);
   const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
-    await exportModule(graph, weights, staging, diagnosticOptions(flags));
+    await exportModule(backend, graph, weights, staging, diagnosticOptions(flags));
   });
   if (flags.quiet) return;
   const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);

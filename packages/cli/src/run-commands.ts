@@ -1,13 +1,14 @@
-// `smelt run` and `smelt generate`: the commands of shared/spec/transformer.md §3.
+// `smelt run` and `smelt generate`: the commands of docs/FORMATS.md.
 
-import { formatDims, writeSafetensors, type Tensor } from '@smelt/ir';
+import { formatDims, type Tensor } from '@smelt/ir';
+import { writeSafetensors } from '@smelt/ir/node';
 import { type GenerateOptions, type GeneratedStep, generateFiles, runFiles, type SessionResult } from '@smelt/examples/transformer';
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
 
 export const RUN_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (shared/spec/transformer.md)' },
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
   weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
   inputs: { kind: 'string', required: true, metavar: 'I.safetensors', help: 'named input tensors' },
   out: { kind: 'string', required: true, metavar: 'O.safetensors', help: 'where to write the outputs (only on success)' },

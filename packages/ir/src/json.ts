@@ -2,8 +2,8 @@
 // index in the order inputs, params, then node results. Tensors are base64; non-finite floats
 // are the strings "inf", "-inf", "nan" (and -0 is "-0"). graphFromJSON re-checks everything through the builder rules.
 
-import { Buffer } from 'node:buffer';
 import { type AttrSpec, checkAttr, formatNumber } from './attrs.ts';
+import { bytesToBase64 } from './base64.ts';
 import { type DType, isDType } from './dtype.ts';
 import { Graph, type Value } from './graph.ts';
 import { parseNumberLiteral } from './expr.ts';
@@ -27,7 +27,7 @@ export interface JsonGraph {
 function attrToJson(spec: AttrSpec, v: unknown): unknown {
   if (spec.kind === 'tensor') {
     const t = v as Tensor;
-    return { dtype: t.dtype, shape: t.shape, base64: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') };
+    return { dtype: t.dtype, shape: t.shape, base64: bytesToBase64(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)) };
   }
   if (spec.kind === 'float' && (!Number.isFinite(v as number) || Object.is(v, -0))) return formatNumber(v as number);
   return v;

@@ -3,7 +3,6 @@
 // Format: u64 LE header length N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets}, __metadata__?},
 // then the data section, which the tensors must cover exactly: no overlaps, gaps or trailing bytes.
 
-import os from 'node:os';
 import type { Tensor } from './tensor.ts';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'BOOL';
@@ -38,7 +37,7 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 export function requireLittleEndian(file: string): void {
   if (!LITTLE_ENDIAN) throw new SafetensorsError(file, undefined, 'big-endian hosts are not supported');

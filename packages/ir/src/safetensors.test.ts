@@ -7,10 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './dtype.ts';
-import {
-  SafetensorsError, entryToTensor, parseSafetensors, readSafetensors, readSafetensorsEntries, serializeSafetensors,
-  writeSafetensors, type SafetensorsEntry,
-} from './safetensors.ts';
+import { SafetensorsError, entryToTensor, parseSafetensors, serializeSafetensors, type SafetensorsEntry } from './safetensors.ts';
+import { readSafetensors, readSafetensorsEntries, writeSafetensors } from './safetensors-file.ts';
 import { type Tensor, tensor } from './tensor.ts';
 
 const tmpDirs: string[] = [];

@@ -1,16 +1,13 @@
-// Safetensors files: strict reading (every malformed file is a SafetensorsError naming the file,
-// the tensor and what is wrong), conversion of entries to IR tensors (zero-copy when aligned),
-// deterministic serialization and atomic writes. Parsing lives in safetensors-read.ts and
-// serialization in safetensors-write.ts; this file is the public face plus the file I/O.
+// Safetensors in memory: strict reading (every malformed file is a SafetensorsError naming the
+// file, the tensor and what is wrong), conversion of entries to IR tensors (zero-copy when
+// aligned) and deterministic serialization. Parsing lives in safetensors-read.ts and serialization
+// in safetensors-write.ts; this file is the public face. Files on disk (atomic writes included):
+// safetensors-file.ts, in the Node-only entry @smelt/ir/node.
 
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import nodePath from 'node:path';
 import {
-  type SafetensorsContents, type SafetensorsEntry, SafetensorsError, isNonNegInt, isSafetensorsDType, neededBytes,
-  parseSafetensors, requireLittleEndian, shapeText,
+  type SafetensorsEntry, SafetensorsError, isNonNegInt, isSafetensorsDType, neededBytes, parseSafetensors,
+  requireLittleEndian, shapeText,
 } from './safetensors-read.ts';
-import { type NamedTensors, type SerializeOptions, serializeLabeled } from './safetensors-write.ts';
 import { type Tensor, numel } from './tensor.ts';
 
 export {
@@ -70,52 +67,8 @@ export function entryToTensor(e: SafetensorsEntry): Tensor {
   }
 }
 
-function fileLabel(path: string): string {
-  return nodePath.basename(path) || path;
-}
-
-function errorCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
-/** The whole file in one read, as a plain Uint8Array whose start is 8-aligned in its ArrayBuffer. */
-function readBytes(path: string): Uint8Array {
-  let raw: Buffer;
-  try {
-    raw = fs.readFileSync(path);
-  } catch (e) {
-    throw new SafetensorsError(fileLabel(path), undefined, `cannot read ${path}: ${errorCode(e)}`, { cause: e });
-  }
-  const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  return raw.byteOffset % 8 === 0 ? bytes : bytes.slice();
-}
-
-/** Parse a file without converting, so callers can check dtypes and shapes first. */
-export function readSafetensorsEntries(path: string): SafetensorsContents {
-  return parseSafetensors(readBytes(path), fileLabel(path));
-}
-
-export function readSafetensors(path: string): Map<string, Tensor> {
-  const { entries } = readSafetensorsEntries(path);
+/** The tensors of a safetensors file's bytes; `file` names it in errors. */
+export function deserializeSafetensors(bytes: Uint8Array, file = '<buffer>'): Map<string, Tensor> {
+  const { entries } = parseSafetensors(bytes, file);
   return new Map([...entries].map(([name, e]) => [name, entryToTensor(e)]));
-}
-
-/** Serialize, then write to a temp file beside `path` and rename it over: never a half-written file. */
-export function writeSafetensors(path: string, tensors: NamedTensors, opts: SerializeOptions = {}): void {
-  const file = fileLabel(path);
-  const bytes = serializeLabeled(tensors, opts, file);
-  const tmp = nodePath.join(nodePath.dirname(path), `.${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, path);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new SafetensorsError(file, undefined, `cannot write ${path}: ${errorCode(e)}`, { cause: e });
-  }
 }

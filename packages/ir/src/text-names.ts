@@ -1,8 +1,8 @@
 // Spelling of names and tensor literals in the textual IR, shared by the printer and parser.
 // Any string is a legal name: bare when it is a plain (dotted) identifier, JSON-quoted otherwise.
 
-import { Buffer } from 'node:buffer';
 import { formatNumber } from './attrs.ts';
+import { base64ToBytes, bytesToBase64 } from './base64.ts';
 import { type DType, allocArray } from './dtype.ts';
 import { parseNumberLiteral } from './expr.ts';
 import { formatDims } from './shape.ts';
@@ -29,8 +29,8 @@ export function formatTensorLiteral(t: Tensor): string {
     const items = Array.from(t.data as ArrayLike<number>, formatNumber);
     return t.shape.length === 0 ? `dense<${type}, ${items[0]}>` : `dense<${type}, [${items.join(', ')}]>`;
   }
-  const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return `dense<${type}, "base64:${bytes.toString('base64')}">`;
+  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return `dense<${type}, "base64:${bytesToBase64(bytes)}">`;
 }
 
 /** Build a tensor from a dense literal's payload: a number, a list of numbers, or "base64:...". */
@@ -39,7 +39,7 @@ export function tensorFromPayload(dtype: DType, shape: number[], payload: number
   const data = allocArray(dtype, n);
   if (typeof payload === 'string') {
     if (!payload.startsWith('base64:')) throw new Error('dense payload string must start with "base64:"');
-    const bytes = Buffer.from(payload.slice(7), 'base64');
+    const bytes = base64ToBytes(payload.slice(7));
     if (bytes.length !== data.byteLength) {
       throw new Error(`dense ${dtype}${formatDims(shape)} needs ${data.byteLength} bytes, payload has ${bytes.length}`);
     }

@@ -1,43 +1,32 @@
-// Ahead-of-time export: a kernel plan and its weights → a folder that runs with nothing of smelt
-// installed: model.js (the emitted module), model.d.ts (typed named inputs and outputs, dims in
-// their docs, written with ts-morph), weights.safetensors (the weights the plan reads plus its large
-// constants) and a package.json that marks the folder as an ES module package.
+// Ahead-of-time export: a kernel plan and its weights → the files of a folder that runs with
+// nothing of smelt installed: model.js (the emitted module), model.d.ts (typed named inputs and
+// outputs, dims in their docs), weights.safetensors (the weights the plan reads plus its large
+// constants) and a package.json that marks the folder as an ES module package. In memory, so it
+// runs in a browser too; @smelt/backends/node writes them.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
-import { type Tensor, writeSafetensors } from '@smelt/ir';
-import type { StatementStructures } from 'ts-morph';
-import { BackendError, type TensorInputs } from '../backend.ts';
-import { commentText } from '../render/source-text.ts';
+import { type Tensor, serializeSafetensors } from '@smelt/ir';
+import { BackendError, type ModuleFiles, type TensorInputs } from '../backend.ts';
+import { block, commentText } from '../render/source-text.ts';
 import { emitJs } from './emit.ts';
-import { newProject, tools } from './module.ts';
 import { stringLiteral } from './expr-js.ts';
 import type { ModelSpec, TensorSpec } from './program.ts';
 import { ARRAY_TYPE } from './templates.ts';
 
-export interface JsExport {
-  readonly dir: string;
-  /** Absolute paths of the files written. */
-  readonly files: readonly string[];
-}
-
 const typeText = (t: TensorSpec) => `${t.dtype}[${t.shape.join(', ')}]`;
 
-function tensorInterface(name: string, doc: string, specs: readonly TensorSpec[]): StatementStructures {
-  return {
-    kind: tools().morph.StructureKind.Interface, name, isExported: true, docs: [commentText(doc)],
-    properties: specs.map((t) => ({
-      name: stringLiteral(t.name), isReadonly: true, docs: [commentText(typeText(t))],
-      type: `TensorOf<${stringLiteral(t.dtype)}, ${ARRAY_TYPE[t.dtype]}>`,
-    })),
-  };
+/** `export interface name { … }` with one typed property per tensor, its declared type as its doc. */
+function tensorInterface(name: string, doc: string, specs: readonly TensorSpec[]): string {
+  return [`/** ${commentText(doc)} */`, ...block(`export interface ${name}`, specs.flatMap((t) => [
+    `/** ${commentText(typeText(t))} */`,
+    `readonly ${stringLiteral(t.name)}: TensorOf<${stringLiteral(t.dtype)}, ${ARRAY_TYPE[t.dtype]}>;`,
+  ]))].join('\n');
 }
 
 /** model.d.ts: the module's API with one typed property per named input, output and weight. */
 export function declarations(model: ModelSpec): string {
   const symbols = model.symbols.length ? `symbolic dims ${model.symbols.join(', ')} bind from the input shapes at each run` : 'no symbolic dims';
-  const statements: (string | StatementStructures)[] = [
+  return `${[
     `// ${commentText(`Types of the smelt JS module for ${stringLiteral(model.name)}: ${symbols}.`)}`,
     "export type DType = 'f32' | 'f16' | 'i32' | 'i64' | 'u8' | 'bool';",
     '/** A tensor: dtype, concrete shape, row-major data (f16 as raw half bits, bool as 0/1 bytes). */\nexport interface TensorOf<D extends DType = DType, A = ArrayLike<number> | BigInt64Array> {\n  readonly dtype: D;\n  readonly shape: readonly number[];\n  readonly data: A;\n}',
@@ -51,8 +40,7 @@ export function declarations(model: ModelSpec): string {
     '/** Bind the weights (checked by name, dtype and shape), run the prologue, pack the GEMM operands. */\nexport declare function createModel(weights: Weights | ReadonlyMap<string, AnyTensor>): Model;',
     '/** Read weights.safetensors next to model.js (or at `source`: a path or URL) and create the model. */\nexport declare function load(source?: string | URL): Promise<Model>;',
     'export declare function readSafetensors(bytes: Uint8Array): Map<string, AnyTensor>;',
-  ];
-  return newProject().createSourceFile('model.d.ts', { statements }).getFullText();
+  ].join('\n\n')}\n`;
 }
 
 /** The tensors of weights.safetensors: each weight the plan reads (checked), then the large constants. */
@@ -72,16 +60,15 @@ function weightFile(plan: KernelPlan, weights: TensorInputs, constants: Readonly
   return out;
 }
 
-/** Write DIR/model.js, model.d.ts, weights.safetensors and package.json for a plan and its weights. */
-export function exportJsModule(plan: KernelPlan, weights: TensorInputs, dir: string): JsExport {
+/** model.js, model.d.ts, weights.safetensors and package.json of a plan and its weights. */
+export function jsModuleFiles(plan: KernelPlan, weights: TensorInputs): ModuleFiles {
   const artifact = emitJs(plan);
   const tensors = weightFile(plan, weights, artifact.constants);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = (name: string) => path.resolve(dir, name);
-  fs.writeFileSync(file('model.js'), artifact.source);
-  fs.writeFileSync(file('model.d.ts'), declarations(artifact.model));
-  writeSafetensors(file('weights.safetensors'), tensors);
   const pkg = { name: 'smelt-model', private: true, type: 'module', main: './model.js', types: './model.d.ts' };
-  fs.writeFileSync(file('package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  return { dir: path.resolve(dir), files: ['model.js', 'model.d.ts', 'weights.safetensors', 'package.json'].map(file) };
+  return new Map<string, string | Uint8Array>([
+    ['model.js', artifact.source],
+    ['model.d.ts', declarations(artifact.model)],
+    ['weights.safetensors', serializeSafetensors(tensors)],
+    ['package.json', `${JSON.stringify(pkg, null, 2)}\n`],
+  ]);
 }

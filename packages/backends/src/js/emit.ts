@@ -13,9 +13,11 @@ import type { ModelSpec } from './program.ts';
 
 export interface JsArtifact extends Artifact {
   readonly backend: 'js';
-  /** The ES module, JavaScript: what runs. */
+  /** The ES module, JavaScript: what an ahead-of-time export writes as model.js. */
   readonly source: string;
-  /** The same module before transpiling: what ts-morph built. */
+  /** The same code as the body of a function returning { MODEL, createModel }: what loadJs runs. */
+  readonly functionBody: string;
+  /** The module's own part (MODEL, kernels, createModel, load) as TypeScript, typed against js/runtime/*.ts. */
   readonly typescript: string;
   /** MODEL, the module's description of its inputs, outputs, weights and constants. */
   readonly model: ModelSpec;
@@ -48,7 +50,7 @@ export function emitJs(plan: KernelPlan): JsArtifact {
   checkPlan(plan);
   const m: ModuleSource = buildModule(plan);
   return {
-    backend: 'js', plan, source: m.javascript, typescript: m.typescript, model: m.model, constants: m.constants,
+    backend: 'js', plan, source: m.javascript, functionBody: m.functionBody, typescript: m.typescript, model: m.model, constants: m.constants,
     text: () => m.javascript,
   };
 }

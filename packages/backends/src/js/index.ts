@@ -1,6 +1,7 @@
-// The JS backend: kernel plans become one standalone ES module each (built with ts-morph,
-// transpiled with typescript) with register-tiled GEMMs, fused epilogues and one-pass row kernels
-// over a single arena. Registered as "js". Public API: jsBackend, emitJs, loadJs, exportJsModule.
+// The JS backend: kernel plans become one standalone ES module each, written directly as text (no
+// compiler runs, so compiling takes milliseconds and works in a browser), with register-tiled
+// GEMMs, fused epilogues and one-pass row kernels over a single arena. Registered as "js".
+// Public API: jsBackend, emitJs, loadJs, evaluateJs, jsModuleFiles (@smelt/backends/node writes them).
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
@@ -8,11 +9,11 @@ import type { CompileOptions, EmittingBackend, TensorInputs } from '../backend.t
 import { checkGraph } from '../graph-checks.ts';
 import { JS_CAPABILITIES, type JsArtifact, emitJs } from './emit.ts';
 import { type JsExecutable, loadJs } from './load.ts';
-import { exportJsModule } from './aot.ts';
+import { jsModuleFiles } from './aot.ts';
 
 export { type JsArtifact, emitJs } from './emit.ts';
-export { type JsExecutable, type JsModel, type JsModule, importJsModule, loadJs } from './load.ts';
-export { type JsExport, declarations, exportJsModule } from './aot.ts';
+export { type JsExecutable, type JsModel, type JsModule, evaluateJs, loadJs } from './load.ts';
+export { declarations, jsModuleFiles } from './aot.ts';
 export type { ModelSpec, TensorSpec } from './program.ts';
 
 /** The kernel plan the JS backend runs: optimized unless `optimize: false`. */
@@ -33,9 +34,9 @@ export const jsBackend: EmittingBackend<JsArtifact> = {
     return undefined;
   },
   compile: compileJs,
-  async exportModule(graph, weights, dir, options) {
+  async exportFiles(graph, weights, options) {
     checkGraph(graph, weights, options);
-    return exportJsModule(planForJs(graph, options), weights, dir);
+    return jsModuleFiles(planForJs(graph, options), weights);
   },
   emit: emitJs,
   load: loadJs,

@@ -15,8 +15,8 @@ export interface KernelContext {
   buf(id: number): string;
   /** The expression of a dim (a number, or a symbol's variable). */
   dim(d: Dim): string;
-  /** A template function's name, emitting it on first use. */
-  template(fn: TemplateFn): string;
+  /** A template function's name, emitting it on first use; `key` holds everything `make` builds it from. */
+  template(key: string, make: () => TemplateFn): string;
   /** The name of B packed at load for this kernel, when B is known at load time. */
   packed(k: Extract<Kernel, { kind: 'matmul' }>): string | undefined;
 }
@@ -38,7 +38,7 @@ function elementwise(k: Extract<Kernel, { kind: 'elementwise' }>, ctx: KernelCon
     const b = ctx.plan.buffers[id];
     return { dtype: b.dtype, full: shapesEqual(b.shape, outBuf.shape) };
   });
-  const name = ctx.template(elementwiseTemplate(k.expr, outBuf.dtype, operands));
+  const name = ctx.template(JSON.stringify(['elementwise', k.expr, outBuf.dtype, operands]), () => elementwiseTemplate(k.expr, outBuf.dtype, operands));
   const shapes = k.inputs.map((id, i) => (operands[i].full ? 'null' : shapeOf(ctx, id)));
   return {
     geometry: `elementwiseGeometry(${shapeOf(ctx, k.out)}, [${shapes.join(', ')}])`,
@@ -47,7 +47,8 @@ function elementwise(k: Extract<Kernel, { kind: 'elementwise' }>, ctx: KernelCon
 }
 
 function matmul(k: Extract<Kernel, { kind: 'matmul' }>, ctx: KernelContext): KernelCode {
-  const name = ctx.template(gemmTemplate(k.epilogue, k.extras.map((id) => ctx.plan.buffers[id].dtype)));
+  const extraTypes = k.extras.map((id) => ctx.plan.buffers[id].dtype);
+  const name = ctx.template(JSON.stringify(['gemm', k.epilogue, extraTypes]), () => gemmTemplate(k.epilogue, extraTypes));
   const packed = ctx.packed(k);
   const extras = k.extras.map((id) => shapeOf(ctx, id));
   const b = (g: string) => packed ?? `packRun(${g}, ${ctx.buf(k.b)})`;

@@ -1,5 +1,9 @@
-// loadJs: a JsArtifact + weights → an Executable, by importing the emitted module itself (a data:
-// URL in Node, a blob: URL elsewhere): what runs here is byte for byte what exportJsModule writes.
+// loadJs: a JsArtifact + weights → an Executable, by evaluating the artifact's function form: the
+// emitted module's code with its declarations unexported and without `load` (emit.ts), so the
+// code that runs here is the code exportJsModule writes. A function, not import() of a data: or
+// blob: URL: no module loader runs (a dev loader hook such as tsx's costs ~100 ms per module), and
+// it works where a URL import does not. A page whose CSP forbids eval cannot load in-process; an
+// ahead-of-time export loads there as a file.
 
 import type { DType, Tensor } from '@smelt/ir';
 import type { Executable, TensorInputs } from '../backend.ts';
@@ -23,22 +27,16 @@ export interface JsExecutable extends Executable {
   readonly model: JsModel;
 }
 
-function moduleUrl(source: string): string {
-  const nodeBuffer = (globalThis as { Buffer?: { from(s: string): { toString(enc: string): string } } }).Buffer;
-  if (nodeBuffer) return `data:text/javascript;base64,${nodeBuffer.from(source).toString('base64')}`;
-  return URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-}
-
-/** Import an emitted module. */
-export async function importJsModule(source: string): Promise<JsModule> {
-  return (await import(/* @vite-ignore */ moduleUrl(source))) as JsModule;
+/** Evaluate an artifact's function form: its MODEL and createModel. */
+export function evaluateJs(artifact: JsArtifact): JsModule {
+  return new Function(artifact.functionBody)() as JsModule;
 }
 
 const toTensor = (t: HostTensor): Tensor => ({ dtype: t.dtype as DType, shape: t.shape, data: t.data }) as Tensor;
 
 /** Load an artifact with its weights: weights bound and checked, prologue run, B packed. */
 export async function loadJs(artifact: JsArtifact, weights: TensorInputs): Promise<JsExecutable> {
-  const mod = await importJsModule(artifact.source);
+  const mod = evaluateJs(artifact);
   const all = new Map<string, HostTensor>(weights as ReadonlyMap<string, HostTensor>);
   for (const [key, t] of artifact.constants) all.set(key, t as HostTensor);
   const model = mod.createModel(all);

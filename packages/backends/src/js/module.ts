@@ -1,82 +1,29 @@
-// Assembles an emitted JS module with ts-morph: a header naming the model, the runtime library
-// (the helper functions of the expression-op records, then render/computed-dims.ts, input-check.ts and
-// js/runtime/*.ts, copied with imports and exports dropped), MODEL, the generated kernel
-// functions, createModel and load. The TypeScript is transpiled to JavaScript with the typescript
-// package; the runtime part is the same for every plan, so it is parsed and transpiled once per
-// process. Same plan → same text: nothing here depends on time, paths or hash iteration order.
+// Assembles an emitted JS module as text: a header naming the model, the helper functions of the
+// expression-op records, the runtime library (render/computed-dims.ts, input-check.ts and
+// js/runtime/*.ts, embedded as JavaScript by scripts/embed.ts: runtime-source.ts), MODEL, the
+// generated kernel functions, createModel and load. The module's own part is written once with its
+// types marked (typed-source.ts): the JavaScript that runs drops them, the TypeScript keeps them for
+// readers and for tsc. No compiler runs, so emitting takes milliseconds and works in a browser.
+// Same plan → same text: nothing here depends on time, paths or hash iteration order.
 
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { KernelPlan } from '@smelt/compiler';
 import { type Tensor, targetHelpers } from '@smelt/ir';
-import type * as TsMorph from 'ts-morph';
-import type { StatementStructures } from 'ts-morph';
-import type TypeScript from 'typescript';
-import { commentText } from '../render/source-text.ts';
+import { block, commentText } from '../render/source-text.ts';
 import { stringLiteral } from './expr-js.ts';
 import { type ModelSpec, type TensorSpec, buildProgram } from './program.ts';
-
-/** Runtime files in dependency order; each may import only the others (computed dims and the input check are every backend's). */
-const RUNTIME_FILES = [
-  '../render/computed-dims.ts', '../input-check.ts', ...['geometry.ts', 'movement.ts', 'rows.ts', 'gemm.ts', 'harness.ts'].map((f) => `./runtime/${f}`),
-] as const;
+import { RUNTIME_JS } from './runtime-source.ts';
+import type { TemplateFn } from './templates.ts';
+import { javascriptOf, typeOnly, typescriptOf } from './typed-source.ts';
 
 export interface ModuleSource {
-  readonly typescript: string;
+  /** The whole module as JavaScript (what an export writes as model.js). */
   readonly javascript: string;
+  /** The same code as the body of a function returning { MODEL, createModel }: what runs in-process. */
+  readonly functionBody: string;
+  /** The module's own part (MODEL, kernels, createModel, load) as TypeScript, typed against js/runtime/*.ts. */
+  readonly typescript: string;
   readonly model: ModelSpec;
   readonly constants: ReadonlyMap<string, Tensor>;
-}
-
-let toolchain: { readonly morph: typeof TsMorph; readonly ts: typeof TypeScript } | undefined;
-
-/** ts-morph and typescript, loaded on the first emit (not when @smelt/backends is imported: they are large). */
-export function tools(): { readonly morph: typeof TsMorph; readonly ts: typeof TypeScript } {
-  const require = createRequire(import.meta.url);
-  toolchain ??= { morph: require('ts-morph') as typeof TsMorph, ts: require('typescript') as typeof TypeScript };
-  return toolchain;
-}
-
-/** An in-memory ts-morph project that prints with two-space indentation. */
-export function newProject(): TsMorph.Project {
-  const { Project, IndentationText } = tools().morph;
-  return new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces } });
-}
-
-function transpile(typescript: string): string {
-  const { ts } = tools();
-  return ts.transpileModule(typescript, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
-  }).outputText;
-}
-
-let runtimeText: { readonly typescript: string; readonly javascript: string } | undefined;
-
-/** The runtime library as one block of module-private code. */
-function runtime(): { readonly typescript: string; readonly javascript: string } {
-  if (runtimeText !== undefined) return runtimeText;
-  const project = newProject();
-  const sections = RUNTIME_FILES.map((path) => {
-    const file = path.split('/').pop()!;
-    const text = fs.readFileSync(new URL(path, import.meta.url), 'utf8');
-    const sf = project.createSourceFile(file, text);
-    // Cut imports and `export` keywords by position (editing the tree would re-parse it per edit).
-    const cuts: [number, number][] = [];
-    for (const imp of sf.getImportDeclarations()) {
-      if (!/^(\.\.?\/)+([a-z-]+\/)?[a-z-]+\.ts$/.test(imp.getModuleSpecifierValue())) throw new Error(`${path} imports ${imp.getModuleSpecifierValue()}: the runtime must be standalone`);
-      cuts.push([imp.getStart(), imp.getEnd()]);
-    }
-    for (const st of sf.getStatements()) {
-      const kw = tools().morph.Node.isExportable(st) ? st.getExportKeyword() : undefined;
-      if (kw) cuts.push([kw.getStart(), kw.getEnd() + 1]);
-    }
-    const body = cuts.sort((a, b) => b[0] - a[0]).reduce((t, [from, to]) => t.slice(0, from) + t.slice(to), text);
-    return `// ---- ${path.replace(/^\.\.?\//, '')} ----\n${body.trim()}`;
-  });
-  const helpers = `// ---- op helpers (the expression-op records' js helpers) ----\n${targetHelpers('js').map((h) => h.source).join('\n\n')}`;
-  const typescript = [helpers, ...sections].join('\n\n');
-  runtimeText = { typescript, javascript: transpile(typescript) };
-  return runtimeText;
 }
 
 /** MODEL as an object literal: one tensor per line, every name a JSON string. */
@@ -84,8 +31,7 @@ function modelLiteral(model: ModelSpec): string {
   const json = (v: unknown) => stringSafe(JSON.stringify(v));
   const list = (specs: readonly TensorSpec[]) => (specs.length ? `[\n${specs.map((t) => `    ${json(t)},`).join('\n')}\n  ]` : '[]');
   const lists = (['inputs', 'outputs', 'weights', 'constants'] as const).map((k) => `  ${k}: ${list(model[k])},`).join('\n');
-  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n${lists}\n  computed: ${json(model.computed)},
-  contract: ${json(model.contract)},\n}`;
+  return `{\n  name: ${json(model.name)},\n  symbols: ${json(model.symbols)},\n  computed: ${json(model.computed)},\n${lists}\n  contract: ${json(model.contract)},\n}`;
 }
 
 const stringSafe = (json: string) => json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
@@ -112,44 +58,65 @@ export interface Model {
   dispose(): void;
 }`;
 
-const LOAD_FUNCTION = `/** Read the weights file next to this module (or at \`source\`) and create the model. */
-export async function load(source: string | URL = new URL('./weights.safetensors', import.meta.url)): Promise<Model> {
-  return createModel(readSafetensors(await readBytes(source)));
+const LOAD_FUNCTION = [
+  '/** Read the weights file next to this module (or at `source`) and create the model. */',
+  `export async function load(source${typeOnly(': string | URL')} = new URL('./weights.safetensors', import.meta.url))${typeOnly(': Promise<Model>')} {`,
+  '  return createModel(readSafetensors(await readBytes(source)));',
+  '}',
+  '',
+  'export { readSafetensors };',
+  typeOnly('export type { HostTensor, ModelSpec, TensorSpec, TensorsIn };'),
+];
+
+/** A generated kernel function: its doc comment, typed parameters and body. */
+function templateFunction(name: string, fn: TemplateFn): string[] {
+  const params = fn.params.map((p) => `${p.name}${typeOnly(`: ${p.type}`)}`).join(', ');
+  return [`/** ${fn.doc} */`, ...block(`function ${name}(${params})${typeOnly(': void')}`, fn.body), ''];
 }
 
-export { readSafetensors };
-export type { HostTensor, ModelSpec, TensorSpec, TensorsIn };`;
+/**
+ * The module's own part. As an ES module: MODEL and createModel exported, then load. As the body
+ * of a function (what loadJs evaluates): the same declarations unexported, no load (it reads files
+ * next to a module), and a return of MODEL and createModel.
+ */
+function ownPart(program: ReturnType<typeof buildProgram>, form: 'module' | 'function'): string {
+  const exported = form === 'module' ? 'export ' : '';
+  return [
+    '// ---- the model ----',
+    `${exported}const MODEL${typeOnly(': ModelSpec')} = ${modelLiteral(program.model)};`,
+    '',
+    ...program.templates.flatMap(({ name, fn }) => templateFunction(name, fn)),
+    typeOnly(MODEL_INTERFACE),
+    '',
+    '/** Bind the weights (a Map or an object of named tensors), run the prologue and pack B operands: all once. */',
+    ...block(`${exported}function createModel(weights${typeOnly(': TensorsIn')})${typeOnly(': Model')}`, program.body),
+    '',
+    ...(form === 'module' ? LOAD_FUNCTION : ['return { MODEL, createModel };']),
+  ].join('\n');
+}
 
-/** The module source of a plan, as TypeScript and as JavaScript. */
+let helpersText: string | undefined;
+
+/**
+ * The expression-op records' JS helpers (erf, gelu, …) as JavaScript: their sources are typed
+ * TypeScript function declarations whose only annotations are `: number`, `: boolean` or `: bigint` on
+ * parameters and results, which are cut (a helper written otherwise fails the JS suites).
+ */
+function opHelpersJs(): string {
+  helpersText ??= `// ---- op helpers (the expression-op records' js helpers) ----\n${targetHelpers('js').map((h) => h.source
+    .replace(/(\w)\s*:\s*(number|boolean|bigint)(?=\s*[,)])/g, '$1').replace(/\)\s*:\s*(number|boolean|bigint)(?=\s*\{)/g, ')')).join('\n\n')}`;
+  return helpersText;
+}
+
+/** The module source of a plan: as JavaScript, as a function body, and (its own part) as TypeScript. */
 export function buildModule(plan: KernelPlan): ModuleSource {
   const program = buildProgram(plan);
-  const { StructureKind, VariableDeclarationKind } = tools().morph;
-  const statements: (string | StatementStructures)[] = [
-    '// ---- the model ----',
-    {
-      kind: StructureKind.VariableStatement, isExported: true, declarationKind: VariableDeclarationKind.Const,
-      declarations: [{ name: 'MODEL', type: 'ModelSpec', initializer: modelLiteral(program.model) }],
-    },
-    ...program.templates.map(({ name, fn }): StatementStructures => ({
-      kind: StructureKind.Function, name, docs: [fn.doc], returnType: 'void',
-      parameters: fn.params.map((p) => ({ name: p.name, type: p.type })),
-      statements: [fn.body.join('\n')],
-    })),
-    MODEL_INTERFACE,
-    {
-      kind: StructureKind.Function, name: 'createModel', isExported: true, returnType: 'Model',
-      docs: ['Bind the weights (a Map or an object of named tensors), run the prologue and pack B operands: all once.'],
-      parameters: [{ name: 'weights', type: 'TensorsIn' }],
-      statements: [program.body.join('\n')],
-    },
-    LOAD_FUNCTION,
-  ];
-  const generated = newProject().createSourceFile('model.ts', { statements }).getFullText();
   const head = header(plan, program.model);
-  const lib = runtime();
+  const own = ownPart(program, 'module');
   return {
-    typescript: [head, lib.typescript, generated].join('\n\n'),
-    javascript: [head, lib.javascript, transpile(generated)].join('\n'),
+    javascript: `${[head, opHelpersJs(), RUNTIME_JS, javascriptOf(own)].join('\n\n')}\n`,
+    functionBody: `${["'use strict';", head, opHelpersJs(), RUNTIME_JS, javascriptOf(ownPart(program, 'function'))].join('\n\n')}\n`,
+    typescript: `${typescriptOf(own)}\n`,
     model: program.model, constants: program.constants,
   };
 }

@@ -9,6 +9,7 @@ import { numberLiteral, stringLiteral } from './expr-js.ts';
 import { type KernelCode, type KernelContext, kernelCode } from './kernels.ts';
 import type { ModelSpec, TensorSpec } from './runtime/harness.ts';
 import { ARRAY_TYPE, type TemplateFn } from './templates.ts';
+import { typeOnly } from './typed-source.ts';
 
 /** Constants with at most this many elements are written into the module; larger ones load like weights. */
 const INLINE_CONSTANT_LIMIT = 64;
@@ -81,10 +82,10 @@ class ProgramBuilder implements KernelContext {
     return `s${i}`;
   }
 
-  template(fn: TemplateFn): string {
-    const key = JSON.stringify(fn);
+  template(key: string, make: () => TemplateFn): string {
     let name = this.templateNames.get(key);
     if (name === undefined) {
+      const fn = make();
       name = `${fn.family}${this.templates.length}`;
       this.templateNames.set(key, name);
       this.templates.push({ name, fn });
@@ -119,7 +120,7 @@ class ProgramBuilder implements KernelContext {
       const s = b.storage;
       if (s.kind === 'weight') {
         const i = this.weightSpecs.push({ name: s.name, dtype: b.dtype, shape: b.shape }) - 1;
-        lines.push(`const w${b.id} = bindWeight(MODEL.weights[${i}], weights) as ${ARRAY_TYPE[b.dtype]}; // ${commentText(`${stringLiteral(s.name)} ${describeBuffer(this.plan, b.id)}`)}`);
+        lines.push(`const w${b.id} = bindWeight(MODEL.weights[${i}], weights)${typeOnly(` as ${ARRAY_TYPE[b.dtype]}`)}; // ${commentText(`${stringLiteral(s.name)} ${describeBuffer(this.plan, b.id)}`)}`);
       } else if (s.kind === 'constant') {
         lines.push(this.bindConstant(b.id, s.value, constantKeys));
       }
@@ -135,7 +136,7 @@ class ProgramBuilder implements KernelContext {
     taken.add(key);
     this.constants.set(key, value);
     const i = this.constantSpecs.push({ name: key, dtype: value.dtype, shape: value.shape }) - 1;
-    return `const c${id} = bindWeight(MODEL.constants[${i}], weights) as ${ARRAY_TYPE[value.dtype]}; // ${commentText(`a constant of the graph, ${describeBuffer(this.plan, id)}`)}`;
+    return `const c${id} = bindWeight(MODEL.constants[${i}], weights)${typeOnly(` as ${ARRAY_TYPE[value.dtype]}`)}; // ${commentText(`a constant of the graph, ${describeBuffer(this.plan, id)}`)}`;
   }
 
   private prologue(): string[] {
@@ -164,7 +165,7 @@ class ProgramBuilder implements KernelContext {
       this.packedNames.set(key, name);
       lines.push(`const ${name} = packWeight(${this.buf(k.b)}, [${this.plan.buffers[k.b].shape.join(', ')}], ${k.transB}); // B of ${commentText(k.label)}, in GEMM panels`);
     }
-    return lines;
+    return lines.length ? [...lines, 'releaseZeros();'] : lines;
   }
 
   /** `layout(s)`: the arena for these symbol values, a view per arena buffer, each kernel's geometry. */
@@ -180,16 +181,16 @@ class ProgramBuilder implements KernelContext {
       return `b${id}: new ${ARRAY_TYPE[b.dtype]}(arena, slot${i}, ${this.elements(id)}),`;
     }));
     const geometry = codes.flatMap((c, i) => (c.geometry === undefined ? [] : [`k${i}: ${c.geometry},`]));
-    return block('function layout(s: readonly number[])', [
+    return block(`function layout(s${typeOnly(': readonly number[]')})`, [
       this.symbolLocals(), 'let at = 0;', ...offsets, 'const arena = new ArrayBuffer(at);',
       ...objectLiteral('return', ['arena,', ...views, ...geometry]),
     ]);
   }
 
   forwardFunction(codes: readonly KernelCode[]): string[] {
-    const inputs = this.plan.inputs.map((inp, i) => `const x${i} = x[${i}] as ${ARRAY_TYPE[this.plan.buffers[inp.buffer].dtype]};`);
+    const inputs = this.plan.inputs.map((inp, i) => `const x${i} = x[${i}]${typeOnly(` as ${ARRAY_TYPE[this.plan.buffers[inp.buffer].dtype]}`)};`);
     const calls = this.plan.kernels.flatMap((k, i) => [kernelComment(this.plan, k, `k${i}`), ...codes[i].call(`L.k${i}`).split('\n')]);
-    return block('function forward(L: Layout, s: readonly number[], x: readonly Elements[])', [this.symbolLocals(), ...inputs, ...calls]);
+    return block(`function forward(L${typeOnly(': Layout')}, s${typeOnly(': readonly number[]')}, x${typeOnly(': readonly Elements[]')})`, [this.symbolLocals(), ...inputs, ...calls]);
   }
 
   runMethod(): string[] {
@@ -197,13 +198,13 @@ class ProgramBuilder implements KernelContext {
       const b = this.plan.buffers[o.buffer];
       return `out[${stringLiteral(o.name)}] = copyOut(${stringLiteral(b.dtype)}, [${b.shape.map((d) => this.dim(d)).join(', ')}], ${this.buf(o.buffer)});`;
     });
-    return block('run(inputs: TensorsIn): { [name: string]: HostTensor }', [
+    return block(`run(inputs${typeOnly(': TensorsIn')})${typeOnly(': { [name: string]: HostTensor }')}`, [
       'const { data, values: s } = bindInputs(MODEL, inputs);',
       'const L = cached(layouts, s.join(), 4, () => layout(s));',
       'forward(L, s, data);',
       this.symbolLocals(),
       ...this.plan.inputs.map((_, i) => `const x${i} = data[${i}];`),
-      'const out: { [name: string]: HostTensor } = Object.create(null);',
+      `const out${typeOnly(': { [name: string]: HostTensor }')} = Object.create(null);`,
       ...outputs,
       'return out;',
     ]);
@@ -218,12 +219,12 @@ export function buildProgram(plan: KernelPlan): ProgramParts {
   const body = [
     ...load,
     ...p.layoutFunction(codes),
-    'type Layout = ReturnType<typeof layout>;',
+    typeOnly('type Layout = ReturnType<typeof layout>;'),
     ...p.forwardFunction(codes),
-    'const layouts = new Map<string, Layout>();',
+    `const layouts = new Map${typeOnly('<string, Layout>')}();`,
     ...objectLiteral('return', [
       ...p.runMethod().map((l, i, all) => (i === all.length - 1 ? `${l},` : l)),
-      'layout: (s: readonly number[]) => cached(layouts, s.join(), 4, () => layout(s)),',
+      `layout: (s${typeOnly(': readonly number[]')}) => cached(layouts, s.join(), 4, () => layout(s)),`,
       'dispose: () => layouts.clear(),',
     ]),
   ];

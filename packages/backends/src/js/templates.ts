@@ -8,6 +8,7 @@ import { printExpr } from '@smelt/ir';
 import { ARRAY_TYPE } from '../render/aot-types.ts';
 import { block, commentText } from '../render/source-text.ts';
 import { renderJs } from './expr-js.ts';
+import { typeOnly } from './typed-source.ts';
 import { GEMM_MR, GEMM_NR, GEMM_UNROLL } from './runtime/gemm.ts';
 
 /** A generated function before it has a name: its doc line, parameters and body lines. */
@@ -57,7 +58,7 @@ export function elementwiseTemplate(expr: Expr, out: DType, operands: readonly E
     ],
     body: [
       'const { n, rows, width } = g;',
-      ...broadcast.map((i) => `const r${i} = g.rowsOf[${i}]!, c${i} = g.cols[${i}];`),
+      ...broadcast.map((i) => `const r${i} = g.rowsOf[${i}]${typeOnly('!')}, c${i} = g.cols[${i}];`),
       ...loop,
     ],
   };
@@ -68,10 +69,10 @@ const tileNames = (f: (r: number, c: number) => string) => range(GEMM_MR).flatMa
 /** An index `base + off`; `| 0` keeps V8 from checking the add for overflow (the bounds check stays). */
 const at = (base: string, off: number) => (off ? `(${base} + ${off}) | 0` : base);
 
-/** One depth step of the micro-kernel at index `u + off`: GEMM_NR values of B, each row's value of A. */
+/** One depth step of the micro-kernel at `off` past the A index u and the B index v: GEMM_NR values of B, each row's value of A. */
 function depthStep(off: number): string[] {
   return [
-    `const ${range(GEMM_NR).map((c) => `b${c} = bp[${at('u', off + c)}]`).join(', ')};`,
+    `const ${range(GEMM_NR).map((c) => `b${c} = p[${at('v', off + c)}]`).join(', ')};`,
     ...range(GEMM_MR).flatMap((r) => [
       `const a${r} = aPanel[${at('u', off + r)}];`,
       range(GEMM_NR).map((c) => `c${r}_${c} += a${r} * b${c};`).join(' '),
@@ -80,22 +81,23 @@ function depthStep(off: number): string[] {
 }
 
 /**
- * The micro-kernel: GEMM_MR × GEMM_NR accumulators over the depth, B from its panel and A from its
- * interleaved panel, both at one index (the tile is square); GEMM_UNROLL steps per iteration, then
- * the rest one by one. Each accumulator still sums the depth in order.
+ * The micro-kernel: GEMM_MR × GEMM_NR accumulators over the depth, B from its panel (index v, from
+ * the panel's start bo) and A from its interleaved panel (index u, from 0) in step (the tile is
+ * square); GEMM_UNROLL steps per iteration, then the rest one by one. Each accumulator still sums
+ * the depth in order.
  */
 function microKernel(): string[] {
   if (GEMM_MR !== GEMM_NR) throw new Error('the GEMM micro-kernel indexes A and B panels alike: GEMM_MR must equal GEMM_NR');
   const stride = GEMM_UNROLL * GEMM_NR;
   return [
-    `let ${tileNames((r, c) => `c${r}_${c} = 0`).join(', ')}, u = 0;`,
-    ...block(`for (; u <= depth - ${stride}; u += ${stride})`, range(GEMM_UNROLL).flatMap((i) => ['{', ...depthStep(i * GEMM_NR).map((l) => `  ${l}`), '}'])),
-    ...block(`for (; u < depth; u += ${GEMM_NR})`, depthStep(0)),
+    `let ${tileNames((r, c) => `c${r}_${c} = 0`).join(', ')}, u = 0, v = bo;`,
+    ...block(`for (; u <= depth - ${stride}; u += ${stride}, v += ${stride})`, range(GEMM_UNROLL).flatMap((i) => ['{', ...depthStep(i * GEMM_NR).map((l) => `  ${l}`), '}'])),
+    ...block(`for (; u < depth; u += ${GEMM_NR}, v += ${GEMM_NR})`, depthStep(0)),
     tileNames((r, c) => `tile[${r * GEMM_NR + c}] = c${r}_${c};`).join(' '),
   ];
 }
 
-/** out = epilogue(A @ B, extras…) with B packed in panels (p: one array per panel); $0 is the dot product rounded to f32. */
+/** out = epilogue(A @ B, extras…) with B packed in panels (p: all panels in one array); $0 is the dot product rounded to f32. */
 export function gemmTemplate(epilogue: Expr, extras: readonly DType[]): TemplateFn {
   const ids = range(extras.length).map((i) => i + 1);
   const value = renderJs(epilogue, [{ code: 'v0', dtype: 'f32' }, ...extras.map((d, i) => ({ code: `v${i + 1}`, dtype: d }))]);
@@ -120,7 +122,7 @@ export function gemmTemplate(epilogue: Expr, extras: readonly DType[]): Template
     'const ie = Math.min(m, ib + rowBlock);',
     ...packA,
     ...block('for (let jp = 0; jp < panels; jp++)', [
-      `const bp = p[pb + jp], j0 = jp * ${GEMM_NR}, cols = Math.min(${GEMM_NR}, n - j0);`,
+      `const bo = pb + jp * depth, j0 = jp * ${GEMM_NR}, cols = Math.min(${GEMM_NR}, n - j0);`,
       ...tiles,
     ]),
   ]);
@@ -135,7 +137,7 @@ export function gemmTemplate(epilogue: Expr, extras: readonly DType[]): Template
       'const { batches, m, n, k, aRows, aStep, bMats, aPanels, rowBlock, tile } = g;',
       `const panels = Math.ceil(n / ${GEMM_NR}), depth = k * ${GEMM_NR};`,
       ...ids.map((i) => `const er${i} = g.extraRows[${i - 1}], ec${i} = g.extraCols[${i - 1}];`),
-      ...block('for (let bi = 0; bi < batches; bi++)', ['const pb = bMats[bi] * panels;', ...rowBlock]),
+      ...block('for (let bi = 0; bi < batches; bi++)', ['const pb = bMats[bi] * panels * depth;', ...rowBlock]),
     ],
   };
 }

@@ -1,8 +1,8 @@
 // Computed dims at run time (`past + 1`): every host, in-process or exported, binds the plain
 // symbols from the input shapes and then calls `computeDims` with the plan's `computed` table
-// (plain data: terms of coefficients and symbol indices). It is written as a self-contained
-// function because exported model.js files carry its text (`COMPUTE_DIMS_SOURCE`), so one
-// implementation serves the wasm, js and webgpu hosts alike.
+// (plain data: terms of coefficients and symbol indices). It imports nothing because exported
+// model.js files carry its text (scripts/embed.ts), so one implementation serves the wasm, js and
+// webgpu hosts alike.
 
 /** One computed dim: the sum of its terms, each [coefficient, ...indices into the symbol list]. */
 export interface ComputedDimData {
@@ -28,6 +28,3 @@ export function computeDims(env: Map<string, number>, symbols: readonly string[]
     env.set(c.dim, v);
   }
 }
-
-/** The function's JavaScript text, for exported hosts that import nothing. */
-export const COMPUTE_DIMS_SOURCE: string = computeDims.toString();

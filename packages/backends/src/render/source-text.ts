@@ -2,9 +2,9 @@
 // themselves, and indented blocks. (How each op is written in JS and WGSL is its record's business:
 // @smelt/ir ops/expr/.)
 
-/** Text made safe for a `//` or block comment: no line breaks of any kind, no comment terminator. */
+/** Text made safe for a `//` or block comment: no line breaks or other control characters, no comment terminator. */
 export function commentText(s: string): string {
-  return s.replace(/[\r\n\u2028\u2029]/g, ' ').replace(/\*\//g, '* /');
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ').replace(/\*\//g, '* /');
 }
 
 /** Lines of a block: `head {`, the body indented by two spaces, `}`. */

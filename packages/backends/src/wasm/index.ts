@@ -10,6 +10,7 @@ import { type WasmArtifact, wasmArtifact } from './artifact.ts';
 import { type WasmProgram, generateProgram } from './codegen/program.ts';
 import type { SimdLevel } from './codegen/context.ts';
 import { WASM_CAPABILITIES } from './kernels/index.ts';
+import { wasmModuleFiles } from './aot/export.ts';
 import { WasmExecutable } from './runtime/executable.ts';
 import { relaxedSimdAvailable, relaxedSimdKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
 
@@ -17,6 +18,7 @@ export { WasmExecutable } from './runtime/executable.ts';
 export type { WasmProgram } from './codegen/program.ts';
 export type { WasmArtifact } from './artifact.ts';
 export { relaxedSimdAvailable } from './runtime/features.ts';
+export { wasmModuleFiles } from './aot/export.ts';
 
 export interface WasmCompileOptions extends CompileOptions {
   /** SIMD build: relaxed (fused multiply-add) when the engine accepts it under 'auto' (the default). */
@@ -71,15 +73,6 @@ export async function wasmProgram(plan: KernelPlan, options: WasmCompileOptions 
   return emitWasm(plan, options).program;
 }
 
-/**
- * Ahead-of-time export of a plan into `dir` (model.wasm, model-relaxed.wasm, their threaded builds,
- * model.bin, model.js, model.d.ts). Loaded lazily: it needs node:fs.
- */
-export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<import('./aot/export.ts').ExportedWasm> {
-  const { exportWasm: write } = await import('./aot/export.ts');
-  return write(plan, weights, dir);
-}
-
 export const wasmBackend: EmittingBackend<WasmArtifact> = {
   name: 'wasm',
   description: 'WebAssembly SIMD128 kernels (relaxed SIMD when available), optional worker threads; one module per plan',
@@ -92,9 +85,9 @@ export const wasmBackend: EmittingBackend<WasmArtifact> = {
   compile(graph: Graph, weights: TensorInputs, options?: WasmCompileOptions) {
     return compileWasm(graph, weights, options);
   },
-  async exportModule(graph, weights, dir, options) {
+  async exportFiles(graph, weights, options) {
     checkGraph(graph, weights, options);
-    return exportWasm(wasmPlan(graph, options), weights, dir);
+    return wasmModuleFiles(wasmPlan(graph, options), weights);
   },
   emit: (plan: KernelPlan) => emitWasm(plan),
   load: loadWasm,

@@ -1,44 +1,23 @@
 // Getting a WebGPU device with the standard API only: `navigator.gpu` where it exists (browsers,
-// Deno), else the `webgpu` npm package (Dawn) in Node, loaded lazily. The object Dawn's create()
-// returns is held for the life of the process (Dawn crashes when it is collected under a live
-// device). Devices ask for the adapter's largest buffer and binding limits, and record loss and
-// uncaptured errors so a run reports them instead of waiting forever. A build that needs adapter
-// features (precision f16 needs shader-f16) asks for them, or says which adapter lacks which.
+// Deno), else what the platform offers (#platform: the `webgpu` package, Dawn, in Node, loaded
+// lazily and held for the life of the process). Devices ask for the adapter's largest buffer and
+// binding limits, and record loss and uncaptured errors so a run reports them instead of waiting
+// forever. A build that needs adapter features (precision f16 needs shader-f16) asks for them, or
+// says which adapter lacks which.
 
 import type {} from 'webgpu';
+import { platform } from '#platform';
+import type { GpuEntry } from '../platform/types.ts';
 import { requireFeatures } from './portable-host.ts';
 
-export const NO_ADAPTER_HINT = 'install Mesa lavapipe (see DESIGN.md: mesa-vulkan-drivers from bookworm-backports) or run where a GPU is present';
-
-interface GpuEntry {
-  readonly gpu: GPU;
-  /** Dawn's GPU object; referenced here so it outlives every device. */
-  readonly keepAlive: unknown;
-}
+export const NO_ADAPTER_HINT = 'install Mesa lavapipe (see smelt\'s README.md, "Two commands": scripts/setup-system.sh installs mesa-vulkan-drivers from bookworm-backports) or run where a GPU is present';
 
 let entry: Promise<GpuEntry | string> | undefined;
 let availability: Promise<string | undefined> | undefined;
 
-async function nodeGpu(): Promise<GpuEntry | string> {
-  if (typeof process === 'undefined' || !process.versions?.node) return 'no navigator.gpu in this runtime';
-  if (!process.env.XDG_RUNTIME_DIR) {
-    // Mesa's Vulkan drivers want a runtime folder; any private writable one serves.
-    const [fs, os, path] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
-    process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-xdg-'));
-  }
-  try {
-    const { create, globals } = await import('webgpu');
-    for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-    const gpu = create([]);
-    return { gpu, keepAlive: gpu };
-  } catch (e) {
-    return `the webgpu package (Dawn) failed to load: ${(e as Error).message}`;
-  }
-}
-
 function gpuEntry(): Promise<GpuEntry | string> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  entry ??= nav?.gpu ? Promise.resolve({ gpu: nav.gpu, keepAlive: nav.gpu }) : nodeGpu();
+  entry ??= nav?.gpu ? Promise.resolve({ gpu: nav.gpu, keepAlive: nav.gpu }) : platform.gpuWithoutNavigator();
   return entry;
 }
 

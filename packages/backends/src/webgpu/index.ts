@@ -1,13 +1,14 @@
 // The WebGPU backend: compiles a graph to a kernel plan (arena aligned to 256 bytes, the binding
 // offset alignment WebGPU guarantees), generates WGSL per kernel, creates the pipelines, uploads
 // the weights, runs the prologue, and returns an executable. Registered as "webgpu"; the `webgpu`
-// package (Dawn) is only loaded when this backend is asked for an adapter. `exportWebGpu` writes
-// the same kernels into a folder with a standalone model.js (aot/, loaded lazily: it needs node:fs).
+// package (Dawn) is only loaded when this backend is asked for an adapter. `webgpuModuleFiles` gives
+// the same kernels as the files of a folder with a standalone model.js (aot/).
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
-import type { Backend, CompileOptions, ExportedModule, TensorInputs } from '../backend.ts';
+import type { Backend, CompileOptions, TensorInputs } from '../backend.ts';
 import { checkGraph } from '../graph-checks.ts';
+import { webgpuModuleFiles } from './aot/export.ts';
 import { type CodegenOptions, WEBGPU_CAPABILITIES, generatePrograms } from './codegen.ts';
 import type { CodegenTarget } from './kernel-writer.ts';
 import { GpuDevice, webgpuUnavailable } from './device.ts';
@@ -19,6 +20,7 @@ import { requiredFeatures } from './precision.ts';
 export type { RunStats, WebGpuExecutable } from './executable.ts';
 export type { KernelProgram } from './program.ts';
 export { NO_ADAPTER_HINT } from './device.ts';
+export { webgpuModuleFiles } from './aot/export.ts';
 export type { Precision } from './precision.ts';
 
 export interface WebGpuCompileOptions extends CompileOptions, CodegenOptions {}
@@ -67,15 +69,6 @@ export async function compileWebGpu(graph: Graph, weights: TensorInputs, options
   }
 }
 
-/**
- * Ahead-of-time export of a plan into `dir`: one .wgsl file per distinct kernel, model.js (standalone:
- * give it a GPU object), model.d.ts and weights.bin. Generated for any adapter (WebGPU's default limits).
- */
-export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir: string, options: WebGpuCompileOptions = {}): Promise<ExportedModule> {
-  const { exportWebGpu: write } = await import('./aot/export.ts');
-  return write(plan, weights, dir, options);
-}
-
 export const webgpuBackend: Backend = {
   name: 'webgpu',
   description: 'WGSL compute shaders on WebGPU (navigator.gpu, or Dawn via the webgpu package in Node)',
@@ -84,8 +77,8 @@ export const webgpuBackend: Backend = {
   compile(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     return compileWebGpu(graph, weights, options);
   },
-  async exportModule(graph: Graph, weights: TensorInputs, dir: string, options?: WebGpuCompileOptions) {
+  async exportFiles(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     checkGraph(graph, weights, options);
-    return exportWebGpu(planFor(graph, options), weights, dir, options);
+    return webgpuModuleFiles(planFor(graph, options), weights, options);
   },
 };

@@ -3,13 +3,15 @@
 // (row tables for A and the epilogue operands) computed once per set of symbol values. The
 // micro-kernel itself is generated per epilogue (js/templates.ts).
 //
-// Each B panel is its own array, and A is copied into panels interleaved the same way, so one
-// index walks both: the tile is square, depth step q is at [q * GEMM_NR + c] in the B panel and at
-// [q * GEMM_MR + r] in the A panel. A row block of A panels stays in cache while the B panels
-// stream past. The tile is small and the loop does GEMM_UNROLL depth steps per iteration: V8
-// re-checks each array (map, length) once per iteration and keeps 4 accumulators and the operands of
-// 3 steps in registers, while larger tiles (3 × 3, 4 × 4) spill accumulators to the stack on every
-// step; measured on V8 11 (Node 20), 2 × 2 × 3 beats 3 × 3 by about a tenth and 4 × 4 by more.
+// All panels of B are one array (so a large B lives in V8's large-object space: packing it at load
+// costs no young-generation copying), and A is copied into panels interleaved the same way, so
+// the micro-kernel walks both in step: the tile is square, depth step q is at [q * GEMM_NR + c] of
+// the B panel and at [q * GEMM_MR + r] of the A panel. A row block of A panels stays in cache while
+// the B panels stream past. The tile is small and the loop does GEMM_UNROLL depth steps per
+// iteration: V8 re-checks each array (map, length) once per iteration and keeps 4 accumulators and
+// the operands of 3 steps in registers, while larger tiles (3 × 3, 4 × 4) spill accumulators to the
+// stack on every step; measured on V8 11 (Node 20), 2 × 2 × 3 beats 3 × 3 by about a tenth and 4 × 4
+// by more.
 //
 // Panels are plain arrays of doubles (V8's PACKED_DOUBLE_ELEMENTS: unboxed, bounds-checked like a
 // typed array) rather than Float64Arrays: once any ArrayBuffer in the process has been detached
@@ -29,8 +31,8 @@ const A_BLOCK_DOUBLES = 16384;
 
 const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
 
-/** Packed B: one array of k × GEMM_NR doubles per panel, in order: matrix, then panel. */
-export type Panels = readonly number[][];
+/** Packed B: every matrix's panels of k × GEMM_NR doubles in one array, in order: matrix, panel, depth, column. */
+export type Panels = number[];
 
 export interface GemmGeometry {
   /** Batches with their own B matrix (1 when B has no batch: all rows of A form one tall matrix). */
@@ -84,25 +86,24 @@ export function gemmGeometry(
 }
 
 /** Zeroed panels for `count` matrices B of k × n. */
-export function newPanels(count: number, k: number, n: number): number[][] {
-  const panels: number[][] = [];
-  for (let i = count * Math.ceil(n / GEMM_NR); i > 0; i--) panels.push(doubles(k * GEMM_NR));
-  return panels;
+export function newPanels(count: number, k: number, n: number): Panels {
+  return doubles(count * Math.ceil(n / GEMM_NR) * k * GEMM_NR);
 }
 
-/** Pack `count` matrices B (k × n, or n × k when transposed) into panels: [matrix][panel][depth][GEMM_NR]. */
+/**
+ * Pack `count` matrices B (k × n, or n × k when transposed) into zeroed panels
+ * [matrix][panel][depth][GEMM_NR], a column at a time (a stream of B, every GEMM_NR-th slot of the
+ * panel); the columns past n stay zero.
+ */
 export function packB(b: ArrayLike<number>, count: number, k: number, n: number, transB: boolean, into: Panels): Panels {
-  const panels = Math.ceil(n / GEMM_NR);
   const [sk, sn] = transB ? [1, k] : [n, 1];
+  let q = 0;
   for (let mat = 0; mat < count; mat++) {
     const base = mat * k * n;
-    for (let jp = 0; jp < panels; jp++) {
-      const panel = into[mat * panels + jp];
-      for (let p = 0, q = 0; p < k; p++) {
-        for (let c = 0; c < GEMM_NR; c++) {
-          const j = jp * GEMM_NR + c;
-          panel[q++] = j < n ? b[base + p * sk + j * sn] : 0;
-        }
+    for (let j0 = 0; j0 < n; j0 += GEMM_NR, q += k * GEMM_NR) {
+      const cols = Math.min(GEMM_NR, n - j0);
+      for (let c = 0; c < cols; c++) {
+        for (let p = 0, from = base + (j0 + c) * sn, to = q + c; p < k; p++, from += sk, to += GEMM_NR) into[to] = b[from];
       }
     }
   }

@@ -6,11 +6,18 @@ export type Shape = readonly number[];
 
 /** Zeros to copy from, grown by doubling: made from a non-integer, as elements never go back from doubles to small integers. */
 let ZEROS: number[] = [0.5].fill(0);
+/** The zeros kept between loads (512 KiB); packing weights grows them to the largest weight for a while. */
+const ZEROS_KEPT = 65536;
 
 /** `n` zeros in a plain array that V8 keeps as unboxed doubles (PACKED_DOUBLE_ELEMENTS), exactly `n` long. */
 export function doubles(n: number): number[] {
   while (ZEROS.length < n) ZEROS = ZEROS.concat(ZEROS);
   return ZEROS.slice(0, n);
+}
+
+/** Let go of the zeros past ZEROS_KEPT (createModel calls it once the weights are packed). */
+export function releaseZeros(): void {
+  if (ZEROS.length > ZEROS_KEPT) ZEROS = ZEROS.slice(0, ZEROS_KEPT);
 }
 
 export function numel(shape: Shape): number {

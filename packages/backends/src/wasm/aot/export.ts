@@ -2,25 +2,18 @@
 // threaded and threaded (shared memory, barriers between kernels: what `load({ threads })` uses),
 // the load-time memory image (weights, constants and derived weights, GEMM panels already packed,
 // so loading is one copy; the same for all four builds), and the standalone loader with its types.
+// In memory; @smelt/backends/node writes the files.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import type { KernelPlan } from '@smelt/compiler';
-import type { TensorInputs } from '../../backend.ts';
+import type { ModuleFiles, TensorInputs } from '../../backend.ts';
 import { generateProgram } from '../codegen/program.ts';
 import { WasmExecutable } from '../runtime/executable.ts';
 import { relaxedSimdAvailable } from '../runtime/features.ts';
 import { FILES, loaderSource, typesSource } from './loader.ts';
 import { manifestOf } from './manifest.ts';
 
-export interface ExportedWasm {
-  readonly dir: string;
-  /** Paths of the written files. */
-  readonly files: readonly string[];
-}
-
-/** Write the four builds (model[-threads][-relaxed].wasm), model.bin, model.js and model.d.ts into `dir`. */
-export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<ExportedWasm> {
+/** The four builds (model[-threads][-relaxed].wasm), model.bin, model.js and model.d.ts of a plan. */
+export async function wasmModuleFiles(plan: KernelPlan, weights: TensorInputs): Promise<ModuleFiles> {
   const builds = {
     plain: generateProgram(plan, { simd: 'plain', threads: false }),
     relaxed: generateProgram(plan, { simd: 'relaxed', threads: false }),
@@ -37,17 +30,9 @@ export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: s
     const m = manifestOf(plan, b.memory, b.maximumPages, builds.threads.counters);
     if (JSON.stringify(m) !== JSON.stringify(manifest)) throw new Error(`wasm export: the ${name} build lays out memory differently from the plain one`);
   }
-  const contents: [string, string | Uint8Array][] = [
+  return new Map<string, string | Uint8Array>([
     [FILES.plain, builds.plain.bytes], [FILES.relaxed, builds.relaxed.bytes],
     [FILES.threads, builds.threads.bytes], [FILES.threadsRelaxed, builds.threadsRelaxed.bytes], [FILES.image, image],
     [FILES.loader, loaderSource(manifest)], [FILES.types, typesSource(manifest)],
-  ];
-  fs.mkdirSync(dir, { recursive: true });
-  const files = contents.map(([name, data]) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(`${file}.tmp`, data);
-    fs.renameSync(`${file}.tmp`, file);
-    return file;
-  });
-  return { dir, files };
+  ]);
 }

@@ -7,7 +7,7 @@
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/source-text.ts';
-import { standaloneJs } from '../../render/standalone.ts';
+import { LOADER_JS } from './loader-source.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
@@ -47,10 +47,7 @@ async function accepts(bytes) {
   return WebAssembly.validate(bytes);
 }
 
-${standaloneJs(new URL('../../render/computed-dims.ts', import.meta.url))}
-${standaloneJs(new URL('../../input-check.ts', import.meta.url))}
-${standaloneJs(new URL('../runtime/pool-run.ts', import.meta.url))}
-${standaloneJs(new URL('../runtime/trap.ts', import.meta.url))}
+${LOADER_JS}
 // Run wasm code; a trap becomes an error naming the kernel the calling thread was in.
 function guarded(memory, body) {
   try {

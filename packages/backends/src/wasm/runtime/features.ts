@@ -3,6 +3,7 @@
 // relaxed module compiles, and setting it later is harmless). Shared memory needs
 // SharedArrayBuffer (cross-origin isolation in browsers).
 
+import { platform } from '#platform';
 import { ModuleBuilder } from '../encoder/module.ts';
 import { wasmApi } from './engine.ts';
 
@@ -20,20 +21,9 @@ function probe(relaxed: boolean): Uint8Array {
 let relaxed: Promise<boolean> | undefined;
 let relaxedResult: boolean | undefined;
 
-async function enableRelaxedFlag(): Promise<void> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode) return;
-  try {
-    const v8 = await import('node:v8');
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    // not V8 or flags locked: validation below decides
-  }
-}
-
 /** Whether relaxed SIMD (f32x4.relaxed_madd) compiles here; enables it in Node first. */
 export function relaxedSimdAvailable(): Promise<boolean> {
-  relaxed ??= enableRelaxedFlag().then(() => (relaxedResult = wasmApi()?.validate(probe(true)) ?? false));
+  relaxed ??= platform.enableRelaxedSimd().then(() => (relaxedResult = wasmApi()?.validate(probe(true)) ?? false));
   return relaxed;
 }
 

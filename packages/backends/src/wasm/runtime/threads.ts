@@ -3,10 +3,11 @@
 // it), the calling thread runs its own share as thread 0 (shares are claimed from per-loop counters
 // the pool zeroes first) and returns once every worker has left the run (pool-run.ts), also when
 // it failed. Workers spin only inside a run; between runs they sleep. A trap in any thread sets the
-// abort word, so no thread spins forever. Node's worker_threads:
-// compiling in-process needs Node (the IR reads node: modules); in a browser, threads come with
-// an AOT export, whose loader starts the same loop in Web Workers (aot/loader.ts).
+// abort word, so no thread spins forever. Workers come from the platform (#platform): worker_threads
+// in Node. In a browser the calling thread may not block, so threads come with an AOT export, whose
+// loader starts the same loop in Web Workers (aot/loader.ts).
 
+import { platform } from '#platform';
 import { HEADER } from '../codegen/memory-map.ts';
 import type { WasmProgram } from '../codegen/program.ts';
 import type { WasmMemory, WasmModule } from './engine.ts';
@@ -20,32 +21,20 @@ export interface ThreadPool {
   close(): void;
 }
 
-interface NodeWorker {
-  once(event: 'message' | 'error', f: (v: unknown) => void): void;
-  terminate(): Promise<number>;
-  unref(): void;
-}
-
 /** At most as many threads as cores: spinning threads must not share a core. */
-export async function availableCores(): Promise<number> {
-  const os = await import('node:os');
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+export function availableCores(): Promise<number> {
+  return platform.cores();
 }
 
 export async function startPool(module: WasmModule, memory: WasmMemory, program: WasmProgram, threads: number): Promise<ThreadPool> {
-  const { Worker } = (await import('node:worker_threads')) as unknown as { Worker: new (src: string, o: object) => NodeWorker };
   const size = Math.min(threads, await availableCores());
   const symbols = program.memory.plan.symbols.length;
   const control = new SharedArrayBuffer(4 * (2 + symbols));
   const ctrl = new Int32Array(control);
-  const workers = Array.from({ length: size - 1 }, (_, i) => new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { module, memory, control, tid: i + 1, threads: size, symbols, abortWord: HEADER.abort / 4 } satisfies WorkerData,
-  }));
-  await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  })));
+  const workers = Array.from({ length: size - 1 }, (_, i) => platform.startWorker(WORKER_SOURCE, {
+    module, memory, control, tid: i + 1, threads: size, symbols, abortWord: HEADER.abort / 4,
+  } satisfies WorkerData));
+  await Promise.all(workers.map((w) => w.ready));
   for (const w of workers) w.unref();
   const runner = { memory, control: ctrl, workers: size - 1, counters: program.counters, header: HEADER, canBlock: true };
   return {
@@ -56,7 +45,7 @@ export async function startPool(module: WasmModule, memory: WasmMemory, program:
     close() {
       Atomics.store(ctrl, 0, -1);
       Atomics.notify(ctrl, 0);
-      for (const w of workers) void w.terminate();
+      for (const w of workers) w.terminate();
     },
   };
 }

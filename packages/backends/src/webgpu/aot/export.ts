@@ -2,12 +2,10 @@
 // as codegen makes them for any adapter (PORTABLE_TARGET: the limits WebGPU guarantees), one file
 // per distinct text; weights.bin, the load-time GPU bytes of every weight and constant (f16 where
 // precision f16 stores them so); model.js and model.d.ts (model-js.ts); a package.json marking the
-// folder as an ES module package. Files are written beside their final names, then renamed.
+// folder as an ES module package. In memory; @smelt/backends/node writes the files.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import type { KernelPlan } from '@smelt/compiler';
-import type { ExportedModule, TensorInputs } from '../../backend.ts';
+import type { ModuleFiles, TensorInputs } from '../../backend.ts';
 import { type CodegenOptions, PORTABLE_TARGET, generatePrograms } from '../codegen.ts';
 import { WANTED_LIMITS } from '../device.ts';
 import { ARENA_ALIGNMENT } from '../gpu-memory.ts';
@@ -32,8 +30,11 @@ function weightImage(fixed: readonly FixedBuffer[]): { bytes: Uint8Array; at: Ma
   return { bytes, at };
 }
 
-/** Write the .wgsl files, weights.bin, model.js, model.d.ts and package.json of a plan into `dir`. */
-export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir: string, options: CodegenOptions = {}): Promise<ExportedModule> {
+/**
+ * The .wgsl files (one per distinct kernel), weights.bin, model.js (standalone: give it a GPU object),
+ * model.d.ts and package.json of a plan, generated for any adapter (WebGPU's guaranteed limits).
+ */
+export function webgpuModuleFiles(plan: KernelPlan, weights: TensorInputs, options: CodegenOptions = {}): ModuleFiles {
   const programs = generatePrograms(plan, PORTABLE_TARGET, options);
   const image = weightImage(fixedBuffers(plan, weights, programs.half));
   const texts = [...new Set([...programs.prologue, ...programs.kernels].map((p) => p.wgsl))];
@@ -44,17 +45,9 @@ export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir:
     weightsFile: WEIGHTS_FILE, shaders, shaderOf: new Map(texts.map((t, i) => [t, i])), image: image.at,
   });
   const pkg = { name: 'smelt-webgpu-model', private: true, type: 'module', main: './model.js', types: './model.d.ts' };
-  const contents: [string, string | Uint8Array][] = [
+  return new Map<string, string | Uint8Array>([
     ...texts.map((t, i): [string, string] => [shaders[i], t]),
     [WEIGHTS_FILE, image.bytes], ['model.js', modelJs(manifest)], ['model.d.ts', modelDts(manifest)],
     ['package.json', `${JSON.stringify(pkg, null, 2)}\n`],
-  ];
-  fs.mkdirSync(dir, { recursive: true });
-  const files = contents.map(([name, data]) => {
-    const file = path.resolve(dir, name);
-    fs.writeFileSync(`${file}.tmp`, data);
-    fs.renameSync(`${file}.tmp`, file);
-    return file;
-  });
-  return { dir: path.resolve(dir), files };
+  ]);
 }

@@ -1,22 +1,13 @@
 // The text of an exported model.js and model.d.ts. model.js is a header, `const MANIFEST = {…}`
-// (JSON: every name from the user's graph is a JSON string), then input-check.ts, portable-host.ts
-// and host.ts transpiled to JavaScript with their imports and exports cut: the same host code the repository
-// type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
+// (JSON: every name from the user's graph is a JSON string), then render/computed-dims.ts, input-check.ts,
+// portable-host.ts and host.ts as
+// JavaScript with their imports cut (HOST_JS, embedded by scripts/embed.ts): the same host code the
+// repository type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
 
 import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/source-text.ts';
-import { standaloneJs } from '../../render/standalone.ts';
+import { HOST_JS } from './host-source.ts';
 import type { WebGpuManifest } from './manifest.ts';
-
-/** input-check.ts, portable-host.ts, then host.ts as one block of JavaScript: module-private except host.ts's exports. */
-function hostJavaScript(): string {
-  return [
-    standaloneJs(new URL('../../render/computed-dims.ts', import.meta.url)),
-    standaloneJs(new URL('../../input-check.ts', import.meta.url)),
-    standaloneJs(new URL('../portable-host.ts', import.meta.url)),
-    standaloneJs(new URL('./host.ts', import.meta.url), true),
-  ].join('\n');
-}
 
 export function modelJs(manifest: WebGpuManifest): string {
   return [
@@ -28,7 +19,8 @@ export function modelJs(manifest: WebGpuManifest): string {
     '',
     `const MANIFEST = ${jsonLiteral(manifest)};`,
     '',
-    hostJavaScript(),
+    HOST_JS,
+    '',
   ].join('\n');
 }
 

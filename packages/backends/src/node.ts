@@ -1,0 +1,48 @@
+// @smelt/backends/node: ahead-of-time exports written to a folder with Node's file system. The
+// backends make an export's files in memory (Backend.exportFiles, which runs in a browser too);
+// this entry writes them, each to a temporary name first and then renamed into place.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KernelPlan } from '@smelt/compiler';
+import type { Graph } from '@smelt/ir';
+import { type Backend, BackendError, type CompileOptions, type ExportedModule, type ModuleFiles, type TensorInputs } from './backend.ts';
+import { jsModuleFiles } from './js/aot.ts';
+import { wasmModuleFiles } from './wasm/aot/export.ts';
+import { webgpuModuleFiles } from './webgpu/aot/export.ts';
+import type { WebGpuCompileOptions } from './webgpu/index.ts';
+
+/** Write `files` into `dir` (created): each to `NAME.tmp`, then renamed over NAME. */
+export function writeModuleFiles(dir: string, files: ModuleFiles): ExportedModule {
+  const root = path.resolve(dir);
+  fs.mkdirSync(root, { recursive: true });
+  const written = [...files].map(([name, data]) => {
+    const file = path.join(root, name);
+    if (path.dirname(file) !== root) throw new BackendError(`export file name ${JSON.stringify(name)} is not a plain file name`);
+    fs.writeFileSync(`${file}.tmp`, data);
+    fs.renameSync(`${file}.tmp`, file);
+    return file;
+  });
+  return { dir: root, files: written };
+}
+
+/** `backend`'s ahead-of-time export of a graph and its weights, written into `dir`. */
+export async function exportModule(backend: Backend, graph: Graph, weights: TensorInputs, dir: string, options?: CompileOptions): Promise<ExportedModule> {
+  if (!backend.exportFiles) throw new BackendError(`backend "${backend.name}" cannot export ahead of time`);
+  return writeModuleFiles(dir, await backend.exportFiles(graph, weights, options));
+}
+
+/** The JS backend's export of a plan (model.js, model.d.ts, weights.safetensors, package.json) into `dir`. */
+export function exportJsModule(plan: KernelPlan, weights: TensorInputs, dir: string): ExportedModule {
+  return writeModuleFiles(dir, jsModuleFiles(plan, weights));
+}
+
+/** The wasm backend's export of a plan (four builds, model.bin, model.js, model.d.ts) into `dir`. */
+export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<ExportedModule> {
+  return writeModuleFiles(dir, await wasmModuleFiles(plan, weights));
+}
+
+/** The WebGPU backend's export of a plan (.wgsl files, weights.bin, model.js, model.d.ts, package.json) into `dir`. */
+export async function exportWebGpu(plan: KernelPlan, weights: TensorInputs, dir: string, options: WebGpuCompileOptions = {}): Promise<ExportedModule> {
+  return writeModuleFiles(dir, webgpuModuleFiles(plan, weights, options));
+}
