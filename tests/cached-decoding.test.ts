@@ -8,7 +8,7 @@ import { type Tensor, interpret, opCounts, tensor } from '@smelt/ir';
 import { compileGraph } from '@smelt/compiler';
 import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
 import {
-  CachedDecoder, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig,
+  CachedDecoder, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, weightsFor,
 } from '@smelt/examples/transformer';
 import { randomWeights } from './fixtures.ts';
 
@@ -84,7 +84,8 @@ describe.each(VARIANTS)('cached decoding on $label', ({ backend, options }) => {
       return console.warn(`[cached-decoding] skipping ${backend}: ${why}`);
     }
     const masks = { srcPadding: true };
-    const decoder = new CachedDecoder(CFG, await be.compile(buildSeq2SeqEncode(CFG, masks), WEIGHTS, options), await be.compile(buildSeq2SeqStep(CFG, masks), WEIGHTS, options));
+    const [encode, step] = [buildSeq2SeqEncode(CFG, masks), buildSeq2SeqStep(CFG, masks)];
+    const decoder = new CachedDecoder(CFG, await be.compile(encode, weightsFor(encode, WEIGHTS), options), await be.compile(step, weightsFor(step, WEIGHTS), options));
     try {
       const enc = await decoder.encode({ src: SRC, srcPaddingMask: MASK });
       let state = decoder.start(enc);
