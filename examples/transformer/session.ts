@@ -1,10 +1,10 @@
 // What `smelt run` and `smelt generate` do, as functions over files and a backend: load and check
 // the config, weights and inputs, build the model graphs, compile them on the backend, run.
 
-import { type Graph, type Tensor, tensor } from '@smelt/ir';
+import type { Graph, Tensor } from '@smelt/ir';
 import { type Backend, type CompileOptions } from '@smelt/backends';
 import { ModelIOError, readConfig, readInputs, readWeights } from './io.ts';
-import { buildModel, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep } from './models.ts';
+import { buildModel, buildSeq2Seq } from './models.ts';
 import { type GenerateOptions, type GeneratedStep, Seq2SeqGenerator, resolveOptions } from './generation/index.ts';
 import type { ModelConfig } from './config.ts';
 
@@ -68,16 +68,9 @@ export async function generateFiles(
   const t2 = now();
   try {
     const source = { src: inputs.tensors.get('src')!, srcPaddingMask: inputs.tensors.get('src_key_padding_mask') };
-    const batch = source.src.shape[0];
-    const rows = Array.from({ length: batch }, () => [config.bos]);
-    for await (const step of generator.stream(source, generation)) {
-      step.tokens.forEach((t, r) => rows[r].push(t));
-      onStep?.(step);
-    }
-    const tokens = tensor('i32', [batch, rows[0]?.length ?? 1], Int32Array.from(rows.flat()));
+    const tokens = await generator.generate(source, generation, onStep);
     const outputs = new Map([['tokens', tokens as Tensor]]);
-    const graphs = [buildSeq2SeqEncode(config, masks), buildSeq2SeqStep(config, masks)];
-    return { outputs, config, graphs, timings: { loadMs: t1 - t0, compileMs: t2 - t1, runMs: now() - t2 } };
+    return { outputs, config, graphs: generator.graphs, timings: { loadMs: t1 - t0, compileMs: t2 - t1, runMs: now() - t2 } };
   } finally {
     generator.dispose();
   }

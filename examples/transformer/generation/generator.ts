@@ -2,7 +2,7 @@
 // tokens as one tensor) or `stream` (tokens as each step makes them) with greedy, sampled or beam
 // decoding. Rows that finish (eos) are dropped from later steps, so they stop costing work.
 
-import { type Tensor, tensor } from '@smelt/ir';
+import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import type { Backend, CompileOptions } from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
 import { weightsFor } from '../io.ts';
@@ -21,7 +21,8 @@ export interface GeneratedStep {
 
 export class Seq2SeqGenerator {
   /** Over a decoder of already compiled parts (`compile` makes both); dispose() disposes them. */
-  constructor(readonly cfg: Seq2SeqConfig, private readonly decoder: CachedDecoder) {}
+  /** `graphs`: what the parts were compiled from (encode, step), for callers that show them. */
+  constructor(readonly cfg: Seq2SeqConfig, private readonly decoder: CachedDecoder, readonly graphs: readonly Graph[] = []) {}
 
   /** Compile the encode and step graphs on a backend; `srcPadding` when inputs carry a padding mask. */
   static async compile(cfg: Seq2SeqConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}, masks: { srcPadding?: boolean } = {}): Promise<Seq2SeqGenerator> {
@@ -29,18 +30,21 @@ export class Seq2SeqGenerator {
     const encode = await backend.compile(encodeGraph, weightsFor(encodeGraph, weights), options);
     try {
       const step = await backend.compile(stepGraph, weightsFor(stepGraph, weights), options);
-      return new Seq2SeqGenerator(cfg, new CachedDecoder(cfg, encode, step));
+      return new Seq2SeqGenerator(cfg, new CachedDecoder(cfg, encode, step), [encodeGraph, stepGraph]);
     } catch (e) {
       encode.dispose();
       throw e;
     }
   }
 
-  /** bos then the generated tokens of every row: i32 [batch, 1 + steps]. */
-  async generate(inputs: SourceInputs, options: GenerateOptions = {}): Promise<Tensor<'i32'>> {
+  /** bos then the generated tokens of every row: i32 [batch, 1 + steps]; `onStep` sees each step as it comes. */
+  async generate(inputs: SourceInputs, options: GenerateOptions = {}, onStep?: (step: GeneratedStep) => void): Promise<Tensor<'i32'>> {
     const batch = inputs.src.shape[0];
     const rows = Array.from({ length: batch }, () => [this.cfg.bos]);
-    for await (const s of this.stream(inputs, options)) s.tokens.forEach((t, r) => rows[r].push(t));
+    for await (const s of this.stream(inputs, options)) {
+      s.tokens.forEach((t, r) => rows[r].push(t));
+      onStep?.(s);
+    }
     return tensor('i32', [batch, rows[0]?.length ?? 1], Int32Array.from(rows.flat()));
   }
 
