@@ -27,7 +27,7 @@ M32 = 0xFFFFFFFF
 
 
 class Mulberry32:
-    """The PRNG of examples/transformer/generation/prng.ts, in unsigned 32-bit arithmetic."""
+    """The PRNG of packages/models/src/generation/prng.ts, in unsigned 32-bit arithmetic."""
 
     def __init__(self, seed):
         self.state = seed & M32

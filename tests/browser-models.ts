@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Graph, type Tensor, interpret, tensor } from '@smelt/ir';
-import type { ModelConfig } from '@smelt/examples/transformer';
+import type { ModelConfig } from '@smelt/models';
 import { make } from './op-cases.ts';
 import { expectClose } from './wasm-suite.ts';
 

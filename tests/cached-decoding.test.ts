@@ -9,7 +9,7 @@ import { compileGraph } from '@smelt/compiler';
 import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
 import {
   CachedDecoder, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, weightsFor,
-} from '@smelt/examples/transformer';
+} from '@smelt/models';
 import { randomWeights } from './fixtures.ts';
 
 const STEPS = 64;

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
 import { readSafetensors, writeSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
-import { CACHE_NAMES, buildSeq2SeqStep } from '@smelt/examples/transformer';
+import { CACHE_NAMES, buildSeq2SeqStep } from '@smelt/models';
 import { SMALL_SEQ2SEQ, seededRandom, writeModelDir } from './fixtures.ts';
 
 async function smelt(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

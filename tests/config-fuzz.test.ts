@@ -5,7 +5,7 @@
 // breaks the model builder.
 
 import { describe, expect, it } from 'vitest';
-import { ConfigError, buildModel, parseConfig } from '@smelt/examples/transformer';
+import { ConfigError, buildModel, parseConfig } from '@smelt/models';
 import { SMALL_SEQ2SEQ, seededRandom } from './fixtures.ts';
 
 const VALUES: unknown[] = [

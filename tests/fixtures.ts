@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import { writeSafetensors } from '@smelt/ir/node';
-import { buildModel, type ModelConfig, seededRandom } from '@smelt/examples/transformer';
+import { buildModel, type ModelConfig, seededRandom } from '@smelt/models';
 
 export { seededRandom };
 

@@ -9,7 +9,7 @@ import { type Tensor, tensor } from '@smelt/ir';
 import { backendNames, getBackend } from '@smelt/backends';
 import {
   type GenerateOptions, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, readConfig, readWeights,
-} from '@smelt/examples/transformer';
+} from '@smelt/models';
 
 interface Case {
   readonly model: string;

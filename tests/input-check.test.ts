@@ -14,7 +14,7 @@ import { type Tensor, bindShape, tensor } from '@smelt/ir';
 import { compileGraph, inputContract } from '@smelt/compiler';
 import { checkInputs, getBackend } from '@smelt/backends';
 import { exportJsModule, exportWasm } from '@smelt/backends/node';
-import { type ModelConfig, buildSeq2Seq, parseConfig } from '@smelt/examples/transformer';
+import { type ModelConfig, buildSeq2Seq, parseConfig } from '@smelt/models';
 import { randomWeights } from './fixtures.ts';
 
 const CONFIG = parseConfig({

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
 const TOY = path.join(ROOT, 'examples/transformer/toy-reverse');
-const PACKAGES = ['backends', 'cli', 'compiler', 'examples', 'ir'];
+const PACKAGES = ['backends', 'cli', 'compiler', 'ir', 'models'];
 
 let tmp = '';
 let app = '';

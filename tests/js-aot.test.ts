@@ -13,7 +13,7 @@ import { type Tensor, interpret, tensor } from '@smelt/ir';
 import { writeSafetensors } from '@smelt/ir/node';
 import { compileGraph } from '@smelt/compiler';
 import { exportJsModule } from '@smelt/backends/node';
-import { buildSeq2SeqEncoder } from '@smelt/examples/transformer';
+import { buildSeq2SeqEncoder } from '@smelt/models';
 import { SMALL_SEQ2SEQ, randomWeights } from './fixtures.ts';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { buildModel } from '@smelt/examples/transformer';
+import { buildModel } from '@smelt/models';
 import { planForJs } from '@smelt/backends';
 import { exportJsModule } from '@smelt/backends/node';
 import { describeBrowser, runPage } from './browser.ts';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { graphFromJSON, graphToJSON, parseGraph, printGraph, verifyGraph } from '@smelt/ir';
-import { buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder, buildTorchTransformer, type Seq2SeqConfig } from '@smelt/examples/transformer';
+import { buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncoder, buildTorchTransformer, type Seq2SeqConfig } from '@smelt/models';
 
 const SEQ2SEQ: Seq2SeqConfig = {
   model: 'seq2seq', dModel: 48, nHead: 3, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 40,

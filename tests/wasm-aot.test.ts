@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
-import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { type ModelConfig, buildModel } from '@smelt/models';
 import { wasmPlan } from '@smelt/backends';
 import { exportWasm } from '@smelt/backends/node';
 import { randomWeights } from './fixtures.ts';

@@ -5,7 +5,7 @@
 
 import { describe, it } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
-import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { type ModelConfig, buildModel } from '@smelt/models';
 import { compileWasm } from '../packages/backends/src/wasm/index.ts';
 import { randomWeights } from './fixtures.ts';
 import { make } from './op-cases.ts';

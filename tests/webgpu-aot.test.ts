@@ -14,7 +14,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder, type Tensor, Var, input, interpret, tensor } from '@smelt/ir';
-import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { type ModelConfig, buildModel } from '@smelt/models';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { planFor } from '@smelt/backends';
 import { exportWebGpu } from '@smelt/backends/node';

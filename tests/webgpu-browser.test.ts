@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { buildModel } from '@smelt/examples/transformer';
+import { buildModel } from '@smelt/models';
 import { planFor } from '@smelt/backends';
 import { exportWebGpu } from '@smelt/backends/node';
 import { describeBrowser, runPage } from './browser.ts';

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
-import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { type ModelConfig, buildModel } from '@smelt/models';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
 import { randomWeights } from './fixtures.ts';

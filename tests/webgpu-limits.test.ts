@@ -6,7 +6,7 @@
 
 import { expect, it } from 'vitest';
 import { GraphBuilder, Var, input, interpret } from '@smelt/ir';
-import { buildModel } from '@smelt/examples/transformer';
+import { buildModel } from '@smelt/models';
 import { generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import type { GpuDevice } from '../packages/backends/src/webgpu/device.ts';
 import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';

@@ -4,7 +4,7 @@
 
 import { it } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
-import { type ModelConfig, buildModel } from '@smelt/examples/transformer';
+import { type ModelConfig, buildModel } from '@smelt/models';
 import { compileWebGpu } from '../packages/backends/src/webgpu/index.ts';
 import { randomWeights } from './fixtures.ts';
 import { make } from './op-cases.ts';

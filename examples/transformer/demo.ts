@@ -6,11 +6,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tensor } from '@smelt/ir';
-import { pickBackend } from '../../packages/cli/src/backends.ts';
-import { readConfig, readWeights } from './io.ts';
-import { buildSeq2Seq } from './models.ts';
-import { Seq2SeqGenerator } from './generation/index.ts';
-import { seededRandom } from './init.ts';
+import { pickBackend } from '@smelt/cli';
+import { Seq2SeqGenerator, buildSeq2Seq, readConfig, readWeights, seededRandom } from '@smelt/models';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODEL = path.join(HERE, 'toy-reverse');

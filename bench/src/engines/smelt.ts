@@ -11,7 +11,7 @@ import {
   backendNames, getBackend,
 } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
-import { weightsFor } from '@smelt/examples/transformer';
+import { weightsFor } from '@smelt/models';
 import type { ModelPart } from '../workloads/defs.ts';
 import { buildPartGraph } from '../workloads/graphs.ts';
 import type { Engine, EngineExecutable, EngineLimit, EngineSpec, LoadContext } from './engine.ts';

@@ -4,7 +4,7 @@
 // Every function consumes its tensor arguments (see tensor-lib.ts).
 
 import type { nn } from '@smelt/ir';
-import type { Seq2SeqConfig } from '@smelt/examples/transformer';
+import type { Seq2SeqConfig } from '@smelt/models';
 import type { Params } from './params.ts';
 import type { TensorLib } from './tensor-lib.ts';
 

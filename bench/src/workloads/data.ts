@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Graph, type Tensor, numel, tensor } from '@smelt/ir';
 import { readSafetensors, writeSafetensors } from '@smelt/ir/node';
 import { referenceBackend } from '@smelt/backends';
-import { buildSeq2Seq, weightsFor } from '@smelt/examples/transformer';
+import { buildSeq2Seq, weightsFor } from '@smelt/models';
 import { type WorkloadDef, type WorkloadShape, workloadParts } from './defs.ts';
 import { buildPartGraph, buildWeightsGraph } from './graphs.ts';
 import { Random } from './random.ts';

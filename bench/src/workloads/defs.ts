@@ -4,7 +4,7 @@
 // engine loads the parts, and the workload says how to run them.
 
 import type { nn } from '@smelt/ir';
-import type { Seq2SeqConfig, TorchTransformerConfig } from '@smelt/examples/transformer';
+import type { Seq2SeqConfig, TorchTransformerConfig } from '@smelt/models';
 
 /** One model an engine loads: a graph for smelt, an ONNX file for ORT, a forward function for tfjs/jax-js. */
 export type ModelPart =

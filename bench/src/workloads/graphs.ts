@@ -1,4 +1,4 @@
-// smelt graphs for the bench's model parts: the Transformer models come from examples/transformer
+// smelt graphs for the bench's model parts: the Transformer models come from @smelt/models
 // (the same code `smelt run` uses); the encoder layer and the GEMM are built here from smelt's
 // DSL, because neither is a model of the spec. W-enc512 uses nn.TransformerEncoderLayer directly:
 // a torch-transformer with 1+0 layers would still apply the final encoder LayerNorm and would
@@ -7,7 +7,7 @@
 import { GraphBuilder, type Graph, Var, input, nn } from '@smelt/ir';
 import {
   buildSeq2Seq, buildSeq2SeqDecoder, buildSeq2SeqEncode, buildSeq2SeqEncoder, buildSeq2SeqStep, buildTorchTransformer,
-} from '@smelt/examples/transformer';
+} from '@smelt/models';
 import type { ModelPart, WorkloadShape } from './defs.ts';
 
 /** One post-norm torch.nn.TransformerEncoderLayer: src [batch, seqLen, d] → out; torch's state_dict names. */

@@ -1,11 +1,11 @@
 // Running a workload on loaded parts: one forward for the single-part workloads; greedy decoding
-// for seq2seq, over the whole prefix per token (examples/transformer's greedyDecode) or with the
+// for seq2seq, over the whole prefix per token (@smelt/models' greedyDecode) or with the
 // key/value cache (its Seq2SeqGenerator over the encode and step parts, the loop `smelt generate`
 // runs). Every engine goes through this one function, so all of them do exactly the same steps.
 
 import type { Executable } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
-import { CachedDecoder, Seq2SeqGenerator, greedyDecode } from '@smelt/examples/transformer';
+import { CachedDecoder, Seq2SeqGenerator, greedyDecode } from '@smelt/models';
 import type { WorkloadShape } from './defs.ts';
 
 export type Tensors = ReadonlyMap<string, Tensor>;

@@ -10,7 +10,7 @@ import { exportModule } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
   initWeights, readConfig, readWeights, weightsFor,
-} from '@smelt/examples/transformer';
+} from '@smelt/models';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { diagnosticOptions } from './run-commands.ts';
 import { checkReplaceable, writeFolderAtomically } from './staging.ts';

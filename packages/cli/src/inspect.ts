@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { opCounts } from '@smelt/ir';
 import { checkArena, compileGraph, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
-import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/examples/transformer';
+import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/models';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {

@@ -2,7 +2,7 @@
 
 import { formatDims, type Tensor } from '@smelt/ir';
 import { writeSafetensors } from '@smelt/ir/node';
-import { type GenerateOptions, type GeneratedStep, generateFiles, runFiles, type SessionResult } from '@smelt/examples/transformer';
+import { type GenerateOptions, type GeneratedStep, generateFiles, runFiles, type SessionResult } from '@smelt/models';
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';

@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Graph, type Tensor, type Value, interpret, opCounts, resolveShape, tensor } from '@smelt/ir';
-import { buildSeq2Seq, buildTorchTransformer, type MaskInputs } from '../../../examples/transformer/models.ts';
-import type { Seq2SeqConfig, TorchTransformerConfig } from '../../../examples/transformer/config.ts';
+import { buildSeq2Seq, buildTorchTransformer, type MaskInputs } from '../../models/src/models.ts';
+import type { Seq2SeqConfig, TorchTransformerConfig } from '../../models/src/config.ts';
 import { optimize } from './pipeline.ts';
 
 const LAYERS = [[2, 3], [3, 1]] as const;

@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Graph, type Node, type SymbolEnv, parseGraph, printGraph } from '@smelt/ir';
-import { buildSeq2Seq, buildTorchTransformer } from '../../../../examples/transformer/models.ts';
-import type { TorchTransformerConfig } from '../../../../examples/transformer/config.ts';
+import { buildSeq2Seq, buildTorchTransformer } from '../../../models/src/models.ts';
+import type { TorchTransformerConfig } from '../../../models/src/config.ts';
 import { optimize } from '../pipeline.ts';
 import { ir } from '../test-util.ts';
 import type { Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
