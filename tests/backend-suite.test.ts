@@ -90,7 +90,7 @@ describe('capabilities', () => {
   it.each(NAMES.filter((n) => isEmitting(getBackend(n))))('%s declares the kernel kinds it renders and refuses a plan needing another', (name) => {
     const backend = getBackend(name);
     if (!isEmitting(backend)) return;
-    expect(backend.capabilities.kernels).toEqual(expect.arrayContaining(['elementwise', 'matmul', 'attention', 'softmax', 'layer_norm']));
+    expect(backend.capabilities.kernels).toEqual(expect.arrayContaining(['elementwise', 'matmul', 'attention', 'row']));
     expect(() => backend.emit(planWithUnknownKernel())).toThrow(`backend "${name}" has no conv2d kernel (needed by conv)`);
   });
 

@@ -8,7 +8,7 @@
 
 import {
   type DType, type Dim, EXPR_OPS, type Graph, GraphBuilder, NODE_EXPR_KINDS, type NodeExprKind, type OpAttrs, type OpKind, type Tensor, Var,
-  concat, constant, gather, input, iota, layerNorm, split, tensor, where,
+  concat, constant, gather, input, iota, layerNorm, rmsNorm, split, tensor, where,
 } from '@smelt/ir';
 
 export type Env = { readonly n: number; readonly m: number };
@@ -133,7 +133,15 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     opCase('softmax', { x: inp('f32', [2, 'n', 'm'], (i) => (i < 13 ? -Infinity : i % 11 === 0 ? 1e4 : i % 7 === 0 ? -1e4 : rand() * 40 - 20)) }, ({ x }) => ({ y: x.softmax(-1) })),
     opCase('softmax wide, masked and large', { x: inp('f32', [2, 'n', 70], (i) => (i < 70 ? -Infinity : i < 140 ? (i % 7 ? -Infinity : 1e4) : rand() * 40 - 20)) }, ({ x }) => ({ y: x.softmax(-1) })),
   ],
-  layer_norm: () => [13, 70].map((w) => opCase(`layer_norm ${w}`, { x: inp('f32', ['n', w], uniform(3, 13)) }, ({ x, g, c }) => ({ y: layerNorm(x, g, c, 1e-5) }), { g: make('f32', [w]), c: make('f32', [w]) })),
+  log_softmax: () => [
+    opCase('log_softmax', { x: inp('f32', [2, 'n', 'm'], (i) => (i < 13 ? -Infinity : i % 11 === 0 ? 1e4 : i % 7 === 0 ? -Infinity : rand() * 40 - 20)) }, ({ x }) => ({ y: x.logSoftmax(-1) })),
+    opCase('log_softmax wide', { x: inp('f32', ['n', 70], uniform(-30, 30)) }, ({ x }) => ({ y: x.logSoftmax(-1) })),
+  ],
+  layer_norm: () => [
+    ...[13, 70].map((w) => opCase(`layer_norm ${w}`, { x: inp('f32', ['n', w], uniform(3, 13)) }, ({ x, g, c }) => ({ y: layerNorm(x, g, c, 1e-5) }), { g: make('f32', [w]), c: make('f32', [w]) })),
+    opCase('layer_norm without bias', { x: inp('f32', [2, 'n', 70], uniform(-3, 13)) }, ({ x, g }) => ({ y: layerNorm(x, g, undefined, 1e-5) }), { g: make('f32', [70]) }),
+  ],
+  rms_norm: () => [13, 70].map((w) => opCase(`rms_norm ${w}`, { x: inp('f32', [2, 'n', w], uniform(-3, 5)) }, ({ x, g }) => ({ y: rmsNorm(x, g, 1e-6), z: rmsNorm(x.mul(0), g, 1e-5) }), { g: make('f32', [w]) })),
   matmul: () => [
     opCase('matmul odd', { a: inp('f32', [2, 'n', 7]), c: inp('f32', [7, 13]) }, ({ a, c }) => ({ y: a.matmul(c), t: a.matmul(c.mT(), { transB: true }) })),
     opCase('matmul batched', { a: inp('f32', [2, 3, 'n', 8]), c: inp('f32', [2, 3, 8, 'm']) }, ({ a, c }) => ({ y: a.matmul(c) })),
@@ -182,10 +190,20 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
   scaled_masked_softmax: () => [opCase('scaled_masked_softmax', {
     x: inp('f32', [2, 'n', 'm'], uniform(-1000, 1000)), k: inp('f32', ['n', 'm'], (i) => (i < 13 || i % 5 === 0 ? -Infinity : 0)),
   }, ({ x, k }, b) => ({ y: emit(b, 'scaled_masked_softmax', [x, k], { scale: 0.5 }), z: emit(b, 'scaled_masked_softmax', [x], { scale: 2 }) }))],
-  add_layer_norm: () => [13, 70].map((w) => opCase(`add_layer_norm ${w}`, { x: inp('f32', ['n', w]), r: inp('f32', [w]) }, ({ x, r, g, c }, b) => {
-    const [y, s] = b.emit('add_layer_norm', [x.value, r.value, g.value, c.value], { eps: 1e-5 });
+  add_layer_norm: () => [
+    ...[13, 70].map((w) => opCase(`add_layer_norm ${w}`, { x: inp('f32', ['n', w]), r: inp('f32', [w]) }, ({ x, r, g, c }, b) => {
+      const [y, s] = b.emit('add_layer_norm', [x.value, r.value, g.value, c.value], { eps: 1e-5 });
+      return { y: new Var(b, y), s: new Var(b, s) };
+    }, { g: make('f32', [w]), c: make('f32', [w]) })),
+    opCase('add_layer_norm without bias', { x: inp('f32', ['n', 70]), r: inp('f32', ['n', 70]) }, ({ x, r, g }, b) => {
+      const [y, s] = b.emit('add_layer_norm', [x.value, r.value, g.value], { eps: 1e-5 });
+      return { y: new Var(b, y), s: new Var(b, s).mul(2) };
+    }, { g: make('f32', [70]) }),
+  ],
+  add_rms_norm: () => [13, 70].map((w) => opCase(`add_rms_norm ${w}`, { x: inp('f32', ['n', w]), r: inp('f32', ['n', 1]) }, ({ x, r, g }, b) => {
+    const [y, s] = b.emit('add_rms_norm', [x.value, r.value, g.value], { eps: 1e-6 });
     return { y: new Var(b, y), s: new Var(b, s) };
-  }, { g: make('f32', [w]), c: make('f32', [w]) })),
+  }, { g: make('f32', [w]) })),
   linear: () => LINEAR_EPILOGUES.map(([epilogue, extras], i) => opCase(`linear ${epilogue}`, {
     x: inp('f32', [2, 'n', 8]), r: inp('f32', ['n', 6]),
   }, ({ x, r, w, c }, b) => {

@@ -61,6 +61,7 @@ export class Var {
   max(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_max', { axes: [...axes], keepdims }); }
   argmax(axis: number, keepdims = false): Var { return op1(this, 'argmax', { axis, keepdims }); }
   softmax(axis = -1): Var { return op1(this, 'softmax', { axis }); }
+  logSoftmax(axis = -1): Var { return op1(this, 'log_softmax', { axis }); }
 }
 
 function emit<K extends OpKind>(b: GraphBuilder, op: K, inputs: readonly Var[], attrs: OpAttrs[K]): Var[] {
@@ -114,8 +115,14 @@ export function where(cond: Var, a: Operand, c: Operand): Var {
   return emit(cond.b, 'where', [cond, lift(a, like), lift(c, like)], {})[0];
 }
 
-export function layerNorm(x: Var, weight: Var, bias: Var, eps: number): Var {
-  return emit(x.b, 'layer_norm', [x, weight, bias], { eps })[0];
+/** LayerNorm over the last axis; without a bias when `bias` is undefined. */
+export function layerNorm(x: Var, weight: Var, bias: Var | undefined, eps: number): Var {
+  return emit(x.b, 'layer_norm', bias ? [x, weight, bias] : [x, weight], { eps })[0];
+}
+
+/** RMSNorm over the last axis: x · rsqrt(mean(x²) + eps) · weight. */
+export function rmsNorm(x: Var, weight: Var, eps: number): Var {
+  return emit(x.b, 'rms_norm', [x, weight], { eps })[0];
 }
 
 export function concat(xs: readonly Var[], axis: number): Var {

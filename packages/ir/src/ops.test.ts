@@ -212,6 +212,26 @@ test('layer_norm', 'matches the formula row by row', () => {
   expectClose(vals(unit), [-1.3416407864998738, -0.4472135954999579, 0.4472135954999579, 1.3416407864998738]);
   const y = run1('layer_norm', [f32([2, 4], X24), f32([4], W4), f32([4], B4)], { eps: 1e-5 });
   expectClose(vals(y), [...layerNormRow(X24.slice(0, 4), W4, B4, 1e-5), ...layerNormRow(X24.slice(4), W4, B4, 1e-5)]);
+  const noBias = run1('layer_norm', [f32([2, 4], X24), f32([4], W4)], { eps: 1e-5 });
+  expectClose(vals(noBias), [...layerNormRow(X24.slice(0, 4), W4, [0, 0, 0, 0], 1e-5), ...layerNormRow(X24.slice(4), W4, [0, 0, 0, 0], 1e-5)]);
+  expect(() => run1('layer_norm', [f32([2, 4], X24), f32([3], [1, 2, 3])], { eps: 1e-5 })).toThrow('weight must be [4] (the row length of x), got f32[2, 4], f32[3]');
+});
+test('log_softmax', 'x - max - log(sum(exp(x - max))); a fully masked row is NaN', () => {
+  const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+  expectClose(vals(run1('log_softmax', [f32([3], [1, 2, 3])], { axis: -1 })), [1 - lse, 2 - lse, 3 - lse]);
+  expectClose(vals(run1('log_softmax', [f32([2, 2], [1, 0, 1, Math.log(3)])], { axis: 0 })), [Math.log(0.5), Math.log(0.25), Math.log(0.5), Math.log(0.75)]);
+  expect(vals(run1('log_softmax', [f32([2, 2], [-Infinity, -Infinity, 0, -Infinity])], { axis: 1 }))).toEqual([NaN, NaN, 0, -Infinity]);
+  expectClose(vals(run1('log_softmax', [f32([2], [1000, -1000])], { axis: 0 })), [0, -2000]);
+});
+/** RMSNorm of one row by its definition (PyTorch's): x · rsqrt(mean(x²) + eps) · w. */
+const rmsNormRow = (row: number[], w: number[], eps: number) => {
+  const inv = 1 / Math.sqrt(row.reduce((s, x) => s + x * x, 0) / row.length + eps);
+  return row.map((x, j) => x * inv * w[j]);
+};
+test('rms_norm', 'matches the formula row by row', () => {
+  const y = run1('rms_norm', [f32([2, 4], X24), f32([4], W4)], { eps: 1e-6 });
+  expectClose(vals(y), [...rmsNormRow(X24.slice(0, 4), W4, 1e-6), ...rmsNormRow(X24.slice(4), W4, 1e-6)]);
+  expect(vals(run1('rms_norm', [f32([1, 2], [0, 0]), f32([2], [1, 1])], { eps: 1e-5 }))).toEqual([0, 0]);
 });
 
 // ---- matmul: A @ B = M ----
@@ -313,6 +333,16 @@ test('add_layer_norm', '== [layer_norm(x + r), x + r]', () => {
   const s = run1('add', [x, r], {});
   expect(vals(sum)).toEqual(vals(s));
   expectClose(vals(normed), vals(run1('layer_norm', [s, w, b], { eps: 1e-5 })));
+  const [noBias] = run('add_layer_norm', [x, r, w], { eps: 1e-5 });
+  expectClose(vals(noBias), vals(run1('layer_norm', [s, w], { eps: 1e-5 })));
+});
+test('add_rms_norm', '== [rms_norm(x + r), x + r], the residual broadcast', () => {
+  const [x, r, w] = [f32([2, 4], X24), f32([2, 1], [0.5, -2]), f32([4], W4)];
+  const [normed, sum] = run('add_rms_norm', [x, r, w], { eps: 1e-5 });
+  const s = run1('add', [x, r], {});
+  expect(vals(sum)).toEqual(vals(s));
+  expectClose(vals(normed), vals(run1('rms_norm', [s, w], { eps: 1e-5 })));
+  expect(() => run('add_rms_norm', [x, f32([3], [1, 2, 3]), w], { eps: 1e-5 })).toThrow('residual f32[3] does not broadcast to f32[2, 4]');
 });
 // Epilogues of linear, each with the same computation op by op (y = x @ wᵀ, b the bias, r the residual).
 const LINEAR: [string, (y: Tensor, b: Tensor, r: Tensor) => Tensor, 'b' | 'br' | 'r' | ''][] = [

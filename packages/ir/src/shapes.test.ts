@@ -92,7 +92,7 @@ const BAD: [string, (x: Declare, b: GraphBuilder) => unknown, string][] = [
   ['split sizes not summing', (x) => split(x('f32', [2, 10]), [3, 4], 1), 'split(f32[2, 10]): sizes [3, 4] do not add up to dim 10 of f32[2, 10]'],
   ['concat mismatch', (x) => concat([x('f32', [2, 3]), x('f32', [4, 5])], 0), 'concat(f32[2, 3], f32[4, 5]): operands must agree except along axis 0: f32[2, 3], f32[4, 5]'],
   ['gather with f32 indices', (x) => gather(x('f32', [10, 4]), x('f32', [3])), 'gather(f32[10, 4], f32[3]): indices must be i32, i64 or u8, got f32[10, 4], f32[3]'],
-  ['layer_norm weight shape', (x) => layerNorm(x('f32', [2, 8]), x('f32', [4]), x('f32', [8]), 1e-5), 'layer_norm(f32[2, 8], f32[4], f32[8]): weight and bias must be [8] (the last dim of x), got f32[2, 8], f32[4], f32[8]'],
+  ['layer_norm weight shape', (x) => layerNorm(x('f32', [2, 8]), x('f32', [4]), x('f32', [8]), 1e-5), 'layer_norm(f32[2, 8], f32[4], f32[8]): weight must be [8] (the row length of x), got f32[2, 8], f32[4], f32[8]'],
   ['softmax on i32', (x) => x('i32', [4]).softmax(), 'softmax(i32[4]): softmax needs f32, got i32[4]'],
   ['softmax bad axis', (x) => x('f32', [4]).softmax(1), 'softmax(f32[4]): axis 1 is out of range for rank 1'],
   ['reduce bad axis', (x) => x('f32', [2, 3]).sum([2]), 'reduce_sum(f32[2, 3]): axis 2 is out of range for f32[2, 3]'],

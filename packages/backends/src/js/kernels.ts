@@ -1,12 +1,13 @@
 // Each kernel of the plan as JS: the geometry it needs (computed once per set of symbol values, or
 // once at load for prologue kernels) and the statement that runs it. Elementwise kernels and
-// matmuls call generated templates; the rest call the runtime library (js/runtime/). JS_KERNELS,
+// matmuls and row kernels (softmax, norms) call generated templates; the rest call the runtime library (js/runtime/). JS_KERNELS,
 // one entry per kernel kind, is also what the backend declares it can run.
 
 import type { Kernel, KernelKind, KernelPlan } from '@smelt/compiler';
 import { type Dim, shapesEqual } from '@smelt/ir';
 import { type TemplateFn, elementwiseTemplate, gemmTemplate } from './templates.ts';
 import { numberLiteral } from './expr-js.ts';
+import { rowTemplate } from './row-template.ts';
 
 /** What kernel code needs from the module being built. */
 export interface KernelContext {
@@ -58,6 +59,18 @@ function matmul(k: Extract<Kernel, { kind: 'matmul' }>, ctx: KernelContext): Ker
   };
 }
 
+function row(k: Extract<Kernel, { kind: 'row' }>, ctx: KernelContext): KernelCode {
+  const outShape = ctx.plan.buffers[k.out].shape;
+  const operands = k.inputs.map((id) => ({ full: shapesEqual(ctx.plan.buffers[id].shape, outShape) }));
+  const name = ctx.template(JSON.stringify(['row', k.program, operands]), () => rowTemplate(k.program, operands));
+  const shapes = k.inputs.map((id, i) => (operands[i].full ? 'null' : shapeOf(ctx, id)));
+  const outs = [k.out, ...(k.value === undefined ? [] : [k.value])];
+  return {
+    geometry: `elementwiseGeometry(${shapeOf(ctx, k.out)}, [${shapes.join(', ')}])`,
+    call: (g) => `${name}(${[g, ...outs.map((id) => ctx.buf(id)), ...k.inputs.map((id) => ctx.buf(id))].join(', ')});`,
+  };
+}
+
 function concat(k: Extract<Kernel, { kind: 'concat' }>, ctx: KernelContext): KernelCode {
   const lens = k.inputs.map((id) => ctx.dim(ctx.plan.buffers[id].shape[k.axis]));
   return {
@@ -83,20 +96,7 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
       call: (g) => `attention(${g}, ${num(k.scale)}, ${k.causal}, ${b(k.q)}, ${b(k.k)}, ${b(k.v)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
     };
   },
-  softmax(k, ctx) {
-    const { b, s } = access(ctx);
-    return {
-      geometry: `softmaxGeometry(${s(k.x)}, ${optional(ctx, k.mask, s)})`,
-      call: (g) => `softmax(${g}, ${num(k.scale)}, ${b(k.x)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
-    };
-  },
-  layer_norm(k, ctx) {
-    const { b, s } = access(ctx);
-    return {
-      geometry: `layerNormGeometry(${s(k.x)}, ${optional(ctx, k.residual, s)})`,
-      call: (g) => `layerNorm(${g}, ${num(k.eps)}, ${b(k.x)}, ${optional(ctx, k.residual, b)}, ${b(k.weight)}, ${b(k.bias)}, ${b(k.out)}, ${optional(ctx, k.sum, b)});`,
-    };
-  },
+  row,
   reduce(k, ctx) {
     const { b, s } = access(ctx);
     const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];

@@ -2,7 +2,7 @@
 // by name, constants, the prologue run once, B operands packed once, the arena layout per set of
 // symbol values (views and kernel geometry, cached), and `forward`: one commented call per kernel.
 
-import { type Kernel, type KernelPlan, baseBuffer } from '@smelt/compiler';
+import { type Kernel, type KernelPlan, baseBuffer, kernelWrites } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Dim, type Tensor } from '@smelt/ir';
 import { block, commentText } from '../render/source-text.ts';
 import { numberLiteral, stringLiteral } from './expr-js.ts';
@@ -31,7 +31,7 @@ const describeBuffer = (plan: KernelPlan, id: number) => {
 };
 
 function kernelComment(plan: KernelPlan, k: Kernel, name: string): string {
-  const outs = k.kind === 'layer_norm' && k.sum !== undefined ? [k.out, k.sum] : [k.out];
+  const outs = kernelWrites(k);
   return `// ${commentText(`${name}: ${k.label} → ${outs.map((o) => describeBuffer(plan, o)).join(', ')}`)}`;
 }
 

@@ -14,7 +14,7 @@ import { GEMM_MR, GEMM_NR, GEMM_UNROLL } from './runtime/gemm.ts';
 /** A generated function before it has a name: its doc line, parameters and body lines. */
 export interface TemplateFn {
   /** What it computes, the stem of its generated name. */
-  readonly family: 'elementwise' | 'gemm';
+  readonly family: 'elementwise' | 'gemm' | 'row';
   readonly doc: string;
   readonly params: readonly { readonly name: string; readonly type: string }[];
   readonly body: readonly string[];

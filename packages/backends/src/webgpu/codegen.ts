@@ -12,7 +12,7 @@ import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
 import { concatKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
 import { reduceKernel } from './kernels/reduce.ts';
-import { layerNormKernel, softmaxKernel } from './kernels/rows.ts';
+import { rowKernel } from './kernels/rows.ts';
 import { type CodegenTarget, KernelWriter } from './kernel-writer.ts';
 import { type Precision, halfStorage } from './precision.ts';
 import type { KernelProgram } from './program.ts';
@@ -31,8 +31,7 @@ const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
   elementwise: (w, k) => elementwiseKernel(w, k),
   matmul: (w, k, options) => matmulKernel(w, k, !options.matmul || options.matmul === 'auto' ? chooseMatmulVariant(w, k) : options.matmul),
   attention: attentionKernel,
-  softmax: softmaxKernel,
-  layer_norm: layerNormKernel,
+  row: rowKernel,
   reduce: reduceKernel,
   transpose: transposeKernel,
   slice: sliceKernel,

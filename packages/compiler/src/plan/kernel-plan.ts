@@ -1,10 +1,10 @@
 // The kernel plan: the lowered form every backend consumes. Ordered kernels over buffers; a
 // buffer lives in the arena (a slot of the memory plan), is a graph input, a weight, a constant,
 // a derived weight computed once at load, or a view (alias) of another buffer. Sizes keep their
-// symbols, so one plan serves every sequence length. Elementwise bodies and matmul epilogues are
-// expressions (ir/expr.ts) that backends render generically.
+// symbols, so one plan serves every sequence length. Elementwise bodies, matmul epilogues and row
+// programs (softmax, norms) are expressions (ir/expr.ts) that backends render generically.
 
-import type { DType, Dim, Expr, Tensor } from '@smelt/ir';
+import type { DType, Dim, Expr, RowProgram, Tensor } from '@smelt/ir';
 import type { InputContract } from './input-contract.ts';
 
 export type BufferStorage =
@@ -39,10 +39,14 @@ export type Kernel = KernelBase & (
       readonly kind: 'attention'; readonly q: number; readonly k: number; readonly v: number; readonly mask?: number;
       readonly out: number; readonly scale: number; readonly causal: boolean;
     }
-  | { readonly kind: 'softmax'; readonly x: number; readonly mask?: number; readonly out: number; readonly scale: number }
   | {
-      readonly kind: 'layer_norm'; readonly x: number; readonly residual?: number; readonly weight: number; readonly bias: number;
-      readonly out: number; readonly sum?: number; readonly eps: number;
+      /**
+       * A row op (softmax, log_softmax, the norms and their fused forms): its row program over each
+       * row (last axis) of `out`, with `inputs` broadcast to out's shape as the program's $0….
+       */
+      readonly kind: 'row'; readonly inputs: readonly number[]; readonly program: RowProgram; readonly out: number;
+      /** Where the row value is written too (when the program writes it: add-and-norm's residual sum). */
+      readonly value?: number;
     }
   | {
       readonly kind: 'reduce'; readonly op: 'sum' | 'mean' | 'max' | 'argmax'; readonly x: number; readonly out: number;

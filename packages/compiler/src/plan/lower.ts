@@ -1,11 +1,13 @@
 // Lowering: an optimized graph becomes a kernel plan. Each node maps to one kernel (a split to one
 // slice per piece), reshapes become views, constants stay constants, and nodes that read only
 // weights and constants move to the prologue that runs once at load. Elementwise nodes lower
-// through the expression their op says it computes; every other kind has a case in a switch that
-// ends in `satisfies never`, with its attributes typed by the kind.
+// through the expression their op says it computes, row ops (softmax, norms) through their row
+// program; every other kind has a case in a switch that ends in `satisfies never`, with its
+// attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isSymbol, normAxis, opNode, parseExpr,
+  type Dim, type Graph, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol, normAxis, opDef, opNode,
+  parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -83,6 +85,13 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
   }
   const label = n.op;
   const rank = n.inputs[0]?.type.shape.length ?? 0;
+  if (isRowNode(n)) {
+    const def = opDef(n.op);
+    const axis = def.rowAxis!(n.attrs, rank);
+    if (axis !== rank - 1) throw new LoweringError(`${n.op} over axis ${axis} of rank ${rank}: only the last axis is lowered`);
+    const program = def.row!(n.attrs, ins.length);
+    return emit({ kind: 'row', label, inputs: ins, program, out, ...(program.writesValue ? { value: outs[1] } : {}) });
+  }
   switch (n.op) {
     case 'matmul':
       return emit({ kind: 'matmul', label, a: ins[0], b: ins[1], out, transA: n.attrs.transA, transB: n.attrs.transB, epilogue: operandExprs(1)[0], extras: [] });
@@ -93,15 +102,6 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
       });
     case 'attention':
       return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal });
-    case 'scaled_masked_softmax':
-      return emit({ kind: 'softmax', label, x: ins[0], mask: ins[1], out, scale: n.attrs.scale });
-    case 'softmax':
-      if (normAxis(n.attrs.axis, rank) !== rank - 1) throw new LoweringError(`softmax over axis ${n.attrs.axis} of rank ${rank}: only the last axis is lowered`);
-      return emit({ kind: 'softmax', label, x: ins[0], out, scale: 1 });
-    case 'layer_norm':
-      return emit({ kind: 'layer_norm', label, x: ins[0], weight: ins[1], bias: ins[2], out, eps: n.attrs.eps });
-    case 'add_layer_norm':
-      return emit({ kind: 'layer_norm', label, x: ins[0], residual: ins[1], weight: ins[2], bias: ins[3], out, sum: outs[1], eps: n.attrs.eps });
     case 'reduce_sum': case 'reduce_mean': case 'reduce_max': {
       const axes = n.attrs.axes.map((x) => normAxis(x, rank)).sort((p, q) => p - q);
       return emit({ kind: 'reduce', label, op: REDUCE_OPS[n.op], x: ins[0], out, axes });

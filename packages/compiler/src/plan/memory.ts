@@ -28,8 +28,7 @@ export function kernelReads(k: Kernel): number[] {
     case 'elementwise': return [...k.inputs];
     case 'matmul': return [k.a, k.b, ...k.extras];
     case 'attention': return [k.q, k.k, k.v, ...(k.mask === undefined ? [] : [k.mask])];
-    case 'softmax': return [k.x, ...(k.mask === undefined ? [] : [k.mask])];
-    case 'layer_norm': return [k.x, ...(k.residual === undefined ? [] : [k.residual]), k.weight, k.bias];
+    case 'row': return [...k.inputs];
     case 'reduce': case 'transpose': case 'slice': return [k.x];
     case 'concat': return [...k.inputs];
     case 'gather': return [k.table, k.indices];
@@ -39,7 +38,7 @@ export function kernelReads(k: Kernel): number[] {
 }
 
 export function kernelWrites(k: Kernel): number[] {
-  return k.kind === 'layer_norm' && k.sum !== undefined ? [k.out, k.sum] : [k.out];
+  return k.kind === 'row' && k.value !== undefined ? [k.out, k.value] : [k.out];
 }
 
 export function bufferBytes(b: PlanBuffer, env: SymbolEnv): number {

@@ -44,8 +44,11 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
       return rows * keys * (2 * q[q.length - 1] + 2 * dv + 5);
     }
     case 'elementwise': return outElems * exprOps(k.expr);
-    case 'softmax': return outElems * 5;
-    case 'layer_norm': return outElems * (k.residual === undefined ? 8 : 9);
+    case 'row': {
+      const p = k.program;
+      const steps = p.steps.reduce((s, st) => s + (st.kind === 'reduce' ? exprOps(st.term) + 1 : 0), 0);
+      return outElems * (exprOps(p.value) + steps + exprOps(p.output));
+    }
     case 'reduce': return numel(shapeOf(plan, k.x, env));
     case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': return 0; // data movement
     default: return k satisfies never;

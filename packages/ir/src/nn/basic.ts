@@ -1,6 +1,7 @@
-// Basic layers: Linear (y = x Wᵀ + b, W is [out, in] as in PyTorch), Embedding and LayerNorm.
+// Basic layers: Linear (y = x Wᵀ + b, W is [out, in] as in PyTorch), Embedding, LayerNorm (bias
+// optional, as torch's `bias=False`) and RMSNorm (weight only, as torch.nn.RMSNorm).
 
-import { gather, layerNorm, type Var } from '../dsl.ts';
+import { gather, layerNorm, rmsNorm, type Var } from '../dsl.ts';
 import type { Scope } from './scope.ts';
 
 export class Linear {
@@ -32,14 +33,27 @@ export class Embedding {
 
 export class LayerNorm {
   readonly weight: Var;
-  readonly bias: Var;
+  readonly bias: Var | undefined;
 
-  constructor(scope: Scope, dim: number, readonly eps: number) {
+  constructor(scope: Scope, dim: number, readonly eps: number, options: { readonly bias?: boolean } = {}) {
     this.weight = scope.param('weight', [dim]);
-    this.bias = scope.param('bias', [dim]);
+    this.bias = options.bias === false ? undefined : scope.param('bias', [dim]);
   }
 
   forward(x: Var): Var {
     return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** RMSNorm over the last axis with a learned weight (`weight`, [dim]): x · rsqrt(mean(x²) + eps) · weight. */
+export class RMSNorm {
+  readonly weight: Var;
+
+  constructor(scope: Scope, dim: number, readonly eps: number) {
+    this.weight = scope.param('weight', [dim]);
+  }
+
+  forward(x: Var): Var {
+    return rmsNorm(x, this.weight, this.eps);
   }
 }

@@ -1,17 +1,16 @@
-// Fused ops the compiler produces. Each has its own reference evaluation, written with the
-// same row kernels and matmul as the primitives, so a fused graph still runs on the interpreter
-// and fused == unfused can be tested.
+// Fused ops the compiler produces (the fused row ops are records in rows.ts). Each has its own
+// reference evaluation, written with the same row programs and matmul as the primitives, so a
+// fused graph still runs on the interpreter and fused == unfused can be tested.
 
 import { compileExpr, exprDType, parseExpr, substitute } from '../expr.ts';
 import { type TensorType, broadcastShapes, formatDims, formatType, shapesEqual } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { matmulDims, matmulRef } from './matmul.ts';
-import { checkLayerNormParams } from './norm.ts';
-import { broadcastIndex, describe, mapElements, requireDTypes } from './ref-util.ts';
-import { layerNormRows, softmaxRows } from './rows.ts';
+import { broadcastIndex, broadcastsTo, describe, mapElements, requireDTypes } from './ref-util.ts';
+import { ROW_OPS } from './rows.ts';
 import type { ExprOpDef, OpDef } from './types.ts';
 
-/** scores * scale + mask (broadcast) into a double scratch, the common start of both softmax forms. */
+/** scores * scale + mask (broadcast), -inf above the diagonal when causal: what attention's softmax reads. */
 function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
   const s = new Float64Array(x.data.length);
   const X = x.data as Float32Array;
@@ -28,62 +27,11 @@ function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal
   return s;
 }
 
-/** Whether `t` broadcasts to `to`'s shape (without growing it). */
-function broadcastsTo(t: TensorType, to: TensorType): boolean {
-  try {
-    return shapesEqual(broadcastShapes([to.shape, t.shape]), to.shape);
-  } catch {
-    return false;
-  }
-}
-
 function checkMask(x: TensorType, mask: TensorType | undefined): void {
   if (!mask) return;
   requireDTypes([mask], ['f32'], 'an additive mask');
-  const b = broadcastShapes([x.shape, mask.shape]);
-  if (!shapesEqual(b, x.shape)) throw new Error(`mask ${formatType(mask)} does not broadcast to ${formatType(x)}`);
+  if (!broadcastsTo(mask, x)) throw new Error(`mask ${formatType(mask)} does not broadcast to ${formatType(x)}`);
 }
-
-const scaledMaskedSoftmax: OpDef<'scaled_masked_softmax'> = {
-  summary: 'softmax(x * scale + mask) over the last axis; the mask operand is optional',
-  example: '%2 = scaled_masked_softmax(%0, %1) {scale = 0.125} : f32[batch, 4, seq, seq]',
-  traits: ['fused'],
-  operands: [1, 2],
-  attrs: { scale: { kind: 'float' } },
-  infer([x, mask]) {
-    requireDTypes([x], ['f32'], 'scaled_masked_softmax');
-    checkMask(x, mask);
-    return [x];
-  },
-  evaluate([x, mask], attrs) {
-    const len = x.shape[x.shape.length - 1];
-    const out = new Float32Array(x.data.length);
-    softmaxRows(scaledScores(x, attrs.scale, mask, false), out, len === 0 ? 0 : x.data.length / len, len, 1);
-    return [{ dtype: 'f32', shape: x.shape, data: out }];
-  },
-};
-
-const addLayerNorm: OpDef<'add_layer_norm'> = {
-  summary: 'LayerNorm of x + r; results: the normalized value and the sum (the residual stream)',
-  example: '%4, %5 = add_layer_norm(%0, %1, %2, %3) {eps = 0.00001} : f32[batch, seq, 256], f32[batch, seq, 256]',
-  traits: ['fused'],
-  operands: 4,
-  attrs: { eps: { kind: 'float' } },
-  infer([x, r, w, b]) {
-    checkLayerNormParams(x, w, b);
-    if (!shapesEqual(broadcastShapes([x.shape, r.shape]), x.shape) || r.dtype !== 'f32') {
-      throw new Error(`residual ${formatType(r)} does not broadcast to ${formatType(x)}`);
-    }
-    return [x, x];
-  },
-  evaluate([x, r, w, b], attrs) {
-    const sum = mapElements([x, r], 'f32', (a, c) => a + c);
-    const out = new Float32Array(sum.data.length);
-    const width = x.shape[x.shape.length - 1];
-    layerNormRows(sum.data as Float32Array, w.data as Float32Array, b.data as Float32Array, attrs.eps, out, width);
-    return [{ dtype: 'f32', shape: x.shape, data: out }, sum];
-  },
-};
 
 const linear: OpDef<'linear'> = {
   summary: 'epilogue(x @ w(ᵀ), extras…): a matmul whose result goes through an elementwise expression over $0 = the product and $1… = the operands after w, each f32 and broadcast to the result',
@@ -109,6 +57,8 @@ const linear: OpDef<'linear'> = {
   },
 };
 
+const OPS_SOFTMAX = ROW_OPS.softmax;
+
 const attention: OpDef<'attention'> = {
   summary: 'softmax(q kᵀ * scale + mask, causal) v over the last two axes; heads are a batch dim',
   example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false} : f32[batch, 4, seq, 64]',
@@ -123,10 +73,9 @@ const attention: OpDef<'attention'> = {
   },
   evaluate([q, k, v, mask], attrs) {
     const scores = matmulRef(q, k, false, true);
-    const len = scores.shape[scores.shape.length - 1];
-    const p = new Float32Array(scores.data.length);
-    softmaxRows(scaledScores(scores, attrs.scale, mask, attrs.causal), p, len === 0 ? 0 : p.length / len, len, 1);
-    return [matmulRef({ dtype: 'f32', shape: scores.shape, data: p }, v, false, false)];
+    const masked: Tensor = { dtype: 'f32', shape: scores.shape, data: Float32Array.from(scaledScores(scores, attrs.scale, mask, attrs.causal)) };
+    const [p] = OPS_SOFTMAX.evaluate([masked], { axis: -1 }, new Map());
+    return [matmulRef(p, v, false, false)];
   },
 };
 
@@ -151,8 +100,6 @@ const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
 };
 
 export const FUSED_OPS = {
-  scaled_masked_softmax: scaledMaskedSoftmax,
-  add_layer_norm: addLayerNorm,
   linear,
   attention,
   fused_elementwise: fusedElementwise,

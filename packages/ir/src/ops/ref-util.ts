@@ -2,7 +2,7 @@
 // tensor as numbers, and the error messages the shape rules share.
 
 import { type DType, allocArray } from '../dtype.ts';
-import { type Shape, type TensorType, broadcastShapes, formatType } from '../shape.ts';
+import { type Shape, type TensorType, broadcastShapes, formatType, shapesEqual } from '../shape.ts';
 import { type Tensor, numel, stridesOf } from '../tensor.ts';
 
 /** Strides of `shape` seen through a broadcast to `outShape` (0 where broadcast). */
@@ -84,4 +84,13 @@ export function requireRank(t: TensorType, min: number, what: string): void {
 
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Whether `t` broadcasts to `to`'s shape (without growing it). */
+export function broadcastsTo(t: TensorType, to: TensorType): boolean {
+  try {
+    return shapesEqual(broadcastShapes([to.shape, t.shape]), to.shape);
+  } catch {
+    return false;
+  }
 }

@@ -5,8 +5,8 @@ import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { FUSED_OPS } from './fused.ts';
 import { MATMUL_OPS } from './matmul.ts';
 import { MOVEMENT_OPS } from './movement.ts';
-import { NORM_OPS } from './norm.ts';
 import { REDUCE_OPS } from './reduce.ts';
+import { ROW_OPS, type RowOpKind } from './rows.ts';
 import { SOURCE_OPS } from './source.ts';
 import type { AttrSpec } from '../attrs.ts';
 import type { OpNode } from '../graph.ts';
@@ -16,7 +16,7 @@ import type { ExprNodeKind, OpDef, OpKind, OpTable, Trait } from './types.ts';
 export const OPS: OpTable = {
   ...ELEMENTWISE_OPS,
   ...REDUCE_OPS,
-  ...NORM_OPS,
+  ...ROW_OPS,
   ...MATMUL_OPS,
   ...MOVEMENT_OPS,
   ...SOURCE_OPS,
@@ -45,6 +45,11 @@ export function operandRange(kind: OpKind): readonly [number, number] {
 /** Whether a node computes an expression of its operands (an elementwise op, OpDef.expr); narrows its kind. */
 export function isExprNode(n: OpNode): n is Extract<OpNode, { op: ExprNodeKind }> {
   return OPS[n.op].expr !== undefined;
+}
+
+/** Whether a node is a row op (OpDef.row); narrows its kind. */
+export function isRowNode(n: OpNode): n is Extract<OpNode, { op: RowOpKind }> {
+  return OPS[n.op].row !== undefined;
 }
 
 /**

@@ -6,13 +6,18 @@ import type { DType } from '../dtype.ts';
 import type { Expr } from '../expr.ts';
 import type { Dim, SymbolEnv, TensorType } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
+import type { RowProgram } from '../row-program.ts';
 import type { NodeExprKind } from './expr/table.ts';
+import type { RowOpAttrs } from './rows.ts';
 
 /** The elementwise ops made from expression records (ops/expr/): one per record, without attributes. */
 type RecordOpAttrs = { [K in NodeExprKind]: {} };
 
-/** Attributes of every op kind. Adding a kind here without a definition in the table fails to compile. */
-export interface OpAttrs extends RecordOpAttrs {
+/**
+ * Attributes of every op kind. Adding a kind here without a definition in the table fails to
+ * compile. The expression ops and the row ops (ops/rows.ts) bring their own entries.
+ */
+export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   // elementwise ops that pick an expression op by attribute
   gelu: { approximate: 'none' | 'tanh' };
   cast: { to: DType };
@@ -21,9 +26,6 @@ export interface OpAttrs extends RecordOpAttrs {
   reduce_mean: { axes: number[]; keepdims: boolean };
   reduce_max: { axes: number[]; keepdims: boolean };
   argmax: { axis: number; keepdims: boolean };
-  // normalization
-  softmax: { axis: number };
-  layer_norm: { eps: number };
   // contraction
   matmul: { transA: boolean; transB: boolean };
   // movement
@@ -37,8 +39,6 @@ export interface OpAttrs extends RecordOpAttrs {
   constant: { value: Tensor };
   iota: { shape: Dim[]; axis: number; dtype: DType };
   // fused ops (produced by the compiler, still interpretable)
-  scaled_masked_softmax: { scale: number };
-  add_layer_norm: { eps: number };
   /** epilogue: an expression over $0 = x @ w(ᵀ) and $1… = the operands after w. */
   linear: { transB: boolean; epilogue: string };
   attention: { scale: number; causal: boolean };
@@ -73,6 +73,10 @@ export interface OpDef<K extends OpKind> {
   evaluate(inputs: readonly Tensor[], attrs: OpAttrs[K], env: SymbolEnv): Tensor[];
   /** Elementwise ops (and only they): the expression the node computes over its operands' expressions. */
   readonly expr?: (attrs: OpAttrs[K], args: readonly Expr[]) => Expr;
+  /** Row ops (and only they, ops/rows.ts): the row program for these attributes and this many operands. */
+  readonly row?: (attrs: OpAttrs[K], operands: number) => RowProgram;
+  /** Row ops: the axis the rows run along, for an operand of this rank. */
+  readonly rowAxis?: (attrs: OpAttrs[K], rank: number) => number;
 }
 
 /** The kinds whose nodes compute an expression of their operands: the elementwise ops. */

@@ -1,97 +1,10 @@
-// Runtime row kernels of emitted JS modules: softmax with scale and additive mask, LayerNorm with
-// an optional residual (writing the sum too), and attention that never holds more than two rows of
-// scores. Each is one pass over its rows; rounding points follow the reference interpreter (scores
-// and probabilities round to f32 where it stores them), sums run in double precision and in the
-// reference's order. Attention's dot products run 2 × 2 at a time over operands packed into plain
-// arrays of doubles, as the GEMM does (js/runtime/gemm.ts says why not typed arrays).
+// Runtime attention of emitted JS modules, never holding more than two rows of scores (softmax and
+// the norms are generated row kernels, js/row-template.ts). Rounding points follow the reference
+// interpreter (scores and probabilities round to f32 where it stores them), sums run in double
+// precision and in the reference's order. Dot products run 2 × 2 at a time over operands packed
+// into plain arrays of doubles, as the GEMM does (js/runtime/gemm.ts says why not typed arrays).
 
-import { type RowOperand, type Shape, doubles, matrixOffsets, numel, rowOffsets, rowOperand, rowsOf } from './geometry.ts';
-
-export interface SoftmaxGeometry {
-  readonly rows: number;
-  readonly len: number;
-  readonly mask: RowOperand | null;
-  /** One row of exponentials. */
-  readonly scratch: Float64Array;
-}
-
-export function softmaxGeometry(x: Shape, mask: Shape | null): SoftmaxGeometry {
-  const { rows, width } = rowsOf(x);
-  return { rows, len: width, mask: rowOperand(x.slice(0, -1), mask), scratch: new Float64Array(width) };
-}
-
-/** Softmax of row[0..len) in place, stored to out at `o`: a row with no finite score is NaN (as PyTorch). */
-function normalizeRow(row: Float64Array, len: number, max: number, out: Float32Array, o: number): void {
-  let sum = 0;
-  for (let j = 0; j < len; j++) {
-    const e = max === -Infinity ? 0 : Math.exp(row[j] - max);
-    row[j] = e;
-    sum += e;
-  }
-  for (let j = 0; j < len; j++) out[o + j] = sum === 0 ? NaN : row[j] / sum;
-}
-
-/** out = softmax(x * scale + mask) over the last axis. */
-export function softmax(g: SoftmaxGeometry, scale: number, x: Float32Array, mask: Float32Array | null, out: Float32Array): void {
-  const { rows, len, scratch } = g;
-  const mrows = g.mask ? g.mask.rows : null;
-  const mcol = g.mask ? g.mask.col : 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * len;
-    let max = -Infinity;
-    for (let j = 0; j < len; j++) {
-      let v = Math.fround(x[o + j] * scale);
-      if (mask !== null && mrows !== null) v = Math.fround(v + mask[mrows[r] + j * mcol]);
-      scratch[j] = v;
-      if (v > max) max = v;
-    }
-    normalizeRow(scratch, len, max, out, o);
-  }
-}
-
-export interface LayerNormGeometry {
-  readonly rows: number;
-  readonly width: number;
-  readonly residual: RowOperand | null;
-}
-
-export function layerNormGeometry(x: Shape, residual: Shape | null): LayerNormGeometry {
-  const { rows, width } = rowsOf(x);
-  return { rows, width, residual: rowOperand(x.slice(0, -1), residual) };
-}
-
-/** out = LayerNorm(x + residual) * w + b over the last axis; `sum` receives x + residual when given. */
-export function layerNorm(
-  g: LayerNormGeometry, eps: number, x: Float32Array, residual: Float32Array | null,
-  w: Float32Array, b: Float32Array, out: Float32Array, sum: Float32Array | null,
-): void {
-  const { rows, width } = g;
-  const res = g.residual;
-  for (let r = 0; r < rows; r++) {
-    const o = r * width;
-    let src = x;
-    let mean = 0;
-    if (residual !== null && res !== null && sum !== null) {
-      const ro = res.rows[r];
-      for (let j = 0; j < width; j++) {
-        const s = Math.fround(x[o + j] + residual[ro + j * res.col]);
-        sum[o + j] = s;
-        mean += s;
-      }
-      src = sum;
-    } else {
-      for (let j = 0; j < width; j++) mean += x[o + j];
-    }
-    mean /= width;
-    let v = 0;
-    for (let j = 0; j < width; j++) {
-      const d = src[o + j] - mean;
-      v += d * d;
-    }
-    const inv = 1 / Math.sqrt(v / width + eps);
-    for (let j = 0; j < width; j++) out[o + j] = (src[o + j] - mean) * inv * w[j] + b[j];
-  }
-}
+import { type RowOperand, type Shape, doubles, matrixOffsets, numel, rowOffsets, rowOperand } from './geometry.ts';
 
 /** Query rows and keys (or value columns) per register tile of attention: 2 × 2 dot products in locals. */
 const ATT_TILE = 2;

@@ -13,7 +13,7 @@ import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
 import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
 import { emitReduce } from './reduce.ts';
-import { emitLayerNorm, emitSoftmax } from './rows.ts';
+import { emitRow } from './rows.ts';
 
 export interface KernelGen<K extends KernelKind> {
   emit(k: Extract<Kernel, { kind: K }>, ctx: KernelCtx): void;
@@ -24,8 +24,7 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   elementwise: { emit: emitElementwise },
   matmul: { emit: emitMatmul, scratch: matmulScratch },
   attention: { emit: emitAttention, scratch: attentionScratch },
-  softmax: { emit: emitSoftmax },
-  layer_norm: { emit: emitLayerNorm },
+  row: { emit: emitRow },
   reduce: { emit: emitReduce },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },

@@ -1,12 +1,14 @@
-// Row kernels: scaled-masked softmax and (add-)LayerNorm over the last axis, one workgroup per row,
-// invocations striding the row and combining through workgroup reductions (on CPU adapters with
-// subgroups: one subgroup per row and subgroup reductions), f32 accumulation.
-// Softmax matches the reference on fully masked rows (all -inf → NaN, as PyTorch gives).
+// The row kernel (softmax, log_softmax, the norms and their add-and-norm forms), rendered from the
+// plan's row program: one workgroup per row, invocations striding the row and combining through
+// workgroup reductions (on CPU adapters with subgroups: one subgroup per row and subgroup
+// reductions), f32 accumulation. Each pass over the row (compiler/plan/row-schedule.ts) loads the
+// operands again and recomputes the row value; row scalars are plain `let`s.
 
-import type { Dim } from '@smelt/ir';
+import { type Kernel, rowSchedule } from '@smelt/compiler';
+import { type Dim, type Expr, rowDTypes, shapesEqual } from '@smelt/ir';
 import { type KernelWriter, BUILTINS, FLAT_GROUP, grid1d } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
-import { f32Literal } from '../wgsl-types.ts';
+import { type Operand, renderExpr } from '../wgsl-expr.ts';
 import { ROW_WG, workgroupReduceFn } from './workgroup-reduce.ts';
 
 /** Lines giving `${name}_base` and `${name}_step`: operand `id` at (row coords, j) is base + j * step. */
@@ -54,75 +56,76 @@ function rowHeader(w: KernelWriter, xShape: readonly Dim[]): string {
   let start = row * L;`;
 }
 
-export function softmaxKernel(w: KernelWriter, k: { label: string; x: number; mask?: number; out: number; scale: number }): KernelProgram {
-  w.bind(k.x, 'read');
-  if (k.mask !== undefined) w.bind(k.mask, 'read');
+type RowKernel = Extract<Kernel, { kind: 'row' }>;
+
+const REDUCE = {
+  sum: { init: '0.0f', combine: (a: string, t: string) => `${a} + ${t}`, reduce: 'wg_sum' },
+  mean: { init: '0.0f', combine: (a: string, t: string) => `${a} + ${t}`, reduce: 'wg_sum' },
+  max: { init: 'f32_bits(0xff800000u)', combine: (a: string, t: string) => `max(${a}, ${t})`, reduce: 'wg_max' },
+} as const;
+
+/** The row kernel: one workgroup (or subgroup) per row; each pass recomputes the row value from the operands. */
+export function rowKernel(w: KernelWriter, k: RowKernel): KernelProgram {
+  const p = k.program;
+  for (const id of k.inputs) w.bind(id, 'read');
   w.bind(k.out, 'read_write');
-  const xs = w.shape(k.x);
-  const score = [`var v = ${w.load(k.x, 'start + j')} * ${f32Literal(k.scale)};`];
-  if (k.mask !== undefined) score.push(`v = v + ${w.load(k.mask, 'm_base + j * m_step')};`);
+  if (k.value !== undefined) w.bind(k.value, 'read_write');
+  const xs = w.shape(k.out);
+  const full = k.inputs.map((id) => shapesEqual(w.shape(id), xs));
   const WG = rowWg(w);
-  const code = `${rowReduceFn(w, 'wg_max', 'max')}
-${rowReduceFn(w, 'wg_sum', 'sum')}
+  const types = rowDTypes(p);
+  const names = types.map((dtype, m): Operand => ({ dtype, value: m < p.inputs ? `a${m}` : m === p.inputs ? 'v' : `s${m - p.inputs - 1}` }));
+  const uses = (lines: readonly string[], name: string) => new RegExp(`\\b${name}\\b`).test(lines.join(' '));
+  /** A loop over this invocation's elements of the row: operand loads and the value, then `body`. */
+  const loop = (body: (prefix: string) => string[]) => {
+    const lines = body('e');
+    const value = renderExpr(p.value, names, 'ev');
+    const needValue = uses(lines, 'v');
+    const inner = [...(needValue ? [...value.lines, `let v = ${value.value};`] : []), ...lines];
+    const loads = k.inputs.map((id, i) => (uses(inner, `a${i}`) ? `let a${i} = ${w.load(id, full[i] ? 'start + j' : `r${i}_base + j * r${i}_step`)};` : '')).filter(Boolean);
+    return [`for (var j = li; j < L; j += ${WG}u) {`, ...[...loads, ...inner].map((l) => `  ${l}`), '}'];
+  };
+  const scalar = (kk: number, e: Expr) => {
+    const r = renderExpr(e, names, `q${kk}_`);
+    return [...r.lines, `let s${kk} = ${r.value};`];
+  };
+  const lines: string[] = [];
+  const schedule = rowSchedule(p);
+  const used = new Set<'sum' | 'max'>();
+  for (const kk of schedule.leading) {
+    const st = p.steps[kk];
+    if (st.kind === 'scalar') lines.push(...scalar(kk, st.expr));
+  }
+  for (const ps of schedule.passes) {
+    const reduces = ps.reduces.map((kk) => {
+      const st = p.steps[kk];
+      if (st.kind !== 'reduce') throw new Error('internal: not a reduce step');
+      used.add(st.op === 'max' ? 'max' : 'sum');
+      return { kk, op: st.op, term: st.term };
+    });
+    lines.push(...reduces.map((r) => `var acc${r.kk} = ${REDUCE[r.op].init};`));
+    lines.push(...loop((prefix) => reduces.flatMap((r) => {
+      const t = renderExpr(r.term, names, `${prefix}${r.kk}_`);
+      return [...t.lines, `acc${r.kk} = ${REDUCE[r.op].combine(`acc${r.kk}`, t.value)};`];
+    })));
+    lines.push(...reduces.map((r) => `let s${r.kk} = ${REDUCE[r.op].reduce}(acc${r.kk}, li)${r.op === 'mean' ? ' / f32(L)' : ''};`));
+    for (const kk of ps.scalars) {
+      const st = p.steps[kk];
+      if (st.kind === 'scalar') lines.push(...scalar(kk, st.expr));
+    }
+  }
+  lines.push(...loop((prefix) => {
+    const y = renderExpr(p.output, names, `${prefix}o`);
+    return [...y.lines, w.store(k.out, 'start + j', y.value), ...(k.value === undefined ? [] : [w.store(k.value, 'start + j', 'v')])];
+  }));
+  const broadcast = k.inputs.map((id, i) => (full[i] ? [] : rowOperand(w, id, xs, `r${i}`))).flat();
+  const code = `${used.has('max') ? rowReduceFn(w, 'wg_max', 'max') : ''}
+${used.has('sum') ? rowReduceFn(w, 'wg_sum', 'sum') : ''}
 @compute @workgroup_size(${WG})
 fn main(${BUILTINS}) {
   ${rowHeader(w, xs)}
-  ${k.mask !== undefined ? [...rowCoords(w, xs), ...rowOperand(w, k.mask, xs, 'm')].join('\n  ') : ''}
-  var mx = f32_bits(0xff800000u);
-  for (var j = li; j < L; j += ${WG}u) {
-    ${score.join(' ')}
-    mx = max(mx, v);
-  }
-  mx = wg_max(mx, li);
-  let dead = mx == f32_bits(0xff800000u);
-  var total = 0.0f;
-  for (var j = li; j < L; j += ${WG}u) {
-    ${score.join(' ')}
-    total += select(exp(v - mx), 0.0f, dead);
-  }
-  total = wg_sum(total, li);
-  for (var j = li; j < L; j += ${WG}u) {
-    ${score.join(' ')}
-    let p = select(exp(v - mx) / total, nan_f32(), total == 0.0f);
-    ${w.store(k.out, 'start + j', 'p')}
-  }
-}`;
-  return rowProgram(w, k.label, xs, code);
-}
-
-export interface LayerNormKernel {
-  readonly label: string; readonly x: number; readonly residual?: number; readonly weight: number; readonly bias: number;
-  readonly out: number; readonly sum?: number; readonly eps: number;
-}
-
-export function layerNormKernel(w: KernelWriter, k: LayerNormKernel): KernelProgram {
-  w.bind(k.x, 'read');
-  if (k.residual !== undefined) w.bind(k.residual, 'read');
-  w.bind(k.weight, 'read');
-  w.bind(k.bias, 'read');
-  w.bind(k.out, 'read_write');
-  if (k.sum !== undefined) w.bind(k.sum, 'read_write');
-  const xs = w.shape(k.x);
-  const value = k.residual !== undefined
-    ? `let v = ${w.load(k.x, 'start + j')} + ${w.load(k.residual, 'r_base + j * r_step')};`
-    : `let v = ${w.load(k.x, 'start + j')};`;
-  const WG = rowWg(w);
-  const code = `${rowReduceFn(w, 'wg_sum', 'sum')}
-@compute @workgroup_size(${WG})
-fn main(${BUILTINS}) {
-  ${rowHeader(w, xs)}
-  ${k.residual !== undefined ? [...rowCoords(w, xs), ...rowOperand(w, k.residual, xs, 'r')].join('\n  ') : ''}
-  var s = 0.0f;
-  for (var j = li; j < L; j += ${WG}u) { ${value} s += v; }
-  let mean = wg_sum(s, li) / f32(L);
-  var q = 0.0f;
-  for (var j = li; j < L; j += ${WG}u) { ${value} let d = v - mean; q += d * d; }
-  let inv = inverseSqrt(wg_sum(q, li) / f32(L) + ${f32Literal(k.eps)});
-  for (var j = li; j < L; j += ${WG}u) {
-    ${value}
-    ${w.store(k.out, 'start + j', `(v - mean) * inv * ${w.load(k.weight, 'j')} + ${w.load(k.bias, 'j')}`)}
-    ${k.sum !== undefined ? w.store(k.sum, 'start + j', 'v') : ''}
-  }
+  ${broadcast.length ? [...rowCoords(w, xs), ...broadcast].join('\n  ') : ''}
+  ${lines.join('\n  ')}
 }`;
   return rowProgram(w, k.label, xs, code);
 }
