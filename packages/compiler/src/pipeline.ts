@@ -4,6 +4,7 @@
 
 import { type Graph, cloneGraph, printGraph, verifyGraph } from '@smelt/ir';
 import { addLayerNorm } from './fusions/add-layer-norm.ts';
+import { addRmsNorm } from './fusions/add-rms-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
 import { matmulEpilogue } from './fusions/matmul-epilogue.ts';
@@ -36,6 +37,7 @@ export const PHASES: readonly Phase[] = [
       rulePass('fuse-scale-softmax', scaleSoftmax.law, [scaleSoftmax]),
       rulePass('fuse-attention', attentionFusion.law, [attentionFusion]),
       rulePass('fuse-add-layer-norm', addLayerNorm.law, [addLayerNorm]),
+      rulePass('fuse-add-rms-norm', addRmsNorm.law, [addRmsNorm]),
       rulePass('fuse-matmul-epilogue', matmulEpilogue.law, [matmulEpilogue]),
       { name: 'fuse-elementwise', description: 'elementwise chains → one fused_elementwise kernel', run: fuseElementwiseChains },
     ],

@@ -1,4 +1,4 @@
-// The five fusion passes, each as `before` and exact `expected` IR (TVM Relax style), a no-change
+// The fusion passes, each as `before` and exact `expected` IR (TVM Relax style), a no-change
 // case and a run-twice case, and numerically: the interpreter gives the same outputs before and
 // after, on seeded random inputs. Last, the pipeline's precedence: Add & Norm before epilogues.
 
@@ -229,6 +229,69 @@ describe('fuse-add-layer-norm', () => {
   it('running twice equals running once', () => expectIdempotent('fuse-add-layer-norm', before));
 
   it('fused == unfused', () => expectSameOutputs(before, expected));
+});
+
+describe('fuse-add-rms-norm', () => {
+  // Two pre-norm residual blocks (Llama style): each norm reads the residual stream x + h.
+  const before = ir`
+    graph @g {
+      input %x : f32[batch, seq, 8]
+      input %h : f32[batch, seq, 8]
+      input %g : f32[batch, 1, 8]
+      param %w1 : f32[8]
+      param %w2 : f32[8]
+      %0 = add(%h, %x) : f32[batch, seq, 8]
+      %1 = rms_norm(%0, %w1) {eps = 0.000001} : f32[batch, seq, 8]
+      %2 = add(%0, %g) : f32[batch, seq, 8]
+      %3 = rms_norm(%2, %w2) {eps = 0.000001} : f32[batch, seq, 8]
+      %4 = mul(%1, %3) : f32[batch, seq, 8]
+      %5 = add(%2, %4) : f32[batch, seq, 8]
+      output y = %5
+    }`;
+  const expected = ir`
+    graph @g {
+      input %x : f32[batch, seq, 8]
+      input %h : f32[batch, seq, 8]
+      input %g : f32[batch, 1, 8]
+      param %w1 : f32[8]
+      param %w2 : f32[8]
+      %0, %1 = add_rms_norm(%h, %x, %w1) {eps = 0.000001} : f32[batch, seq, 8], f32[batch, seq, 8]
+      %2, %3 = add_rms_norm(%1, %g, %w2) {eps = 0.000001} : f32[batch, seq, 8], f32[batch, seq, 8]
+      %4 = mul(%0, %2) : f32[batch, seq, 8]
+      %5 = add(%3, %4) : f32[batch, seq, 8]
+      output y = %5
+    }`;
+  const count = (text: string, op: string) => text.split(`= ${op}(`).length - 1;
+
+  it('folds each residual add into its RMSNorm (a broadcast residual too) and keeps the sum', () => {
+    const out = fuse('fuse-add-rms-norm', before);
+    expect(out).toEqual({ text: expected, changed: true });
+    expect([count(before, 'add_rms_norm'), count(out.text, 'add_rms_norm'), count(out.text, 'rms_norm')]).toEqual([0, 2, 0]);
+  });
+
+  it('leaves an rms_norm of anything but such an add', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[batch, 1, 8]
+        input %pe : f32[1, seq, 8]
+        param %w : f32[8]
+        %0 = add(%x, %pe) : f32[batch, seq, 8]
+        %1 = rms_norm(%0, %w) {eps = 0.00001} : f32[batch, seq, 8]
+        %2 = mul(%1, %1) : f32[batch, seq, 8]
+        %3 = rms_norm(%2, %w) {eps = 0.00001} : f32[batch, seq, 8]
+        output y = %3
+      }`;
+    expect(runPassOnText('fuse-add-rms-norm', text)).toEqual({ text, changed: false });
+  });
+
+  it('running twice equals running once', () => expectIdempotent('fuse-add-rms-norm', before));
+
+  it('fused == unfused', () => expectSameOutputs(before, expected));
+
+  it('fires in the pipeline before matmul epilogues take the add', () => {
+    const g = optimize(parseGraph(before), { verifyEach: true }).graph;
+    expect(g.nodes.filter((n) => n.op === 'add_rms_norm')).toHaveLength(2);
+  });
 });
 
 describe('fuse-matmul-epilogue', () => {
