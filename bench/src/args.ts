@@ -19,9 +19,11 @@ export interface Args {
   readonly report: readonly string[];
   /** With --report: print the README's Markdown summary instead of the tables. */
   readonly markdown: boolean;
+  /** Another smelt checkout whose smelt engines run too, as `<engine>@base`, side by side with this one's. */
+  readonly baselineTree?: string;
 }
 
-export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SECONDS] [--workloads a,b] [--engines a,b] [--everywhere] [--allow-unavailable a,b] [--out FILE]
+export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SECONDS] [--workloads a,b] [--engines a,b] [--everywhere] [--allow-unavailable a,b] [--baseline-tree DIR] [--out FILE]
        pnpm bench --report a.json,b.json [--markdown]
 
   --quick       smoke run: every engine on ${QUICK_WORKLOADS.join(', ')}, 2 runs, 5 s budget (CI proves the suite runs; no timing gate);
@@ -34,6 +36,8 @@ export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SEC
   --engines     engine names or prefixes: smelt, ort, tfjs, jax, smelt-wasm, ...
   --everywhere  also run the engines limited by default to some workloads (tfjs-cpu, the WebGPU peers, smelt-reference); --quick implies it
   --allow-unavailable a,b  engines (names or prefixes) that --quick lets be "not available" (e.g. smelt-webgpu,tfjs-webgpu,jax-webgpu where there is no adapter)
+  --baseline-tree DIR  also run each selected smelt engine from the smelt checkout in DIR (installed: pnpm install there), named <engine>@base,
+                in the same rounds: a before/after comparison of two builds in one invocation (e.g. a git worktree of the commit before a change)
   --out FILE    the JSON results file (default bench/results/<date>.json)
   --report a.json,b.json  run nothing: print the tables of saved results files and the issues' figures over all of them
   --markdown    with --report: print each file as the README's Markdown summary (engines × workloads, median ms; the issues' figures)`;
@@ -41,6 +45,11 @@ export const USAGE = `pnpm bench [--quick] [--runs N] [--warmup N] [--budget SEC
 function list(v: string | undefined, flag: string): string[] {
   if (!v) throw new Error(`${flag} needs a value`);
   return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function required(v: string | undefined, flag: string): string {
+  if (!v) throw new Error(`${flag} needs a value`);
+  return v;
 }
 
 function count(v: string | undefined, flag: string, min: number): number {
@@ -68,6 +77,7 @@ export function parseArgs(argv: readonly string[]): Args | 'help' {
       case '--engines': args = { ...args, engines: list(next(), flag) }; break;
       case '--allow-unavailable': args = { ...args, allowUnavailable: list(next(), flag) }; break;
       case '--out': args = { ...args, out: next() }; break;
+      case '--baseline-tree': args = { ...args, baselineTree: required(next(), flag) }; break;
       case '--report': args = { ...args, report: list(next(), flag) }; break;
       default: throw new Error(`unknown option ${JSON.stringify(flag)}\n${USAGE}`);
     }

@@ -8,11 +8,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { type Args, USAGE, engineSelected, parseArgs } from './args.ts';
-import { allEngines } from './engines/catalog.ts';
+import { allEngines, withBaselineTwins } from './engines/catalog.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { type WorkloadResult, machine, readResults, writeResults } from './report/results.ts';
 import { pickBaseline, renderWorkload } from './report/table.ts';
 import { evaluateTargets, renderTargets } from './report/targets.ts';
+import { baselineBench } from './run/engine-process.ts';
 import { timePipeline } from './run/pipeline-time.ts';
 import { type Row, benchWorkload, workloadRuns } from './run/workload-bench.ts';
 import { BENCH_ROOT, ensureData } from './workloads/data.ts';
@@ -27,7 +28,8 @@ async function benchOne(id: string, args: Args): Promise<WorkloadResult> {
   const t0 = performance.now();
   log(`\n== ${def.title}`);
   await ensureData(def, log);
-  const specs = allEngines().filter((e) => engineSelected(e.name, args.engines));
+  const selected = allEngines().filter((e) => engineSelected(e.name, args.engines));
+  const specs = args.baselineTree ? withBaselineTwins(selected, args.baselineTree) : selected;
   const onnx = specs.some((s) => s.needsOnnx && workloadRuns(def, s.name, args.everywhere)) ? ensureOnnx(def, log) : undefined;
   const loadBefore = os.loadavg()[0];
   const flops = workloadFlops(def.shape);
@@ -66,13 +68,17 @@ function resultsFile(args: Args): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args === 'help') return void console.log(USAGE);
-  if (args.report.length) return report(args.report, args.markdown);
-  args.workloads.forEach(findWorkload);
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === 'help') return void console.log(USAGE);
+  if (parsed.report.length) return report(parsed.report, parsed.markdown);
+  parsed.workloads.forEach(findWorkload);
+  const tree = parsed.baselineTree === undefined ? undefined : path.resolve(userDir(), parsed.baselineTree);
+  if (tree) baselineBench(tree);
+  const args = { ...parsed, baselineTree: tree };
   const m = machine();
   log(`smelt bench${args.quick ? ' --quick' : ''}: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}`);
   log(`${args.runs} timed runs (fewer past ${args.budgetS} s per engine and workload, at least ${args.minRuns}), ${args.warmup} warm-up`);
+  if (args.baselineTree) log(`baseline: the smelt engines of ${args.baselineTree} run too, as <engine>@base`);
   const t0 = performance.now();
   const results: WorkloadResult[] = [];
   for (const id of args.workloads) results.push(await benchOne(id, args));

@@ -31,3 +31,17 @@ export function findEngine(name: string): EngineSpec {
   if (!spec) throw new Error(`unknown engine "${name}" (known: ${allEngines().map((e) => e.name).join(', ')})`);
   return spec;
 }
+
+/** Suffix of the engines that run another checkout's smelt (`--baseline-tree`): `smelt-wasm@base`. */
+export const BASELINE_SUFFIX = '@base';
+
+/**
+ * `specs` with each smelt engine followed by its twin run from the checkout at `tree`
+ * (`smelt-wasm@base`), so one bench invocation times both builds side by side, in the same rounds.
+ */
+export function withBaselineTwins(specs: readonly EngineSpec[], tree: string): EngineSpec[] {
+  return specs.flatMap((s) => (s.group !== 'smelt' ? [s] : [s, {
+    ...s, name: `${s.name}${BASELINE_SUFFIX}`, baseline: { tree, engine: s.name },
+    create: () => Promise.reject(new Error(`${s.name}${BASELINE_SUFFIX} runs in ${tree}'s own engine process`)),
+  }]));
+}

@@ -45,5 +45,10 @@ export interface EngineSpec {
   readonly only?: EngineLimit;
   /** It runs the ONNX exports (scripts/export_onnx.py); a failed export makes its rows unavailable. */
   readonly needsOnnx?: boolean;
+  /**
+   * Run by another checkout's bench (`--baseline-tree`): that tree's engine process, which knows
+   * this engine as `engine` and runs that tree's smelt. `create` is then never called here.
+   */
+  readonly baseline?: { readonly tree: string; readonly engine: string };
   readonly create: () => Promise<Engine>;
 }

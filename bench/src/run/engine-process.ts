@@ -2,12 +2,15 @@
 // its reply with a time limit, keep the tail of what the process printed for error messages.
 // Between its commands the process is stopped (SIGSTOP, where the OS has it): a thread pool that
 // spins while idle (onnxruntime-web's with 2 threads keeps most of a core busy) must not take CPU
-// from the engine being timed, and on 2 cores it would.
+// from the engine being timed, and on 2 cores it would. An engine of another checkout
+// (`--baseline-tree`) runs that tree's child.ts in that tree's bench folder, with its smelt
+// packages; its bench/data is made a link to this one's, so both read the same workload data.
 
 import { type ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ROOT } from '../workloads/data.ts';
+import { BENCH_ROOT, DATA_ROOT } from '../workloads/data.ts';
 import type { Command, Reply } from './protocol.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.ts');
@@ -20,8 +23,10 @@ export class EngineProcess {
   private exited: string | undefined;
   private waiting: ((r: Reply) => void) | undefined;
 
-  constructor(readonly engine: string) {
-    this.child = fork(CHILD, [], { cwd: BENCH_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  /** `tree`: the checkout whose bench runs the engine (default: this one). */
+  constructor(readonly engine: string, tree?: string) {
+    const root = tree === undefined ? BENCH_ROOT : baselineBench(tree);
+    this.child = fork(path.join(root, path.relative(BENCH_ROOT, CHILD)), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     const keep = (b: Buffer) => { this.output = (this.output + b.toString()).slice(-TAIL_CHARS); };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
@@ -74,4 +79,15 @@ export class EngineProcess {
     this.child.kill('SIGKILL');
     this.signal('SIGCONT');
   }
+}
+
+/** Another checkout's bench folder, its data linked to ours; an error names what is missing. */
+export function baselineBench(tree: string): string {
+  const root = path.join(tree, 'bench');
+  const child = path.join(root, path.relative(BENCH_ROOT, CHILD));
+  if (!fs.existsSync(child)) throw new Error(`--baseline-tree ${tree}: no ${path.relative(tree, child)} there (a smelt checkout with the bench is needed)`);
+  if (!fs.existsSync(path.join(tree, 'node_modules'))) throw new Error(`--baseline-tree ${tree}: no node_modules (run \`npx --yes pnpm@12.4.2 install --frozen-lockfile\` there first)`);
+  const data = path.join(root, 'data');
+  if (!fs.existsSync(data)) fs.symlinkSync(DATA_ROOT, data, 'dir');
+  return root;
 }

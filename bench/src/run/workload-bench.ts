@@ -59,8 +59,8 @@ function runTimeout(row: Row): number {
 
 async function start(spec: EngineSpec, def: WorkloadDef, log: (s: string) => void): Promise<Active> {
   const row: Row = { engine: spec.name, group: spec.group, status: 'failed', times: [] };
-  const proc = new EngineProcess(spec.name);
-  const r = await proc.request({ type: 'prepare', engine: spec.name, workload: def.id }, PREPARE_TIMEOUT_MS);
+  const proc = new EngineProcess(spec.name, spec.baseline?.tree);
+  const r = await proc.request({ type: 'prepare', engine: spec.baseline?.engine ?? spec.name, workload: def.id }, PREPARE_TIMEOUT_MS);
   if (r.type === 'prepared') {
     const { loadMs, compileMs, baseRssMB, firstRunMs, check, about } = r;
     Object.assign(row, { loadMs, compileMs, baseRssMB, firstRunMs, check, about, status: check.ok ? 'ok' : 'wrong' });
