@@ -1,7 +1,9 @@
 // Cached decoding equals full-prefix decoding on every backend: for 64 steps, each step's logits
 // equal the teacher-forced logits at that position (1e-4) and the greedy tokens are identical;
 // batch 3 with source padding; with an eos that rows reach at different steps, the tokens still
-// equal full-prefix greedy decoding (finished rows drop out of the step batch).
+// equal full-prefix greedy decoding (finished rows drop out of the step batch). The caches stay in
+// the backend between steps: per step only the tokens go in and the logits come out (counted by the
+// executable's transfers; on js and the interpreter nothing is copied at all).
 
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret, opCounts, tensor } from '@smelt/ir';
@@ -68,6 +70,12 @@ describe('the step graph', () => {
 });
 
 interface Variant { readonly backend: string; readonly label: string; readonly options: CompileOptions }
+
+/** Bytes one step may copy between the host and the step's memory: the tokens in and the logits out, where there is a boundary. */
+function stepCopies(backend: string, rows: number): { toBackend: number; fromBackend: number } {
+  const copies = backend === 'wasm' || backend === 'webgpu';
+  return copies ? { toBackend: rows * 4, fromBackend: rows * CFG.tgtVocab * 4 } : { toBackend: 0, fromBackend: 0 };
+}
 const VARIANTS: Variant[] = backendNames().flatMap((name): Variant[] => name === 'wasm'
   ? [{ backend: name, label: 'wasm plain', options: { simd: 'plain' } as CompileOptions },
     { backend: name, label: 'wasm relaxed', options: { simd: 'relaxed' } as CompileOptions },
@@ -92,7 +100,10 @@ describe.each(VARIANTS)('cached decoding on $label', ({ backend, options }) => {
       const len = STEPS;
       for (let s = 0; s < STEPS; s++) {
         const tokens = Int32Array.from(REFERENCE.tokens, (row) => row[s]);
+        const before = decoder.transfers;
         const { logits, next } = await decoder.step(enc, state, tokens);
+        const after = decoder.transfers;
+        expect({ toBackend: after.toBackend - before.toBackend, fromBackend: after.fromBackend - before.fromBackend }).toEqual(stepCopies(backend, 3));
         for (let r = 0; r < 3; r++) {
           for (let t = 0; t < CFG.tgtVocab; t++) {
             const want = REFERENCE.logits[(r * len + s) * CFG.tgtVocab + t];
@@ -102,6 +113,7 @@ describe.each(VARIANTS)('cached decoding on $label', ({ backend, options }) => {
         }
         state = next;
       }
+      decoder.release(enc, state);
     } finally {
       decoder.dispose();
     }

@@ -67,10 +67,11 @@ describeWebGpu('webgpu backend: runs', () => {
     try {
       const inputs = c.inputs(ENVS[0]);
       await exe.run(inputs);
-      await exe.run(inputs);
+      const out = await exe.run(inputs);
       expect(submits).toBe(2);
       const inputBytes = [...inputs.values()].reduce((s, t) => s + t.data.byteLength, 0);
-      expect(exe.lastRun).toEqual({ dispatches: exe.plan.kernels.length, passes: 1, submits: 1, bytesUploaded: inputBytes });
+      const outputBytes = [...out.values()].reduce((s, t) => s + 4 * t.data.length, 0);
+      expect(exe.lastRun).toEqual({ dispatches: exe.plan.kernels.length, passes: 1, submits: 1, bytesUploaded: inputBytes, bytesReadBack: outputBytes });
     } finally {
       queue.submit = original;
       exe.dispose();

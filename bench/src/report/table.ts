@@ -34,6 +34,7 @@ const SINGULAR: Readonly<Record<string, string>> = { dispatches: 'dispatch', pas
 export function formatStats(stats: Readonly<Record<string, number>>): string {
   return Object.entries(stats).map(([k, v]) => {
     if (k === 'bytesUploaded') return `${+(v / 1024).toFixed(1)} KiB uploaded`;
+    if (k === 'bytesReadBack') return `${+(v / 1024).toFixed(1)} KiB read back`;
     const one = SINGULAR[k];
     return one ? `${v} ${v === 1 ? one : k}` : `${k} ${v}`;
   }).join(', ');

@@ -1,6 +1,7 @@
 // Public API of @smelt/backends: the Backend interface, the registry, and the built-in backends.
 
 export * from './backend.ts';
+export * from './resident.ts';
 export { checkGraph, unreadWeights } from './graph-checks.ts';
 export { checkInputs, inputOf, type InputContractData, type NamedInputs } from './input-check.ts';
 export { referenceBackend } from './reference.ts';

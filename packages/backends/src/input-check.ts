@@ -7,6 +7,8 @@
 // softmax over zero keys have no defined result), but for a cache length that a concat grows (a
 // decoding step's past, empty before the first token), and at most its bound (a slice of a known length,
 // such as the positional table); every input a gather reads directly holds indices within its table.
+// Inputs already in the backend's memory (resident.ts; named in `onDevice`) have no host data: their
+// dtype and shape are checked, their data was checked when it went there.
 
 export type InputContractDim = number | string;
 
@@ -43,7 +45,7 @@ export function inputOf(inputs: NamedInputs, name: string): InputTensor | undefi
 /** Where a symbol was first bound: the input and the dim. */
 interface SymbolSite { readonly input: string; readonly dim: number; readonly value: number }
 
-function bindInput(want: InputContractData['inputs'][number], t: InputTensor | undefined, sites: Map<string, SymbolSite>): void {
+function bindInput(want: InputContractData['inputs'][number], t: InputTensor | undefined, sites: Map<string, SymbolSite>, onDevice: boolean): void {
   const name = JSON.stringify(want.name);
   if (t === undefined || t === null) throw new Error(`missing input ${name}: expected ${want.dtype}${shapeText(want.shape)}`);
   const shape: readonly number[] = Array.isArray(t.shape) ? t.shape : [];
@@ -63,6 +65,7 @@ function bindInput(want: InputContractData['inputs'][number], t: InputTensor | u
     if (site === undefined) sites.set(d, { input: want.name, dim: i, value: got });
     else if (site.value !== got) throw fail(` (${d} is already ${site.value})`);
   });
+  if (onDevice) return;
   const array = INPUT_ARRAY_TYPES[want.dtype];
   const count = shape.reduce((a, b) => a * b, 1);
   const data = t.data as { readonly constructor?: { readonly name?: string }; readonly length?: number } | undefined;
@@ -93,11 +96,12 @@ function coordinates(i: number, shape: readonly number[]): number[] {
   return at;
 }
 
-function checkIndices(contract: InputContractData, inputs: NamedInputs, sites: ReadonlyMap<string, SymbolSite>): void {
+function checkIndices(contract: InputContractData, inputs: NamedInputs, sites: ReadonlyMap<string, SymbolSite>, onDevice: ReadonlySet<string>): void {
   for (const bound of contract.indexBounds) {
     const rows = typeof bound.rows === 'number' ? bound.rows : sites.get(bound.rows)?.value;
     const t = inputOf(inputs, bound.input);
     if (rows === undefined || t === undefined) continue;
+    if (onDevice.has(bound.input)) throw new Error(`input ${JSON.stringify(bound.input)}: a gather reads its values as indices, so it must come from the host (its values are checked), not from the backend's memory`);
     for (let i = 0; i < t.data.length; i++) {
       const v = Number(t.data[i]);
       if (v >= 0 && v < rows) continue;
@@ -106,12 +110,12 @@ function checkIndices(contract: InputContractData, inputs: NamedInputs, sites: R
   }
 }
 
-/** Check `inputs` against the contract; the symbol values they bind, or an error naming the input. */
-export function checkInputs(contract: InputContractData, inputs: NamedInputs): Map<string, number> {
+/** Check `inputs` against the contract; the symbol values they bind, or an error naming the input. `onDevice`: inputs held by the backend. */
+export function checkInputs(contract: InputContractData, inputs: NamedInputs, onDevice: ReadonlySet<string> = new Set()): Map<string, number> {
   if (inputs === null || typeof inputs !== 'object') throw new Error(`inputs must be a Map or an object of named tensors, got ${inputs === null ? 'null' : typeof inputs}`);
   const sites = new Map<string, SymbolSite>();
-  for (const want of contract.inputs) bindInput(want, inputOf(inputs, want.name), sites);
+  for (const want of contract.inputs) bindInput(want, inputOf(inputs, want.name), sites, onDevice.has(want.name));
   checkSymbols(contract, sites);
-  checkIndices(contract, inputs, sites);
+  checkIndices(contract, inputs, sites, onDevice);
   return new Map([...sites].map(([symbol, site]) => [symbol, site.value]));
 }

@@ -55,6 +55,8 @@ export interface Model {
   run(inputs: TensorsIn): { [name: string]: HostTensor };
   /** The arena (and its views and kernel geometry) for these symbol values, made once and cached. */
   layout(symbols: readonly number[]): { readonly arena: ArrayBuffer };
+  /** Bytes of outputs copied so far: each output is written into an array of its own, except one that passes an input, weight or constant through. */
+  readonly copied: number;
   dispose(): void;
 }`;
 

@@ -193,16 +193,34 @@ class ProgramBuilder implements KernelContext {
     return block(`function forward(L${typeOnly(': Layout')}, s${typeOnly(': readonly number[]')}, x${typeOnly(': readonly Elements[]')})`, [this.symbolLocals(), ...inputs, ...calls]);
   }
 
+  /**
+   * `run(inputs)`: inputs are read where they are; each output whose buffer is an arena buffer (the
+   * first output of that buffer) is written by the kernels straight into a new array of its own,
+   * put in the run's copy of the layout, so it is returned without a copy. Any other output (an
+   * input, a weight or a constant passed through, a second output of one buffer) is copied, and
+   * `copied` counts those bytes.
+   */
   runMethod(): string[] {
+    const fresh = new Set<number>();
+    const own: string[] = [];
     const outputs = this.plan.outputs.map((o) => {
       const b = this.plan.buffers[o.buffer];
-      return `out[${stringLiteral(o.name)}] = copyOut(${stringLiteral(b.dtype)}, [${b.shape.map((d) => this.dim(d)).join(', ')}], ${this.buf(o.buffer)});`;
+      const base = baseBuffer(this.plan.buffers, o.buffer);
+      const shape = `[${b.shape.map((d) => this.dim(d)).join(', ')}]`;
+      if (this.plan.buffers[base].storage.kind === 'arena' && !fresh.has(base)) {
+        fresh.add(base);
+        const dtype = this.plan.buffers[base].dtype;
+        own.push(`L.b${base} = allocate(${stringLiteral(dtype)}, ${this.elements(base)})${typeOnly(` as ${ARRAY_TYPE[dtype]}<ArrayBuffer>`)};`);
+        return `out[${stringLiteral(o.name)}] = { dtype: ${stringLiteral(b.dtype)}, shape: ${shape}, data: ${this.buf(o.buffer)} };`;
+      }
+      return `out[${stringLiteral(o.name)}] = copyOut(${stringLiteral(b.dtype)}, ${shape}, ${this.buf(o.buffer)}); copied += out[${stringLiteral(o.name)}].data.byteLength;`;
     });
     return block(`run(inputs${typeOnly(': TensorsIn')})${typeOnly(': { [name: string]: HostTensor }')}`, [
       'const { data, values: s } = bindInputs(MODEL, inputs);',
-      'const L = cached(layouts, s.join(), 4, () => layout(s));',
-      'forward(L, s, data);',
       this.symbolLocals(),
+      `const L${typeOnly(': Layout')} = { ...cached(layouts, s.join(), 4, () => layout(s)) };`,
+      ...own,
+      'forward(L, s, data);',
       ...this.plan.inputs.map((_, i) => `const x${i} = data[${i}];`),
       `const out${typeOnly(': { [name: string]: HostTensor }')} = Object.create(null);`,
       ...outputs,
@@ -222,9 +240,11 @@ export function buildProgram(plan: KernelPlan): ProgramParts {
     typeOnly('type Layout = ReturnType<typeof layout>;'),
     ...p.forwardFunction(codes),
     `const layouts = new Map${typeOnly('<string, Layout>')}();`,
+    'let copied = 0;',
     ...objectLiteral('return', [
       ...p.runMethod().map((l, i, all) => (i === all.length - 1 ? `${l},` : l)),
       `layout: (s${typeOnly(': readonly number[]')}) => cached(layouts, s.join(), 4, () => layout(s)),`,
+      'get copied() { return copied; },',
       'dispose: () => layouts.clear(),',
     ]),
   ];

@@ -3,11 +3,17 @@
 // output copies, and one queue.submit; only the outputs are read back. Everything that depends on
 // symbol values (arena layout, binding ranges, bind groups, grids, the symbol uniform, the
 // readback buffer) is built once per set of values and cached; nothing is allocated per run.
+// Device tensors (resident.ts) are GPU buffers of their own: an input held there is bound where it
+// is, and a kept output gets a new buffer that its kernels write directly (such a run builds its
+// bind groups for those buffers); only the other outputs are copied back. Row selections of device
+// tensors are buffer-to-buffer copies encoded at the head of the next run's command encoder, so a
+// decoding step stays one submit.
 
-import type { KernelPlan } from '@smelt/compiler';
+import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
-import type { Executable, RunInputs } from '../backend.ts';
+import type { RunInputs } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
+import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
 import type { GpuDevice } from './device.ts';
@@ -16,6 +22,7 @@ import { fromGpuBytes, toGpuArray } from './host-tensors.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
+import { GPU_BYTES_PER_ELEMENT } from './wgsl-types.ts';
 
 const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
 const MAX_CACHED_ENVS = 8;
@@ -25,11 +32,13 @@ export interface RunStats {
   readonly dispatches: number;
   readonly passes: number;
   readonly submits: number;
-  /** Bytes written to the GPU during the run (the inputs only). */
+  /** Bytes written to the GPU during the run (the inputs from the host only). */
   readonly bytesUploaded: number;
+  /** Bytes read back from the GPU by the run (the outputs not kept on the GPU). */
+  readonly bytesReadBack: number;
 }
 
-export interface WebGpuExecutable extends Executable {
+export interface WebGpuExecutable extends ResidentExecutable {
   readonly plan: KernelPlan;
   readonly programs: PlanPrograms;
   /** Distinct compute pipelines (identical kernels share one). */
@@ -41,11 +50,28 @@ interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUB
 interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
 interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[] }
 
+/** A GPU buffer of its own holding one tensor (32-bit elements). */
+class GpuDeviceTensor implements DeviceTensor {
+  readonly kind = 'device';
+  live = true;
+  constructor(readonly dtype: Tensor['dtype'], readonly shape: readonly number[], readonly buffer: GPUBuffer, readonly bytes: number, readonly owner: GpuExecutable) {}
+  dispose(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.owner.retire(this.buffer);
+  }
+}
+
 export class GpuExecutable implements WebGpuExecutable {
   lastRun: RunStats | undefined;
   private readonly states = new Map<string, EnvState>();
   private chain: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  private readonly counts = { toBackend: 0, fromBackend: 0 };
+  /** Copies between device tensors, encoded before the next run's kernels. */
+  private pending: ((encoder: GPUCommandEncoder) => void)[] = [];
+  /** Buffers of disposed device tensors that pending copies still read: destroyed once those are submitted. */
+  private retired: GPUBuffer[] = [];
 
   constructor(
     private readonly gpu: GpuDevice, readonly plan: KernelPlan, readonly programs: PlanPrograms,
@@ -60,43 +86,168 @@ export class GpuExecutable implements WebGpuExecutable {
   async runPrologue(): Promise<void> {
     if (this.programs.prologue.length === 0) return;
     const env = new Map<string, number>();
-    const state = await this.buildState(env, this.programs.prologue, { size: 0, offsets: new Map() }, false);
+    const state = await this.buildState(env, this.programs.prologue, { size: 0, offsets: new Map() }, () => false);
     await this.gpu.scoped('prologue', () => this.encodeAndSubmit(state));
     await this.gpu.orLost(this.gpu.device.queue.onSubmittedWorkDone());
     state.uniform.destroy();
   }
 
   run(inputs: RunInputs): Promise<Map<string, Tensor>> {
-    const next = this.chain.then(() => this.runOnce(inputs));
+    return this.queued(() => this.runOnce(inputs, new Set())) as Promise<Map<string, Tensor>>;
+  }
+
+  runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
+    return this.queued(() => this.runOnce(inputs, keep));
+  }
+
+  /** Runs one at a time, in call order; a failed one does not stop the next. */
+  private queued<T>(body: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(body);
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async runOnce(inputs: RunInputs): Promise<Map<string, Tensor>> {
+  get transfers(): TransferCounts {
+    return { ...this.counts };
+  }
+
+  private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
-    const env = checkInputs(this.plan.contract, inputs);
+    const moved = new Map<number, GPUBuffer>();
+    const onDevice = new Set<string>();
+    for (const { name, buffer } of this.plan.inputs) {
+      const v = inputOf(inputs as RunInputs, name) as RunValue | undefined;
+      if (!isDeviceTensor(v)) continue;
+      moved.set(baseBuffer(this.plan.buffers, buffer), this.own(v, `input "${name}"`).buffer);
+      onDevice.add(name);
+    }
+    const env = checkInputs(this.plan.contract, inputs as RunInputs, onDevice);
     computeDims(env, this.plan.symbols, this.plan.computed);
-    const state = await this.state(env);
+    const kept = this.keptOutputs(keep, env, moved);
+    try {
+      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept);
+    } catch (e) {
+      for (const k of kept.values()) k.dispose();
+      throw e;
+    }
+  }
+
+  private async runState(inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>): Promise<Map<string, RunValue>> {
+    // A run with device tensors binds buffers of its own: its state is built for it and dropped after.
+    const own = moved.size > 0 || kept.size > 0;
+    const state = own ? await this.ownState(env, onDevice, moved, kept) : await this.state(env);
     let uploaded = 0;
     for (const { name } of this.plan.inputs) {
+      if (onDevice.has(name)) continue;
       const data = toGpuArray(inputOf(inputs, name) as Tensor, `input "${name}"`);
       if (data.byteLength) this.gpu.device.queue.writeBuffer(this.memory.inputBuffer(name), 0, data.buffer, data.byteOffset, data.byteLength);
       uploaded += data.byteLength;
     }
-    this.gpu.device.pushErrorScope('validation');
-    const dispatches = this.encodeAndSubmit(state);
-    const validation = this.gpu.device.popErrorScope();
-    const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
-    const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
-    if (invalid || unmappable) {
-      if (!unmappable) state.staging.unmap();
-      throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
+    try {
+      this.gpu.device.pushErrorScope('validation');
+      const dispatches = this.encodeAndSubmit(state);
+      const validation = this.gpu.device.popErrorScope();
+      const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
+      const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
+      if (invalid || unmappable) {
+        if (!unmappable) state.staging.unmap();
+        throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
+      }
+      const outputs: Map<string, RunValue> = this.readOutputs(state);
+      this.gpu.check();
+      const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
+      this.counts.toBackend += uploaded;
+      this.counts.fromBackend += readBack;
+      this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded, bytesReadBack: readBack };
+      for (const [name, t] of kept) outputs.set(name, t);
+      return outputs;
+    } finally {
+      if (own) { state.uniform.destroy(); state.staging.destroy(); }
     }
-    const outputs = this.readOutputs(state);
-    this.gpu.check();
-    this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded };
-    return outputs;
+  }
+
+  /** A new buffer per kept output, where its kernels write it (its base buffer moved there). */
+  private keptOutputs(keep: ReadonlySet<string>, env: SymbolEnv, moved: Map<number, GPUBuffer>): Map<string, GpuDeviceTensor> {
+    const kept = new Map<string, GpuDeviceTensor>();
+    for (const { name, buffer } of this.plan.outputs) {
+      if (!keep.has(name)) continue;
+      const base = baseBuffer(this.plan.buffers, buffer);
+      if (this.plan.buffers[base].storage.kind !== 'arena' || moved.has(base)) {
+        for (const k of kept.values()) k.dispose();
+        throw new Error(`webgpu: output "${name}" cannot stay on the GPU: it is not a buffer of its own (an input, a weight, or another kept output's buffer)`);
+      }
+      const bytes = this.memory.bytes(base, env);
+      const t = new GpuDeviceTensor(this.plan.buffers[buffer].dtype, resolveShape(this.plan.buffers[buffer].shape, env), this.memory.createLoose(bytes, `kept ${name}`), bytes, this);
+      moved.set(base, t.buffer);
+      kept.set(name, t);
+    }
+    return kept;
+  }
+
+  private async ownState(env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>): Promise<EnvState> {
+    const layout = this.memory.layout(env);
+    if (this.memory.ensure(env, layout, onDevice)) this.dropStates();
+    return this.buildState(env, this.programs.kernels, layout, (name) => !kept.has(name), moved);
+  }
+
+  private own(t: DeviceTensor, what: string): GpuDeviceTensor {
+    if (!(t instanceof GpuDeviceTensor) || t.owner !== this || !t.live) throw foreignTensor('webgpu', what);
+    return t;
+  }
+
+  upload(t: Tensor): DeviceTensor {
+    if (this.disposed) throw new Error('webgpu: executable used after dispose()');
+    const data = toGpuArray(t, 'upload');
+    const d = new GpuDeviceTensor(t.dtype, t.shape, this.memory.createLoose(data.byteLength, 'device tensor'), data.byteLength, this);
+    if (data.byteLength) this.gpu.device.queue.writeBuffer(d.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.counts.toBackend += data.byteLength;
+    return d;
+  }
+
+  download(t: DeviceTensor): Promise<Tensor> {
+    return this.queued(async () => {
+      const d = this.own(t, 'download');
+      const staging = this.gpu.device.createBuffer({ size: Math.max(d.bytes, 16), usage: MAP_READ | COPY_DST, label: 'download' });
+      try {
+        const encoder = this.gpu.device.createCommandEncoder();
+        this.flushPending(encoder);
+        if (d.bytes) encoder.copyBufferToBuffer(d.buffer, 0, staging, 0, d.bytes);
+        this.submit(encoder);
+        await this.gpu.orLost(staging.mapAsync(MAP_MODE_READ));
+        const out = fromGpuBytes(d.dtype, d.shape, staging.getMappedRange().slice(0, d.bytes));
+        this.counts.fromBackend += d.bytes;
+        return out;
+      } finally {
+        staging.destroy();
+      }
+    });
+  }
+
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor {
+    const d = this.own(t, 'selectRows');
+    const row = rowBytes(d, rows, GPU_BYTES_PER_ELEMENT);
+    const out = new GpuDeviceTensor(d.dtype, [rows.length, ...d.shape.slice(1)], this.memory.createLoose(row * rows.length, 'device tensor'), row * rows.length, this);
+    if (row > 0) this.pending.push((encoder) => rows.forEach((r, i) => encoder.copyBufferToBuffer(d.buffer, r * row, out.buffer, i * row, row)));
+    return out;
+  }
+
+  private flushPending(encoder: GPUCommandEncoder): void {
+    for (const p of this.pending) p(encoder);
+    this.pending = [];
+  }
+
+  /** Destroy a disposed device tensor's buffer, after the copies still pending (selectRows) are submitted. */
+  retire(buffer: GPUBuffer): void {
+    if (this.pending.length) this.retired.push(buffer);
+    else buffer.destroy();
+  }
+
+  /** Submit commands, then destroy the buffers that waited for the copies they held. */
+  private submit(encoder: GPUCommandEncoder): void {
+    this.gpu.device.queue.submit([encoder.finish()]);
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
   }
 
   private async state(env: SymbolEnv): Promise<EnvState> {
@@ -106,7 +257,7 @@ export class GpuExecutable implements WebGpuExecutable {
     let state = this.states.get(key);
     if (!state) {
       if (this.states.size >= MAX_CACHED_ENVS) this.dropStates();
-      state = await this.buildState(env, this.programs.kernels, layout, true);
+      state = await this.buildState(env, this.programs.kernels, layout, () => true);
       this.states.set(key, state);
     }
     return state;
@@ -117,7 +268,8 @@ export class GpuExecutable implements WebGpuExecutable {
     this.states.clear();
   }
 
-  private async buildState(env: SymbolEnv, programs: readonly KernelProgram[], layout: ArenaLayout, withOutputs: boolean): Promise<EnvState> {
+  /** `readBack`: which outputs the run copies back; `moved`: base buffers bound elsewhere (device tensors). */
+  private async buildState(env: SymbolEnv, programs: readonly KernelProgram[], layout: ArenaLayout, readBack: (name: string) => boolean, moved?: ReadonlyMap<number, GPUBuffer>): Promise<EnvState> {
     const { device, limits } = this.gpu;
     const uniform = device.createBuffer({ size: uniformBytes(this.plan.symbols.length), usage: UNIFORM | COPY_DST, label: 'symbols' });
     device.queue.writeBuffer(uniform, 0, uniformWords(this.plan.symbols, env));
@@ -125,7 +277,7 @@ export class GpuExecutable implements WebGpuExecutable {
       const { pipeline, layout: bgl } = await this.pipelines.get(p);
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
       p.bindings.forEach((b, i) => {
-        const loc = this.memory.locate(b.buffer, env, layout);
+        const loc = this.memory.locate(b.buffer, env, layout, moved);
         const size = bindingBytes(loc.bytes);
         if (size > limits.maxStorageBufferBindingSize) {
           throw new Error(`webgpu: kernel "${p.label}" binds ${size} bytes; maxStorageBufferBindingSize available is ${limits.maxStorageBufferBindingSize}`);
@@ -140,9 +292,10 @@ export class GpuExecutable implements WebGpuExecutable {
     }));
     const outputs: OutputRead[] = [];
     let at = 0;
-    for (const o of withOutputs ? this.plan.outputs : []) {
+    for (const o of this.plan.outputs) {
+      if (!readBack(o.name)) continue;
       const b = this.plan.buffers[o.buffer];
-      const from = this.memory.locate(o.buffer, env, layout);
+      const from = this.memory.locate(o.buffer, env, layout, moved);
       outputs.push({ name: o.name, dtype: b.dtype, shape: resolveShape(b.shape, env), from, at });
       at += from.bytes;
     }
@@ -153,6 +306,7 @@ export class GpuExecutable implements WebGpuExecutable {
   /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */
   private encodeAndSubmit(state: EnvState): number {
     const encoder = this.gpu.device.createCommandEncoder();
+    this.flushPending(encoder);
     const pass = encoder.beginComputePass();
     let dispatches = 0;
     for (const s of state.steps) {
@@ -166,7 +320,7 @@ export class GpuExecutable implements WebGpuExecutable {
     for (const o of state.outputs) {
       if (o.from.bytes) encoder.copyBufferToBuffer(o.from.buffer, o.from.offset, state.staging, o.at, o.from.bytes);
     }
-    this.gpu.device.queue.submit([encoder.finish()]);
+    this.submit(encoder);
     return dispatches;
   }
 
@@ -182,6 +336,7 @@ export class GpuExecutable implements WebGpuExecutable {
     if (this.disposed) return;
     this.disposed = true;
     this.dropStates();
+    for (const b of this.retired) b.destroy();
     this.memory.destroy();
     this.gpu.destroy();
   }

@@ -70,8 +70,8 @@ export class GpuMemory {
     return numel(resolveShape(this.plan.buffers[id].shape, env)) * (this.half.has(id) ? 2 : GPU_BYTES_PER_ELEMENT);
   }
 
-  /** Make the arena and input buffers big enough for `env`; true when any buffer was replaced. */
-  ensure(env: SymbolEnv, layout: ArenaLayout): boolean {
+  /** Make the arena and input buffers big enough for `env` (but those of inputs in `onDevice`); true when any buffer was replaced. */
+  ensure(env: SymbolEnv, layout: ArenaLayout, onDevice: ReadonlySet<string> = new Set()): boolean {
     let grew = false;
     if (!this.arena || this.arena.size < layout.size) {
       this.arena?.destroy();
@@ -79,6 +79,7 @@ export class GpuMemory {
       grew = true;
     }
     for (const { name, buffer } of this.plan.inputs) {
+      if (onDevice.has(name)) continue;
       const need = bindingBytes(this.bytes(buffer, env));
       const have = this.inputs.get(name);
       if (have && have.size >= need) continue;
@@ -93,11 +94,18 @@ export class GpuMemory {
     return this.inputs.get(name)!;
   }
 
-  /** Where plan buffer `id` (a view resolves to its base) lives for these symbol values. */
-  locate(id: number, env: SymbolEnv, layout: ArenaLayout): Location {
+  /** A buffer of `bytes` (a device tensor's), counted in no plan. */
+  createLoose(bytes: number, label: string): GPUBuffer {
+    return this.create(bytes, label);
+  }
+
+  /** Where plan buffer `id` (a view resolves to its base) lives for these symbol values; `moved`: base buffers held elsewhere (device tensors). */
+  locate(id: number, env: SymbolEnv, layout: ArenaLayout, moved?: ReadonlyMap<number, GPUBuffer>): Location {
     const base = baseBuffer(this.plan.buffers, id);
     const s = this.plan.buffers[base].storage;
     const bytes = this.bytes(base, env);
+    const elsewhere = moved?.get(base);
+    if (elsewhere) return { buffer: elsewhere, offset: 0, bytes };
     switch (s.kind) {
       case 'arena': return { buffer: this.arena!, offset: layout.offsets.get(base)!, bytes };
       case 'input': return { buffer: this.inputs.get(s.name)!, offset: 0, bytes };

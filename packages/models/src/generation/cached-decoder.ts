@@ -1,44 +1,60 @@
 // Cached decoding of seq2seq on any backend: the encode graph runs once per source and gives every
 // decoder layer's cross-attention keys and values; the step graph then takes one new token per
 // row at position `past` with each layer's self-attention cache and returns the logits and the
-// caches grown by one. Rows can be picked per step (finished rows dropped, beams reordered): the
-// caches and the source-side tensors are selected by row on the host.
+// caches grown by one. Everything the step reads again stays in the step executable's memory
+// (device tensors, @smelt/backends' resident.ts): the cross keys, values and mask go there once per
+// source, and each step's grown caches are kept there as the next step's input; per step only the
+// tokens go in and the logits come out. Rows can be picked per step (finished rows dropped, beams
+// reordered): the caches and the source-side tensors are selected by row within the backend.
+// A state is consumed by `step` and `select` (its caches are freed); `release` frees the rest.
 
 import { type Tensor, tensor } from '@smelt/ir';
-import type { Executable } from '@smelt/backends';
+import { type DeviceTensor, type Executable, type ResidentExecutable, type TransferCounts, isDeviceTensor, residentOf } from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
 import { CACHE_NAMES } from '../models.ts';
-import { isIdentity, selectRows } from './rows.ts';
+import { isIdentity } from './rows.ts';
 
 export interface SourceInputs {
   readonly src: Tensor;
   readonly srcPaddingMask?: Tensor;
 }
 
-/** The source side of one generate() call: cross keys and values (and the mask) per source row. */
+/** The source side of one generate() call: cross keys and values (and the mask) per source row, in the step's memory. */
 export interface Encoded {
   readonly batch: number;
-  readonly source: ReadonlyMap<string, Tensor>;
+  readonly source: ReadonlyMap<string, DeviceTensor>;
 }
 
-/** Decoding state: for each active row, the source row it reads, and the caches of its past tokens. */
+/** Decoding state: for each active row, the source row it reads, and the caches of its past tokens (in the step's memory). */
 export interface StepState {
   readonly sourceRows: readonly number[];
-  readonly past: ReadonlyMap<string, Tensor>;
+  readonly past: ReadonlyMap<string, DeviceTensor>;
   readonly position: number;
 }
 
-export class CachedDecoder {
-  private sourceFor?: { readonly rows: readonly number[]; readonly tensors: ReadonlyMap<string, Tensor> };
+const freeAll = (tensors: Iterable<DeviceTensor>) => { for (const t of tensors) t.dispose(); };
 
-  constructor(readonly cfg: Seq2SeqConfig, private readonly encodeExe: Executable, private readonly stepExe: Executable) {}
+export class CachedDecoder {
+  private sourceFor?: { readonly enc: Encoded; readonly rows: readonly number[]; readonly tensors: ReadonlyMap<string, DeviceTensor> };
+  private readonly stepExe: ResidentExecutable;
+  private readonly presentNames: ReadonlySet<string>;
+
+  constructor(readonly cfg: Seq2SeqConfig, private readonly encodeExe: Executable, stepExe: Executable) {
+    this.stepExe = residentOf(stepExe);
+    this.presentNames = new Set(Array.from({ length: cfg.numDecoderLayers }, (_, i) => Object.values(CACHE_NAMES.present(i))).flat());
+  }
+
+  /** Bytes copied between the host and the step executable's memory so far (a caller diffs two readings). */
+  get transfers(): TransferCounts {
+    return this.stepExe.transfers;
+  }
 
   async encode(inputs: SourceInputs): Promise<Encoded> {
     const feed = new Map<string, Tensor>([['src', inputs.src]]);
     if (inputs.srcPaddingMask) feed.set('src_key_padding_mask', inputs.srcPaddingMask);
-    const source = await this.encodeExe.run(feed);
-    if (inputs.srcPaddingMask) source.set('src_key_padding_mask', inputs.srcPaddingMask);
-    this.sourceFor = undefined;
+    const out = await this.encodeExe.run(feed);
+    if (inputs.srcPaddingMask) out.set('src_key_padding_mask', inputs.srcPaddingMask);
+    const source = new Map([...out].map(([k, t]) => [k, this.stepExe.upload(t)]));
     return { batch: inputs.src.shape[0], source };
   }
 
@@ -46,49 +62,67 @@ export class CachedDecoder {
   start(enc: Encoded, sourceRows: readonly number[] = Array.from({ length: enc.batch }, (_, i) => i)): StepState {
     const { nHead, dModel, numDecoderLayers } = this.cfg;
     const empty = tensor('f32', [sourceRows.length, nHead, 0, dModel / nHead]);
-    const past = new Map<string, Tensor>();
+    const past = new Map<string, DeviceTensor>();
     for (let i = 0; i < numDecoderLayers; i++) {
       const n = CACHE_NAMES.past(i);
-      past.set(n.k, empty).set(n.v, empty);
+      past.set(n.k, this.stepExe.upload(empty)).set(n.v, this.stepExe.upload(empty));
     }
     return { sourceRows, past, position: 0 };
   }
 
-  /** One step: a token per active row in, logits [rows, tgtVocab] and the grown state out. */
+  /** One step (consumes `state`): a token per active row in, logits [rows, tgtVocab] and the grown state out. */
   async step(enc: Encoded, state: StepState, tokens: Int32Array): Promise<{ logits: Float32Array; next: StepState }> {
     const rows = state.sourceRows.length;
-    const feed = new Map<string, Tensor>(this.sourceTensors(enc, state.sourceRows));
+    const feed = new Map<string, Tensor | DeviceTensor>(this.sourceTensors(enc, state.sourceRows));
     for (const [k, t] of state.past) feed.set(k, t);
     feed.set('tgt', tensor('i32', [rows, 1], tokens));
-    const out = await this.stepExe.run(feed);
-    const past = new Map<string, Tensor>();
+    const out = await this.stepExe.runResident(feed, this.presentNames);
+    freeAll(state.past.values());
+    const past = new Map<string, DeviceTensor>();
     for (let i = 0; i < this.cfg.numDecoderLayers; i++) {
       const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
-      past.set(to.k, out.get(from.k)!).set(to.v, out.get(from.v)!);
+      past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
     }
-    return { logits: out.get('logits')!.data as Float32Array, next: { sourceRows: state.sourceRows, past, position: state.position + 1 } };
+    const logits = out.get('logits')!;
+    if (isDeviceTensor(logits)) throw new Error('internal: logits were kept in the backend');
+    return { logits: logits.data as Float32Array, next: { sourceRows: state.sourceRows, past, position: state.position + 1 } };
   }
 
-  /** The state with only `rows` of it (in that order): finished rows dropped, beams reordered. */
+  /** The state with only `rows` of it (in that order; consumes `state`): finished rows dropped, beams reordered. */
   select(state: StepState, rows: readonly number[]): StepState {
     if (isIdentity(rows, state.sourceRows.length)) return state;
-    const past = new Map<string, Tensor>();
-    for (const [k, t] of state.past) past.set(k, selectRows(t, rows));
+    const past = new Map<string, DeviceTensor>();
+    for (const [k, t] of state.past) past.set(k, this.stepExe.selectRows(t, rows));
+    freeAll(state.past.values());
     return { sourceRows: rows.map((r) => state.sourceRows[r]), past, position: state.position };
   }
 
-  /** Cross keys, values and mask for these source rows; reselected only when the rows change. */
-  private sourceTensors(enc: Encoded, rows: readonly number[]): ReadonlyMap<string, Tensor> {
-    const same = this.sourceFor && this.sourceFor.rows.length === rows.length && this.sourceFor.rows.every((r, i) => r === rows[i]);
-    if (!same) {
-      const tensors = new Map<string, Tensor>();
-      for (const [k, t] of enc.source) tensors.set(k, isIdentity(rows, enc.batch) ? t : selectRows(t, rows));
-      this.sourceFor = { rows: [...rows], tensors };
-    }
-    return this.sourceFor!.tensors;
+  /** Free what a generation holds in the backend: the state's caches and the source's tensors. */
+  release(enc: Encoded, state?: StepState): void {
+    if (state) freeAll(state.past.values());
+    this.dropSelection();
+    freeAll(enc.source.values());
+  }
+
+  /** Cross keys, values and mask for these source rows; reselected (within the backend) only when the rows change. */
+  private sourceTensors(enc: Encoded, rows: readonly number[]): ReadonlyMap<string, DeviceTensor> {
+    const s = this.sourceFor;
+    const same = s && s.enc === enc && s.rows.length === rows.length && s.rows.every((r, i) => r === rows[i]);
+    if (same) return s.tensors;
+    this.dropSelection();
+    if (isIdentity(rows, enc.batch)) return enc.source;
+    const tensors = new Map([...enc.source].map(([k, t]) => [k, this.stepExe.selectRows(t, rows)]));
+    this.sourceFor = { enc, rows: [...rows], tensors };
+    return tensors;
+  }
+
+  private dropSelection(): void {
+    if (this.sourceFor) freeAll(this.sourceFor.tensors.values());
+    this.sourceFor = undefined;
   }
 
   dispose(): void {
+    this.dropSelection();
     this.encodeExe.dispose();
     this.stepExe.dispose();
   }

@@ -61,16 +61,21 @@ export class Seq2SeqGenerator {
     const rng = new Mulberry32(o.seed);
     const last = new Int32Array(enc.batch).fill(this.cfg.bos);
     let state = this.decoder.start(enc);
-    for (let step = 0; step < o.maxNewTokens && state.sourceRows.length > 0; step++) {
-      const { logits, next } = await this.decoder.step(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]));
-      const keep: number[] = [];
-      next.sourceRows.forEach((r, i) => {
-        const t = o.strategy === 'greedy' ? argmaxRow(logits, i * V, V) : sampleRow(logits, i * V, V, o, rng);
-        last[r] = t;
-        if (t !== o.eos) keep.push(i);
-      });
-      yield { step, tokens: last.slice() };
-      state = this.decoder.select(next, keep);
+    try {
+      for (let step = 0; step < o.maxNewTokens && state.sourceRows.length > 0; step++) {
+        const { logits, next } = await this.decoder.step(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]));
+        state = next;
+        const keep: number[] = [];
+        next.sourceRows.forEach((r, i) => {
+          const t = o.strategy === 'greedy' ? argmaxRow(logits, i * V, V) : sampleRow(logits, i * V, V, o, rng);
+          last[r] = t;
+          if (t !== o.eos) keep.push(i);
+        });
+        yield { step, tokens: last.slice() };
+        state = this.decoder.select(next, keep);
+      }
+    } finally {
+      this.decoder.release(enc, state);
     }
   }
 
@@ -78,10 +83,15 @@ export class Seq2SeqGenerator {
     const enc = await this.decoder.encode(inputs);
     const search = new BeamSearch(enc.batch, this.cfg.bos, o);
     let state = this.decoder.start(enc);
-    for (let step = 0; step < o.maxNewTokens && !search.allDone; step++) {
-      const { tokens } = search.rows();
-      const { logits, next } = await this.decoder.step(enc, state, tokens);
-      state = this.decoder.select(next, search.advance(logits, this.cfg.tgtVocab));
+    try {
+      for (let step = 0; step < o.maxNewTokens && !search.allDone; step++) {
+        const { tokens } = search.rows();
+        const { logits, next } = await this.decoder.step(enc, state, tokens);
+        state = next;
+        state = this.decoder.select(next, search.advance(logits, this.cfg.tgtVocab));
+      }
+    } finally {
+      this.decoder.release(enc, state);
     }
     const best = search.result();
     const width = Math.max(...best.map((t) => t.length));

@@ -3,7 +3,8 @@
 // load-time region: weights, constants, derived weights and B panels packed for GEMM, at
 // addresses fixed when the module is generated; then the run-time region, laid out per set of
 // symbol values by the module's `layout` export: arena slots (arenaLayout's offsets from an
-// aligned base), inputs, and one scratch region per thread.
+// aligned base), inputs, and one scratch region per thread. Between the two, a host may keep
+// device tensors (runtime/resident-heap.ts); the header word `runtimeBase` says where they end.
 
 import { type Kernel, type KernelPlan, baseBuffer, bufferBytes, kernelReads } from '@smelt/compiler';
 
@@ -19,6 +20,11 @@ export const HEADER = {
   counterBase: 40,
   /** Set by a host whose calling thread may not block (a browser's main thread): barrier waiters spin, never sleep. */
   spinOnly: 44,
+  /**
+   * Where `layout` starts the run-time region, when above the load-time region's end: a host that
+   * keeps device tensors between runs (resident-heap.ts) puts them below it. 0 (as loaded) = the end.
+   */
+  runtimeBase: 48,
 } as const;
 
 const TABLE_BASE = 64;

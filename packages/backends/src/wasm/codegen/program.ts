@@ -89,13 +89,15 @@ export function generateProgram(plan: KernelPlan, options: ProgramOptions): Wasm
   return { bytes: module.encode(), memory, options, maximumPages: MAX_PAGES, functions: module.functionSizes(), counters: prog.counters };
 }
 
-/** The run-time region for the symbol values in params 1…: arena slots, inputs, per-thread scratch. */
+/** The run-time region for the symbol values in params 1…, from runtimeBase: arena slots, inputs, per-thread scratch. */
 function emitLayout(c: Code, prog: ProgramCtx): void {
   const { plan, memory } = prog;
   const dims = new ParamDims(plan, c, 1);
   const bytes = (id: number) => dimProductVal(dims, plan.buffers[id].shape, BYTES_PER_ELEMENT[plan.buffers[id].dtype]);
   const alignTo = (v: Val, a: number) => op('i32.and', iadd(v, i32(a - 1)), i32(-a));
-  const at = bind(c, 'i32', i32(memory.staticEnd));
+  // The run-time region starts at runtimeBase when a host raised it above the load-time region's end.
+  const base = bind(c, 'i32', (cc) => cc.i32(0).mem('i32.load', HEADER.runtimeBase));
+  const at = bind(c, 'i32', (cc) => { cc.get(base).i32(memory.staticEnd).get(base).i32(memory.staticEnd).op('i32.gt_u', 'select'); });
   const size = c.local('i32');
   const place = (id: number) => { c.i32(0).get(at).mem('i32.store', memory.pointerSlot(id)); };
   /** size = max(size, v) */

@@ -1,0 +1,120 @@
+// Tensors that stay in a backend's own memory between runs (wasm linear memory, GPU buffers, the
+// typed arrays of the js backend): an executable can take them as inputs and keep outputs there,
+// so a decoding loop feeds one step's caches to the next without copying them to the host and
+// back. Every byte that does cross between the host and the backend is counted (`transfers`), so a
+// test can prove what stays resident. `residentOf` gives any executable this interface: backends
+// without memory of their own (the interpreter, a third party's) hold host tensors.
+
+import { type DType, type Tensor, numel, tensor } from '@smelt/ir';
+import type { Executable } from './backend.ts';
+
+/** A tensor held in one executable's memory; only that executable's runs take it. */
+export interface DeviceTensor {
+  readonly kind: 'device';
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Free its memory; using it afterwards is an error. Disposing twice is allowed. */
+  dispose(): void;
+}
+
+/** A run input or output: on the host, or in the backend. */
+export type RunValue = Tensor | DeviceTensor;
+
+export function isDeviceTensor(v: unknown): v is DeviceTensor {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'device';
+}
+
+/** Bytes copied between host tensors and the backend's memory since the executable was loaded. */
+export interface TransferCounts {
+  readonly toBackend: number;
+  readonly fromBackend: number;
+}
+
+export interface ResidentExecutable extends Executable {
+  /** Copy a host tensor into the backend's memory (counted in `transfers`). */
+  upload(t: Tensor): DeviceTensor;
+  /** Copy a device tensor back to the host (counted). */
+  download(t: DeviceTensor): Promise<Tensor>;
+  /** Rows `rows` of axis 0 (in that order, a row may repeat) as a new device tensor, copied within the backend. */
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor;
+  /**
+   * One run whose inputs may be device tensors of this executable (read where they are), and whose
+   * outputs named in `keep` stay in the backend as new device tensors (the caller disposes them);
+   * the other outputs come back as host tensors.
+   */
+  runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>>;
+  readonly transfers: TransferCounts;
+}
+
+export function isResident(exe: Executable): exe is ResidentExecutable {
+  return typeof (exe as Partial<ResidentExecutable>).runResident === 'function';
+}
+
+/** The executable itself when it keeps tensors in its own memory, else an adapter holding host tensors. */
+export function residentOf(exe: Executable): ResidentExecutable {
+  return isResident(exe) ? exe : new HostResident(exe);
+}
+
+/** The error for a device tensor used after dispose() or by an executable that did not make it. */
+export function foreignTensor(backend: string, what: string): Error {
+  return new Error(`${backend}: ${what} is not a live device tensor of this executable (disposed, or made by another one)`);
+}
+
+/** Check `rows` against a tensor's first dim; the bytes of one row. */
+export function rowBytes(t: { readonly shape: readonly number[]; readonly dtype: DType }, rows: readonly number[], bytesPerElement: number): number {
+  const n = t.shape[0];
+  for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= n) throw new Error(`selectRows: row ${r} is out of range [0, ${n})`);
+  return numel(t.shape.slice(1)) * bytesPerElement;
+}
+
+class HostTensor implements DeviceTensor {
+  readonly kind = 'device';
+  constructor(readonly value: Tensor, readonly owner: HostResident) {}
+  get dtype(): DType { return this.value.dtype; }
+  get shape(): readonly number[] { return this.value.shape; }
+  dispose(): void {}
+}
+
+/** Residency for an executable without memory of its own: device tensors are host tensors, nothing is copied. */
+class HostResident implements ResidentExecutable {
+  readonly transfers: TransferCounts = { toBackend: 0, fromBackend: 0 };
+  constructor(private readonly exe: Executable) {}
+
+  run(inputs: Parameters<Executable['run']>[0]): Promise<Map<string, Tensor>> {
+    return this.exe.run(inputs);
+  }
+
+  upload(t: Tensor): DeviceTensor {
+    return new HostTensor(t, this);
+  }
+
+  async download(t: DeviceTensor): Promise<Tensor> {
+    return this.own(t, 'download').value;
+  }
+
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor {
+    const v = this.own(t, 'selectRows').value;
+    const inner = numel(v.shape.slice(1));
+    rowBytes(v, rows, 1);
+    const out = tensor(v.dtype, [rows.length, ...v.shape.slice(1)]);
+    const src = v.data as Float32Array;
+    rows.forEach((r, i) => (out.data as Float32Array).set(src.subarray(r * inner, (r + 1) * inner), i * inner));
+    return new HostTensor(out, this);
+  }
+
+  async runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
+    const host = new Map<string, Tensor>();
+    for (const [name, v] of inputs) host.set(name, isDeviceTensor(v) ? this.own(v, `input "${name}"`).value : v);
+    const out = await this.exe.run(host);
+    return new Map([...out].map(([name, t]) => [name, keep.has(name) ? new HostTensor(t, this) : t]));
+  }
+
+  private own(t: DeviceTensor, what: string): HostTensor {
+    if (!(t instanceof HostTensor) || t.owner !== this) throw foreignTensor('host', what);
+    return t;
+  }
+
+  dispose(): void {
+    this.exe.dispose();
+  }
+}
