@@ -11,3 +11,4 @@ export * from './plan/input-contract.ts';
 export * from './plan/memory.ts';
 export * from './plan/stats.ts';
 export * from './views.ts';
+export * from './trace.ts';
