@@ -6,7 +6,7 @@
 
 import type { KernelPlan } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
-import type { Executable, RunInputs } from '../backend.ts';
+import type { Executable, RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
@@ -72,7 +72,29 @@ export class GpuExecutable implements WebGpuExecutable {
     return next;
   }
 
-  private async runOnce(inputs: RunInputs): Promise<Map<string, Tensor>> {
+  /** One run with each kernel in its own submit, timed from submit to the queue's work done. */
+  profile(inputs: RunInputs): Promise<RunProfile> {
+    const next = this.chain.then(async () => {
+      const t0 = performance.now();
+      const kernels: { index: number; label: string; ms: number }[] = [];
+      const outputs = await this.runOnce(inputs, async (state) => {
+        const queue = this.gpu.device.queue;
+        let dispatches = 0;
+        for (const [index, s] of state.steps.entries()) {
+          const t = performance.now();
+          dispatches += this.encodeAndSubmit({ ...state, steps: [s], outputs: [] });
+          await this.gpu.orLost(queue.onSubmittedWorkDone());
+          kernels.push({ index, label: this.plan.kernels[index].label, ms: performance.now() - t });
+        }
+        return dispatches + this.encodeAndSubmit({ ...state, steps: [] });
+      });
+      return { outputs, kernels, ms: performance.now() - t0 };
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runOnce(inputs: RunInputs, submit?: (state: EnvState) => Promise<number>): Promise<Map<string, Tensor>> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
     const env = checkInputs(this.plan.contract, inputs);
@@ -85,7 +107,7 @@ export class GpuExecutable implements WebGpuExecutable {
       uploaded += data.byteLength;
     }
     this.gpu.device.pushErrorScope('validation');
-    const dispatches = this.encodeAndSubmit(state);
+    const dispatches = submit ? await submit(state) : this.encodeAndSubmit(state);
     const validation = this.gpu.device.popErrorScope();
     const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
     const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));

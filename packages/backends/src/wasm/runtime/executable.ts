@@ -5,7 +5,7 @@
 
 import type { KernelPlan } from '@smelt/compiler';
 import { type Tensor, resolveDim, resolveShape } from '@smelt/ir';
-import type { Executable, RunInputs, TensorInputs } from '../../backend.ts';
+import type { Executable, RunInputs, RunProfile, TensorInputs } from '../../backend.ts';
 import { checkInputs, inputOf } from '../../input-check.ts';
 import { packPanels } from '../kernels/gemm-pack.ts';
 import { HEADER } from '../codegen/memory-map.ts';
@@ -97,18 +97,39 @@ export class WasmExecutable implements Executable {
   }
 
   runSync(inputs: RunInputs): Map<string, Tensor> {
+    const threads = this.threads;
+    return this.runWith(inputs, threads, (symbols) => {
+      if (this.pool) this.pool.run(symbols, () => this.exports.run(0, threads, ...symbols));
+      else this.exports.run(0, 1, ...symbols);
+    });
+  }
+
+  /** One run on the calling thread (memory laid out as for the pool), each kernel's exported function called and timed alone. */
+  async profile(inputs: RunInputs): Promise<RunProfile> {
+    const t0 = performance.now();
+    const kernels: { index: number; label: string; ms: number }[] = [];
+    const fns = this.exports as unknown as Record<string, (tid: number, threads: number, ...symbols: number[]) => void>;
+    const outputs = this.runWith(inputs, this.threads, (symbols) => {
+      const current = new Int32Array(this.memory.buffer, HEADER.currentKernel, 1);
+      this.plan.kernels.forEach((k, index) => {
+        current[0] = index;
+        const t = performance.now();
+        fns[`kernel_${index}`](0, 1, ...symbols);
+        kernels.push({ index, label: k.label, ms: performance.now() - t });
+      });
+    });
+    return { outputs, kernels, ms: performance.now() - t0 };
+  }
+
+  private runWith(inputs: RunInputs, threads: number, body: (symbols: number[]) => void): Map<string, Tensor> {
     if (this.disposed) throw new Error('wasm executable is disposed');
     const env = checkInputs(this.plan.contract, inputs);
     const symbols = this.plan.symbols.map((s) => resolveDim(s, env));
-    const threads = this.threads;
     this.ensureMemory(this.exports.layout(threads, ...symbols));
     for (const { name, buffer } of this.plan.inputs) {
       writeTensor(this.memory, bufferAddress(this.program.memory, this.memory, buffer), inputOf(inputs, name) as Tensor);
     }
-    this.guard('run', () => {
-      if (this.pool) this.pool.run(symbols, () => this.exports.run(0, threads, ...symbols));
-      else this.exports.run(0, 1, ...symbols);
-    });
+    this.guard('run', () => body(symbols));
     const out = new Map<string, Tensor>();
     for (const { name, buffer } of this.plan.outputs) {
       const b = this.plan.buffers[buffer];
