@@ -18,7 +18,20 @@ export interface Executable {
    * are checked first, the same way on every backend (input-check.ts).
    */
   run(inputs: RunInputs): Promise<Map<string, Tensor>>;
+  /**
+   * Run once timing each kernel of the plan on its own (the playground's timeline), where the
+   * backend can: slower than `run` (one thread, a wait after every kernel), the same outputs.
+   */
+  profile?(inputs: RunInputs): Promise<RunProfile>;
   dispose(): void;
+}
+
+/** One profiled run: the outputs, and the time of each kernel of the forward pass in plan order. */
+export interface RunProfile {
+  readonly outputs: Map<string, Tensor>;
+  readonly kernels: readonly { readonly index: number; readonly label: string; readonly ms: number }[];
+  /** Wall time of the whole profiled run, inputs in to outputs out. */
+  readonly ms: number;
 }
 
 export interface CompileOptions {

@@ -12,3 +12,4 @@ export * from './plan/memory.ts';
 export * from './plan/row-schedule.ts';
 export * from './plan/stats.ts';
 export * from './views.ts';
+export * from './trace.ts';

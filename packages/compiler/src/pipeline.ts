@@ -2,7 +2,7 @@
 // disabled by name, dumped after, and verified after. Read this file to know what smelt does to
 // a graph and in which order.
 
-import { type Graph, cloneGraph, printGraph, verifyGraph } from '@smelt/ir';
+import { type Graph, type Node, cloneGraph, printGraph, verifyGraph } from '@smelt/ir';
 import { addLayerNorm } from './fusions/add-layer-norm.ts';
 import { addRmsNorm } from './fusions/add-rms-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
@@ -65,7 +65,22 @@ export interface PipelineOptions {
   readonly onDump?: (step: number, pass: string, text: string) => void;
   /** Stop after the first run of this pass (for `smelt inspect --after`). */
   readonly stopAfter?: string;
+  /**
+   * Called with the live graph (read it before returning; the next pass edits it) and which pass
+   * made each node so far: first as step 0 (pass "built", the copy of the input before any pass),
+   * then after every pass. The viewer's per-pass snapshots (trace.ts).
+   */
+  readonly onStep?: (record: PassRecord, graph: Graph, provenance: Provenance) => void;
 }
+
+/** Which pass made a node: its name and the 1-based step of the pipeline run that added it. */
+export interface MadeBy {
+  readonly pass: string;
+  readonly step: number;
+}
+
+/** The pass that made each node a pass added; nodes absent were built by the DSL (or parsed). */
+export type Provenance = ReadonlyMap<Node, MadeBy>;
 
 export interface PassRecord {
   readonly step: number;
@@ -79,6 +94,8 @@ export interface PassRecord {
 export interface PipelineResult {
   readonly graph: Graph;
   readonly log: PassRecord[];
+  /** For every node of `graph` that a pass added: which pass (nodes of the input graph are absent). */
+  readonly provenance: Provenance;
 }
 
 function checkNames(names: readonly string[], what: string): void {
@@ -95,14 +112,20 @@ export function optimize(input: Graph, options: PipelineOptions = {}): PipelineR
   if (options.stopAfter !== undefined) checkNames([options.stopAfter], '--after');
   const graph = cloneGraph(input);
   const log: PassRecord[] = [];
+  const provenance = new Map<Node, MadeBy>();
+  options.onStep?.({ step: 0, phase: 'build', pass: 'built', changed: false, ms: 0, nodes: graph.nodes.length }, graph, provenance);
   let step = 0;
   for (const phase of PHASES) {
     for (const pass of phase.passes) {
       if (disabled.has(pass.name)) continue;
       step++;
+      const before = new Set(graph.nodes);
       const t0 = performance.now();
       const changed = pass.run(graph);
-      log.push({ step, phase: phase.name, pass: pass.name, changed, ms: performance.now() - t0, nodes: graph.nodes.length });
+      const record = { step, phase: phase.name, pass: pass.name, changed, ms: performance.now() - t0, nodes: graph.nodes.length };
+      log.push(record);
+      // Provenance: a node that was not in the graph before the pass is the pass's own.
+      for (const n of graph.nodes) if (!before.has(n)) provenance.set(n, { pass: pass.name, step });
       if (options.verifyEach) {
         try {
           verifyGraph(graph);
@@ -112,8 +135,16 @@ export function optimize(input: Graph, options: PipelineOptions = {}): PipelineR
       }
       const dump = options.dumpAfter === 'all' || options.dumpAfter?.includes(pass.name);
       if (dump) options.onDump?.(step, pass.name, printGraph(graph));
-      if (options.stopAfter === pass.name) return { graph, log };
+      options.onStep?.(record, graph, provenance);
+      if (options.stopAfter === pass.name) return { graph, log, provenance: live(graph, provenance) };
     }
   }
-  return { graph, log };
+  return { graph, log, provenance: live(graph, provenance) };
+}
+
+/** The provenance of the nodes still in the graph (dropped nodes are forgotten). */
+function live(graph: Graph, provenance: Map<Node, MadeBy>): Provenance {
+  const nodes = new Set(graph.nodes);
+  for (const n of provenance.keys()) if (!nodes.has(n)) provenance.delete(n);
+  return provenance;
 }

@@ -11,7 +11,7 @@
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
-import type { RunInputs } from '../backend.ts';
+import type { RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
 import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
 import { computeDims } from '../render/computed-dims.ts';
@@ -111,7 +111,29 @@ export class GpuExecutable implements WebGpuExecutable {
     return { ...this.counts };
   }
 
-  private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
+  /** One run with each kernel in its own submit, timed from submit to the queue's work done. */
+  profile(inputs: RunInputs): Promise<RunProfile> {
+    const next = this.chain.then(async () => {
+      const t0 = performance.now();
+      const kernels: { index: number; label: string; ms: number }[] = [];
+      const outputs = await this.runOnce(inputs, new Set(), async (state) => {
+        const queue = this.gpu.device.queue;
+        let dispatches = 0;
+        for (const [index, s] of state.steps.entries()) {
+          const t = performance.now();
+          dispatches += this.encodeAndSubmit({ ...state, steps: [s], outputs: [] });
+          await this.gpu.orLost(queue.onSubmittedWorkDone());
+          kernels.push({ index, label: this.plan.kernels[index].label, ms: performance.now() - t });
+        }
+        return dispatches + this.encodeAndSubmit({ ...state, steps: [] });
+      }) as Map<string, Tensor>;
+      return { outputs, kernels, ms: performance.now() - t0 };
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, submit?: (state: EnvState) => Promise<number>): Promise<Map<string, RunValue>> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
     const moved = new Map<number, GPUBuffer>();
@@ -126,14 +148,17 @@ export class GpuExecutable implements WebGpuExecutable {
     computeDims(env, this.plan.symbols, this.plan.computed);
     const kept = this.keptOutputs(keep, env, moved);
     try {
-      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept);
+      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept, submit);
     } catch (e) {
       for (const k of kept.values()) k.dispose();
       throw e;
     }
   }
 
-  private async runState(inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>): Promise<Map<string, RunValue>> {
+  private async runState(
+    inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>,
+    submit?: (state: EnvState) => Promise<number>,
+  ): Promise<Map<string, RunValue>> {
     // A run with device tensors binds buffers of its own: its state is built for it and dropped after.
     const own = moved.size > 0 || kept.size > 0;
     const state = own ? await this.ownState(env, onDevice, moved, kept) : await this.state(env);
@@ -146,7 +171,7 @@ export class GpuExecutable implements WebGpuExecutable {
     }
     try {
       this.gpu.device.pushErrorScope('validation');
-      const dispatches = this.encodeAndSubmit(state);
+      const dispatches = submit ? await submit(state) : this.encodeAndSubmit(state);
       const validation = this.gpu.device.popErrorScope();
       const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
       const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));

@@ -6,8 +6,8 @@
 // attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol, normAxis, opDef, opNode,
-  parseExpr,
+  type Dim, type Graph, type Node, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol, normAxis, opDef,
+  opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -28,6 +28,8 @@ class Lowerer {
   readonly ids = new Map<Value, number>();
   readonly prologue: Kernel[] = [];
   readonly kernels: Kernel[] = [];
+
+  constructor(private readonly origins?: Map<Kernel, Node>) {}
 
   buffer(v: Value, storage: PlanBuffer['storage']): number {
     const id = this.buffers.length;
@@ -61,7 +63,8 @@ class Lowerer {
     const ins = n.inputs.map((v) => this.id(v));
     const early = !dependsOnSymbols(n.op, n.attrs, n.outputs.map((v) => v.type)) && ins.every((i) => this.loadTime(i));
     const outs = n.outputs.map((v) => this.buffer(v, early ? { kind: 'derived' } : { kind: 'arena', slot: -1 }));
-    lowerKernel(n, ins, outs, early ? (k) => this.prologue.push(k) : (k) => this.kernels.push(k));
+    const to = early ? this.prologue : this.kernels;
+    lowerKernel(n, ins, outs, (k) => { to.push(k); this.origins?.set(k, n); });
   }
 }
 
@@ -156,9 +159,12 @@ function computedDims(plan: Pick<KernelPlan, 'name' | 'buffers' | 'kernels' | 'p
   });
 }
 
-/** Lower an optimized graph to a kernel plan with its arena planned. */
-export function lowerToPlan(g: Graph, arena: ArenaOptions = {}): KernelPlan {
-  const lw = new Lowerer();
+/**
+ * Lower an optimized graph to a kernel plan with its arena planned. `origins`, when given, receives
+ * the node each kernel (of the prologue or the forward pass) was lowered from.
+ */
+export function lowerToPlan(g: Graph, arena: ArenaOptions = {}, origins?: Map<Kernel, Node>): KernelPlan {
+  const lw = new Lowerer(origins);
   const inputs = g.inputs.map((v) => ({ name: v.name!, buffer: lw.buffer(v, { kind: 'input', name: v.name! }) }));
   for (const v of g.params) lw.buffer(v, { kind: 'weight', name: v.name! });
   for (const n of g.nodes) lw.lowerNode(opNode(n));

@@ -10,7 +10,7 @@
 import type { KernelPlan } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Tensor, resolveDim, resolveShape } from '@smelt/ir';
 import { baseBuffer, bufferBytes } from '@smelt/compiler';
-import type { RunInputs, TensorInputs } from '../../backend.ts';
+import type { RunInputs, RunProfile, TensorInputs } from '../../backend.ts';
 import { checkInputs, inputOf } from '../../input-check.ts';
 import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../../resident.ts';
 import { packPanels } from '../kernels/gemm-pack.ts';
@@ -122,18 +122,41 @@ export class WasmExecutable implements ResidentExecutable {
   }
 
   runSync(inputs: RunInputs): Map<string, Tensor> {
-    return this.runWith(inputs, new Set()) as Map<string, Tensor>;
+    return this.runWith(inputs, new Set(), (symbols) => this.runKernels(symbols)) as Map<string, Tensor>;
   }
 
   async runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
-    return this.runWith(inputs, keep);
+    return this.runWith(inputs, keep, (symbols) => this.runKernels(symbols));
   }
 
   get transfers(): TransferCounts {
     return { ...this.counts };
   }
 
-  private runWith(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Map<string, RunValue> {
+  /** One run on the calling thread (memory laid out as for the pool), each kernel's exported function called and timed alone. */
+  async profile(inputs: RunInputs): Promise<RunProfile> {
+    const t0 = performance.now();
+    const kernels: { index: number; label: string; ms: number }[] = [];
+    const fns = this.exports as unknown as Record<string, (tid: number, threads: number, ...symbols: number[]) => void>;
+    const outputs = this.runWith(inputs, new Set(), (symbols) => {
+      const current = new Int32Array(this.memory.buffer, HEADER.currentKernel, 1);
+      this.plan.kernels.forEach((k, index) => {
+        current[0] = index;
+        const t = performance.now();
+        fns[`kernel_${index}`](0, 1, ...symbols);
+        kernels.push({ index, label: k.label, ms: performance.now() - t });
+      });
+    }) as Map<string, Tensor>;
+    return { outputs, kernels, ms: performance.now() - t0 };
+  }
+
+  private runKernels(symbols: number[]): void {
+    const threads = this.threads;
+    if (this.pool) this.pool.run(symbols, () => this.exports.run(0, threads, ...symbols));
+    else this.exports.run(0, 1, ...symbols);
+  }
+
+  private runWith(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, body: (symbols: number[]) => void): Map<string, RunValue> {
     if (this.disposed) throw new Error('wasm executable is disposed');
     const onDevice = new Set<string>();
     for (const { name } of this.plan.inputs) {
@@ -152,10 +175,7 @@ export class WasmExecutable implements ResidentExecutable {
       this.ensureMemory(Math.max(this.heap.end, this.exports.layout(threads, ...symbols)));
       this.placeInputs(inputs as RunInputs, onDevice);
       for (const k of kept) if (k.redirect) this.setPointer(k.base, k.tensor.address);
-      this.guard('run', () => {
-        if (this.pool) this.pool.run(symbols, () => this.exports.run(0, threads, ...symbols));
-        else this.exports.run(0, 1, ...symbols);
-      });
+      this.guard('run', () => body(symbols));
     } catch (e) {
       for (const k of kept) k.tensor.dispose();
       throw e;
