@@ -4,8 +4,10 @@ Run with Debian's python3-torch (PyTorch 1.13):  /usr/bin/python3 scripts/export
 
 The folder is one that `pnpm bench` generated: workload.json (the definition), weights.safetensors,
 inputs.safetensors and expected.safetensors (smelt's reference interpreter). It writes model.onnx (or
-encoder.onnx and decoder.onnx for seq2seq greedy decoding) and prints PyTorch's max abs error against
-the reference outputs, a second oracle for the bench's data. Exits 2 when an export cannot be made.
+encoder.onnx and decoder.onnx for seq2seq greedy decoding over the whole prefix, or encode.onnx and
+step.onnx for decoding with the key/value cache, scripts/kv_decoding.py) and prints PyTorch's max abs
+error (or whether its greedy tokens equal) against the reference outputs, a second oracle for the
+bench's data. Exits 2 when an export cannot be made.
 """
 import json
 import math
@@ -18,6 +20,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
 from models import Seq2Seq, causal, make_transformer  # noqa: E402
+import kv_decoding  # noqa: E402
 
 OPSET = 17  # LayerNormalization is an ONNX op from 17 on; torch 1.13 exports up to 17
 
@@ -119,11 +122,14 @@ def gemm(d, shape, w, inputs, expected):
     export(m, (inputs["a"],), os.path.join(d, "model.onnx"), ["a"], ["c"])
 
 
-def seq2seq(d, cfg, w, inputs, expected):
+def seq2seq(d, cfg, w, inputs, expected, decoding):
     model = Seq2Seq(cfg)
     model.load_state_dict(w)
     model.eval()
     src = inputs["src"].long()
+    if decoding == "cached":
+        kv_decoding.export(d, model, src, expected["tokens"], export)
+        return
     tokens = model.greedy(src)
     same = bool((tokens == expected["tokens"]).all())
     print(f"PyTorch greedy tokens {'equal' if same else 'DIFFER from'} smelt reference")
@@ -150,7 +156,7 @@ def main(d):
     elif kind == "gemm":
         gemm(d, shape, w, inputs, expected)
     elif kind == "seq2seq-greedy":
-        seq2seq(d, shape["config"], w, inputs, expected)
+        seq2seq(d, shape["config"], w, inputs, expected, shape.get("decoding", "full-prefix"))
     else:
         print(f"unknown workload kind {kind!r}", file=sys.stderr)
         sys.exit(2)

@@ -17,7 +17,7 @@ import { baselineBench } from './run/engine-process.ts';
 import { timePipeline } from './run/pipeline-time.ts';
 import { type Row, benchWorkload, workloadRuns } from './run/workload-bench.ts';
 import { BENCH_ROOT, ensureData } from './workloads/data.ts';
-import { findWorkload } from './workloads/defs.ts';
+import { findWorkload, tokensPerRun } from './workloads/defs.ts';
 import { workloadFlops } from './workloads/flops.ts';
 import { ensureOnnx } from './workloads/onnx.ts';
 
@@ -38,7 +38,7 @@ async function benchOne(id: string, args: Args): Promise<WorkloadResult> {
   const baseline = pickBaseline(rows);
   const loadAverage = [loadBefore, os.loadavg()[0]] as const;
   const elapsedS = Math.round((performance.now() - t0) / 1000);
-  const result = { id, title: def.title, flops, baseline, loadAverage, elapsedS, onnx: onnx && (onnx.ok ? onnx.log : onnx.reason), pipeline, rows };
+  const result = { id, title: def.title, flops, tokens: tokensPerRun(def.shape), baseline, loadAverage, elapsedS, onnx: onnx && (onnx.ok ? onnx.log : onnx.reason), pipeline, rows };
   log(`\n${renderWorkload(result, os.cpus().length)}`);
   return result;
 }

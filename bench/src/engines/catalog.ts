@@ -1,6 +1,7 @@
 // Every engine the bench knows, by name: smelt's registered backends first (engines/smelt.ts),
 // then the peers. Peer packages are imported only inside `create`, in the engine's own process.
 
+import { CACHED_WORKLOADS } from '../workloads/defs.ts';
 import type { EngineLimit, EngineSpec } from './engine.ts';
 import { smeltSpecs } from './smelt.ts';
 
@@ -9,10 +10,19 @@ const TFJS_CPU: EngineLimit = { workloads: ['w-small', 'gemm-512'], why: 'plain-
 /** On a software adapter, first runs compile shaders for minutes per new shape (greedy decoding has 32). */
 const WEBGPU_PEERS: EngineLimit = { workloads: ['w-small', 'w-base', 'gemm-512'], why: 'shader compiles per shape take minutes on lavapipe: W-small, W-base and GEMM 512 (issue 6) by default' };
 
+/** ORT on the key/value-cache export (encode.onnx, step.onnx): only the workloads that decode with the cache. */
+const ORT_KV: EngineLimit = { workloads: CACHED_WORKLOADS, why: 'runs the key/value-cache ONNX export (encode.onnx, step.onnx): only the -kv workloads' };
+
+const ORT_RUNS = [['node', 1], ['node', 2], ['web', 1], ['web', 2]] as const;
+
 const PEERS: readonly EngineSpec[] = [
-  ...([['node', 1], ['node', 2], ['web', 1], ['web', 2]] as const).map(([flavor, threads]): EngineSpec => ({
+  ...ORT_RUNS.map(([flavor, threads]): EngineSpec => ({
     name: `ort-${flavor}-${threads}t`, group: 'peer', needsOnnx: true,
-    create: async () => (await import('./ort.ts')).ortEngine(flavor, threads),
+    create: async () => (await import('./ort.ts')).ortEngine(`ort-${flavor}-${threads}t`, flavor, threads),
+  })),
+  ...ORT_RUNS.map(([flavor, threads]): EngineSpec => ({
+    name: `ort-${flavor}-kv-${threads}t`, group: 'peer', needsOnnx: true, only: ORT_KV,
+    create: async () => (await import('./ort.ts')).ortEngine(`ort-${flavor}-kv-${threads}t`, flavor, threads),
   })),
   ...(['cpu', 'wasm', 'webgpu'] as const).map((backend): EngineSpec => ({
     name: `tfjs-${backend}`, group: 'peer', only: backend === 'cpu' ? TFJS_CPU : backend === 'webgpu' ? WEBGPU_PEERS : undefined, create: async () => (await import('./tfjs.ts')).tfjsEngine(backend),

@@ -2,7 +2,11 @@
 // onnxruntime-node (native CPU execution provider, intra-op threads 1 or 2) and onnxruntime-web
 // (its wasm build, in Node; numThreads 1 or 2, set before the first session since the wasm module
 // starts once per process). Token ids go in as int64, as PyTorch exported them. Both packages
-// re-export onnxruntime-common, whose types are used here through onnxruntime-node.
+// re-export onnxruntime-common, whose types are used here through onnxruntime-node. The same engine
+// runs the key/value-cache export (encode.onnx, step.onnx: scripts/kv_decoding.py) as ort-*-kv-*:
+// its inputs and outputs have the names of smelt's encode and step graphs, so the bench's one
+// decoding loop (Seq2SeqGenerator over CachedDecoder) drives both; the first step's caches are empty
+// ([batch, nHead, 0, headDim]).
 
 import path from 'node:path';
 import type * as OrtCommon from 'onnxruntime-node';
@@ -41,11 +45,12 @@ function sessionOptions(flavor: OrtFlavor, threads: number): OrtCommon.Inference
     : { ...common, executionProviders: ['wasm'] };
 }
 
-export function ortEngine(flavor: OrtFlavor, threads: number): Engine {
+/** `name`: ort-node-1t, or ort-node-kv-1t for the key/value-cache export (the part's stem picks the file either way). */
+export function ortEngine(name: string, flavor: OrtFlavor, threads: number): Engine {
   let ortP: Promise<Ort> | undefined;
   const ready = () => (ortP ??= loadOrt(flavor, threads));
   return {
-    name: `ort-${flavor}-${threads}t`,
+    name,
     async available() {
       try {
         await ready();

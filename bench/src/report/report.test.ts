@@ -119,6 +119,22 @@ describe('the machine probe in the report', () => {
   });
 });
 
+describe('decoding workloads in the report', () => {
+  it('ms per token and tokens/s of the median run, and the median first-token latency, only where the workload decodes', () => {
+    const rows = [
+      row('smelt-wasm', [30, 32, 34], { firstToken: [4, 5, 9], firstTokenSummary: summarize([4, 5, 9]) }),
+      row('ort-node-kv-1t', [64, 64, 64], { firstToken: [8, 8, 8], firstTokenSummary: summarize([8, 8, 8]) }),
+    ];
+    const table = renderWorkload(workload('greedy-32-kv', rows, { tokens: 32, baseline: { engine: 'smelt-wasm', medianMs: 32, why: 'smelt-wasm' } }), 2).split('\n');
+    const head = table[1].split(/\s{2,}/);
+    const cell = (engine: string, column: string) => table.find((l) => l.startsWith(engine))!.split(/\s{2,}/)[head.indexOf(column)];
+    expect(head.slice(4, 7)).toEqual(['ms/token', 'tok/s', '1st token']);
+    expect([cell('smelt-wasm', 'ms/token'), cell('smelt-wasm', 'tok/s'), cell('smelt-wasm', '1st token')]).toEqual(['1.00', '1000.0', '5.00']);
+    expect([cell('ort-node-kv-1t', 'ms/token'), cell('ort-node-kv-1t', 'tok/s'), cell('ort-node-kv-1t', '1st token')]).toEqual(['2.00', '500.0', '8.00']);
+    expect(renderWorkload(workload('w-small', [row('smelt-wasm', [10])]), 2)).not.toContain('ms/token');
+  });
+});
+
 describe('the README table', () => {
   it('an engine per row, a workload per column, "—" where it did not run, GFLOP/s on GEMMs', () => {
     const doc: ResultsDoc = {

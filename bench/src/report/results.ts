@@ -16,6 +16,8 @@ export interface WorkloadResult {
   readonly id: string;
   readonly title: string;
   readonly flops: number;
+  /** Decoding workloads: tokens one run generates. */
+  readonly tokens?: number;
   readonly baseline?: Baseline;
   readonly onnx?: string;
   /** 1-minute load average before and after: other work on the machine shows here. */

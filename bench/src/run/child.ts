@@ -59,10 +59,10 @@ async function onRun(): Promise<Reply> {
   markRunStart();
   const probeGflops = probe.measure();
   const t0 = performance.now();
-  const { stats } = await prepared.run();
+  const { stats, firstTokenMs } = await prepared.run();
   const ms = performance.now() - t0;
   markRunEnd();
-  return { type: 'ran', ms, stats, probeGflops };
+  return { type: 'ran', ms, stats, probeGflops, firstTokenMs };
 }
 
 async function handle(cmd: Command): Promise<Reply> {

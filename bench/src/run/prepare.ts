@@ -13,6 +13,8 @@ export interface RunResult {
   readonly outputs: Map<string, Tensor>;
   /** The engine's counters summed over the parts' runs in this workload run, where it keeps any. */
   readonly stats?: Record<string, number>;
+  /** Decoding workloads: ms from the start of the run to the first generated token on the host (encode included). */
+  readonly firstTokenMs?: number;
 }
 
 export interface Prepared {
@@ -49,8 +51,10 @@ export async function prepare(engine: Engine, def: WorkloadDef): Promise<Prepare
   return {
     async run() {
       sumStats(parts); // counters of runs outside this one are dropped
-      const outputs = await runWorkload(def.shape, parts, inputs);
-      return { outputs, stats: sumStats(parts) };
+      let firstTokenMs: number | undefined;
+      const t0 = performance.now();
+      const outputs = await runWorkload(def.shape, parts, inputs, () => { firstTokenMs ??= performance.now() - t0; });
+      return { outputs, stats: sumStats(parts), firstTokenMs };
     },
     expected,
     loadMs,

@@ -22,6 +22,8 @@ export type Reply =
     readonly type: 'ran'; readonly ms: number; readonly stats?: Record<string, number>;
     /** GFLOP/s of the machine probe (run/simd-probe.ts) just before this run. */
     readonly probeGflops: number;
+    /** Decoding workloads: ms to the first generated token, encode included. */
+    readonly firstTokenMs?: number;
   }
   | {
     readonly type: 'finished'; readonly maxRssMB: number; readonly osThreads?: number;

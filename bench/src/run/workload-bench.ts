@@ -40,7 +40,11 @@ export interface Row {
   times: number[];
   /** The machine probe's GFLOP/s just before each timed run (run/simd-probe.ts), in step with times. */
   probe?: number[];
+  /** Decoding workloads: ms to the first generated token (encode included) of each timed run, in step with times. */
+  firstToken?: number[];
   summary?: Summary;
+  /** The summary of firstToken. */
+  firstTokenSummary?: Summary;
   stats?: Record<string, number>;
   /** Peak RSS of the engine's process; baseRssMB: its RSS with the data loaded, before the engine loaded. */
   maxRssMB?: number;
@@ -79,11 +83,11 @@ function firstLine(s: string): string {
   return s.split('\n')[0];
 }
 
-async function runOnce(a: Active): Promise<{ ms: number; probe: number } | undefined> {
+async function runOnce(a: Active): Promise<{ ms: number; probe: number; firstTokenMs?: number } | undefined> {
   const r = await a.proc.request({ type: 'run' }, runTimeout(a.row));
   if (r.type === 'ran') {
     if (r.stats) a.row.stats = r.stats;
-    return { ms: r.ms, probe: r.probeGflops };
+    return { ms: r.ms, probe: r.probeGflops, firstTokenMs: r.firstTokenMs };
   }
   a.row.status = 'failed';
   a.row.reason = r.type === 'error' ? r.message : `unexpected reply ${r.type}`;
@@ -138,6 +142,7 @@ async function timeInRounds(timed: readonly Active[], log: (s: string) => void):
       if (!ran) continue;
       a.row.times.push(ran.ms);
       (a.row.probe ??= []).push(ran.probe);
+      if (ran.firstTokenMs !== undefined) (a.row.firstToken ??= []).push(ran.firstTokenMs);
     }
     log(`  round ${round + 1}/${rounds}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -169,6 +174,7 @@ export async function benchWorkload(def: WorkloadDef, specs: readonly EngineSpec
   await timeInRounds(timed, log);
   for (const a of started) {
     if (a.row.times.length) a.row.summary = summarize(a.row.times);
+    if (a.row.firstToken?.length) a.row.firstTokenSummary = summarize(a.row.firstToken);
     await finish(a);
   }
   return rows;

@@ -56,7 +56,8 @@ const SEQ2SEQ_BASE: Seq2SeqConfig = {
   ...BASE, model: 'seq2seq', srcVocab: 8000, tgtVocab: 8000, maxLen: 192, bos: 1, maxDecode: 128,
 };
 
-const SMELT_ONLY = { prefixes: ['smelt-'], why: 'the peers have no key/value-cache export here yet (ORT past/present ONNX is not built)' } as const;
+/** Cached decoding: smelt and ONNX Runtime on encode.onnx + step.onnx (past/present keys and values, scripts/kv_decoding.py). */
+const CACHED_ENGINES = { prefixes: ['smelt-', 'ort-node-kv-', 'ort-web-kv-'], why: 'decoding with the key/value cache: smelt and the ORT key/value peers (ort-*-kv-*); tfjs and jax-js have no cached model here' } as const;
 const FULL_PREFIX_BASE = { prefixes: ['smelt-wasm-relaxed'], why: 'full-prefix decoding of 128 W-base tokens takes ~10 s a run: timed on one engine, the baseline of the cache' } as const;
 
 export const WORKLOADS: readonly WorkloadDef[] = [
@@ -66,10 +67,18 @@ export const WORKLOADS: readonly WorkloadDef[] = [
   { id: 'gemm-512', title: 'GEMM 512x512x512, constant B', seed: 104, shape: { kind: 'gemm', m: 512, k: 512, n: 512 } },
   { id: 'gemm-1024', title: 'GEMM 1024x1024x1024, constant B', seed: 105, shape: { kind: 'gemm', m: 1024, k: 1024, n: 1024 } },
   { id: 'greedy-32', title: 'seq2seq greedy decoding, 32 tokens (W-small core, vocab 512, src 32)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32, decoding: 'full-prefix' } },
-  { id: 'greedy-32-kv', title: 'greedy-32 with the key/value cache (encode once, one step per token)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32, decoding: 'cached' }, engines: SMELT_ONLY },
+  { id: 'greedy-32-kv', title: 'greedy-32 with the key/value cache (encode once, one step per token)', seed: 106, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ, srcLen: 32, decoding: 'cached' }, engines: CACHED_ENGINES },
   { id: 'greedy-128-base', title: 'seq2seq greedy decoding, 128 tokens (W-base core, vocab 8000, src 64), full prefix', seed: 107, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ_BASE, srcLen: 64, decoding: 'full-prefix' }, engines: FULL_PREFIX_BASE },
-  { id: 'greedy-128-base-kv', title: 'greedy-128-base with the key/value cache', seed: 107, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ_BASE, srcLen: 64, decoding: 'cached' }, engines: SMELT_ONLY },
+  { id: 'greedy-128-base-kv', title: 'greedy-128-base with the key/value cache', seed: 107, shape: { kind: 'seq2seq-greedy', config: SEQ2SEQ_BASE, srcLen: 64, decoding: 'cached' }, engines: CACHED_ENGINES },
 ];
+
+/** The ids of the workloads that decode with the key/value cache (the ORT key/value peers run only these). */
+export const CACHED_WORKLOADS: readonly string[] = WORKLOADS.filter((w) => w.shape.kind === 'seq2seq-greedy' && w.shape.decoding === 'cached').map((w) => w.id);
+
+/** Tokens one run generates, for the decoding workloads (their configs have no eos: always maxDecode). */
+export function tokensPerRun(shape: WorkloadShape): number | undefined {
+  return shape.kind === 'seq2seq-greedy' ? shape.config.maxDecode : undefined;
+}
 
 /** The workload `--quick` runs: the smallest Transformer. */
 export const QUICK_WORKLOADS = ['w-small'] as const;

@@ -10,11 +10,12 @@ import type { WorkloadShape } from './defs.ts';
 
 export type Tensors = ReadonlyMap<string, Tensor>;
 
-export async function runWorkload(shape: WorkloadShape, parts: readonly Executable[], inputs: Tensors): Promise<Map<string, Tensor>> {
+/** `onToken` is called once per decoding step, as the step's tokens reach the host (the first-token latency). */
+export async function runWorkload(shape: WorkloadShape, parts: readonly Executable[], inputs: Tensors, onToken?: () => void): Promise<Map<string, Tensor>> {
   if (shape.kind !== 'seq2seq-greedy') return parts[0].run(inputs);
   const src = { src: inputs.get('src')! };
   const tokens = shape.decoding === 'cached'
-    ? await new Seq2SeqGenerator(shape.config, new CachedDecoder(shape.config, parts[0], parts[1])).generate(src)
-    : await greedyDecode(shape.config, parts[0], parts[1], src);
+    ? await new Seq2SeqGenerator(shape.config, new CachedDecoder(shape.config, parts[0], parts[1])).generate(src, {}, onToken)
+    : await greedyDecode(shape.config, parts[0], parts[1], src, onToken);
   return new Map<string, Tensor>([['tokens', tokens]]);
 }

@@ -5,6 +5,7 @@ export * from './resident.ts';
 export { checkGraph, unreadWeights } from './graph-checks.ts';
 export { checkInputs, inputOf, type InputContractData, type NamedInputs } from './input-check.ts';
 export { referenceBackend } from './reference.ts';
+export { jsonLiteral } from './render/aot-types.ts';
 export * from './js/index.ts';
 export * from './wasm/index.ts';
 export {

@@ -12,13 +12,24 @@ import { wasmModuleFiles } from './wasm/aot/export.ts';
 import { webgpuModuleFiles } from './webgpu/aot/export.ts';
 import type { WebGpuCompileOptions } from './webgpu/index.ts';
 
-/** Write `files` into `dir` (created): each to `NAME.tmp`, then renamed over NAME. */
+/** A plain file or folder name: no separators, no `.` or `..`, nothing a shell or URL would read otherwise. */
+const PLAIN_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+
+/**
+ * Write `files` into `dir` (created): each to `NAME.tmp`, then renamed over NAME. A name is a plain
+ * file name, or plain folder names and a file name joined by `/` (a generator export's `encode/model.js`).
+ */
 export function writeModuleFiles(dir: string, files: ModuleFiles): ExportedModule {
   const root = path.resolve(dir);
   fs.mkdirSync(root, { recursive: true });
+  for (const name of files.keys()) {
+    if (!name.split('/').every((part) => PLAIN_NAME.test(part))) {
+      throw new BackendError(`export file name ${JSON.stringify(name)} is not a plain file name (or folder/file name)`);
+    }
+  }
   const written = [...files].map(([name, data]) => {
-    const file = path.join(root, name);
-    if (path.dirname(file) !== root) throw new BackendError(`export file name ${JSON.stringify(name)} is not a plain file name`);
+    const file = path.join(root, ...name.split('/'));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.tmp`, data);
     fs.renameSync(`${file}.tmp`, file);
     return file;

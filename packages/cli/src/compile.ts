@@ -2,14 +2,17 @@
 // that runs with nothing of smelt installed. The export is written into a staging folder next to
 // --out and swapped in whole only when every file is written (staging.ts), so a failure or an
 // interrupt leaves --out as it was, and a new export replaces a previous one without stale files.
+// `--graph generator` exports cached generation whole: the encode and step graphs in their own folders
+// and a model.js that runs smelt's generation loop over them (@smelt/models' generatorFiles).
 
+import fs from 'node:fs';
 import path from 'node:path';
-import type { Graph } from '@smelt/ir';
+import type { Graph, Tensor } from '@smelt/ir';
 import { BackendError, backendNames, getBackend } from '@smelt/backends';
-import { exportModule } from '@smelt/backends/node';
+import { exportModule, writeModuleFiles } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
-  initWeights, readConfig, readWeights, weightsFor,
+  generatorFiles, initWeights, readConfig, readWeights, weightsFor,
 } from '@smelt/models';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { diagnosticOptions } from './run-commands.ts';
@@ -17,6 +20,9 @@ import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const MASKS = ['src', 'tgt'] as const;
+/** What --graph takes: a graph of seq2seq, or the whole generator (encode, step and the loop). */
+const GRAPH_CHOICES = [...SEQ2SEQ_GRAPHS, 'generator'] as const;
+type GraphChoice = (typeof GRAPH_CHOICES)[number];
 
 export const COMPILE_FLAGS: FlagSpecs = {
   config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
@@ -24,7 +30,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
   strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
@@ -61,9 +67,10 @@ function seedOf(flags: ParsedFlags): number {
   return n;
 }
 
-/** The files written, by name; many of one extension (WebGPU's shaders) as a count and a range. */
+/** The files written, by name; many of one extension (WebGPU's shaders) as a count and a range; a folder as its file count. */
 function describeFiles(files: readonly string[]): string {
-  const names = files.map((f) => path.basename(f)).sort();
+  const folders = files.filter((f) => fs.statSync(f).isDirectory()).map((f) => `${path.basename(f)}/ (${fs.readdirSync(f).length} files)`);
+  const names = files.filter((f) => !fs.statSync(f).isDirectory()).map((f) => path.basename(f)).sort();
   const byExt = new Map<string, string[]>();
   for (const n of names) {
     const ext = path.extname(n);
@@ -75,33 +82,42 @@ function describeFiles(files: readonly string[]): string {
     if (same.length <= 3) parts.push(n);
     else if (same[0] === n) parts.push(`${same.length} ${path.extname(n).slice(1)} files (${same[0]} … ${same[same.length - 1]})`);
   }
-  return parts.join(', ');
+  return [...parts, ...folders.sort()].join(', ');
+}
+
+/** `--graph generator`: the generator's files (model.js and the encode/ and step/ exports) into `staging`. */
+async function writeGenerator(config: ModelConfig, weights: ReadonlyMap<string, Tensor>, target: string, masks: MaskInputs, flags: ParsedFlags, staging: string): Promise<void> {
+  if (config.model !== 'seq2seq') throw new UsageError(`--graph generator needs a "seq2seq" config, got model "${config.model}"`);
+  if (masks.tgtPadding) throw new UsageError('--graph generator takes --mask src only (decoding makes the target itself)');
+  writeModuleFiles(staging, await generatorFiles(config, weights, getBackend(target), diagnosticOptions(flags), masks));
 }
 
 export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
-  const which = oneOf('graph', flags.graph as string | undefined, SEQ2SEQ_GRAPHS, 'model');
+  const choice: GraphChoice = oneOf('graph', flags.graph as string | undefined, GRAPH_CHOICES, 'model');
   const out = path.resolve(flags.out as string);
   checkReplaceable(out, flags.out as string);
   const seed = seedOf(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
   const config = readConfig(flags.config as string);
-  const { graph, full } = graphsOf(config, which, masksOf(flags));
+  const masks = masksOf(flags);
+  const { graph, full } = graphsOf(config, choice === 'generator' ? 'model' : choice, masks);
   // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
-  const weights = weightsFor(graph, flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]));
+  const all = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
   if (!backend.exportFiles) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
   const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
-    await exportModule(backend, graph, weights, staging, diagnosticOptions(flags));
+    if (choice === 'generator') await writeGenerator(config, all, target, masks, flags, staging);
+    else await exportModule(backend, graph, weightsFor(graph, all), staging, diagnosticOptions(flags));
   });
   if (flags.quiet) return;
   const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
   process.stdout.write(
-    `compile: ${config.model}${config.model === 'seq2seq' ? ` (${which})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
+    `compile: ${config.model}${config.model === 'seq2seq' ? ` (${choice})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
       `  weights: ${source}\n`,
   );
 }

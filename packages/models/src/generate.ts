@@ -13,7 +13,8 @@ export interface GreedyInputs {
   readonly srcPaddingMask?: Tensor;
 }
 
-export async function greedyDecode(cfg: Seq2SeqConfig, encoder: Executable, decoder: Executable, inputs: GreedyInputs): Promise<Tensor<'i32'>> {
+/** `onStep` is called after each step with its index (the bench times the first token with it). */
+export async function greedyDecode(cfg: Seq2SeqConfig, encoder: Executable, decoder: Executable, inputs: GreedyInputs, onStep?: (step: number) => void): Promise<Tensor<'i32'>> {
   const shared = new Map<string, Tensor>([['src', inputs.src]]);
   if (inputs.srcPaddingMask) shared.set('src_key_padding_mask', inputs.srcPaddingMask);
   const memory = (await encoder.run(shared)).get('memory')!;
@@ -32,6 +33,7 @@ export async function greedyDecode(cfg: Seq2SeqConfig, encoder: Executable, deco
       row.push(token);
       if (token === cfg.eos) done[r] = true;
     });
+    onStep?.(step);
     if (cfg.eos !== undefined && done.every(Boolean)) break;
   }
   return tensor('i32', [batch, rows[0].length], Int32Array.from(rows.flat()));

@@ -7,3 +7,5 @@ export * from './generate.ts';
 export * from './session.ts';
 export * from './init.ts';
 export * from './generation/index.ts';
+export { generatorFiles } from './generation/aot/export.ts';
+export { GENERATOR_PARTS } from './generation/aot/model-js.ts';

@@ -4,6 +4,7 @@
 // and step graphs of cached decoding (keys and values kept between steps).
 
 import { type Dim, GraphBuilder, type Graph, type Var, add, input, nn } from '@smelt/ir';
+import { CACHE_NAMES } from './cache-names.ts';
 import type { ModelConfig, Seq2SeqConfig, TorchTransformerConfig } from './config.ts';
 
 /** Which optional mask inputs a graph takes. */
@@ -100,12 +101,7 @@ export function buildSeq2SeqDecoder(cfg: Seq2SeqConfig, masks: MaskInputs = {}):
   return pruneUnusedParams(b.graph);
 }
 
-/** Input and output names of the cached-decoding graphs, per decoder layer. */
-export const CACHE_NAMES = {
-  cross: (layer: number) => ({ k: `cross.${layer}.key`, v: `cross.${layer}.value` }),
-  past: (layer: number) => ({ k: `past.${layer}.key`, v: `past.${layer}.value` }),
-  present: (layer: number) => ({ k: `present.${layer}.key`, v: `present.${layer}.value` }),
-} as const;
+export { CACHE_NAMES };
 
 /** Cached decoding, once per source: src ids → every decoder layer's cross-attention keys and values. */
 export function buildSeq2SeqEncode(cfg: Seq2SeqConfig, masks: MaskInputs = {}): Graph {

@@ -1,0 +1,108 @@
+// The host of an exported generator (`smelt compile --graph generator`): model.js loads the encode
+// and step exports in the folders beside it (encode/model.js, step/model.js, each a standalone
+// export of the target) and runs @smelt/models' own generation loop over them: Seq2SeqGenerator
+// over CachedDecoder, embedded with this file as text (backends/scripts/embed.ts), so the export
+// decodes exactly as the package does. model-js.ts writes CONFIG, TARGET, SRC_PADDING and PARTS
+// before it; imports here are types only, or of files embedded before it.
+
+import type { Executable, RunInputs } from '@smelt/backends';
+import type { Tensor } from '@smelt/ir';
+import type { Seq2SeqConfig } from '../../config.ts';
+import { CachedDecoder, type SourceInputs } from '../cached-decoder.ts';
+import { type GeneratedStep, Seq2SeqGenerator } from '../generator.ts';
+import type { GenerateOptions } from '../options.ts';
+
+export type GeneratorTarget = 'js' | 'wasm' | 'webgpu';
+
+/** An exported part's model (each target's loader; the js and wasm ones return their outputs at once). */
+interface PartModel {
+  run(inputs: RunInputs): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+  dispose(): void;
+}
+
+interface PartModule {
+  load(options?: object): Promise<PartModel>;
+}
+
+declare const CONFIG: Seq2SeqConfig;
+declare const TARGET: GeneratorTarget;
+declare const SRC_PADDING: boolean;
+declare const PARTS: { readonly encode: PartModule; readonly step: PartModule };
+
+export interface GeneratorLoadOptions {
+  /** wasm: threads each run of a part uses (default 1; see load() in encode/model.d.ts). */
+  readonly threads?: number;
+  /** webgpu: navigator.gpu in a browser, the `webgpu` package's create([]) in Node. */
+  readonly gpu?: unknown;
+  /** webgpu: the folder's URL (ending in /) when the parts' files are not beside their model.js. */
+  readonly baseUrl?: string | URL;
+  /** webgpu: read one of the folder's files yourself, by its path in the folder ("step/weights.bin"). */
+  readonly read?: (file: string) => Promise<Uint8Array>;
+}
+
+export interface Generator {
+  readonly config: Seq2SeqConfig;
+  /** bos then the generated tokens of every row: i32 [batch, 1 + steps] (docs/ARCHITECTURE.md, "Generation"). */
+  generate(inputs: SourceInputs, options?: GenerateOptions): Promise<Tensor<'i32'>>;
+  /** The tokens as each step makes them (beam search yields its best rows once it ends). */
+  stream(inputs: SourceInputs, options?: GenerateOptions): AsyncGenerator<GeneratedStep>;
+  dispose(): void;
+}
+
+/** What the target's loader takes for one part, in its folder. */
+function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions): object | undefined {
+  switch (TARGET) {
+    case 'js': return undefined;
+    case 'wasm': return { threads: o.threads ?? 1 };
+    case 'webgpu': {
+      const read = o.read;
+      return {
+        gpu: o.gpu,
+        baseUrl: o.baseUrl === undefined ? undefined : new URL(`${part}/`, o.baseUrl),
+        read: read && ((file: string) => read(`${part}/${file}`)),
+      };
+    }
+    default: return TARGET satisfies never;
+  }
+}
+
+function executable(model: PartModel): Executable {
+  return {
+    async run(inputs) {
+      return new Map(Object.entries(await model.run(inputs)));
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The source inputs against what the export takes: a padding mask exactly when compiled with --mask src. */
+function sourceOf(inputs: SourceInputs): SourceInputs {
+  if (typeof inputs !== 'object' || inputs === null || typeof inputs.src !== 'object' || inputs.src === null) {
+    throw new TypeError('generate: inputs must be { src, srcPaddingMask? } with src an i32 tensor [batch, srcLen]');
+  }
+  if (SRC_PADDING && !inputs.srcPaddingMask) throw new TypeError('generate: this export takes srcPaddingMask (compiled with --mask src): a bool tensor [batch, srcLen], 1 where the source is padding');
+  if (!SRC_PADDING && inputs.srcPaddingMask) throw new TypeError('generate: srcPaddingMask given, but this export was compiled without --mask src');
+  return inputs;
+}
+
+/** Load the encode and step parts (options as their loaders take them) and the loop over them. */
+export async function load(options: GeneratorLoadOptions = {}): Promise<Generator> {
+  const encode = await PARTS.encode.load(partOptions('encode', options));
+  let step: PartModel;
+  try {
+    step = await PARTS.step.load(partOptions('step', options));
+  } catch (e) {
+    encode.dispose();
+    throw e;
+  }
+  const generator = new Seq2SeqGenerator(CONFIG, new CachedDecoder(CONFIG, executable(encode), executable(step)));
+  return {
+    config: CONFIG,
+    // Errors reach the caller as the in-process generator's do: a rejected promise, a throwing next().
+    generate: async (inputs, o) => generator.generate(sourceOf(inputs), o),
+    async *stream(inputs, o) {
+      yield* generator.stream(sourceOf(inputs), o);
+    },
+    dispose: () => generator.dispose(),
+  };
+}

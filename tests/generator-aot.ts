@@ -1,0 +1,117 @@
+// What the tests of exported generators share (`smelt compile --graph generator`): a small seq2seq
+// with eos and a source padding mask, a batch of 3 whose rows have different lengths, the three
+// strategies with their options, what the in-process generator makes of them on the same backend
+// (generate and stream), the script a fresh Node process or a page runs against the exported
+// model.js, and the check of its tokens against the in-process ones.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { type Tensor, tensor } from '@smelt/ir';
+import { getBackend } from '@smelt/backends';
+import { writeSafetensors } from '@smelt/ir/node';
+import { type GenerateOptions, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq } from '@smelt/models';
+import { randomWeights } from './fixtures.ts';
+
+export const GEN_CONFIG: Seq2SeqConfig = {
+  model: 'seq2seq', dModel: 16, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 24,
+  activation: 'relu', layerNormEps: 1e-5, normFirst: false, srcVocab: 9, tgtVocab: 10, maxLen: 16, bos: 1, eos: 2, maxDecode: 8,
+};
+
+/** Three source rows, the last two padded at their ends. */
+export const SOURCE = {
+  src: tensor('i32', [3, 5], Int32Array.from([3, 4, 5, 6, 7, 8, 2, 6, 0, 0, 5, 5, 1, 3, 0])),
+  srcPaddingMask: tensor('bool', [3, 5], Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1])),
+};
+
+export const STRATEGIES: readonly GenerateOptions[] = [
+  {},
+  { strategy: 'sample', seed: 11, temperature: 0.9, topK: 6, topP: 0.95 },
+  { strategy: 'beam', numBeams: 3, lengthPenalty: 0.7 },
+];
+
+export interface Decoded {
+  /** Per strategy: generate()'s tokens, i32 [batch, 1 + steps], as rows of numbers. */
+  readonly generated: number[][][];
+  /** Per strategy: stream()'s steps, each its tokens. */
+  readonly streamed: number[][][];
+}
+
+export interface GeneratorModelDir {
+  readonly dir: string;
+  readonly config: string;
+  readonly weights: string;
+}
+
+/** config.json and weights.safetensors of GEN_CONFIG (seeded random weights) in `dir`. */
+export function writeGeneratorModel(dir: string): GeneratorModelDir {
+  const config = path.join(dir, 'config.json');
+  const weights = path.join(dir, 'weights.safetensors');
+  fs.writeFileSync(config, JSON.stringify(GEN_CONFIG));
+  writeSafetensors(weights, randomWeights(buildSeq2Seq(GEN_CONFIG), 21));
+  return { dir, config, weights };
+}
+
+const rows = (t: Tensor) => Array.from({ length: t.shape[0] }, (_, r) => Array.from((t.data as Int32Array).subarray(r * t.shape[1], (r + 1) * t.shape[1])));
+
+/** What the in-process generator on `backend` makes of every strategy. */
+export async function decodeInProcess(backend: string, weights: ReadonlyMap<string, Tensor>): Promise<Decoded> {
+  const gen = await Seq2SeqGenerator.compile(GEN_CONFIG, weights, getBackend(backend), {}, { srcPadding: true });
+  try {
+    const generated: number[][][] = [];
+    const streamed: number[][][] = [];
+    for (const o of STRATEGIES) {
+      generated.push(rows(await gen.generate(SOURCE, o)));
+      const steps: number[][] = [];
+      for await (const s of gen.stream(SOURCE, o)) steps.push(Array.from(s.tokens));
+      streamed.push(steps);
+    }
+    return { generated, streamed };
+  } finally {
+    gen.dispose();
+  }
+}
+
+/** The JSON of SOURCE and STRATEGIES a child process or a page reads (cases.json). */
+export function casesJson(): string {
+  const t = (x: Tensor) => ({ dtype: x.dtype, shape: x.shape, data: Array.from(x.data as ArrayLike<number>) });
+  return JSON.stringify({ src: t(SOURCE.src), srcPaddingMask: t(SOURCE.srcPaddingMask), strategies: STRATEGIES });
+}
+
+/**
+ * JavaScript that, given `gen` (a loaded generator) and `cases` (casesJson parsed), sets `decoded`
+ * (generate's rows and stream's steps per strategy) and `errors` (what a bad option and a missing
+ * mask are told). Shared by the Node child and the page.
+ */
+export const DECODE_JS = `
+const arrays = { i32: Int32Array, bool: Uint8Array };
+const asTensor = (t) => ({ dtype: t.dtype, shape: t.shape, data: arrays[t.dtype].from(t.data) });
+const source = { src: asTensor(cases.src), srcPaddingMask: asTensor(cases.srcPaddingMask) };
+const decoded = { generated: [], streamed: [] };
+for (const o of cases.strategies) {
+  const t = await gen.generate(source, o);
+  decoded.generated.push(Array.from({ length: t.shape[0] }, (_, r) => Array.from(t.data.subarray(r * t.shape[1], (r + 1) * t.shape[1]))));
+  const steps = [];
+  for await (const s of gen.stream(source, o)) steps.push(Array.from(s.tokens));
+  decoded.streamed.push(steps);
+}
+const errors = [];
+for (const [inputs, o] of [[source, { topP: 2 }], [{ src: source.src }, {}], [source, { strategy: 'beam', numBeams: 0 }]]) {
+  errors.push(await gen.generate(inputs, o).then(() => 'ran', (e) => e.message));
+}
+`;
+
+export const EXPECTED_ERRORS = [
+  'generate: topP (--top-p) must be a number in (0, 1], got 2',
+  'generate: this export takes srcPaddingMask (compiled with --mask src): a bool tensor [batch, srcLen], 1 where the source is padding',
+  'generate: numBeams (--beams) must be an integer in [1, 10] (tgtVocab), got 0',
+];
+
+/** The export's tokens equal the in-process generator's, for every strategy, whole and streamed. */
+export function expectSameTokens(got: Decoded, want: Decoded, what: string): void {
+  STRATEGIES.forEach((o, i) => {
+    const name = `${what}, ${o.strategy ?? 'greedy'}`;
+    expect(got.generated[i], `${name}: generate()`).toEqual(want.generated[i]);
+    expect(got.streamed[i], `${name}: stream()`).toEqual(want.streamed[i]);
+  });
+}
