@@ -5,6 +5,7 @@
 import { type Graph, cloneGraph, printGraph, verifyGraph } from '@smelt/ir';
 import { addLayerNorm } from './fusions/add-layer-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
+import { groupedAttention } from './fusions/grouped-attention.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
 import { matmulEpilogue } from './fusions/matmul-epilogue.ts';
 import { scaleSoftmax } from './fusions/scale-softmax.ts';
@@ -35,6 +36,7 @@ export const PHASES: readonly Phase[] = [
     passes: [
       rulePass('fuse-scale-softmax', scaleSoftmax.law, [scaleSoftmax]),
       rulePass('fuse-attention', attentionFusion.law, [attentionFusion]),
+      rulePass('fuse-grouped-attention', groupedAttention.law, [groupedAttention]),
       rulePass('fuse-add-layer-norm', addLayerNorm.law, [addLayerNorm]),
       rulePass('fuse-matmul-epilogue', matmulEpilogue.law, [matmulEpilogue]),
       { name: 'fuse-elementwise', description: 'elementwise chains → one fused_elementwise kernel', run: fuseElementwiseChains },

@@ -12,7 +12,7 @@ import { layerNormRows, softmaxRows } from './rows.ts';
 import type { ExprOpDef, OpDef } from './types.ts';
 
 /** scores * scale + mask (broadcast) into a double scratch, the common start of both softmax forms. */
-function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
+export function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
   const s = new Float64Array(x.data.length);
   const X = x.data as Float32Array;
   const mi = mask ? broadcastIndex(mask.shape, x.shape) : null;
@@ -37,7 +37,7 @@ function broadcastsTo(t: TensorType, to: TensorType): boolean {
   }
 }
 
-function checkMask(x: TensorType, mask: TensorType | undefined): void {
+export function checkMask(x: TensorType, mask: TensorType | undefined): void {
   if (!mask) return;
   requireDTypes([mask], ['f32'], 'an additive mask');
   const b = broadcastShapes([x.shape, mask.shape]);
@@ -109,27 +109,6 @@ const linear: OpDef<'linear'> = {
   },
 };
 
-const attention: OpDef<'attention'> = {
-  summary: 'softmax(q kᵀ * scale + mask, causal) v over the last two axes; heads are a batch dim',
-  example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false} : f32[batch, 4, seq, 64]',
-  traits: ['fused', 'contraction'],
-  operands: [3, 4],
-  attrs: { scale: { kind: 'float' }, causal: { kind: 'bool' } },
-  infer([q, k, v, mask]) {
-    const s = matmulDims(q, k, false, true);
-    const o = matmulDims({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, v, false, false);
-    checkMask({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, mask);
-    return [{ dtype: 'f32', shape: [...o.batch, o.m, o.n] }];
-  },
-  evaluate([q, k, v, mask], attrs) {
-    const scores = matmulRef(q, k, false, true);
-    const len = scores.shape[scores.shape.length - 1];
-    const p = new Float32Array(scores.data.length);
-    softmaxRows(scaledScores(scores, attrs.scale, mask, attrs.causal), p, len === 0 ? 0 : p.length / len, len, 1);
-    return [matmulRef({ dtype: 'f32', shape: scores.shape, data: p }, v, false, false)];
-  },
-};
-
 const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
   summary: 'one kernel for a chain of elementwise ops, written as an expression over the operands',
   example: '%3 = fused_elementwise(%0, %1, %2) {expr = "add(mul($0, $1), $2)"} : f32[batch, seq, 256]',
@@ -154,6 +133,5 @@ export const FUSED_OPS = {
   scaled_masked_softmax: scaledMaskedSoftmax,
   add_layer_norm: addLayerNorm,
   linear,
-  attention,
   fused_elementwise: fusedElementwise,
 } as const;

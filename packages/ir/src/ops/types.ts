@@ -33,6 +33,7 @@ export interface OpAttrs extends RecordOpAttrs {
   concat: { axis: number };
   split: { axis: number; sizes: Dim[] };
   gather: { axis: number };
+  expand: { shape: Dim[] };
   // sources
   constant: { value: Tensor };
   iota: { shape: Dim[]; axis: number; dtype: DType };
