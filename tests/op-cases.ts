@@ -8,7 +8,7 @@
 
 import {
   type DType, type Dim, EXPR_OPS, type Graph, GraphBuilder, NODE_EXPR_KINDS, type NodeExprKind, type OpAttrs, type OpKind, type Tensor, Var,
-  concat, constant, gather, input, iota, layerNorm, rmsNorm, split, tensor, where,
+  concat, constant, gather, input, iota, layerNorm, repeatKv, rmsNorm, split, tensor, where,
 } from '@smelt/ir';
 
 export type Env = { readonly n: number; readonly m: number };
@@ -177,6 +177,11 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     const [p, q, r] = split(x, [2, 4, 1], -1);
     return { p, q, r };
   })],
+  expand: () => [opCase('expand', { x: inp('f32', ['n', 1, 3]), r: inp('f32', [4, 3]), k: inp('i32', [1, 'm'], ints(-9, 9)), c: inp('bool', ['n', 1], bools) },
+    ({ x, r, k, c }) => ({
+      y: x.expand([2, 'n', 4, 3]), z: k.expand(['n', -1]), w: c.expand(['n', 5]), plus: x.expand(['n', 4, 3]).add(r),
+      kv: repeatKv(x.expand(['n', 2, 3]).unsqueeze(1), 3).mul(2), squeezed: x.squeeze([1]).unsqueeze(-1).squeeze(),
+    }))],
   gather: () => [
     opCase('gather rows', { ids: inp('i32', ['n', 3], ints(0, 10)) }, ({ t, ids }) => ({ y: gather(t, ids, 0) }), { t: make('f32', [11, 6]) }),
     opCase('gather axis 1 i64', { ids: inp('i64', ['n'], ints(0, 8)) }, ({ t, ids }) => ({ y: gather(t, ids, 1) }), { t: make('f32', [4, 9]) }),
@@ -225,6 +230,17 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
       cq: inp('f32', [3, 19, 6], uniform(-4, 4)), ck: inp('f32', [3, 19, 6]), cv: inp('f32', [3, 19, 5]),
     }, ({ q, k, v, mask, cq, ck, cv }, b) => ({
       y: emit(b, 'attention', [q, k, v, mask], { scale: 0.35, causal: false }), z: emit(b, 'attention', [cq, ck, cv], { scale: 0.4, causal: true }),
+    })),
+    // Grouped-query (6 query heads over 2 kv heads, and over 3 with a per-head mask) and multi-query (1 kv head).
+    opCase('attention grouped-query and multi-query', {
+      q: inp('f32', [2, 6, 'n', 8]), k: inp('f32', [2, 2, 'm', 8]), v: inp('f32', [2, 2, 'm', 4]), k3: inp('f32', [2, 3, 'm', 8]), v3: inp('f32', [3, 'm', 4]),
+      mask: inp('f32', [2, 1, 1, 'm'], (i) => (i % 5 === 0 ? -Infinity : 0)), heads: inp('f32', [6, 1, 'm'], (i) => (i % 4 === 1 ? -Infinity : 0)),
+      ck: inp('f32', [2, 2, 'n', 8]), cv: inp('f32', [2, 2, 'n', 4]), mk: inp('f32', [2, 1, 'n', 8]), mv: inp('f32', [2, 1, 'n', 4]),
+    }, ({ q, k, v, k3, v3, mask, heads, ck, cv, mk, mv }, b) => ({
+      gqa: emit(b, 'attention', [q, k, v, mask], { scale: 0.35, causal: false }),
+      perHead: emit(b, 'attention', [q, k3, v3, heads], { scale: 0.5, causal: false }),
+      causal: emit(b, 'attention', [q, ck, cv], { scale: 0.35, causal: true }),
+      mqa: emit(b, 'attention', [q, mk, mv, mask.slice(3, 0, 'n')], { scale: 0.35, causal: true }),
     })),
   ],
   fused_elementwise: () => [

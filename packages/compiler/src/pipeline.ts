@@ -6,6 +6,7 @@ import { type Graph, type Node, cloneGraph, printGraph, verifyGraph } from '@sme
 import { addLayerNorm } from './fusions/add-layer-norm.ts';
 import { addRmsNorm } from './fusions/add-rms-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
+import { groupedAttention } from './fusions/grouped-attention.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
 import { matmulEpilogue } from './fusions/matmul-epilogue.ts';
 import { scaleSoftmax } from './fusions/scale-softmax.ts';
@@ -36,6 +37,7 @@ export const PHASES: readonly Phase[] = [
     passes: [
       rulePass('fuse-scale-softmax', scaleSoftmax.law, [scaleSoftmax]),
       rulePass('fuse-attention', attentionFusion.law, [attentionFusion]),
+      rulePass('fuse-grouped-attention', groupedAttention.law, [groupedAttention]),
       rulePass('fuse-add-layer-norm', addLayerNorm.law, [addLayerNorm]),
       rulePass('fuse-add-rms-norm', addRmsNorm.law, [addRmsNorm]),
       rulePass('fuse-matmul-epilogue', matmulEpilogue.law, [matmulEpilogue]),

@@ -2,12 +2,13 @@
 // and the functions below are the same ops in functional form. Numbers mix in as scalar
 // constants of the other operand's dtype.
 
-import type { GraphBuilder } from './builder.ts';
+import { type GraphBuilder, ShapeError } from './builder.ts';
+import { userCallSite } from './callsite.ts';
 import type { DType } from './dtype.ts';
 import type { Value } from './graph.ts';
 import type { BinaryKind, UnaryKind } from './ops/expr/table.ts';
 import type { OpAttrs, OpKind } from './ops/types.ts';
-import type { Dim, Shape } from './shape.ts';
+import { type Dim, type Shape, formatType, normAxis } from './shape.ts';
 import { tensor } from './tensor.ts';
 
 export type Operand = Var | number;
@@ -31,6 +32,9 @@ export class Var {
   le(o: Operand): Var { return binary('le', this, o); }
   gt(o: Operand): Var { return binary('gt', this, o); }
   ge(o: Operand): Var { return binary('ge', this, o); }
+  ne(o: Operand): Var { return binary('ne', this, o); }
+  and(o: Operand): Var { return binary('and', this, o); }
+  or(o: Operand): Var { return binary('or', this, o); }
   neg(): Var { return unary('neg', this); }
   exp(): Var { return unary('exp', this); }
   log(): Var { return unary('log', this); }
@@ -55,6 +59,23 @@ export class Var {
     [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
     return this.transpose(perm);
   }
+  /** Drop size-1 axes: the given ones (each must be 1), or every one. A view (reshape), no kernel. */
+  squeeze(axes?: readonly number[]): Var {
+    const drop = new Set(axes === undefined ? this.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : axes.map((a) => shapeAxis(this, 'squeeze', a, this.rank)));
+    for (const a of drop) if (this.shape[a] !== 1) shapeFail(this, 'squeeze', `axis ${a} has size ${this.shape[a]}, not 1`);
+    return this.reshape(this.shape.filter((_, i) => !drop.has(i)));
+  }
+  /** Insert a size-1 axis at `axis` (of the result; negative counts from its end). A view (reshape), no kernel. */
+  unsqueeze(axis: number): Var {
+    const at = shapeAxis(this, 'unsqueeze', axis, this.rank + 1);
+    return this.reshape([...this.shape.slice(0, at), 1, ...this.shape.slice(at)]);
+  }
+  /** Broadcast to `shape` (torch's expand; -1 keeps a dim). Readers that broadcast read x itself (canonicalize). */
+  expand(shape: readonly (Dim | -1)[]): Var {
+    const off = shape.length - this.rank;
+    const to = shape.map((d, i) => (d === -1 && i >= off ? this.shape[i - off] : d)) as Dim[];
+    return op1(this, 'expand', { shape: to });
+  }
   slice(axis: number, start: Dim, size: Dim): Var { return op1(this, 'slice', { axis, start, size }); }
   sum(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_sum', { axes: [...axes], keepdims }); }
   mean(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_mean', { axes: [...axes], keepdims }); }
@@ -62,6 +83,19 @@ export class Var {
   argmax(axis: number, keepdims = false): Var { return op1(this, 'argmax', { axis, keepdims }); }
   softmax(axis = -1): Var { return op1(this, 'softmax', { axis }); }
   logSoftmax(axis = -1): Var { return op1(this, 'log_softmax', { axis }); }
+}
+
+/** A ShapeError for a DSL function that checks its operand itself, located at the user's call. */
+function shapeFail(x: Var, op: string, why: string): never {
+  throw new ShapeError(op, formatType(x.value.type), why, userCallSite());
+}
+
+function shapeAxis(x: Var, op: string, axis: number, rank: number): number {
+  try {
+    return normAxis(axis, rank);
+  } catch (e) {
+    return shapeFail(x, op, (e as Error).message);
+  }
 }
 
 function emit<K extends OpKind>(b: GraphBuilder, op: K, inputs: readonly Var[], attrs: OpAttrs[K]): Var[] {

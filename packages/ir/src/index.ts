@@ -23,6 +23,7 @@ export * from './json.ts';
 export * from './verify.ts';
 export { BuildError, GraphBuilder, ShapeError } from './builder.ts';
 export * from './dsl.ts';
+export * from './dsl-ops.ts';
 export * from './interpreter.ts';
 export * from './safetensors.ts';
 export * as nn from './nn/index.ts';

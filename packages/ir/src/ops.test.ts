@@ -387,6 +387,25 @@ test('attention', '== softmax(q kᵀ·s + mask, causal) v', () => {
   expectClose(vals(run1('attention', [q, k, v], { scale: 0.5, causal: false })),
     vals(run1('matmul', [softmaxOf(scores), v], { transA: false, transB: false })));
 });
+test('attention', 'grouped-query: kv head g serves query heads g·R … g·R + R - 1; multi-query broadcasts', () => {
+  const q = f32([1, 4, 2, 3], Array.from({ length: 24 }, (_, i) => Math.sin(i)));
+  const k = f32([1, 2, 2, 3], Array.from({ length: 12 }, (_, i) => Math.cos(i)));
+  const v = f32([1, 2, 2, 2], Array.from({ length: 8 }, (_, i) => i - 4));
+  const headOf = (t: Tensor, h: number) => run1('slice', [t], { axis: 1, start: h, size: 1 });
+  const grouped = run1('attention', [q, k, v], { scale: 0.5, causal: true });
+  const mqa = run1('attention', [q, headOf(k, 1), headOf(v, 1)], { scale: 0.5, causal: false });
+  for (let h = 0; h < 4; h++) {
+    const single = (kvHead: number, causal: boolean) => run1('attention', [headOf(q, h), headOf(k, kvHead), headOf(v, kvHead)], { scale: 0.5, causal });
+    expectClose(vals(headOf(grouped, h)), vals(single(h >> 1, true)));
+    expectClose(vals(headOf(mqa, h)), vals(single(1, false)));
+  }
+  const t = (shape: number[]) => ({ dtype: 'f32' as const, shape });
+  expect(() => OPS.attention.infer([t([1, 4, 2, 3]), t([1, 3, 2, 3]), t([1, 3, 2, 3])], { scale: 1, causal: false })).toThrow('key heads 3 do not divide the query heads 4');
+});
+test('expand', 'broadcasts to a larger shape; refuses a dim that is neither equal nor 1', () => {
+  expect(vals(run1('expand', [f32([2, 1], [1, 2])], { shape: [2, 2, 3] }))).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
+  expect(() => OPS.expand.infer([{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 3] })).toThrow('cannot expand f32[2, 3] to [4, 3]');
+});
 test('fused_elementwise', 'add(mul($0, $1), gelu($2)) == the unfused ops, broadcasting', () => {
   const [p, q, r] = [X, f32([3], [2, -1, 0.5]), f32([2, 1], [0.3, -2])];
   const unfused = run1('add', [run1('mul', [p, q], {}), run1('gelu', [r], { approximate: 'none' })], {});

@@ -96,3 +96,38 @@ describe('canonicalize', () => {
     expect(run(once)).toEqual({ text: once, changed: false });
   });
 });
+
+describe('canonicalize: expand', () => {
+  it('drops an expand its broadcasting reader does not need, and an expand to its own shape', () => {
+    const out = run(ir`
+      graph @g {
+        input %x : f32[batch, 1, 4]
+        input %r : f32[3, 4]
+        %0 = expand(%x) {shape = [batch, 3, 4]} : f32[batch, 3, 4]
+        %1 = add(%0, %r) : f32[batch, 3, 4]
+        %2 = expand(%1) {shape = [batch, 3, 4]} : f32[batch, 3, 4]
+        output y = %2
+      }`);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %x : f32[batch, 1, 4]
+        input %r : f32[3, 4]
+        %0 = add(%x, %r) : f32[batch, 3, 4]
+        output y = %0
+      }`);
+  });
+
+  it('keeps an expand whose reader would not broadcast to its shape', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[batch, 1, 4]
+        %0 = expand(%x) {shape = [batch, 3, 4]} : f32[batch, 3, 4]
+        %1 = constant() {value = dense<f32[], 2>} : f32[]
+        %2 = mul(%0, %1) : f32[batch, 3, 4]
+        %3 = exp(%0) : f32[batch, 3, 4]
+        output y = %2
+        output z = %3
+      }`;
+    expect(run(text)).toEqual({ text, changed: false });
+  });
+});

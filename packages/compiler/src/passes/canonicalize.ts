@@ -1,7 +1,7 @@
 // Canonicalization: algebraic identities and movement chains collapsed, transposes of the last
 // two axes folded into matmul flags, constants moved to the right of commutative ops.
 
-import { type Node, type Value, hasTrait, producer, shapesEqual, typesEqual } from '@smelt/ir';
+import { type Node, type Shape, type Value, broadcastShapes, hasTrait, producer, shapesEqual, typesEqual } from '@smelt/ir';
 import { constantOf, scalarOf } from '../match.ts';
 import type { Rule } from '../rewrite.ts';
 
@@ -45,6 +45,37 @@ const castNoop = forward('cast-noop', 'cast(x: T) to T = x', (n) => (n.op === 'c
 // reshape(x) to x's own shape = x
 const reshapeNoop = forward('reshape-noop', 'reshape(x, shape(x)) = x', (n) =>
   n.op === 'reshape' && shapesEqual(n.inputs[0].type.shape, n.outputs[0].type.shape) ? n.inputs[0] : undefined);
+
+// expand(x) to x's own shape = x
+const expandNoop = forward('expand-noop', 'expand(x, shape(x)) = x', (n) =>
+  n.op === 'expand' && shapesEqual(n.inputs[0].type.shape, n.outputs[0].type.shape) ? n.inputs[0] : undefined);
+
+/** The broadcast of some shapes, or undefined when they do not broadcast. */
+function broadcastOf(shapes: readonly Shape[]) {
+  try {
+    return broadcastShapes(shapes);
+  } catch {
+    return undefined;
+  }
+}
+
+// f(expand(x), y…) = f(x, y…) for an elementwise f that broadcasts, when its result keeps its shape
+const expandIntoBroadcast: Rule = {
+  name: 'expand-into-broadcast',
+  law: 'f(expand(x), y…) = f(x, y…)  (f elementwise and broadcasting; same result shape)',
+  apply(n) {
+    if (!hasTrait(n.op, 'elementwise') || !hasTrait(n.op, 'broadcast')) return false;
+    for (let i = 0; i < n.inputs.length; i++) {
+      const ex = producer(n.inputs[i]);
+      if (ex?.op !== 'expand') continue;
+      const shape = broadcastOf(n.inputs.map((v, j) => (j === i ? ex.inputs[0] : v).type.shape));
+      if (!shape || !shapesEqual(shape, n.outputs[0].type.shape)) continue;
+      n.inputs[i] = ex.inputs[0];
+      return true;
+    }
+    return false;
+  },
+};
 
 // transpose(x, identity) = x
 const transposeNoop = forward('transpose-noop', 'transpose(x, [0, 1, …]) = x', (n) =>
@@ -104,5 +135,5 @@ const transposeIntoMatmul: Rule = {
 };
 
 export const CANONICALIZE_RULES: readonly Rule[] = [
-  constantsRight, identity, castNoop, reshapeNoop, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
+  constantsRight, identity, castNoop, reshapeNoop, expandNoop, expandIntoBroadcast, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
 ];

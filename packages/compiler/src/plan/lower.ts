@@ -11,6 +11,7 @@ import {
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
+import { splitGroupedHeads } from './grouped-heads.ts';
 import { inputContract } from './input-contract.ts';
 import { planArena, type ArenaOptions } from './memory.ts';
 
@@ -32,8 +33,7 @@ class Lowerer {
   constructor(private readonly origins?: Map<Kernel, Node>) {}
 
   buffer(v: Value, storage: PlanBuffer['storage']): number {
-    const id = this.buffers.length;
-    this.buffers.push({ id, dtype: v.type.dtype, shape: v.type.shape, storage });
+    const id = this.anonymous(v.type.dtype, v.type.shape, storage);
     this.ids.set(v, id);
     return id;
   }
@@ -62,9 +62,27 @@ class Lowerer {
     }
     const ins = n.inputs.map((v) => this.id(v));
     const early = !dependsOnSymbols(n.op, n.attrs, n.outputs.map((v) => v.type)) && ins.every((i) => this.loadTime(i));
-    const outs = n.outputs.map((v) => this.buffer(v, early ? { kind: 'derived' } : { kind: 'arena', slot: -1 }));
+    const storage = (): PlanBuffer['storage'] => (early ? { kind: 'derived' } : { kind: 'arena', slot: -1 });
     const to = early ? this.prologue : this.kernels;
-    lowerKernel(n, ins, outs, (k) => { to.push(k); this.origins?.set(k, n); });
+    const emit: Emit = (k) => { to.push(k); this.origins?.set(k, n); };
+    const split = n.op === 'attention' ? splitGroupedHeads(n) : undefined;
+    if (split) {
+      // The kernel runs on views with the grouped head axes split; the node's value views its result.
+      const out = this.anonymous(n.outputs[0].type.dtype, split.out, storage());
+      this.ids.set(n.outputs[0], this.anonymous(n.outputs[0].type.dtype, n.outputs[0].type.shape, { kind: 'alias', of: out }));
+      const views = ins.map((id, i) => this.anonymous(this.buffers[id].dtype, split.operands[i], { kind: 'alias', of: id }));
+      lowerKernel(n, views, [out], emit);
+      return;
+    }
+    const outs = n.outputs.map((v) => this.buffer(v, storage()));
+    lowerKernel(n, ins, outs, emit);
+  }
+
+  /** A buffer no graph value names (a view, or a kernel result a value views). */
+  anonymous(dtype: PlanBuffer['dtype'], shape: readonly Dim[], storage: PlanBuffer['storage']): number {
+    const id = this.buffers.length;
+    this.buffers.push({ id, dtype, shape, storage });
+    return id;
   }
 }
 
@@ -123,6 +141,8 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
     }
     case 'concat':
       return emit({ kind: 'concat', label, inputs: ins, out, axis: normAxis(n.attrs.axis, rank) });
+    case 'expand':
+      return emit({ kind: 'elementwise', label, out, inputs: ins, expr: operandExprs(1)[0] });
     case 'gather':
       return emit({ kind: 'gather', label, table: ins[0], indices: ins[1], out, axis: normAxis(n.attrs.axis, rank) });
     case 'iota':

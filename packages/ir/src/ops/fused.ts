@@ -7,11 +7,10 @@ import { type TensorType, broadcastShapes, formatDims, formatType, shapesEqual }
 import type { Tensor } from '../tensor.ts';
 import { matmulDims, matmulRef } from './matmul.ts';
 import { broadcastIndex, broadcastsTo, describe, mapElements, requireDTypes } from './ref-util.ts';
-import { ROW_OPS } from './rows.ts';
 import type { ExprOpDef, OpDef } from './types.ts';
 
 /** scores * scale + mask (broadcast), -inf above the diagonal when causal: what attention's softmax reads. */
-function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
+export function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal: boolean): Float64Array {
   const s = new Float64Array(x.data.length);
   const X = x.data as Float32Array;
   const mi = mask ? broadcastIndex(mask.shape, x.shape) : null;
@@ -27,7 +26,7 @@ function scaledScores(x: Tensor, scale: number, mask: Tensor | undefined, causal
   return s;
 }
 
-function checkMask(x: TensorType, mask: TensorType | undefined): void {
+export function checkMask(x: TensorType, mask: TensorType | undefined): void {
   if (!mask) return;
   requireDTypes([mask], ['f32'], 'an additive mask');
   if (!broadcastsTo(mask, x)) throw new Error(`mask ${formatType(mask)} does not broadcast to ${formatType(x)}`);
@@ -57,28 +56,6 @@ const linear: OpDef<'linear'> = {
   },
 };
 
-const OPS_SOFTMAX = ROW_OPS.softmax;
-
-const attention: OpDef<'attention'> = {
-  summary: 'softmax(q kᵀ * scale + mask, causal) v over the last two axes; heads are a batch dim',
-  example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false} : f32[batch, 4, seq, 64]',
-  traits: ['fused', 'contraction'],
-  operands: [3, 4],
-  attrs: { scale: { kind: 'float' }, causal: { kind: 'bool' } },
-  infer([q, k, v, mask]) {
-    const s = matmulDims(q, k, false, true);
-    const o = matmulDims({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, v, false, false);
-    checkMask({ dtype: 'f32', shape: [...s.batch, s.m, s.n] }, mask);
-    return [{ dtype: 'f32', shape: [...o.batch, o.m, o.n] }];
-  },
-  evaluate([q, k, v, mask], attrs) {
-    const scores = matmulRef(q, k, false, true);
-    const masked: Tensor = { dtype: 'f32', shape: scores.shape, data: Float32Array.from(scaledScores(scores, attrs.scale, mask, attrs.causal)) };
-    const [p] = OPS_SOFTMAX.evaluate([masked], { axis: -1 }, new Map());
-    return [matmulRef(p, v, false, false)];
-  },
-};
-
 const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
   summary: 'one kernel for a chain of elementwise ops, written as an expression over the operands',
   example: '%3 = fused_elementwise(%0, %1, %2) {expr = "add(mul($0, $1), $2)"} : f32[batch, seq, 256]',
@@ -101,6 +78,5 @@ const fusedElementwise: ExprOpDef<'fused_elementwise'> = {
 
 export const FUSED_OPS = {
   linear,
-  attention,
   fused_elementwise: fusedElementwise,
 } as const;

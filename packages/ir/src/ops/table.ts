@@ -1,6 +1,8 @@
 // The op table: every op kind of smelt, declared once. The mapped type makes a kind without a
 // definition (or a definition of an unknown kind) a compile error.
 
+import { ATTENTION_OPS } from './attention.ts';
+import { GROW_OPS } from './broadcast-pad.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { FUSED_OPS } from './fused.ts';
 import { MATMUL_OPS } from './matmul.ts';
@@ -19,8 +21,10 @@ export const OPS: OpTable = {
   ...ROW_OPS,
   ...MATMUL_OPS,
   ...MOVEMENT_OPS,
+  ...GROW_OPS,
   ...SOURCE_OPS,
   ...FUSED_OPS,
+  ...ATTENTION_OPS,
 };
 
 export const OP_KINDS = Object.keys(OPS) as OpKind[];

@@ -35,6 +35,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   concat: { axis: number };
   split: { axis: number; sizes: Dim[] };
   gather: { axis: number };
+  expand: { shape: Dim[] };
   // sources
   constant: { value: Tensor };
   iota: { shape: Dim[]; axis: number; dtype: DType };
