@@ -47,9 +47,24 @@ function zooModel<C extends ZooConfig>(cfg: C): ZooModel<C> {
   return ZOO[cfg.model] as unknown as ZooModel<C>;
 }
 
+/** The zoo's decoder-only language models: what cached generation runs. */
+export type CausalLMConfig = Gpt2Config;
+
+export function isCausalLMConfig(cfg: { readonly model: string }): cfg is CausalLMConfig {
+  return cfg.model === 'gpt2';
+}
+
 /** GPT-2's graphs: the forward pass, and cached generation's prefill and step. */
 export function buildGpt2(cfg: Gpt2Config, which: CausalLMGraphName = 'model'): Graph {
   return buildCausalLMGraph('gpt2', which, (b) => new Gpt2(b, cfg));
+}
+
+/** A causal LM's graph by name (causal-lm.ts). */
+export function buildCausalLM(cfg: CausalLMConfig, which: CausalLMGraphName = 'model'): Graph {
+  switch (cfg.model) {
+    case 'gpt2': return buildGpt2(cfg, which);
+    default: return cfg.model satisfies never;
+  }
 }
 
 /** Validate a zoo config (its `model` is one of ZOO_MODELS); `file` names it in errors. */
