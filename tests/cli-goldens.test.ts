@@ -35,7 +35,7 @@ function goldenTests(label: string, flags: readonly string[]): void {
     return { out, argv: [command, '--config', c.config, '--weights', c.weights, '--inputs', c.inputs, '--out', out, ...flags, '--quiet'] };
   };
   it.each(cases.map((c) => [c.name, c] as const))(`%s: smelt run ${label}`, { timeout: 120_000 }, async (_name, c) => {
-    const key = c.model === 'seq2seq' ? 'logits' : 'out';
+    const key = c.model === 'torch-transformer' ? 'out' : 'logits';
     const { out, argv } = run(c, 'run');
     await cli(argv);
     expect(maxAbsError(c, readSafetensors(out).get(key)!, c.expected.get(key)!)).toBeLessThan(1e-4);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@smelt/ir';
+import type { ModelConfig } from '@smelt/models';
 import { readSafetensors } from '@smelt/ir/node';
 
 export const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'goldens');
@@ -11,7 +12,7 @@ export const GOLDEN_DIR = path.join(path.dirname(fileURLToPath(import.meta.url))
 export interface GoldenCase {
   readonly name: string;
   readonly dir: string;
-  readonly model: 'torch-transformer' | 'seq2seq';
+  readonly model: ModelConfig['model'];
   readonly config: string;
   readonly weights: string;
   readonly inputs: string;

@@ -31,7 +31,7 @@ describe('PyTorch goldens', () => {
   };
 
   describe.each(cases.map((c) => [c.name, c] as const))('%s: smelt run', (_name, c) => {
-    const key = c.model === 'seq2seq' ? 'logits' : 'out';
+    const key = c.model === 'torch-transformer' ? 'out' : 'logits';
     it.each([[false], [true]])(`matches ${key} to 1e-4 (optimize: %s)`, async (optimize) => {
       const { out, args } = files(c);
       expect(await cli(['run', ...args, ...(optimize ? ['--optimize'] : [])])).toBe(0);

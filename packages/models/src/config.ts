@@ -4,6 +4,10 @@
 // lengths, and wasm's 32-bit byte addresses in a memory of at most 2 GiB.
 
 import type { nn } from '@smelt/ir';
+import { type Check, ConfigError, LIMITS, boolean, checkHeads, checkKeys, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './config-checks.ts';
+
+export { ConfigError, LIMITS } from './config-checks.ts';
+import { ZOO_MODELS, type ZooConfig, isZooConfig, isZooModel, parseZooConfig, zooWeightElements } from './zoo.ts';
 
 export interface TorchTransformerConfig extends nn.TransformerConfig {
   readonly model: 'torch-transformer';
@@ -19,40 +23,12 @@ export interface Seq2SeqConfig extends nn.TransformerConfig {
   readonly eos?: number;
 }
 
-export type ModelConfig = TorchTransformerConfig | Seq2SeqConfig;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-/** The largest value of each size key, and of the weight elements a model may hold in all. */
-export const LIMITS = {
-  dModel: 65536,
-  dimFeedforward: 1 << 20,
-  numEncoderLayers: 1024,
-  numDecoderLayers: 1024,
-  srcVocab: 1 << 24,
-  tgtVocab: 1 << 24,
-  /** The positional table's length, so the longest sequence. */
-  maxLen: 65536,
-  /**
-   * Weight elements plus the positional table: 2^28 f32 values are 1 GiB. wasm keeps the weights and
-   * their packed GEMM copies in one memory of at most 2 GiB addressed with 32-bit offsets.
-   */
-  weightElements: 2 ** 28,
-} as const;
-
-type Check = (v: unknown) => string | undefined;
-
-const isInt = (v: unknown, lo: number, hi: number) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
-const positiveInt = (max: number): Check => (v) => (isInt(v, 1, max) ? undefined : `a positive integer at most ${max}`);
-const nonNegativeInt = (max: number): Check => (v) => (isInt(v, 0, max) ? undefined : `a non-negative integer at most ${max}`);
-const positiveNumber: Check = (v) => (typeof v === 'number' && v > 0 && Number.isFinite(v) ? undefined : 'a positive number');
-const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const oneOf = (...xs: string[]): Check => (v) => (xs.includes(v as string) ? undefined : `one of ${xs.map((x) => JSON.stringify(x)).join(', ')}`);
+/** Every model a config may name: the Transformer models here, and the zoo's (zoo.ts). */
+export type ModelConfig = TorchTransformerConfig | Seq2SeqConfig | ZooConfig;
+export type TransformerModelConfig = TorchTransformerConfig | Seq2SeqConfig;
 
 const CORE: Record<string, Check> = {
-  model: oneOf('torch-transformer', 'seq2seq'),
+  model: oneOf('torch-transformer', 'seq2seq', ...ZOO_MODELS),
   dModel: positiveInt(LIMITS.dModel),
   nHead: positiveInt(LIMITS.dModel),
   numEncoderLayers: nonNegativeInt(LIMITS.numEncoderLayers),
@@ -69,32 +45,18 @@ const SEQ2SEQ: Record<string, Check> = {
 };
 const OPTIONAL: Record<string, Check> = { eos: nonNegativeInt(LIMITS.tgtVocab) };
 
-// Own keys only throughout: `in` would also find Object.prototype's "constructor", "toString",
-// "__proto__"…, letting such a key pass as known (and a missing key pass as present).
-function checkKeys(raw: Record<string, unknown>, required: Record<string, Check>, optional: Record<string, Check>, file: string): void {
-  for (const key of Object.keys(raw)) {
-    if (!Object.hasOwn(required, key) && !Object.hasOwn(optional, key)) {
-      throw new ConfigError(`${file}: unknown config key ${JSON.stringify(key)} (expected one of ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`);
-    }
-  }
-  for (const key of Object.keys(required)) {
-    if (!Object.hasOwn(raw, key)) throw new ConfigError(`${file}: missing config key "${key}"`);
-  }
-  for (const [key, check] of Object.entries({ ...required, ...optional })) {
-    if (!Object.hasOwn(raw, key)) continue;
-    const want = check(raw[key]);
-    if (want) throw new ConfigError(`${file}: config key "${key}" must be ${want}, got ${JSON.stringify(raw[key])}`);
-  }
-}
-
 /** Validate a parsed config object; `file` names it in errors. */
 export function parseConfig(raw: unknown, file = 'config'): ModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: config must be a JSON object`);
   const obj = raw as Record<string, unknown>;
+  if (isZooModel(obj.model)) return parseZooConfig(obj, file);
+  // The model decides the other keys: a model name that is none of them is the first thing to say.
+  const model = CORE.model(obj.model);
+  if (Object.hasOwn(obj, 'model') && model) throw new ConfigError(`${file}: config key "model" must be ${model}, got ${JSON.stringify(obj.model)}`);
   const isSeq = obj.model === 'seq2seq';
   checkKeys(obj, isSeq ? { ...CORE, ...SEQ2SEQ } : CORE, isSeq ? OPTIONAL : {}, file);
-  const cfg = obj as unknown as ModelConfig;
-  if (cfg.dModel % cfg.nHead !== 0) throw new ConfigError(`${file}: dModel ${cfg.dModel} must be divisible by nHead ${cfg.nHead}`);
+  const cfg = obj as unknown as TransformerModelConfig;
+  checkHeads(file, cfg.dModel, cfg.nHead);
   if (cfg.model === 'seq2seq') {
     if (cfg.dModel % 2 !== 0) throw new ConfigError(`${file}: seq2seq needs an even dModel for the positional table, got ${cfg.dModel}`);
     if (cfg.bos >= cfg.tgtVocab) throw new ConfigError(`${file}: bos ${cfg.bos} must be < tgtVocab ${cfg.tgtVocab}`);
@@ -120,6 +82,7 @@ const attentionElements = (d: number) => 4 * d * d + 4 * d;
  * seq2seq: what the model holds in memory, computed from the config without building the graph.
  */
 export function weightElements(cfg: ModelConfig): number {
+  if (isZooConfig(cfg)) return zooWeightElements(cfg);
   const d = cfg.dModel;
   const ff = 2 * d * cfg.dimFeedforward + cfg.dimFeedforward + d;
   const encoderLayer = attentionElements(d) + ff + 2 * 2 * d;

@@ -1,6 +1,11 @@
-// The Transformer models of docs/FORMATS.md: config, graphs, file IO, greedy decoding.
+// The models of docs/FORMATS.md (the Transformer models and the zoo: GPT-2, BERT, Llama): config,
+// graphs, file IO, greedy decoding and generation.
 
 export * from './config.ts';
+export * from './zoo.ts';
+export * from './causal-lm.ts';
+export { Gpt2, GPT2_KEYS, type Gpt2Config } from './gpt2.ts';
+export { buildBert, BERT_KEYS, type BertConfig, type BertInputs } from './bert.ts';
 export * from './models.ts';
 export * from './io.ts';
 export * from './generate.ts';

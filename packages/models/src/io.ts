@@ -8,6 +8,7 @@ import { type Graph, type SafetensorsEntry, type Tensor, castTensor, entryToTens
 import { readSafetensorsEntries } from '@smelt/ir/node';
 import { type ModelConfig, parseConfig } from './config.ts';
 import type { MaskInputs } from './models.ts';
+import { isZooConfig, zooInputRules } from './zoo.ts';
 
 export class ModelIOError extends Error {
   override name = 'ModelIOError';
@@ -61,7 +62,7 @@ export function weightsFor(graph: Graph, weights: ReadonlyMap<string, Tensor>): 
   return new Map(graph.params.flatMap((p) => (weights.has(p.name!) ? [[p.name!, weights.get(p.name!)!] as const] : [])));
 }
 
-interface InputRule {
+export interface InputRule {
   readonly dtypes: readonly string[];
   /** Expected shape, dims by name: numbers are exact, strings bind across inputs. */
   readonly shape: readonly (number | string)[];
@@ -69,6 +70,7 @@ interface InputRule {
 }
 
 function inputRules(cfg: ModelConfig): Record<string, InputRule> {
+  if (isZooConfig(cfg)) return zooInputRules(cfg);
   const ids = ['I32', 'I64'];
   const mask = ['BOOL', 'U8'];
   if (cfg.model === 'seq2seq') {
@@ -125,7 +127,11 @@ export function readInputs(file: string, cfg: ModelConfig, ignore: readonly stri
     checkShape(base, name, rule.shape, e.shape, dims);
     tensors.set(name, toGraphDType(name, entryToTensor(e), base));
   }
-  return { tensors, masks: { srcPadding: tensors.has('src_key_padding_mask'), tgtPadding: tensors.has('tgt_key_padding_mask') } };
+  const masks = {
+    srcPadding: tensors.has('src_key_padding_mask'), tgtPadding: tensors.has('tgt_key_padding_mask'),
+    attentionMask: tensors.has('attention_mask'), tokenTypeIds: tensors.has('token_type_ids'),
+  };
+  return { tensors, masks };
 }
 
 function checkShape(base: string, name: string, want: readonly (number | string)[], got: readonly number[], dims: Map<string, number>): void {

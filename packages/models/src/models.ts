@@ -6,11 +6,14 @@
 import { type Dim, GraphBuilder, type Graph, type Var, add, input, nn } from '@smelt/ir';
 import { CACHE_NAMES } from './cache-names.ts';
 import type { ModelConfig, Seq2SeqConfig, TorchTransformerConfig } from './config.ts';
+import { buildZooModel, isZooConfig } from './zoo.ts';
 
-/** Which optional mask inputs a graph takes. */
+/** Which optional mask inputs a graph takes (the zoo's BERT: attention_mask and token_type_ids). */
 export interface MaskInputs {
   readonly srcPadding?: boolean;
   readonly tgtPadding?: boolean;
+  readonly attentionMask?: boolean;
+  readonly tokenTypeIds?: boolean;
 }
 
 function srcMask(b: GraphBuilder, which: MaskInputs): Var | undefined {
@@ -166,5 +169,6 @@ export function buildSeq2SeqGraph(cfg: Seq2SeqConfig, which: Seq2SeqGraphName, m
 }
 
 export function buildModel(cfg: ModelConfig, masks: MaskInputs = {}): Graph {
+  if (isZooConfig(cfg)) return buildZooModel(cfg, masks);
   return cfg.model === 'seq2seq' ? buildSeq2Seq(cfg, masks) : buildTorchTransformer(cfg, masks);
 }

@@ -1,13 +1,16 @@
-// Multi-head attention exactly as torch.nn.MultiheadAttention computes it: packed in_proj
-// (Q, K, V rows of one [3d, d] weight), heads split as a batch dim, softmax(q kᵀ·scale + mask) v,
-// then out_proj. Masks are additive f32 tensors (see masks.ts). For cached decoding, keys and
-// values also come in head layout [batch, heads, len, headDim]: `keyValues` computes them once
-// (cross-attention over a memory), `step` grows a self-attention cache by the new positions.
+// Multi-head attention: project (projections.ts: torch's packed in_proj, GPT-2's Conv1D, or Hugging
+// Face's separate q/k/v/o), split heads as a batch dim, softmax(q kᵀ·scale + mask) v, merge, project
+// out. With the defaults it is exactly torch.nn.MultiheadAttention. Masks are additive f32 tensors
+// (masks.ts); `causal` adds nn.causalMask to self-attention, which the compiler turns into the
+// attention op's causal flag. For cached decoding, keys and values also come in head layout
+// [batch, kvHeads, len, headDim]: `keyValues` computes them once (cross-attention over a memory),
+// `step` grows a self-attention cache by the new positions (and with no cache starts one).
 
 import { BuildError } from '../builder.ts';
-import { add, concat, split, type Var } from '../dsl.ts';
+import { add, concat, type Var } from '../dsl.ts';
 import type { Dim } from '../shape.ts';
-import { Linear } from './basic.ts';
+import { causalMask } from './masks.ts';
+import { makeProjections, type ProjectionLayout, type Projections } from './projections.ts';
 import type { Scope } from './scope.ts';
 
 export interface AttentionMasks {
@@ -15,83 +18,87 @@ export interface AttentionMasks {
   readonly mask?: Var;
 }
 
-/** Keys and values in head layout [batch, heads, len, headDim]. */
+/** Keys and values in head layout [batch, kvHeads, len, headDim]. */
 export interface KeyValues {
   readonly k: Var;
   readonly v: Var;
 }
 
-export class MultiHeadAttention {
-  readonly inProjWeight: Var;
-  readonly inProjBias: Var;
-  readonly outProj: Linear;
-  readonly headDim: number;
+export interface AttentionOptions {
+  /** Where the projections live and what they are called (default: torch's packed in_proj). */
+  readonly layout?: ProjectionLayout;
+  /** Key/value heads; fewer than nHead (dividing it) is grouped-query attention. Default: nHead. */
+  readonly kvHeads?: number;
+  /** Self-attention sees only keys at or before each query's position. */
+  readonly causal?: boolean;
+}
 
-  constructor(scope: Scope, readonly dModel: number, readonly nHead: number) {
+export class MultiHeadAttention {
+  readonly headDim: number;
+  readonly kvHeads: number;
+  readonly causal: boolean;
+  readonly projections: Projections;
+
+  constructor(scope: Scope, readonly dModel: number, readonly nHead: number, options: AttentionOptions = {}) {
     if (dModel % nHead !== 0) throw new BuildError(`MultiHeadAttention: dModel ${dModel} is not divisible by nHead ${nHead}`);
+    this.kvHeads = options.kvHeads ?? nHead;
+    if (!Number.isSafeInteger(this.kvHeads) || this.kvHeads < 1 || nHead % this.kvHeads !== 0) {
+      throw new BuildError(`MultiHeadAttention: kvHeads ${this.kvHeads} must be a positive integer dividing nHead ${nHead}`);
+    }
+    if (this.kvHeads !== nHead) {
+      throw new BuildError(`MultiHeadAttention: grouped-query attention (kvHeads ${this.kvHeads} < nHead ${nHead}) needs the attention op's kv-head groups, which smelt does not have yet`);
+    }
     this.headDim = dModel / nHead;
-    this.inProjWeight = scope.param('in_proj_weight', [3 * dModel, dModel]);
-    this.inProjBias = scope.param('in_proj_bias', [3 * dModel]);
-    this.outProj = new Linear(scope.child('out_proj'), dModel, dModel);
+    this.causal = options.causal ?? false;
+    this.projections = makeProjections(scope, options.layout ?? 'packed', { dModel, q: dModel, kv: this.kvHeads * this.headDim });
   }
 
   /** Self-attention when key === query (one packed projection), cross-attention otherwise. */
   forward(query: Var, key: Var, { mask }: AttentionMasks = {}): Var {
-    const d = this.dModel;
-    let q: Var, k: Var, v: Var;
-    if (key === query) {
-      const qkv = query.matmul(this.inProjWeight, { transB: true }).add(this.inProjBias);
-      [q, k, v] = split(qkv, [d, d, d], -1);
-    } else {
-      const [wq, wkv] = split(this.inProjWeight, [d, 2 * d], 0);
-      const [bq, bkv] = split(this.inProjBias, [d, 2 * d], 0);
-      q = query.matmul(wq, { transB: true }).add(bq);
-      [k, v] = split(key.matmul(wkv, { transB: true }).add(bkv), [d, d], -1);
-    }
-    return this.attend(this.heads(q), { k: this.heads(k), v: this.heads(v) }, mask);
+    if (key === query) return this.step(query, undefined, { mask }).out;
+    if (this.causal) throw new BuildError('MultiHeadAttention: causal attention is self-attention (key must be query)');
+    const [k, v] = this.projections.kv(key);
+    return this.attend(this.heads(this.projections.q(query), this.nHead), { k: this.heads(k, this.kvHeads), v: this.heads(v, this.kvHeads) }, mask);
   }
 
   /** The keys and values of `key` (a memory) in head layout: cross-attention's cache, computed once. */
   keyValues(key: Var): KeyValues {
-    const d = this.dModel;
-    const [, wkv] = split(this.inProjWeight, [d, 2 * d], 0);
-    const [, bkv] = split(this.inProjBias, [d, 2 * d], 0);
-    const [k, v] = split(key.matmul(wkv, { transB: true }).add(bkv), [d, d], -1);
-    return { k: this.heads(k), v: this.heads(v) };
+    const [k, v] = this.projections.kv(key);
+    return { k: this.heads(k, this.kvHeads), v: this.heads(v, this.kvHeads) };
   }
 
   /** Cross-attention of `query` over keys and values from `keyValues`. */
   attendTo(query: Var, kv: KeyValues, { mask }: AttentionMasks = {}): Var {
-    const d = this.dModel;
-    const [wq] = split(this.inProjWeight, [d, 2 * d], 0);
-    const [bq] = split(this.inProjBias, [d, 2 * d], 0);
-    return this.attend(this.heads(query.matmul(wq, { transB: true }).add(bq)), kv, mask);
+    return this.attend(this.heads(this.projections.q(query), this.nHead), kv, mask);
   }
 
   /**
-   * Self-attention of new positions [batch, new, d] over a cache of the `past` ones before them:
-   * the cache grows by the new keys and values (`present`, length past + new). With one new
-   * position no mask is needed: it sees every cached one and itself.
+   * Self-attention of new positions [batch, new, d] after a cache of the `past` ones before them:
+   * the cache grows by the new keys and values (`present`, length past + new). Without a cache,
+   * `present` holds the new ones only (a cache's first fill). Causal attention after a cache takes
+   * one new position, which sees every cached one and itself, so it needs no mask.
    */
-  step(query: Var, past: KeyValues, { mask }: AttentionMasks = {}): { out: Var; present: KeyValues } {
-    const d = this.dModel;
-    const qkv = query.matmul(this.inProjWeight, { transB: true }).add(this.inProjBias);
-    const [q, k, v] = split(qkv, [d, d, d], -1);
-    const present = { k: concat([past.k, this.heads(k)], 2), v: concat([past.v, this.heads(v)], 2) };
-    return { out: this.attend(this.heads(q), present, mask), present };
+  step(query: Var, past: KeyValues | undefined, { mask }: AttentionMasks = {}): { out: Var; present: KeyValues } {
+    const [q, k, v] = this.projections.qkv(query).map((x, i) => this.heads(x, i === 0 ? this.nHead : this.kvHeads));
+    const present = past ? { k: concat([past.k, k], 2), v: concat([past.v, v], 2) } : { k, v };
+    if (this.causal && past && query.shape[1] !== 1) {
+      throw new BuildError(`MultiHeadAttention: a causal step after a cache takes one new position, got ${String(query.shape[1])}`);
+    }
+    const causal = this.causal && !past ? causalMask(query.b, query.shape[1] as Dim) : undefined;
+    return { out: this.attend(q, present, causal && mask ? add(causal, mask) : causal ?? mask), present };
   }
 
   /** softmax(q kᵀ / sqrt(headDim) + mask) v over heads, merged and projected. */
   private attend(q: Var, { k, v }: KeyValues, mask: Var | undefined): Var {
     const scores = q.matmul(k, { transB: true }).mul(1 / Math.sqrt(this.headDim));
     const probs = (mask ? add(scores, mask) : scores).softmax(-1);
-    return this.outProj.forward(this.merge(probs.matmul(v)));
+    return this.projections.out(this.merge(probs.matmul(v)));
   }
 
-  /** [batch, len, d] → [batch, heads, len, headDim]. */
-  private heads(x: Var): Var {
+  /** [batch, len, n · headDim] → [batch, n, len, headDim]. */
+  private heads(x: Var, n: number): Var {
     const [batch, len] = x.shape as Dim[];
-    return x.reshape([batch, len, this.nHead, this.headDim]).transpose([0, 2, 1, 3]);
+    return x.reshape([batch, len, n, this.headDim]).transpose([0, 2, 1, 3]);
   }
 
   /** [batch, heads, len, headDim] → [batch, len, d]. */

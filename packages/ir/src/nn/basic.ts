@@ -1,5 +1,6 @@
-// Basic layers: Linear (y = x Wᵀ + b, W is [out, in] as in PyTorch), Embedding, LayerNorm (bias
-// optional, as torch's `bias=False`) and RMSNorm (weight only, as torch.nn.RMSNorm).
+// Basic layers: Linear (y = x Wᵀ + b, W is [out, in] as in PyTorch), Conv1D (Hugging Face GPT-2's
+// linear layer, y = x W + b with W stored [in, out]), Embedding, LayerNorm (bias optional, as
+// torch's `bias=False`) and RMSNorm (weight only, as torch.nn.RMSNorm).
 
 import { gather, layerNorm, rmsNorm, type Var } from '../dsl.ts';
 import type { Scope } from './scope.ts';
@@ -16,6 +17,21 @@ export class Linear {
   forward(x: Var): Var {
     const y = x.matmul(this.weight, { transB: true });
     return this.bias ? y.add(this.bias) : y;
+  }
+}
+
+/** Hugging Face's `Conv1D` (GPT-2): a linear layer whose weight is stored [in, out]. */
+export class Conv1D {
+  readonly weight: Var;
+  readonly bias: Var;
+
+  constructor(scope: Scope, inFeatures: number, outFeatures: number) {
+    this.weight = scope.param('weight', [inFeatures, outFeatures]);
+    this.bias = scope.param('bias', [outFeatures]);
+  }
+
+  forward(x: Var): Var {
+    return x.matmul(this.weight).add(this.bias);
   }
 }
 

@@ -1,9 +1,10 @@
 // The nn layers, built from primitive ops only: fusing them is the compiler's job.
 
 export { Scope } from './scope.ts';
-export { Embedding, LayerNorm, Linear, RMSNorm } from './basic.ts';
-export { MultiHeadAttention, type AttentionMasks, type KeyValues } from './attention.ts';
-export { FeedForward, type ActivationName } from './feed-forward.ts';
+export { Conv1D, Embedding, LayerNorm, Linear, RMSNorm } from './basic.ts';
+export { MultiHeadAttention, type AttentionMasks, type AttentionOptions, type KeyValues } from './attention.ts';
+export { HF_PROJECTION_NAMES, type ProjectionLayout, type Projections, type SeparateNames } from './projections.ts';
+export { FeedForward, GatedFeedForward, activate, type ActivationName, type FeedForwardOptions } from './feed-forward.ts';
 export { PositionalEncoding } from './positional.ts';
 export { causalMask, keyPaddingMask } from './masks.ts';
 export {

@@ -81,15 +81,17 @@ export class TransformerDecoderLayer {
 
 export class TransformerEncoder {
   readonly layers: TransformerEncoderLayer[];
-  readonly norm: LayerNorm;
+  /** The final LayerNorm (`norm.*`); torch.nn.TransformerEncoder(norm=None) has none. */
+  readonly norm: LayerNorm | undefined;
 
-  constructor(scope: Scope, cfg: TransformerConfig) {
+  constructor(scope: Scope, cfg: TransformerConfig, { finalNorm = true }: { readonly finalNorm?: boolean } = {}) {
     this.layers = Array.from({ length: cfg.numEncoderLayers }, (_, i) => new TransformerEncoderLayer(scope.child('layers').child(i), cfg));
-    this.norm = new LayerNorm(scope.child('norm'), cfg.dModel, cfg.layerNormEps);
+    this.norm = finalNorm ? new LayerNorm(scope.child('norm'), cfg.dModel, cfg.layerNormEps) : undefined;
   }
 
   forward(src: Var, mask: Var | undefined): Var {
-    return this.norm.forward(this.layers.reduce((x, layer) => layer.forward(x, mask), src));
+    const x = this.layers.reduce((h, layer) => layer.forward(h, mask), src);
+    return this.norm ? this.norm.forward(x) : x;
   }
 }
 

@@ -6,3 +6,4 @@ export { CachedDecoder, type Encoded, type SourceInputs, type StepState } from '
 export { Mulberry32 } from './prng.ts';
 export { argmaxRow, logSoftmaxRow, sampleRow } from './sampler.ts';
 export { BeamSearch, type BeamOptions } from './beam.ts';
+export { CausalLMGenerator, type CausalLMGenerateOptions, checkCausalLMRequest, greedyFullPrefix } from './causal-lm.ts';

@@ -1,0 +1,127 @@
+// Greedy generation for the zoo's decoder-only language models (GPT-2), with the key/value cache:
+// the prefill graph runs once over the prompt and returns every layer's keys and values, then the
+// step graph runs once per new token with the caches, which grow by one position each step (on the
+// host between steps, as for seq2seq: docs/ARCHITECTURE.md, "Generation"). `greedyFullPrefix` is
+// the same decode without the cache (the whole sequence through the model graph per token): the
+// baseline the cache must equal. With `eos`, a row that produced it repeats it, drops out of later
+// steps, and decoding stops once every row has.
+
+import { type Graph, type Tensor, tensor } from '@smelt/ir';
+import type { Backend, CompileOptions, Executable } from '@smelt/backends';
+import { weightsFor } from '../io.ts';
+import { CACHE_NAMES } from '../models.ts';
+import { type CausalLMConfig, buildCausalLM } from '../zoo.ts';
+import { GenerationError } from './options.ts';
+import { isIdentity, selectRows } from './rows.ts';
+import { argmaxRow } from './sampler.ts';
+
+export interface CausalLMGenerateOptions {
+  /** Tokens generated after the prompt (required: a causal LM's config has no default). */
+  readonly maxNewTokens: number;
+  /** Token that ends a row. */
+  readonly eos?: number;
+}
+
+/** Check the prompt and options against the model before any work: ids in range, positions within the table. */
+export function checkCausalLMRequest(cfg: CausalLMConfig, ids: Tensor, o: CausalLMGenerateOptions): void {
+  if (ids.dtype !== 'i32' || ids.shape.length !== 2 || ids.shape[0] < 1 || ids.shape[1] < 1) {
+    throw new GenerationError(`generate: input_ids must be a non-empty i32 [batch, promptLen], got ${ids.dtype} [${ids.shape.join(', ')}]`);
+  }
+  const room = cfg.maxPositions - ids.shape[1];
+  if (!Number.isSafeInteger(o.maxNewTokens) || o.maxNewTokens < 0 || o.maxNewTokens > room) {
+    throw new GenerationError(`generate: maxNewTokens (--max-new-tokens) must be an integer in [0, ${room}] (maxPositions ${cfg.maxPositions} minus the prompt's ${ids.shape[1]}), got ${o.maxNewTokens}`);
+  }
+  if (o.eos !== undefined && (!Number.isSafeInteger(o.eos) || o.eos < 0 || o.eos >= cfg.vocabSize)) {
+    throw new GenerationError(`generate: eos (--eos) must be an integer in [0, ${cfg.vocabSize}), got ${o.eos}`);
+  }
+}
+
+/** The token rows of one decode: the prompt, then one token per step; finished rows repeat eos. */
+class TokenRows {
+  readonly rows: number[][];
+  /** Rows still decoding, in the order the step batch holds them. */
+  active: number[];
+
+  constructor(ids: Tensor, private readonly eos: number | undefined) {
+    const [batch, len] = ids.shape;
+    const data = ids.data as Int32Array;
+    this.rows = Array.from({ length: batch }, (_, r) => Array.from(data.subarray(r * len, (r + 1) * len)));
+    this.active = this.rows.map((_, r) => r);
+  }
+
+  /** Append the argmax of each active row's logits (row i of the batch at `at(i)`); returns which batch rows go on. */
+  push(logits: Float32Array, vocab: number, at: (i: number) => number): number[] {
+    const keep: number[] = [];
+    const activeSet = new Set(this.active);
+    this.active.forEach((r, i) => {
+      const t = argmaxRow(logits, at(i), vocab);
+      this.rows[r].push(t);
+      if (t !== this.eos) keep.push(i);
+    });
+    this.rows.forEach((row, r) => { if (!activeSet.has(r)) row.push(this.eos!); });
+    this.active = keep.map((i) => this.active[i]);
+    return keep;
+  }
+
+  toTensor(): Tensor<'i32'> {
+    return tensor('i32', [this.rows.length, this.rows[0].length], Int32Array.from(this.rows.flat()));
+  }
+}
+
+export class CausalLMGenerator {
+  constructor(readonly cfg: CausalLMConfig, private readonly prefill: Executable, private readonly stepExe: Executable, readonly graphs: readonly Graph[] = []) {}
+
+  static async compile(cfg: CausalLMConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}): Promise<CausalLMGenerator> {
+    const [prefillGraph, stepGraph] = [buildCausalLM(cfg, 'prefill'), buildCausalLM(cfg, 'step')];
+    const prefill = await backend.compile(prefillGraph, weightsFor(prefillGraph, weights), options);
+    try {
+      const step = await backend.compile(stepGraph, weightsFor(stepGraph, weights), options);
+      return new CausalLMGenerator(cfg, prefill, step, [prefillGraph, stepGraph]);
+    } catch (e) {
+      prefill.dispose();
+      throw e;
+    }
+  }
+
+  /** The prompt then up to maxNewTokens greedy tokens per row: i32 [batch, promptLen + steps]. */
+  async generate(ids: Tensor, options: CausalLMGenerateOptions): Promise<Tensor<'i32'>> {
+    checkCausalLMRequest(this.cfg, ids, options);
+    const tokens = new TokenRows(ids, options.eos);
+    const V = this.cfg.vocabSize;
+    const len = ids.shape[1];
+    let out = await this.prefill.run(new Map([['input_ids', ids]]));
+    let at = (i: number) => (i * len + len - 1) * V;
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      const keep = tokens.push(out.get('logits')!.data as Float32Array, V, at);
+      if (step === options.maxNewTokens - 1 || keep.length === 0) break;
+      const feed = new Map<string, Tensor>([['input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!))]]);
+      for (let i = 0; i < this.cfg.numLayers; i++) {
+        for (const part of ['k', 'v'] as const) {
+          const t = out.get(CACHE_NAMES.present(i)[part])!;
+          feed.set(CACHE_NAMES.past(i)[part], isIdentity(keep, t.shape[0]) ? t : selectRows(t, keep));
+        }
+      }
+      out = await this.stepExe.run(feed);
+      at = (i: number) => i * V;
+    }
+    return tokens.toTensor();
+  }
+
+  dispose(): void {
+    this.prefill.dispose();
+    this.stepExe.dispose();
+  }
+}
+
+/** Greedy decoding without the cache: the model graph (`buildCausalLM(cfg, 'model')`) over the whole sequence per token. */
+export async function greedyFullPrefix(cfg: CausalLMConfig, model: Executable, ids: Tensor, options: CausalLMGenerateOptions): Promise<Tensor<'i32'>> {
+  checkCausalLMRequest(cfg, ids, options);
+  const tokens = new TokenRows(ids, options.eos);
+  for (let step = 0; step < options.maxNewTokens && tokens.active.length > 0; step++) {
+    const len = tokens.rows[0].length;
+    const batch = tensor('i32', [tokens.active.length, len], Int32Array.from(tokens.active.flatMap((r) => tokens.rows[r])));
+    const logits = (await model.run(new Map([['input_ids', batch]]))).get('logits')!.data as Float32Array;
+    tokens.push(logits, cfg.vocabSize, (i) => (i * len + len - 1) * cfg.vocabSize);
+  }
+  return tokens.toTensor();
+}

@@ -1,0 +1,128 @@
+// Generation with the key/value cache for the zoo's decoder-only LM (GPT-2) on every backend:
+// prefill once over the prompt, then one step per token with the caches (`past + 1`). Each step's
+// logits equal the full forward's at that position (1e-4), the greedy tokens equal PyTorch's
+// (tests/goldens/gpt2: scripts/make_zoo_goldens.py, which also checks torch's cached and uncached
+// decodes agree), and with an eos that the rows reach at different steps the tokens equal
+// full-prefix greedy decoding on the same backend (finished rows drop out of the step batch).
+
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Tensor, castTensor, opCounts, tensor } from '@smelt/ir';
+import { readSafetensors } from '@smelt/ir/node';
+import { compileGraph } from '@smelt/compiler';
+import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
+import {
+  CACHE_NAMES, CausalLMGenerator, GenerationError, type Gpt2Config, buildGpt2, greedyFullPrefix, readConfig, readWeights, weightsFor,
+} from '@smelt/models';
+import { GOLDEN_DIR } from './golden-util.ts';
+
+const DIR = path.join(GOLDEN_DIR, 'gpt2');
+const CFG = readConfig(path.join(DIR, 'config.json')) as Gpt2Config;
+const WEIGHTS = readWeights(path.join(DIR, 'weights.safetensors'), [buildGpt2(CFG)]);
+const PROMPT = castTensor(readSafetensors(path.join(DIR, 'inputs.safetensors')).get('input_ids')!, 'i32');
+const EXPECTED = readSafetensors(path.join(DIR, 'expected.safetensors')).get('tokens') as Tensor<'i32'>;
+const NEW = EXPECTED.shape[1] - PROMPT.shape[1];
+
+describe('GPT-2 cached-generation graphs', () => {
+  it('prefill and step fuse every attention and every LayerNorm with its residual add', () => {
+    for (const which of ['prefill', 'step'] as const) {
+      const counts = opCounts(compileGraph(buildGpt2(CFG, which)).graph);
+      expect(counts.attention, which).toBe(CFG.numLayers);
+      expect(counts.softmax ?? 0, which).toBe(0);
+      expect(counts.add_layer_norm, which).toBe(2 * CFG.numLayers + 1);
+    }
+  });
+
+  it('the step grows each cache by one: past → past + 1', () => {
+    const g = buildGpt2(CFG, 'step');
+    const past = g.inputs.find((v) => v.name === CACHE_NAMES.past(0).k)!;
+    const present = g.outputs.find((o) => o.name === CACHE_NAMES.present(0).k)!;
+    expect(past.type.shape).toEqual(['batch', CFG.nHead, 'past', CFG.dModel / CFG.nHead]);
+    expect(present.value.type.shape).toEqual(['batch', CFG.nHead, 'past + 1', CFG.dModel / CFG.nHead]);
+  });
+
+  it('refuses a request past the position table or an eos outside the vocabulary, naming the option', async () => {
+    const gen = await CausalLMGenerator.compile(CFG, WEIGHTS, getBackend('reference'));
+    const room = CFG.maxPositions - PROMPT.shape[1];
+    await expect(gen.generate(PROMPT, { maxNewTokens: room + 1 })).rejects.toThrow(GenerationError);
+    await expect(gen.generate(PROMPT, { maxNewTokens: room + 1 })).rejects.toThrow(`maxNewTokens (--max-new-tokens) must be an integer in [0, ${room}]`);
+    await expect(gen.generate(PROMPT, { maxNewTokens: 2, eos: CFG.vocabSize })).rejects.toThrow(/eos \(--eos\) must be an integer in \[0, 50\)/);
+    gen.dispose();
+  });
+});
+
+/** An eos that the rows of `tokens` first produce at different steps after the prompt. */
+function eosAtDifferentSteps(tokens: Tensor<'i32'>, prompt: number): number {
+  const [batch, len] = tokens.shape;
+  const rows = Array.from({ length: batch }, (_, r) => Array.from(tokens.data.subarray(r * len + prompt, (r + 1) * len)));
+  for (let t = 0; t < CFG.vocabSize; t++) {
+    const first = rows.map((row) => row.indexOf(t));
+    if (first.every((f) => f >= 0) && new Set(first).size === batch) return t;
+  }
+  throw new Error('no token ends the rows at different steps');
+}
+
+interface Variant { readonly backend: string; readonly label: string; readonly options: CompileOptions }
+const VARIANTS: Variant[] = backendNames().flatMap((name): Variant[] => name === 'wasm'
+  ? [{ backend: name, label: 'wasm relaxed', options: { simd: 'relaxed' } as CompileOptions },
+    { backend: name, label: 'wasm 2 threads', options: { threads: 2 } as CompileOptions }]
+  : [{ backend: name, label: name, options: { optimize: true } }]);
+
+describe.each(VARIANTS)('GPT-2 generation with the cache on $label', ({ backend, options }) => {
+  const be: Backend = getBackend(backend);
+
+  it('each step equals the full forward; greedy equals PyTorch; with eos, equals full-prefix greedy', async () => {
+    const why = await be.unavailableReason();
+    if (why) {
+      if (process.env.CI === 'true' && backend !== 'webgpu') throw new Error(why);
+      return console.warn(`[causal-lm-generation] skipping ${backend}: ${why}`);
+    }
+    const full = await be.compile(buildGpt2(CFG), WEIGHTS, options);
+    const [prefillGraph, stepGraph] = [buildGpt2(CFG, 'prefill'), buildGpt2(CFG, 'step')];
+    const prefill = await be.compile(prefillGraph, weightsFor(prefillGraph, WEIGHTS), options);
+    const step = await be.compile(stepGraph, weightsFor(stepGraph, WEIGHTS), options);
+    try {
+      // Teacher-forced: the full forward over the golden tokens vs prefill + one step per token.
+      const [batch, total] = EXPECTED.shape;
+      const prompt = PROMPT.shape[1];
+      const V = CFG.vocabSize;
+      const want = (await full.run(new Map([['input_ids', tensor('i32', [batch, total - 1], Int32Array.from({ length: batch * (total - 1) }, (_, i) => EXPECTED.data[Math.floor(i / (total - 1)) * total + (i % (total - 1))]))]]))).get('logits')!.data as Float32Array;
+      let out = await prefill.run(new Map([['input_ids', PROMPT]]));
+      const compare = (logits: Float32Array, pos: number, at: (r: number) => number) => {
+        for (let r = 0; r < batch; r++) {
+          for (let t = 0; t < V; t++) {
+            const [got, w] = [logits[at(r) + t], want[(r * (total - 1) + pos) * V + t]];
+            if (!(Math.abs(got - w) <= 1e-4)) expect.fail(`position ${pos}, row ${r}, token ${t}: cached ${got}, full ${w}`);
+          }
+        }
+      };
+      compare(out.get('logits')!.data as Float32Array, prompt - 1, (r) => (r * prompt + prompt - 1) * V);
+      for (let pos = prompt; pos < total - 1; pos++) {
+        const feed = new Map<string, Tensor>([['input_ids', tensor('i32', [batch, 1], Int32Array.from({ length: batch }, (_, r) => EXPECTED.data[r * total + pos]))]]);
+        for (let i = 0; i < CFG.numLayers; i++) {
+          feed.set(CACHE_NAMES.past(i).k, out.get(CACHE_NAMES.present(i).k)!).set(CACHE_NAMES.past(i).v, out.get(CACHE_NAMES.present(i).v)!);
+        }
+        out = await step.run(feed);
+        compare(out.get('logits')!.data as Float32Array, pos, (r) => r * V);
+      }
+
+      const gen = await CausalLMGenerator.compile(CFG, WEIGHTS, be, options);
+      try {
+        const tokens = await gen.generate(PROMPT, { maxNewTokens: NEW });
+        expect(tokens.shape).toEqual(EXPECTED.shape);
+        expect([...tokens.data]).toEqual([...EXPECTED.data]);
+        expect([...(await greedyFullPrefix(CFG, full, PROMPT, { maxNewTokens: NEW })).data]).toEqual([...EXPECTED.data]);
+        const eos = eosAtDifferentSteps(EXPECTED, prompt);
+        const cached = await gen.generate(PROMPT, { maxNewTokens: NEW, eos });
+        const uncached = await greedyFullPrefix(CFG, full, PROMPT, { maxNewTokens: NEW, eos });
+        expect(cached.shape).toEqual(uncached.shape);
+        expect([...cached.data]).toEqual([...uncached.data]);
+        expect(cached.shape[1], 'eos stopped decoding before the last step').toBeLessThan(total);
+      } finally {
+        gen.dispose();
+      }
+    } finally {
+      for (const exe of [full, prefill, step]) exe.dispose();
+    }
+  }, 240_000);
+});
