@@ -5,7 +5,7 @@
 // ends in `satisfies never`, with its attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isSymbol, normAxis, opNode, parseExpr,
+  type Dim, type Graph, type OpNode, type TensorType, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isSymbol, normAxis, opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -34,6 +34,13 @@ class Lowerer {
     return id;
   }
 
+  /** A buffer no graph value names: the moved-axis copies of a softmax over another axis. */
+  scratch(dtype: PlanBuffer['dtype'], shape: readonly Dim[], storage: PlanBuffer['storage']): number {
+    const id = this.buffers.length;
+    this.buffers.push({ id, dtype, shape, storage });
+    return id;
+  }
+
   id(v: Value): number {
     const id = this.ids.get(v);
     if (id === undefined) throw new LoweringError('value used before it is lowered');
@@ -58,8 +65,26 @@ class Lowerer {
     }
     const ins = n.inputs.map((v) => this.id(v));
     const early = !dependsOnSymbols(n.op, n.attrs, n.outputs.map((v) => v.type)) && ins.every((i) => this.loadTime(i));
-    const outs = n.outputs.map((v) => this.buffer(v, early ? { kind: 'derived' } : { kind: 'arena', slot: -1 }));
-    lowerKernel(n, ins, outs, early ? (k) => this.prologue.push(k) : (k) => this.kernels.push(k));
+    const storage = (): PlanBuffer['storage'] => (early ? { kind: 'derived' } : { kind: 'arena', slot: -1 });
+    const outs = n.outputs.map((v) => this.buffer(v, storage()));
+    const emit: Emit = early ? (k) => this.prologue.push(k) : (k) => this.kernels.push(k);
+    if (n.op === 'softmax' && normAxis(n.attrs.axis, n.outputs[0].type.shape.length) !== n.outputs[0].type.shape.length - 1) {
+      this.softmaxOverAxis(n.outputs[0].type, normAxis(n.attrs.axis, n.outputs[0].type.shape.length), ins[0], outs[0], storage, emit);
+      return;
+    }
+    lowerKernel(n, ins, outs, emit);
+  }
+
+  /** softmax(x, axis a) = transpose(softmax(transpose(x, a last)), back): the row kernel works on the last axis. */
+  private softmaxOverAxis(t: TensorType, axis: number, x: number, out: number, storage: () => PlanBuffer['storage'], emit: Emit): void {
+    const rank = t.shape.length;
+    const perm = [...Array(rank).keys()].filter((i) => i !== axis).concat(axis);
+    const back = perm.map((_, i) => perm.indexOf(i));
+    const shape = perm.map((p) => t.shape[p]);
+    const [moved, rows] = [this.scratch(t.dtype, shape, storage()), this.scratch(t.dtype, shape, storage())];
+    emit({ kind: 'transpose', label: 'softmax: axis last', x, out: moved, perm });
+    emit({ kind: 'softmax', label: 'softmax', x: moved, out: rows, scale: 1 });
+    emit({ kind: 'transpose', label: 'softmax: axis back', x: rows, out, perm: back });
   }
 }
 
@@ -96,7 +121,7 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
     case 'scaled_masked_softmax':
       return emit({ kind: 'softmax', label, x: ins[0], mask: ins[1], out, scale: n.attrs.scale });
     case 'softmax':
-      if (normAxis(n.attrs.axis, rank) !== rank - 1) throw new LoweringError(`softmax over axis ${n.attrs.axis} of rank ${rank}: only the last axis is lowered`);
+      if (normAxis(n.attrs.axis, rank) !== rank - 1) throw new LoweringError('internal: softmax over another axis reached lowerKernel');
       return emit({ kind: 'softmax', label, x: ins[0], out, scale: 1 });
     case 'layer_norm':
       return emit({ kind: 'layer_norm', label, x: ins[0], weight: ins[1], bias: ins[2], out, eps: n.attrs.eps });
