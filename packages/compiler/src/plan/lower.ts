@@ -6,8 +6,8 @@
 // attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type Node, type OpNode, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol, normAxis, opDef,
-  opNode, parseExpr,
+  type Dim, type Graph, type Node, type OpNode, type TensorType, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol,
+  normAxis, opDef, opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
@@ -75,14 +75,37 @@ class Lowerer {
       return;
     }
     const outs = n.outputs.map((v) => this.buffer(v, storage()));
+    if (isRowNode(n) && ins.length === 1 && outs.length === 1) {
+      const t = n.outputs[0].type;
+      const axis = opDef(n.op).rowAxis!(n.attrs, t.shape.length);
+      if (axis !== t.shape.length - 1) {
+        this.rowOverAxis(n, t, axis, ins[0], outs[0], storage, emit);
+        return;
+      }
+    }
     lowerKernel(n, ins, outs, emit);
   }
 
-  /** A buffer no graph value names (a view, or a kernel result a value views). */
+  /** A buffer no graph value names (a view, a kernel result a value views, a moved-axis copy). */
   anonymous(dtype: PlanBuffer['dtype'], shape: readonly Dim[], storage: PlanBuffer['storage']): number {
     const id = this.buffers.length;
     this.buffers.push({ id, dtype, shape, storage });
     return id;
+  }
+
+  /**
+   * A one-operand row op over axis a (softmax, log_softmax) = transpose(row op(transpose(x, a last)), back):
+   * the row kernel works on the last axis.
+   */
+  private rowOverAxis(n: OpNode, t: TensorType, axis: number, x: number, out: number, storage: () => PlanBuffer['storage'], emit: Emit): void {
+    const rank = t.shape.length;
+    const perm = [...Array(rank).keys()].filter((i) => i !== axis).concat(axis);
+    const back = perm.map((_, i) => perm.indexOf(i));
+    const shape = perm.map((p) => t.shape[p]);
+    const [moved, rows] = [this.anonymous(t.dtype, shape, storage()), this.anonymous(t.dtype, shape, storage())];
+    emit({ kind: 'transpose', label: `${n.op}: axis last`, x, out: moved, perm });
+    emit({ kind: 'row', label: n.op, inputs: [moved], program: opDef(n.op).row!(n.attrs as never, 1), out: rows });
+    emit({ kind: 'transpose', label: `${n.op}: axis back`, x: rows, out, perm: back });
   }
 }
 
