@@ -28,7 +28,7 @@ async function benchOne(id: string, args: Args): Promise<WorkloadResult> {
   const t0 = performance.now();
   log(`\n== ${def.title}`);
   await ensureData(def, log);
-  const selected = allEngines().filter((e) => engineSelected(e.name, args.engines));
+  const selected = allEngines().filter((e) => engineSelected(e.name, args.engines) && (!e.only?.always || e.only.workloads.includes(id)));
   const specs = args.baselineTree ? withBaselineTwins(selected, args.baselineTree) : selected;
   const onnx = specs.some((s) => s.needsOnnx && workloadRuns(def, s.name, args.everywhere)) ? ensureOnnx(def, log) : undefined;
   const loadBefore = os.loadavg()[0];

@@ -11,7 +11,7 @@ const TFJS_CPU: EngineLimit = { workloads: ['w-small', 'gemm-512'], why: 'plain-
 const WEBGPU_PEERS: EngineLimit = { workloads: ['w-small', 'w-base', 'gemm-512'], why: 'shader compiles per shape take minutes on lavapipe: W-small, W-base and GEMM 512 (issue 6) by default' };
 
 /** ORT on the key/value-cache export (encode.onnx, step.onnx): only the workloads that decode with the cache. */
-const ORT_KV: EngineLimit = { workloads: CACHED_WORKLOADS, why: 'runs the key/value-cache ONNX export (encode.onnx, step.onnx): only the -kv workloads' };
+const ORT_KV: EngineLimit = { workloads: CACHED_WORKLOADS, why: 'runs the key/value-cache ONNX export (encode.onnx, step.onnx): only the -kv workloads', always: true };
 
 const ORT_RUNS = [['node', 1], ['node', 2], ['web', 1], ['web', 2]] as const;
 

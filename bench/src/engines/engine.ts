@@ -35,6 +35,8 @@ export interface Engine {
 export interface EngineLimit {
   readonly workloads: readonly string[];
   readonly why: string;
+  /** It has nothing to run elsewhere: it gets no row on other workloads, even with --everywhere or --quick. */
+  readonly always?: boolean;
 }
 
 /** How the bench names and finds an engine; `create` imports the engine's packages only when called. */

@@ -89,6 +89,20 @@ describe("the issues' figures", () => {
   });
 });
 
+describe("issue 13's decoding figures", () => {
+  it('the cache against the whole prefix reads two workloads; the ORT key/value peers are compared on one', () => {
+    const full = workload('greedy-128-base', [row('smelt-wasm-relaxed', [12000, 13000, 14000])]);
+    const kv = workload('greedy-128-base-kv', [row('smelt-wasm-relaxed', [1800, 2000, 2200]), row('ort-web-kv-1t', [3000, 3200, 3400])]);
+    const t = evaluateTargets([full, kv]).filter((x) => x.issue === 13);
+    const gain = t.find((x) => x.figure === 'smelt-wasm-relaxed with the cache vs full prefix')!;
+    expect(gain.value).toBeCloseTo(6.5);
+    expect(gain.best).toBeCloseTo(12000 / 1800);
+    expect(t.find((x) => x.figure === 'smelt-wasm-relaxed vs ort-web-kv-1t')!.value).toBeCloseTo(1.6);
+    expect(renderTargets(t)).toContain('smelt-wasm-relaxed vs ort-web-kv-1t: 1.60× (best runs: 1.67×); want ≥ 2×: NOT met');
+    expect(evaluateTargets([kv]).some((x) => x.figure.includes('vs full prefix')), 'no full-prefix run: no gain figure').toBe(false);
+  });
+});
+
 describe('the machine probe in the report', () => {
   const gemm = workload('gemm-1024', [
     row('smelt-wasm', [80, 80, 80], { probe: [50, 50, 50] }),

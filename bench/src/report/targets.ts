@@ -1,5 +1,7 @@
-// The figures the issues ask of the bench (3: compiler speed, 4: JS backend, 5: wasm, 6: WebGPU), as
-// data: each one reads times or GFLOP/s from the rows of one workload, and says what it wants.
+// The figures the issues ask of the bench (3: compiler speed, 4: JS backend, 5: wasm, 6: WebGPU,
+// 13: decoding with the key/value cache), as data: each one reads times or GFLOP/s from the rows of
+// one workload (and, for the cache's own gain, of the same decoding over the whole prefix), and says
+// what it wants.
 // Each is computed from the medians and again from the best (min) runs: on a shared machine the
 // best run is the one least disturbed by other load; the machine probe of the engines a figure
 // compares (report/probe.ts) says how disturbed their runs were. Printed after the tables and kept
@@ -49,11 +51,13 @@ interface Target {
   readonly issue: number;
   readonly figure: string;
   readonly workload: string;
+  /** A second workload the value reads (`other`), e.g. full-prefix decoding against the cache. */
+  readonly versus?: string;
   readonly engines: readonly string[];
   readonly want?: number;
   readonly atMost?: number;
   readonly unit: Unit;
-  value(w: Lookup): Value;
+  value(w: Lookup, other?: Lookup): Value;
 }
 
 /** How many times faster `engine` is than `than` (their medians' ratio). */
@@ -95,6 +99,14 @@ function msWithStats(engine: string) {
   };
 }
 
+/** How many times faster `engine` is on this workload than on `other` (the cache against the whole prefix). */
+function gainOver(engine: string) {
+  return (w: Lookup, other?: Lookup): Value => {
+    const [a, b] = [w.ms(engine), other?.ms(engine)];
+    return a && b ? { value: b / a } : undefined;
+  };
+}
+
 /** The wasm peers at one thread, as smelt-wasm: ORT Web 1t, tfjs-wasm and jax-js wasm (both 1 thread in Node). */
 const WASM_PEERS_1T = ['ort-web-1t', 'tfjs-wasm', 'jax-wasm'];
 
@@ -120,6 +132,12 @@ const TARGETS: readonly Target[] = [
       issue: 6, figure: `smelt-webgpu vs ${peer}`, workload, engines: ['smelt-webgpu', peer], want: 1.5, unit: '×', value: speedup('smelt-webgpu', peer),
     })),
   ]),
+  { issue: 13, figure: 'smelt-wasm-relaxed with the cache vs full prefix', workload: 'greedy-128-base-kv', versus: 'greedy-128-base', engines: ['smelt-wasm-relaxed'], want: 5, unit: '×', value: gainOver('smelt-wasm-relaxed') },
+  ...['greedy-32-kv', 'greedy-128-base-kv'].map((workload): Target => ({
+    issue: 13, figure: 'smelt-wasm-relaxed vs ort-web-kv-1t', workload, engines: ['smelt-wasm-relaxed', 'ort-web-kv-1t'], want: 2, unit: '×', value: speedup('smelt-wasm-relaxed', 'ort-web-kv-1t'),
+  })),
+  { issue: 13, figure: 'smelt-wasm-relaxed vs ort-node-kv-1t (native ORT)', workload: 'greedy-32-kv', engines: ['smelt-wasm-relaxed', 'ort-node-kv-1t'], want: 1, unit: '×', value: speedup('smelt-wasm-relaxed', 'ort-node-kv-1t') },
+  { issue: 13, figure: 'smelt-webgpu with the cache vs full prefix', workload: 'greedy-32-kv', versus: 'greedy-32', engines: ['smelt-webgpu'], want: 5, unit: '×', value: gainOver('smelt-webgpu') },
 ];
 
 function lookup(w: WorkloadResult, stat: 'median' | 'min'): Lookup {
@@ -147,12 +165,14 @@ function probeOf(w: WorkloadResult, engines: readonly string[]): string | undefi
 }
 
 export function evaluateTargets(results: readonly WorkloadResult[]): TargetResult[] {
+  const latest = (id: string | undefined) => [...results].reverse().find((r) => r.id === id); // the latest run of the workload
   return TARGETS.flatMap((t): TargetResult[] => {
-    const w = [...results].reverse().find((r) => r.id === t.workload); // the latest run of the workload
-    if (!w) return [];
+    const w = latest(t.workload);
+    const other = latest(t.versus);
+    if (!w || (t.versus && !other)) return [];
     const { issue, figure, workload, want, atMost, unit } = t;
-    const v = t.value(lookup(w, 'median'));
-    if (v) return [{ issue, figure, workload, want, atMost, unit, ...v, best: t.value(lookup(w, 'min'))?.value, probe: probeOf(w, v.against ? [t.engines[0], v.against] : t.engines) }];
+    const v = t.value(lookup(w, 'median'), other && lookup(other, 'median'));
+    if (v) return [{ issue, figure, workload, want, atMost, unit, ...v, best: t.value(lookup(w, 'min'), other && lookup(other, 'min'))?.value, probe: probeOf(w, v.against ? [t.engines[0], v.against] : t.engines) }];
     const missing = t.engines.filter((e) => lookup(w, 'median').ms(e) === undefined).join(', ') || 'the measurement (older results file)';
     return [{ issue, figure, workload, want, atMost, unit, missing: `did not run: ${missing}` }];
   });

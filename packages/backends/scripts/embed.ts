@@ -62,7 +62,7 @@ export const EMBEDDINGS: readonly Embedding[] = [
     root: '', out: 'models/src/generation/aot/loop-source.ts', constant: 'LOOP_JS',
     about: "The generation loop of @smelt/models and the host of an exported generator's model.js (generation/aot/model-js.ts): load exported",
     files: [
-      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'models/src/cache-names.ts',
+      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'backends/src/resident.ts', 'models/src/cache-names.ts',
       'models/src/generation/prng.ts', 'models/src/generation/sampler.ts', 'models/src/generation/options.ts', 'models/src/generation/beam.ts',
       'models/src/generation/rows.ts', 'models/src/generation/cached-decoder.ts', 'models/src/generation/generator.ts',
       'models/src/generation/aot/host.ts',

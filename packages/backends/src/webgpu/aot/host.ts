@@ -26,12 +26,15 @@ export interface Tensor {
 }
 
 export interface LoadOptions {
-  readonly gpu: GPU;
+  readonly gpu?: GPU;
+  /** Run on this device (not destroyed by dispose) instead of opening one from `gpu`. */
+  readonly device?: GPUDevice;
   readonly baseUrl?: string | URL;
   readonly read?: (file: string) => Promise<Uint8Array>;
 }
 
 export interface Model {
+  readonly device: GPUDevice;
   run(inputs: Inputs): Promise<Record<string, Tensor>>;
   dispose(): void;
 }
@@ -89,20 +92,29 @@ interface OutputRead { readonly name: string; readonly dtype: DTypeName; readonl
 interface State { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[] }
 interface Location { readonly buffer: GPUBuffer; readonly offset: number; readonly bytes: number }
 
-/** Request the adapter and device, create the pipelines, upload the weights and run the prologue. */
+/** A device the caller gives must have the manifest's features (its limits show when pipelines or buffers are made). */
+function givenDevice(device: GPUDevice): GPUDevice {
+  const missing = MANIFEST.features.filter((f) => !device.features.has(f));
+  if (missing.length) throw new Error(`webgpu: the device given to load() lacks ${missing.join(', ')} (precision ${MANIFEST.precision})`);
+  return device;
+}
+
+/** Request the adapter and device (or take the one given), create the pipelines, upload the weights and run the prologue. */
 export async function load(options: LoadOptions): Promise<Model> {
-  const device = await openDevice(options.gpu);
+  if (!options.device && !options.gpu) throw new Error('webgpu: load() needs { gpu } (navigator.gpu, or create([]) of the webgpu package) or { device }');
+  const owned = !options.device;
+  const device = options.device ? givenDevice(options.device) : await openDevice(options.gpu!);
   try {
     const [image, ...codes] = await Promise.all([MANIFEST.weightsFile, ...MANIFEST.shaders].map((f) => readFile(f, options)));
     device.pushErrorScope('validation');
     const pipelines = await createPipelines(device, codes.map((c) => new TextDecoder().decode(c)));
-    const model = new GpuModel(device, pipelines, image);
+    const model = new GpuModel(device, pipelines, image, owned);
     await model.runPrologue();
     const error = await device.popErrorScope();
     if (error) throw new Error(`webgpu: loading: ${error.message}`);
     return model;
   } catch (e) {
-    device.destroy();
+    if (owned) device.destroy();
     throw e;
   }
 }
@@ -120,7 +132,7 @@ class GpuModel implements Model {
   private lost: string | undefined;
   private disposed = false;
 
-  constructor(private readonly device: GPUDevice, private readonly pipelines: readonly Pipeline[], image: Uint8Array) {
+  constructor(readonly device: GPUDevice, private readonly pipelines: readonly Pipeline[], image: Uint8Array, private readonly ownsDevice: boolean) {
     void device.lost.then((info) => { this.lost = `WebGPU device lost (${info.reason}): ${info.message}`; });
     this.alignment = Math.max(MANIFEST.alignment, device.limits.minStorageBufferOffsetAlignment);
     for (const b of MANIFEST.buffers) {
@@ -281,6 +293,6 @@ class GpuModel implements Model {
     this.dropStates();
     for (const b of [...this.fixed.values(), ...this.inputBuffers.values()]) b.destroy();
     this.arena?.destroy();
-    this.device.destroy();
+    if (this.ownsDevice) this.device.destroy();
   }
 }

@@ -39,7 +39,13 @@ export interface LoadOptions {
    * from the \`webgpu\` package (Dawn), kept referenced for as long as the model is used. model.js
    * imports neither the \`webgpu\` package nor smelt.
    */
-  readonly gpu: { requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<unknown> };
+  readonly gpu?: { requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<unknown> };
+  /**
+   * Or a device to run on instead of opening one (another model's \`device\`: two models in one
+   * process then share it; two devices on a software adapter are slow). It is not destroyed by this
+   * model's dispose(); it must have the features and limits this model needs.
+   */
+  readonly device?: unknown;
   /** The URL of the folder holding the .wgsl files and ${manifest.weightsFile}, ending in "/" (default: model.js's folder). file: URLs are read with node:fs, others with fetch(). */
   readonly baseUrl?: string | URL;
   /** Or supply each file yourself (bundlers, caches): its name in this folder → its bytes. */
@@ -48,9 +54,11 @@ export interface LoadOptions {
 
 /** A loaded model: GPU pipelines, weights and derived weights stay on the device until dispose(). */
 export interface Model {
+  /** The GPUDevice it runs on (its own, or the one given to load()). */
+  readonly device: unknown;
   /** One forward pass: the inputs uploaded, one queue.submit, the outputs read back. Runs are serialized. */
   run(inputs: Inputs | ReadonlyMap<string, Tensor>): Promise<Outputs>;
-  /** Release the buffers and the device. */
+  /** Release the buffers, and the device when load() opened it. */
   dispose(): void;
 }
 

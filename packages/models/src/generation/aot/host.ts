@@ -18,6 +18,8 @@ export type GeneratorTarget = 'js' | 'wasm' | 'webgpu';
 interface PartModel {
   run(inputs: RunInputs): Record<string, Tensor> | Promise<Record<string, Tensor>>;
   dispose(): void;
+  /** webgpu: the device it runs on. */
+  readonly device?: unknown;
 }
 
 interface PartModule {
@@ -49,8 +51,8 @@ export interface Generator {
   dispose(): void;
 }
 
-/** What the target's loader takes for one part, in its folder. */
-function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions): object | undefined {
+/** What the target's loader takes for one part, in its folder; webgpu's step part runs on the encode part's device. */
+function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions, device?: unknown): object | undefined {
   switch (TARGET) {
     case 'js': return undefined;
     case 'wasm': return { threads: o.threads ?? 1 };
@@ -58,6 +60,7 @@ function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions): object |
       const read = o.read;
       return {
         gpu: o.gpu,
+        device,
         baseUrl: o.baseUrl === undefined ? undefined : new URL(`${part}/`, o.baseUrl),
         read: read && ((file: string) => read(`${part}/${file}`)),
       };
@@ -66,12 +69,13 @@ function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions): object |
   }
 }
 
-function executable(model: PartModel): Executable {
+/** `dispose`: whether the loop's dispose() disposes the part (the encode part is disposed last, by load's generator). */
+function executable(model: PartModel, dispose: boolean): Executable {
   return {
     async run(inputs) {
       return new Map(Object.entries(await model.run(inputs)));
     },
-    dispose: () => model.dispose(),
+    dispose: () => { if (dispose) model.dispose(); },
   };
 }
 
@@ -85,24 +89,34 @@ function sourceOf(inputs: SourceInputs): SourceInputs {
   return inputs;
 }
 
+/** What a generator keeps alive: Dawn's GPU object must outlive the device it made (collected, it takes the device down). */
+const keptAlive = new WeakMap<Generator, unknown>();
+
 /** Load the encode and step parts (options as their loaders take them) and the loop over them. */
 export async function load(options: GeneratorLoadOptions = {}): Promise<Generator> {
   const encode = await PARTS.encode.load(partOptions('encode', options));
   let step: PartModel;
   try {
-    step = await PARTS.step.load(partOptions('step', options));
+    // One device for both: two devices in one process share a software adapter badly (slow runs, crashes under Dawn).
+    step = await PARTS.step.load(partOptions('step', options, encode.device));
   } catch (e) {
     encode.dispose();
     throw e;
   }
-  const generator = new Seq2SeqGenerator(CONFIG, new CachedDecoder(CONFIG, executable(encode), executable(step)));
-  return {
+  // The step part is disposed before the encode part, whose device (webgpu) the step part runs on.
+  const generator = new Seq2SeqGenerator(CONFIG, new CachedDecoder(CONFIG, executable(encode, false), executable(step, true)));
+  const loaded: Generator = {
     config: CONFIG,
     // Errors reach the caller as the in-process generator's do: a rejected promise, a throwing next().
     generate: async (inputs, o) => generator.generate(sourceOf(inputs), o),
     async *stream(inputs, o) {
       yield* generator.stream(sourceOf(inputs), o);
     },
-    dispose: () => generator.dispose(),
+    dispose() {
+      generator.dispose();
+      encode.dispose();
+    },
   };
+  keptAlive.set(loaded, options.gpu);
+  return loaded;
 }
