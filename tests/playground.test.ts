@@ -131,6 +131,21 @@ describeBrowser('playground in Chromium', () => {
     await screenshot(page, SHOTS, 'base-transformer');
   });
 
+  for (const id of ['gpt2-mini', 'bert-mini']) {
+    it(`compiles and runs the zoo's ${id} on wasm like the interpreter`, { timeout: 180_000 }, async () => {
+      await page.selectOption('[data-test=model]', id);
+      await page.click('[data-test=compile]');
+      await idle();
+      expect(await status()).toMatch(/^compiled \S+ in the page .* seeded random weights/);
+      expect(await page.locator('svg[data-test=graph] g.layer').count()).toBe(4);
+      await page.selectOption('[data-test=backend]', 'wasm');
+      await page.click('[data-test=run]');
+      await idle();
+      const result = await page.textContent('[data-test=run-result]');
+      expect(Number(/interpreter ([\d.e+-]+)/.exec(result ?? '')?.[1])).toBeLessThan(1e-4);
+    });
+  }
+
   it('loads a .smelt file with or without its .safetensors, and says ONNX is not there yet', { timeout: 120_000 }, async () => {
     const m = block(PLAIN);
     const smelt = { name: 'block.smelt', mimeType: 'text/plain', buffer: Buffer.from(printGraph(m.graph)) };

@@ -44,6 +44,12 @@ function torchModel(id: string, title: string, cfg: TorchTransformerConfig, seed
   };
 }
 
+/** A model of the zoo (GPT-2, BERT, …) by config, with seeded random weights. */
+function zooModel(id: string, title: string, raw: Record<string, unknown>, seed: number): BuiltinModel {
+  const cfg = parseConfig(raw, `${id} (built in)`);
+  return { id, title, graphs: ['model'], build: () => buildModel(cfg), weights: async (g) => initWeights(g, seed), weightsNote: `seeded random weights (seed ${seed})` };
+}
+
 export const MODELS: readonly BuiltinModel[] = [
   {
     id: 'toy', title: 'Toy seq2seq, trained to reverse digits (d64, 2+2 layers)', graphs: ['model', ...SEQ2SEQ_GRAPHS.filter((g) => g !== 'model')],
@@ -54,4 +60,6 @@ export const MODELS: readonly BuiltinModel[] = [
   },
   torchModel('w-small', 'W-small: Transformer d256, 4 heads, 3+3 layers, ff 1024', { model: 'torch-transformer', dModel: 256, nHead: 4, numEncoderLayers: 3, numDecoderLayers: 3, dimFeedforward: 1024, ...CORE }, 101),
   torchModel('base', 'Transformer (base, "Attention is all you need"): d512, 8 heads, 6+6 layers, ff 2048', { model: 'torch-transformer', dModel: 512, nHead: 8, numEncoderLayers: 6, numDecoderLayers: 6, dimFeedforward: 2048, ...CORE }, 102),
+  zooModel('gpt2-mini', 'GPT-2 architecture, small: d128, 4 heads, 4 layers, vocab 512', { model: 'gpt2', vocabSize: 512, maxPositions: 64, dModel: 128, nHead: 4, numLayers: 4, dimFeedforward: 512, layerNormEps: 1e-5 }, 103),
+  zooModel('bert-mini', 'BERT architecture, small: d128, 4 heads, 4 layers, vocab 512, 2 labels', { model: 'bert', vocabSize: 512, maxPositions: 64, typeVocabSize: 2, dModel: 128, nHead: 4, numLayers: 4, dimFeedforward: 512, layerNormEps: 1e-12, numLabels: 2 }, 104),
 ];
