@@ -2,8 +2,9 @@
 # System packages the tests use beyond Node.js and npm: Mesa's lavapipe (a software Vulkan driver)
 # from Debian bookworm-backports, so the WebGPU suite runs on a machine without a GPU (Dawn rejects
 # bookworm's own Mesa 22), Debian's PyTorch (python3-torch), with which the bench smoke run
-# exports the ONNX models ONNX Runtime runs, and Chromium, in which the browser tests load exported
-# models. Idempotent: installs only what is missing. Needs root
+# exports the ONNX models ONNX Runtime runs, and Chromium with fonts, in which the browser tests load
+# exported models and playwright-core drives the playground and the standalone viewer (their
+# screenshots need fonts: installed explicitly, in case apt skips Chromium's recommended ones). Idempotent: installs only what is missing. Needs root
 # and apt-get; without them it says what it could not install, and the WebGPU tests, the browser
 # tests and the bench smoke run report why they skip those parts (under CI=true they fail instead).
 set -euo pipefail
@@ -17,14 +18,18 @@ have_torch() {
 have_chromium() {
   [ -x /usr/bin/chromium ]
 }
+have_fonts() {
+  fc-list 2>/dev/null | grep -qiE 'liberation|dejavu'
+}
 
-if have_lavapipe && have_torch && have_chromium; then
+if have_lavapipe && have_torch && have_chromium && have_fonts; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   have_lavapipe || echo "setup-system: not root or no apt-get: Mesa lavapipe not installed; the WebGPU tests will say why they skip" >&2
   have_torch || echo "setup-system: not root or no apt-get: python3-torch not installed; the bench smoke run leaves ONNX Runtime out" >&2
   have_chromium || echo "setup-system: not root or no apt-get: chromium not installed; the browser tests will say why they skip" >&2
+  have_fonts || echo "setup-system: not root or no apt-get: no fonts (fonts-liberation, fonts-dejavu-core); page screenshots will have no text" >&2
   exit 0
 fi
 . /etc/os-release
@@ -36,6 +41,7 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 have_torch || missing+=(python3-torch)
 have_chromium || missing+=(chromium)
+have_fonts || missing+=(fonts-liberation fonts-dejavu-core fontconfig)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README and .ci/run): install system packages the WebGPU tests and the bench
-# smoke run need (as root, Debian), install pinned dependencies, typecheck (library and bench), run
-# every test, end with a plain "N passed, N failed" line, then run the bench suite's smoke run
+# smoke run need (as root, Debian), install pinned dependencies, typecheck (library, bench, and the
+# playground with the viewer's page code), run every test, end with a plain "N passed, N failed"
+# line, then run the bench suite's smoke run
 # (`pnpm bench --quick`: every engine once on the smallest workload, outputs checked, no timing gate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ PNPM="npx --yes pnpm@12.4.2"
 $PNPM install --frozen-lockfile
 $PNPM exec tsc -p tsconfig.json
 $PNPM exec tsc -p bench/tsconfig.json
+$PNPM exec tsc -p playground/tsconfig.json
 report="$(mktemp -d)/vitest.json"
 status=0
 $PNPM exec vitest run --reporter=default --reporter=json --outputFile="$report" || status=$?

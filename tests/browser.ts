@@ -20,29 +20,29 @@ export function describeBrowser(name: string, body: () => void): void {
   describeIfAvailable('browser', 'Chromium', UNAVAILABLE, name, body);
 }
 
+
+/** Chromium's WebGPU without a GPU: SwiftShader behind the unsafe-WebGPU switch. */
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'];
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream',
+  '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
 /**
- * Serve `dir` on 127.0.0.1, open `page` in headless Chromium and resolve with what the page POSTs
- * to /result. Documents are served cross-origin isolated (COOP same-origin, COEP require-corp)
- * unless their name starts with "open".
+ * Serve `dir` on 127.0.0.1 (a random port): documents cross-origin isolated (COOP same-origin,
+ * COEP require-corp) unless their name starts with "open"; a POST to /result goes to `onResult`.
  */
-export async function runPage(dir: string, page: string, timeoutMs = 60_000, extraArgs: readonly string[] = []): Promise<unknown> {
-  let chrome: ChildProcess | undefined;
-  let stopChrome = async () => {};
-  let settle!: (v: unknown) => void;
-  const result = new Promise<unknown>((resolve) => { settle = resolve; });
+export async function serveFolder(dir: string, onResult: (v: unknown) => void = () => {}): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'POST' && url.pathname === '/result') {
       let body = '';
       req.on('data', (d) => { body += d; });
-      req.on('end', () => { res.end('ok'); settle(JSON.parse(body)); });
+      req.on('end', () => { res.end('ok'); onResult(JSON.parse(body)); });
       return;
     }
-    const file = path.join(dir, path.normalize(url.pathname).replace(/^([/\\])+/, ''));
+    const file = path.join(dir, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, ''));
     if (!file.startsWith(dir) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end();
       return;
@@ -55,7 +55,20 @@ export async function runPage(dir: string, page: string, timeoutMs = 60_000, ext
     res.writeHead(200, headers).end(fs.readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/**
+ * Serve `dir` on 127.0.0.1, open `page` in headless Chromium and resolve with what the page POSTs
+ * to /result. Documents are served cross-origin isolated (COOP same-origin, COEP require-corp)
+ * unless their name starts with "open".
+ */
+export async function runPage(dir: string, page: string, timeoutMs = 60_000, extraArgs: readonly string[] = []): Promise<unknown> {
+  let chrome: ChildProcess | undefined;
+  let stopChrome = async () => {};
+  let settle!: (v: unknown) => void;
+  const result = new Promise<unknown>((resolve) => { settle = resolve; });
+  const { server, port } = await serveFolder(dir, settle);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-chromium-'));
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -1,6 +1,6 @@
 // A small model whose every name (graph, inputs, weights, outputs, layer scopes) can be hostile:
 // quotes, backticks, `${}`, `*/`, line breaks, U+2028/2029, control characters, unicode and `__proto__`, for the safety
-// tests of generated code; and `skeleton`, a JS module's syntax with string literals blanked and
+// tests of generated code (HTML_NASTY: names aimed at an HTML page); and `skeleton`, a JS module's syntax with string literals blanked and
 // comments dropped, so two modules that differ only in names inside strings compare equal.
 
 import ts from 'typescript';
@@ -42,6 +42,13 @@ export const EVIL = 'q"\'`${globalThis.pwned = 1}`*/ /* \n\r\u2028\u2029\u0001\u
 export const NASTY: Names = {
   graph: `g ${EVIL}`, x: `x ${EVIL}`, mask: `m*/${EVIL}`, w: `w\`}${EVIL}`, b: `"); throw 1; ("${EVIL}`,
   ln: `ln ${EVIL}`, y: `y ${EVIL}`, z: `__proto__`,
+};
+
+/** For HTML pages (the standalone viewer): names that would end a script element, open a comment or inject markup. */
+export const HTML_EVIL = '</script><script>globalThis.pwned = 3</script><!-- <img src=x onerror="globalThis.pwned = 4"> </SCRIPT >';
+export const HTML_NASTY: Names = {
+  graph: `g ${HTML_EVIL}`, x: `x ${HTML_EVIL} ${EVIL}`, mask: `</script>`, w: `w <!--${EVIL}`, b: `b ]]></style></title>${HTML_EVIL}`,
+  ln: `ln ${HTML_EVIL}`, y: `y ${HTML_EVIL}`, z: `__proto__`,
 };
 
 /** The module's syntax with every string literal blanked and comments dropped; throws on a syntax error. */

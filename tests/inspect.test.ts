@@ -88,7 +88,7 @@ describe('smelt inspect', () => {
 
   it.each([
     [['--disable', 'fuse-everything'], /--disable: unknown pass "fuse-everything" \(passes: canonicalize, /],
-    [['--format', 'svg'], /--format must be text, dot or json, got "svg"/],
+    [['--format', 'svg'], /--format must be text, dot, json or html, got "svg"/],
     [['--seq-len', '0'], /--seq-len must be a positive integer, got "0"/],
   ])('rejects %j', async (flags, message) => {
     const r = await smelt('inspect', '--config', configFile(SMALL_SEQ2SEQ), ...flags);

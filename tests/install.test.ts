@@ -2,9 +2,9 @@
 // folder outside the repository, `npm install` takes the tarballs offline with an empty npm cache
 // (so the optional `webgpu` cannot come and nothing else may be needed from a registry). Then plain
 // Node, with no tsx, pnpm or TypeScript to find there, runs `npx smelt --help`, `smelt compile`,
-// `smelt generate` with the trained toy model (which reverses digit sequences), and a script that
-// imports @smelt/ir, /compiler, /backends and their /node entries and checks the js and wasm
-// backends against the interpreter. The packages' .d.ts files type-check a consumer.
+// `smelt generate` with the trained toy model (which reverses digit sequences), `smelt inspect
+// --format html`, and a script that imports @smelt/ir, /compiler, /backends and their /node entries
+// and checks the js and wasm backends against the interpreter. The packages' .d.ts files type-check a consumer.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '..');
 const TOY = path.join(ROOT, 'examples/transformer/toy-reverse');
-const PACKAGES = ['backends', 'cli', 'compiler', 'ir', 'models'];
+const PACKAGES = ['backends', 'cli', 'compiler', 'ir', 'models', 'viewer'];
 
 let tmp = '';
 let app = '';
@@ -114,6 +114,13 @@ describe('smelt installed from its tarballs', () => {
     run('npx', ['--no', '--', 'smelt', 'generate', '--config', 'config.json', '--weights', 'weights.safetensors', '--inputs', 'inputs.safetensors', '--out', 'tokens.safetensors', '--backend', 'js']);
     const read = "import { readSafetensors } from '@smelt/ir/node'; console.log(JSON.stringify(Array.from(readSafetensors('tokens.safetensors').get('tokens').data)));";
     expect(JSON.parse(run('node', ['--input-type=module', '-e', read]))).toEqual([1, 3 + 9, 3 + 7, 3 + 5, 3 + 3, 2]);
+  });
+
+  it('npx smelt inspect --format html writes the standalone viewer', () => {
+    const html = run('npx', ['--no', '--', 'smelt', 'inspect', '--config', 'config.json', '--format', 'html']);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('<script type="application/json" id="smelt-trace">{"graph":"seq2seq"');
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
   });
 
   it("the packages' types check a consumer (NodeNext, strict)", () => {

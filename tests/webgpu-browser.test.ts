@@ -10,12 +10,9 @@ import { expect, it } from 'vitest';
 import { buildModel } from '@smelt/models';
 import { planFor } from '@smelt/backends';
 import { exportWebGpu } from '@smelt/backends/node';
-import { describeBrowser, runPage } from './browser.ts';
+import { WEBGPU_FLAGS, describeBrowser, runPage } from './browser.ts';
 import { type Logits, browserSeq2Seq, expectLogits, writePage } from './browser-models.ts';
 import { randomWeights } from './fixtures.ts';
-
-/** Chromium's WebGPU without a GPU: SwiftShader behind the unsafe-WebGPU switch. */
-const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'];
 
 describeBrowser('webgpu AOT export in a browser', () => {
   it('model.js with navigator.gpu fetches its shaders and weights and matches the interpreter', { timeout: 180_000 }, async () => {

@@ -1,16 +1,18 @@
 // `smelt inspect`: compile a model config and show what the compiler made: the optimized IR (with
-// a stats table), a Graphviz DOT graph, or JSON stats. Also writes per-pass dumps.
+// a stats table), a Graphviz DOT graph, JSON stats, or the graph viewer as one standalone HTML page
+// (every pass's graph, the kernels, the memory plan). Also writes per-pass dumps.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { opCounts } from '@smelt/ir';
-import { checkArena, compileGraph, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
+import { checkArena, compileWithTrace, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
+import { viewerHtml } from '@smelt/viewer';
 import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/models';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {
   config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config' },
-  format: { kind: 'string', metavar: 'text|dot|json', help: 'output: optimized IR + stats (default), Graphviz DOT, or JSON stats' },
+  format: { kind: 'string', metavar: 'text|dot|json|html', help: 'output: optimized IR + stats (default), Graphviz DOT, JSON stats, or html: the graph viewer as one standalone page (every pass, kernels, memory plan)' },
   after: { kind: 'string', metavar: 'PASS', help: 'stop after this pass (default: the whole pipeline)' },
   disable: { kind: 'list', metavar: 'PASS', help: 'skip a pass by name (repeatable)' },
   'dump-after': { kind: 'list', metavar: 'PASS|all', help: 'write the IR after this pass (repeatable, or all) into --dump-dir' },
@@ -44,28 +46,30 @@ function buildFor(flags: ParsedFlags) {
 
 export async function inspectCommand(flags: ParsedFlags): Promise<void> {
   const format = (flags.format as string | undefined) ?? 'text';
-  if (!['text', 'dot', 'json'].includes(format)) throw new UsageError(`--format must be text, dot or json, got "${format}"`);
+  if (!['text', 'dot', 'json', 'html'].includes(format)) throw new UsageError(`--format must be text, dot, json or html, got "${format}"`);
+  const batch = positive(flags, 'batch', 1);
+  const len = positive(flags, 'seq-len', 64);
+  const envOf = (symbols: readonly string[]) => new Map(symbols.map((s) => [s, s === 'batch' ? batch : len] as [string, number]));
   const graph = buildFor(flags);
   const dumpDir = (flags['dump-dir'] as string | undefined) ?? 'smelt-dumps';
   const dumpAfter = flags['dump-after'] as string[] | undefined;
   const dumps: [string, string][] = [];
-  const result = compileGraph(graph, {
+  const { result, trace } = compileWithTrace(graph, {
     disable: flags.disable as string[] | undefined,
     verifyEach: Boolean(flags['verify-each']),
     dumpAfter: dumpAfter?.includes('all') ? 'all' : dumpAfter,
     onDump: (step, pass, text) => dumps.push([`${String(step).padStart(2, '0')}-${pass}.ir`, text]),
     stopAfter: flags.after as string | undefined,
-  });
+  }, envOf);
   if (dumps.length) {
     fs.mkdirSync(dumpDir, { recursive: true });
     for (const [file, text] of dumps) fs.writeFileSync(path.join(dumpDir, file), text);
   }
-  const batch = positive(flags, 'batch', 1);
-  const len = positive(flags, 'seq-len', 64);
-  const env = new Map(result.plan.symbols.map((s) => [s, s === 'batch' ? batch : len] as [string, number]));
+  const env = envOf(result.plan.symbols);
   checkArena(result.plan, env);
   const stats = planStats(result.graph, result.plan, env);
-  if (format === 'json') process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+  if (format === 'html') process.stdout.write(viewerHtml(trace));
+  else if (format === 'json') process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
   else if (format === 'dot') process.stdout.write(graphToDot(result.graph));
   else process.stdout.write(printGraphWithStats(result.graph, opCounts(graph), stats, env));
 }

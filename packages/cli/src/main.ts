@@ -33,7 +33,7 @@ const COMMANDS: Record<string, Command> = {
     action: compileCommand,
   },
   inspect: {
-    usage: 'smelt inspect --config C.json [--after PASS] [--format text|dot|json] [--disable PASS] [--dump-after PASS|all]',
+    usage: 'smelt inspect --config C.json [--after PASS] [--format text|dot|json|html] [--disable PASS] [--dump-after PASS|all]',
     summary: 'Compile the model and print the optimized IR with stats, a Graphviz graph, or JSON stats.',
     flags: INSPECT_FLAGS,
     action: inspectCommand,

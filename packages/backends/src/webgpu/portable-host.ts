@@ -57,7 +57,7 @@ export function uniformBytes(symbolCount: number): number {
 }
 
 /** The symbol uniform's words: each symbol's value in plan order, then the zero. */
-export function uniformWords(symbols: readonly string[], env: Symbols): Uint32Array {
+export function uniformWords(symbols: readonly string[], env: Symbols): Uint32Array<ArrayBuffer> {
   return Uint32Array.from([...symbols.map((s) => env.get(s) ?? 0), 0]);
 }
 
