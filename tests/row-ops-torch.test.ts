@@ -1,11 +1,12 @@
 // The row ops against PyTorch (tests/goldens/row_ops/, written by scripts/row_op_goldens.py):
 // softmax and log_softmax (last axis and axis 1, partly and fully -inf rows, large logits),
-// LayerNorm with and without bias, RMSNorm and RMSNorm of a residual sum (fused by the pipeline into
-// add_rms_norm), on the interpreter and every available backend, to 1e-4 (NaN where torch gives NaN).
+// LayerNorm with and without bias (nn.LayerNorm with bias: false), RMSNorm (nn.RMSNorm) and RMSNorm
+// of a residual sum (fused by the pipeline into add_rms_norm), on the interpreter and every
+// available backend, to 1e-4 (NaN where torch gives NaN).
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, type Tensor, Var, input, interpret, layerNorm, rmsNorm } from '@smelt/ir';
+import { GraphBuilder, type Tensor, Var, input, interpret, layerNorm, nn, rmsNorm } from '@smelt/ir';
 import { readSafetensors } from '@smelt/ir/node';
 import { compileGraph } from '@smelt/compiler';
 import { backendNames, getBackend } from '@smelt/backends';
@@ -21,11 +22,14 @@ function graph(axis1: boolean) {
   const masked = input(b, 'masked', 'f32', [4, 9]);
   const w = new Var(b, b.param('w', 'f32', [37]));
   const bias = new Var(b, b.param('b', 'f32', [37]));
+  const scope = new nn.Scope(b);
   const outs: Record<string, Var> = {
     softmax: x.softmax(-1), log_softmax: x.logSoftmax(-1),
     softmax_masked: masked.softmax(-1), log_softmax_masked: masked.logSoftmax(-1),
-    layer_norm: layerNorm(x, w, bias, 1e-5), layer_norm_no_bias: layerNorm(x, w, undefined, 1e-5),
-    rms_norm: rmsNorm(x, w, 1e-6), add_rms_norm: rmsNorm(x.add(r), w, 1e-6),
+    layer_norm: layerNorm(x, w, bias, 1e-5),
+    // the nn layers, weights named as torch names them (ln.weight, rms.weight): the same w
+    layer_norm_no_bias: new nn.LayerNorm(scope.child('ln'), 37, 1e-5, { bias: false }).forward(x),
+    rms_norm: new nn.RMSNorm(scope.child('rms'), 37, 1e-6).forward(x), add_rms_norm: rmsNorm(x.add(r), w, 1e-6),
     ...(axis1 ? { softmax_axis1: x.softmax(1), log_softmax_axis1: x.logSoftmax(1) } : {}),
   };
   for (const [k, v] of Object.entries(outs)) b.output(k, v.value);
@@ -33,7 +37,7 @@ function graph(axis1: boolean) {
 }
 
 const inputs = new Map(['x', 'r', 'masked'].map((k) => [k, get(k)]));
-const weights = new Map(['w', 'b'].map((k) => [k, get(k)]));
+const weights = new Map([...['w', 'b'].map((k): [string, Tensor] => [k, get(k)]), ['ln.weight', get('w')], ['rms.weight', get('w')]]);
 
 function expectTorch(got: ReadonlyMap<string, Tensor>, names: readonly string[]): void {
   for (const name of names) {

@@ -1,7 +1,6 @@
-// Small matchers the rules share: constants, scalars, commutative operand pairs, the causal mask,
-// the residual add of Add & Norm.
+// Small matchers the rules share: constants, scalars, commutative operand pairs, the causal mask.
 
-import { type Node, type OpKind, type Value, numel, producer, shapesEqual } from '@smelt/ir';
+import { type Node, type OpKind, type Value, numel, producer } from '@smelt/ir';
 
 export function constantOf(v: Value): Node<'constant'> | undefined {
   const p = producer(v);
@@ -42,17 +41,4 @@ export function isCausalMask(v: Value): boolean {
   if (gt?.op === 'gt') return isIota(gt.inputs[0], 1) && isIota(gt.inputs[1], 0);
   if (gt?.op === 'lt') return isIota(gt.inputs[0], 0) && isIota(gt.inputs[1], 1);
   return false;
-}
-
-/**
- * `v = x + r` in f32 with x of v's own shape (r may broadcast): the residual add a norm folds in
- * (add-and-norm fusions), as [x, r]; undefined otherwise.
- */
-export function residualAdd(v: Value): [Value, Value] | undefined {
-  const add = producer(v);
-  if (add?.op !== 'add' || v.type.dtype !== 'f32') return undefined;
-  const [a, b] = add.inputs;
-  if (shapesEqual(a.type.shape, v.type.shape)) return [a, b];
-  if (shapesEqual(b.type.shape, v.type.shape)) return [b, a];
-  return undefined;
 }

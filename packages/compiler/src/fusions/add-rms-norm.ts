@@ -1,21 +1,13 @@
 // Fusion: the residual add folded into RMSNorm (Llama's pre-norm blocks). As with Add & Norm, the
 // sum stays available as a second result for the residual stream.
 
-import { isOp, residualAdd } from '../match.ts';
+import { isOp } from '../match.ts';
 import type { Rule } from '../rewrite.ts';
+import { foldResidualAdd } from './residual-norm.ts';
 
 // rms_norm(x + r, w) → add_rms_norm(x, r, w) = [normalized, x + r]
 export const addRmsNorm: Rule = {
   name: 'add-rms-norm',
   law: 'rms_norm(x + r, w) → add_rms_norm(x, r, w) = [norm, x + r]',
-  apply(n, rw) {
-    if (!isOp(n, 'rms_norm')) return false;
-    const sum = n.inputs[0];
-    const xr = residualAdd(sum);
-    if (!xr) return false;
-    const [norm, total] = rw.insertBefore(n, 'add_rms_norm', [...xr, n.inputs[1]], { eps: n.attrs.eps });
-    rw.replace(n.outputs[0], norm);
-    rw.replace(sum, total);
-    return true;
-  },
+  apply: (n, rw) => isOp(n, 'rms_norm') && foldResidualAdd(n, rw, 'add_rms_norm', { eps: n.attrs.eps }),
 };
