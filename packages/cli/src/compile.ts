@@ -16,6 +16,7 @@ import {
 } from '@smelt/models';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { diagnosticOptions } from './run-commands.ts';
+import { MODEL_HELP, loadModel, modelFlag } from './model-file.ts';
 import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
@@ -25,10 +26,11 @@ const GRAPH_CHOICES = [...SEQ2SEQ_GRAPHS, 'generator'] as const;
 type GraphChoice = (typeof GRAPH_CHOICES)[number];
 
 export const COMPILE_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
+  config: { kind: 'string', metavar: 'C.json', help: 'model config (docs/FORMATS.md); or --model' },
+  model: { kind: 'string', metavar: 'PATH', help: MODEL_HELP },
   target: { kind: 'string', required: true, metavar: 'T', help: `target: ${COMPILE_TARGETS.join(', ')}` },
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
-  weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: seeded random init, see --seed)' },
+  weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: --model\'s own or sibling weights, else seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
   graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
@@ -92,6 +94,38 @@ async function writeGenerator(config: ModelConfig, weights: ReadonlyMap<string, 
   writeModuleFiles(staging, await generatorFiles(config, weights, getBackend(target), diagnosticOptions(flags), masks));
 }
 
+const randomInit = (seed: number) => `seeded random init (seed ${seed}; pass --weights for trained ones)`;
+
+interface ToCompile {
+  readonly label: string;
+  readonly graph: Graph;
+  /** The weights file's (a config's full model: each graph reads a subset). */
+  readonly weights: Map<string, Tensor>;
+  readonly source: string;
+  /** Set for `--graph generator`: the seq2seq config and masks it is made of. */
+  readonly generator?: { readonly config: ModelConfig; readonly masks: MaskInputs };
+}
+
+/** The graph and weights to export: a config's model (or one of its graphs, or its generator), or a --model file's. */
+async function modelToCompile(flags: ParsedFlags, choice: GraphChoice, seed: number): Promise<ToCompile> {
+  const model = modelFlag(flags);
+  if (model !== undefined) {
+    if (flags.graph !== undefined || flags.mask !== undefined) throw new UsageError('--graph and --mask apply to --config models; a --model file is exported as it is');
+    const m = await loadModel(model, flags.weights as string | undefined);
+    if (m.weights && flags.seed !== undefined) throw new UsageError(`--seed only applies without weights, and ${m.weightsFrom} has them`);
+    const weights = m.weights ?? initWeights(m.graph, seed);
+    return { label: path.basename(model), graph: m.graph, weights, source: m.weightsFrom ?? randomInit(seed) };
+  }
+  const config = readConfig(flags.config as string);
+  const masks = masksOf(flags);
+  const { graph, full } = graphsOf(config, choice === 'generator' ? 'model' : choice, masks);
+  // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
+  const weights = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
+  const label = `${config.model}${config.model === 'seq2seq' ? ` (${choice})` : ''}`;
+  const source = flags.weights === undefined ? randomInit(seed) : String(flags.weights);
+  return { label, graph, weights, source, ...(choice === 'generator' ? { generator: { config, masks } } : {}) };
+}
+
 export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
   const choice: GraphChoice = oneOf('graph', flags.graph as string | undefined, GRAPH_CHOICES, 'model');
@@ -100,24 +134,19 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const seed = seedOf(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
-  const config = readConfig(flags.config as string);
-  const masks = masksOf(flags);
-  const { graph, full } = graphsOf(config, choice === 'generator' ? 'model' : choice, masks);
-  // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
-  const all = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
+  const m = await modelToCompile(flags, choice, seed);
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);
   if (!backend.exportFiles) throw new BackendError(`backend "${target}" cannot export ahead of time`);
 
   const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
-    if (choice === 'generator') await writeGenerator(config, all, target, masks, flags, staging);
-    else await exportModule(backend, graph, weightsFor(graph, all), staging, diagnosticOptions(flags));
+    if (m.generator) await writeGenerator(m.generator.config, m.weights, target, m.generator.masks, flags, staging);
+    else await exportModule(backend, m.graph, weightsFor(m.graph, m.weights), staging, diagnosticOptions(flags));
   });
   if (flags.quiet) return;
-  const source = flags.weights === undefined ? `seeded random init (seed ${seed}; pass --weights for trained ones)` : String(flags.weights);
   process.stdout.write(
-    `compile: ${config.model}${config.model === 'seq2seq' ? ` (${choice})` : ''} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
-      `  weights: ${source}\n`,
+    `compile: ${m.label} for ${target}: wrote ${describeFiles(files)} to ${flags.out}\n` +
+      `  weights: ${m.source}\n`,
   );
 }

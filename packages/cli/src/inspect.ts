@@ -4,14 +4,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { opCounts } from '@smelt/ir';
+import { type Graph, evalDim, isSymbolName, opCounts } from '@smelt/ir';
 import { checkArena, compileWithTrace, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
 import { viewerHtml } from '@smelt/viewer';
 import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/models';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
+import { MODEL_HELP, loadModel, modelFlag } from './model-file.ts';
 
 export const INSPECT_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config' },
+  config: { kind: 'string', metavar: 'C.json', help: 'model config; or --model' },
+  model: { kind: 'string', metavar: 'PATH', help: MODEL_HELP },
   format: { kind: 'string', metavar: 'text|dot|json|html', help: 'output: optimized IR + stats (default), Graphviz DOT, JSON stats, or html: the graph viewer as one standalone page (every pass, kernels, memory plan)' },
   after: { kind: 'string', metavar: 'PASS', help: 'stop after this pass (default: the whole pipeline)' },
   disable: { kind: 'list', metavar: 'PASS', help: 'skip a pass by name (repeatable)' },
@@ -33,7 +35,12 @@ function positive(flags: ParsedFlags, name: string, fallback: number): number {
   return n;
 }
 
-function buildFor(flags: ParsedFlags) {
+async function buildFor(flags: ParsedFlags): Promise<Graph> {
+  const model = modelFlag(flags);
+  if (model !== undefined) {
+    for (const f of ['graph', 'src-padding', 'tgt-padding']) if (flags[f] !== undefined) throw new UsageError(`--${f} applies to --config models, not --model`);
+    return (await loadModel(model, undefined, { weights: false })).graph;
+  }
   const cfg = readConfig(flags.config as string);
   const masks = { srcPadding: Boolean(flags['src-padding']), tgtPadding: Boolean(flags['tgt-padding']) };
   const which = (flags.graph as string | undefined) ?? 'full';
@@ -49,8 +56,13 @@ export async function inspectCommand(flags: ParsedFlags): Promise<void> {
   if (!['text', 'dot', 'json', 'html'].includes(format)) throw new UsageError(`--format must be text, dot, json or html, got "${format}"`);
   const batch = positive(flags, 'batch', 1);
   const len = positive(flags, 'seq-len', 64);
-  const envOf = (symbols: readonly string[]) => new Map(symbols.map((s) => [s, s === 'batch' ? batch : len] as [string, number]));
-  const graph = buildFor(flags);
+  /** Symbols get --batch or --seq-len; dims computed from them (an imported model's `2 * batch`) are evaluated. */
+  const envOf = (symbols: readonly string[]) => {
+    const env = new Map(symbols.filter(isSymbolName).map((s) => [s, s === 'batch' ? batch : len] as [string, number]));
+    for (const s of symbols) if (!isSymbolName(s)) env.set(s, evalDim(s, (x) => env.get(x)));
+    return env;
+  };
+  const graph = await buildFor(flags);
   const dumpDir = (flags['dump-dir'] as string | undefined) ?? 'smelt-dumps';
   const dumpAfter = flags['dump-after'] as string[] | undefined;
   const dumps: [string, string][] = [];

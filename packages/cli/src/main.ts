@@ -1,8 +1,9 @@
-// The `smelt` command: dispatches to run, generate, compile and inspect.
+// The `smelt` command: dispatches to run, generate, compile, inspect and import.
 // Errors print one line naming the problem and exit non-zero; nothing is written then.
 
 import { UsageError, formatHelp, parseFlags, type FlagSpecs, type ParsedFlags } from './args.ts';
 import { COMPILE_FLAGS, compileCommand } from './compile.ts';
+import { IMPORT_FLAGS, importCommand } from './import.ts';
 import { INSPECT_FLAGS, inspectCommand } from './inspect.ts';
 import { GENERATE_FLAGS, RUN_FLAGS, generateCommand, runCommand } from './run-commands.ts';
 
@@ -11,12 +12,14 @@ interface Command {
   readonly summary: string;
   readonly flags: FlagSpecs;
   readonly action: (flags: ParsedFlags) => Promise<void>;
+  /** The flag a leading argument without `--` stands for (`smelt import model.onnx`). */
+  readonly positional?: string;
 }
 
 const COMMANDS: Record<string, Command> = {
   run: {
-    usage: 'smelt run --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
-    summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits`.',
+    usage: 'smelt run (--config C.json --weights W.safetensors | --model M.onnx|.smelt|.json|.ts) --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
+    summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits`; a --model\'s outputs by its own names.',
     flags: RUN_FLAGS,
     action: runCommand,
   },
@@ -27,16 +30,23 @@ const COMMANDS: Record<string, Command> = {
     action: generateCommand,
   },
   compile: {
-    usage: 'smelt compile --config C.json --target js|wasm|webgpu --out DIR [--weights W.safetensors] [--graph model|encoder|decoder] [--mask src|tgt]',
+    usage: 'smelt compile (--config C.json | --model PATH) --target js|wasm|webgpu --out DIR [--weights W.safetensors] [--graph model|encoder|decoder] [--mask src|tgt]',
     summary: 'Export the model ahead of time: a folder (model.js, model.d.ts, the weights, and .wasm or .wgsl files) that runs without smelt.',
     flags: COMPILE_FLAGS,
     action: compileCommand,
   },
   inspect: {
-    usage: 'smelt inspect --config C.json [--after PASS] [--format text|dot|json|html] [--disable PASS] [--dump-after PASS|all]',
+    usage: 'smelt inspect (--config C.json | --model PATH) [--after PASS] [--format text|dot|json|html] [--disable PASS] [--dump-after PASS|all]',
     summary: 'Compile the model and print the optimized IR with stats, a Graphviz graph, or JSON stats.',
     flags: INSPECT_FLAGS,
     action: inspectCommand,
+  },
+  import: {
+    usage: 'smelt import M.onnx --out DIR',
+    summary: 'Import an ONNX model as smelt files: DIR/model.smelt (the IR text) and DIR/weights.safetensors (written together or not at all).',
+    flags: IMPORT_FLAGS,
+    action: importCommand,
+    positional: 'model',
   },
 };
 
@@ -61,7 +71,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.action(parseFlags(rest, command.flags));
+    const args = command.positional && rest.length > 0 && !rest[0].startsWith('--') ? [`--${command.positional}`, ...rest] : rest;
+    await command.action(parseFlags(args, command.flags));
     return 0;
   } catch (e) {
     const err = e as Error;

@@ -2,15 +2,18 @@
 
 import { formatDims, type Tensor } from '@smelt/ir';
 import { writeSafetensors } from '@smelt/ir/node';
-import { type GenerateOptions, type GeneratedStep, generateFiles, runFiles, type SessionResult } from '@smelt/models';
+import path from 'node:path';
+import { type GenerateOptions, type GeneratedStep, ModelIOError, generateFiles, runFiles, type SessionResult } from '@smelt/models';
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
+import { MODEL_HELP, loadModel, modelFlag, readModelInputs } from './model-file.ts';
 
 export const RUN_FLAGS: FlagSpecs = {
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'model config (docs/FORMATS.md)' },
-  weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
-  inputs: { kind: 'string', required: true, metavar: 'I.safetensors', help: 'named input tensors' },
+  config: { kind: 'string', metavar: 'C.json', help: 'model config (docs/FORMATS.md); or --model' },
+  model: { kind: 'string', metavar: 'PATH', help: MODEL_HELP },
+  weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged (required with --config; with --model, default: a sibling .safetensors)' },
+  inputs: { kind: 'string', required: true, metavar: 'I.safetensors', help: 'named input tensors (with --model: by the model\'s input names)' },
   out: { kind: 'string', required: true, metavar: 'O.safetensors', help: 'where to write the outputs (only on success)' },
   backend: { kind: 'string', metavar: 'B', help: BACKEND_HELP },
   optimize: { kind: 'boolean', help: 'reference backend: interpret the optimized graph (the other backends optimize unless --no-optimize)' },
@@ -21,8 +24,12 @@ export const RUN_FLAGS: FlagSpecs = {
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
 
+const { model: _model, ...RUN_CONFIG_FLAGS } = RUN_FLAGS;
+
 export const GENERATE_FLAGS: FlagSpecs = {
-  ...RUN_FLAGS,
+  ...RUN_CONFIG_FLAGS,
+  config: { kind: 'string', required: true, metavar: 'C.json', help: 'a seq2seq model config (docs/FORMATS.md)' },
+  weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
   strategy: { kind: 'string', metavar: 'S', help: 'greedy (default), sample or beam' },
   'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1)' },
   eos: { kind: 'string', metavar: 'ID', help: 'token that ends a row (default: the config\'s eos)' },
@@ -57,12 +64,14 @@ function describe(outputs: Map<string, Tensor>): string {
   return [...outputs].map(([k, t]) => `${k} ${t.dtype}${formatDims(t.shape)}`).join(', ');
 }
 
-async function finish(kind: string, flags: ParsedFlags, backendName: string, result: SessionResult): Promise<void> {
+type Finished = Pick<SessionResult, 'outputs' | 'timings'> & { readonly label: string };
+
+async function finish(kind: string, flags: ParsedFlags, backendName: string, result: Finished): Promise<void> {
   writeSafetensors(flags.out as string, result.outputs);
   if (flags.quiet) return;
   const t = result.timings;
   process.stdout.write(
-    `${kind}: ${result.config.model} on ${backendName}: wrote ${describe(result.outputs)} to ${flags.out}\n` +
+    `${kind}: ${result.label} on ${backendName}: wrote ${describe(result.outputs)} to ${flags.out}\n` +
       `  load ${t.loadMs.toFixed(1)} ms, compile ${t.compileMs.toFixed(1)} ms, run ${t.runMs.toFixed(1)} ms\n`,
   );
 }
@@ -93,15 +102,41 @@ export function compileOptions(flags: ParsedFlags, backend: string): CompileOpti
   return options as CompileOptions;
 }
 
+/** `smelt run --model`: the model's own graph, inputs and outputs by its own names. */
+async function runModel(flags: ParsedFlags, model: string): Promise<void> {
+  const backend = await pickBackend(flags.backend as string | undefined);
+  const options = compileOptions(flags, backend.name);
+  const t0 = performance.now();
+  const { graph, weights } = await loadModel(model, flags.weights as string | undefined);
+  if (!weights) throw new ModelIOError(`${model}: the model has parameters but no weights: pass --weights or put a .safetensors file of the same name beside it`);
+  const inputs = readModelInputs(flags.inputs as string, graph);
+  const t1 = performance.now();
+  const exe = await backend.compile(graph, weights, options);
+  const t2 = performance.now();
+  let outputs: Map<string, Tensor>;
+  try {
+    outputs = await exe.run(inputs);
+  } finally {
+    exe.dispose();
+  }
+  const timings = { loadMs: t1 - t0, compileMs: t2 - t1, runMs: performance.now() - t2 };
+  await finish('run', flags, backend.name, { outputs, timings, label: path.basename(model) });
+}
+
 export async function runCommand(flags: ParsedFlags): Promise<void> {
+  const model = modelFlag(flags);
+  if (model !== undefined) return runModel(flags, model);
+  if (flags.weights === undefined) throw new UsageError('missing required option --weights');
   const backend = await pickBackend(flags.backend as string | undefined);
   const files = { config: flags.config as string, weights: flags.weights as string, inputs: flags.inputs as string };
-  await finish('run', flags, backend.name, await runFiles(files, backend, compileOptions(flags, backend.name)));
+  const result = await runFiles(files, backend, compileOptions(flags, backend.name));
+  await finish('run', flags, backend.name, { ...result, label: result.config.model });
 }
 
 export async function generateCommand(flags: ParsedFlags): Promise<void> {
   const backend = await pickBackend(flags.backend as string | undefined);
   const files = { config: flags.config as string, weights: flags.weights as string, inputs: flags.inputs as string };
   const stream = flags.stream && !flags.quiet ? (s: GeneratedStep) => process.stdout.write(`step ${s.step}: ${s.tokens.join(' ')}\n`) : undefined;
-  await finish('generate', flags, backend.name, await generateFiles(files, backend, compileOptions(flags, backend.name), generateOptions(flags), stream));
+  const result = await generateFiles(files, backend, compileOptions(flags, backend.name), generateOptions(flags), stream);
+  await finish('generate', flags, backend.name, { ...result, label: result.config.model });
 }

@@ -1,4 +1,5 @@
-// Writing an export folder all at once: `smelt compile` writes into a staging folder next to --out
+// Writing an export folder all at once: `smelt compile` (and `smelt import`, whose mark is
+// model.smelt) writes into a staging folder next to --out
 // and swaps it in with two renames, so --out holds either the previous export or the new one, never
 // a mix (moving files one by one kept the stale files of another target, and a failure or an
 // interrupt part way through left half of each). A staging folder that a killed compile left
@@ -37,13 +38,13 @@ function sweepStale(out: string): void {
   }
 }
 
-/** Refuse an --out that is a file, or a folder that holds files but is not an export. */
-export function checkReplaceable(out: string, flag: string): void {
+/** Refuse an --out that is a file, or a folder that holds files but is not an export (it lacks `mark`). */
+export function checkReplaceable(out: string, flag: string, mark = EXPORT_MARK): void {
   if (!fs.existsSync(out)) return;
   if (!fs.statSync(out).isDirectory()) throw new UsageError(`--out ${flag} exists and is not a folder`);
   const names = fs.readdirSync(out);
-  if (names.length > 0 && !names.includes(EXPORT_MARK)) {
-    throw new UsageError(`--out ${flag} holds files but no ${EXPORT_MARK}, so it is not an export smelt may replace; name a new or empty folder`);
+  if (names.length > 0 && !names.includes(mark)) {
+    throw new UsageError(`--out ${flag} holds files but no ${mark}, so it is not an export smelt may replace; name a new or empty folder`);
   }
 }
 
@@ -51,11 +52,13 @@ export function checkReplaceable(out: string, flag: string): void {
  * Run `write` into a fresh staging folder, then make it `out` (replacing a previous export whole);
  * on failure `out` is as it was and the staging folder is gone. Returns the paths of `out`'s files.
  */
-export async function writeFolderAtomically(out: string, flag: string, write: (staging: string) => Promise<void>): Promise<string[]> {
+export async function writeFolderAtomically(
+  out: string, flag: string, write: (staging: string) => Promise<void>, mark = EXPORT_MARK,
+): Promise<string[]> {
   const parent = path.dirname(out);
   fs.mkdirSync(parent, { recursive: true });
   sweepStale(out);
-  checkReplaceable(out, flag);
+  checkReplaceable(out, flag, mark);
   const staging = fs.mkdtempSync(path.join(parent, `${stagingPrefix(out)}${process.pid}-`));
   try {
     await write(staging);

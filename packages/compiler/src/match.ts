@@ -32,9 +32,19 @@ function isIota(v: Value, axis: number): boolean {
   return p?.op === 'iota' && (p as Node<'iota'>).attrs.axis === axis && p.outputs[0].type.shape.length === 2;
 }
 
-/** where(gt(iota(axis 1), iota(axis 0)), -inf, 0): the causal mask of nn.causalMask. */
+/** v itself, or what a reshape that only prepends 1s reshapes (an ONNX Unsqueeze of a mask). */
+function throughLeadingOnes(v: Value): Value {
+  const r = producer(v);
+  if (r?.op !== 'reshape') return v;
+  const from = r.inputs[0].type.shape;
+  const to = v.type.shape;
+  const extra = to.length - from.length;
+  return extra > 0 && to.slice(0, extra).every((d) => d === 1) && to.slice(extra).every((d, i) => d === from[i]) ? r.inputs[0] : v;
+}
+
+/** where(gt(iota(axis 1), iota(axis 0)), -inf, 0): the causal mask of nn.causalMask (or it with leading 1s). */
 export function isCausalMask(v: Value): boolean {
-  const w = producer(v);
+  const w = producer(throughLeadingOnes(v));
   if (w?.op !== 'where') return false;
   if (scalarOf(w.inputs[1]) !== -Infinity || scalarOf(w.inputs[2]) !== 0) return false;
   const gt = producer(w.inputs[0]);

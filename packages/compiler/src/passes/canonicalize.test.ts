@@ -95,6 +95,45 @@ describe('canonicalize', () => {
       }`).text;
     expect(run(once)).toEqual({ text: once, changed: false });
   });
+
+  it('writes attention as exporters do (q / c, kᵀ from a 3-axis transpose) in the DSL form: matmul(q, k, transB) * (1/c)', () => {
+    const out = run(ir`
+      graph @g {
+        input %q : f32[h, seq, 8]
+        input %k : f32[seq, h, 8]
+        %0 = constant() {value = dense<f32[], 2>} : f32[]
+        %1 = div(%q, %0) : f32[h, seq, 8]
+        %2 = transpose(%k) {perm = [1, 2, 0]} : f32[h, 8, seq]
+        %3 = matmul(%1, %2) {transA = false, transB = false} : f32[h, seq, seq]
+        output y = %3
+      }`);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %q : f32[h, seq, 8]
+        input %k : f32[seq, h, 8]
+        %0 = constant() {value = dense<f32[], 0.5>} : f32[]
+        %1 = transpose(%k) {perm = [1, 0, 2]} : f32[h, seq, 8]
+        %2 = matmul(%q, %1) {transA = false, transB = true} : f32[h, seq, seq]
+        %3 = mul(%2, %0) : f32[h, seq, seq]
+        output y = %3
+      }`);
+    expect(run(out.text)).toEqual({ text: out.text, changed: false });
+  });
+
+  it('keeps a division by zero, by a non-scalar and a scale read twice', () => {
+    const text = ir`
+      graph @g {
+        input %x : f32[4, 4]
+        %0 = constant() {value = dense<f32[], 0>} : f32[]
+        %1 = div(%x, %0) : f32[4, 4]
+        %2 = constant() {value = dense<f32[], 3>} : f32[]
+        %3 = mul(%x, %2) : f32[4, 4]
+        %4 = matmul(%3, %1) {transA = false, transB = false} : f32[4, 4]
+        %5 = add(%4, %3) : f32[4, 4]
+        output y = %5
+      }`;
+    expect(run(text)).toEqual({ text, changed: false });
+  });
 });
 
 describe('canonicalize: expand', () => {

@@ -1,7 +1,8 @@
 // Canonicalization: algebraic identities and movement chains collapsed, transposes of the last
-// two axes folded into matmul flags, constants moved to the right of commutative ops.
+// two axes folded into matmul flags, constants moved to the right of commutative ops, division by
+// a constant as a product and scalar scales moved out of matmuls (as imported ONNX writes them).
 
-import { type Node, type Shape, type Value, broadcastShapes, hasTrait, producer, shapesEqual, typesEqual } from '@smelt/ir';
+import { type Node, type Shape, type Value, broadcastShapes, hasTrait, producer, shapesEqual, tensor, typesEqual } from '@smelt/ir';
 import { constantOf, scalarOf } from '../match.ts';
 import type { Rule } from '../rewrite.ts';
 
@@ -110,25 +111,72 @@ const transposeChain: Rule = {
   },
 };
 
-function swapsLastTwo(perm: readonly number[]): boolean {
+/** The permutation with its last two entries exchanged. */
+function swapLast(perm: readonly number[]): number[] {
   const r = perm.length;
-  return r >= 2 && perm.every((p, i) => (i < r - 2 ? p === i : p === (i === r - 2 ? r - 1 : r - 2)));
+  return perm.map((p, i) => (i === r - 2 ? perm[r - 1] : i === r - 1 ? perm[r - 2] : p));
 }
 
-// matmul(transpose(a, swap last two), b) = matmul(a, b) {transA = !transA}; likewise for b
+/** A transpose that moves the last axis to second-to-last: the rest of it keeps rows contiguous. */
+function endsInSwap(perm: readonly number[]): boolean {
+  const r = perm.length;
+  return r >= 2 && perm[r - 2] === r - 1;
+}
+
+// matmul(transpose(a, p), b) = matmul(transpose(a, swap(p)), b) {transA = !transA} when p puts the last axis
+// second-to-last (swap(p) exchanges p's last two entries; for p the plain swap that leaves a); likewise for b
 const transposeIntoMatmul: Rule = {
   name: 'transpose-into-matmul',
-  law: 'matmul(aᵀ, b) = matmul(a, b) {transA}; matmul(a, bᵀ) = matmul(a, b) {transB}',
-  apply(n) {
+  law: 'matmul(transpose(a, p), b) = matmul(transpose(a, swap(p)), b) {transA = !transA} (p[r-2] = r-1); likewise b, transB',
+  apply(n, rw) {
     if (n.op !== 'matmul') return false;
     const m = n as Node<'matmul'>;
     for (const [slot, flag] of [[0, 'transA'], [1, 'transB']] as const) {
       const t = producer(m.inputs[slot]);
-      if (t?.op === 'transpose' && swapsLastTwo((t as Node<'transpose'>).attrs.perm)) {
-        m.inputs[slot] = t.inputs[0];
-        m.attrs = { ...m.attrs, [flag]: !m.attrs[flag] };
-        return true;
-      }
+      if (t?.op !== 'transpose' || !endsInSwap((t as Node<'transpose'>).attrs.perm)) continue;
+      const rest = swapLast((t as Node<'transpose'>).attrs.perm);
+      m.inputs[slot] = rest.every((p, i) => p === i) ? t.inputs[0] : rw.insertBefore(n, 'transpose', [t.inputs[0]], { perm: rest })[0];
+      m.attrs = { ...m.attrs, [flag]: !m.attrs[flag] };
+      return true;
+    }
+    return false;
+  },
+};
+
+// x / c = x * (1 / c) for a scalar f32 constant c (finite, non-zero): scales then look alike to the fusions
+const divByConstant: Rule = {
+  name: 'div-by-constant',
+  law: 'x / c = x * (1 / c)  (c a finite non-zero f32 scalar constant)',
+  apply(n, rw) {
+    if (n.op !== 'div' || n.outputs[0].type.dtype !== 'f32') return false;
+    const c = scalarOf(n.inputs[1]);
+    if (c === undefined || c === 0 || !Number.isFinite(c) || !shapesEqual(n.inputs[0].type.shape, n.outputs[0].type.shape)) return false;
+    const value = tensor('f32', []);
+    value.data[0] = 1 / c;
+    const [k] = rw.insertBefore(n, 'constant', [], { value });
+    const [y] = rw.insertBefore(n, 'mul', [n.inputs[0], k], {});
+    rw.replace(n.outputs[0], y);
+    return true;
+  },
+};
+
+// matmul(x * c, y) = matmul(x, y) * c and matmul(x, y * c) = matmul(x, y) * c for a scalar constant c
+// (the scale of attention written on q, as exporters do, moves onto the scores: softmax(q kᵀ * c + m))
+const scaleOutOfMatmul: Rule = {
+  name: 'scale-out-of-matmul',
+  law: 'matmul(x * c, y) = matmul(x, y) * c; matmul(x, y * c) = matmul(x, y) * c  (c a scalar constant)',
+  apply(n, rw) {
+    if (n.op !== 'matmul' || n.outputs[0].type.dtype !== 'f32') return false;
+    const m = n as Node<'matmul'>;
+    for (const slot of [0, 1] as const) {
+      const mul = rw.singleUse(m.inputs[slot], 'mul');
+      if (!mul || scalarOf(mul.inputs[1]) === undefined || !shapesEqual(mul.inputs[0].type.shape, mul.outputs[0].type.shape)) continue;
+      const inputs = [...m.inputs];
+      inputs[slot] = mul.inputs[0];
+      const [prod] = rw.insertBefore(n, 'matmul', inputs, m.attrs);
+      const [y] = rw.insertBefore(n, 'mul', [prod, mul.inputs[1]], {});
+      rw.replace(n.outputs[0], y);
+      return true;
     }
     return false;
   },
@@ -136,4 +184,5 @@ const transposeIntoMatmul: Rule = {
 
 export const CANONICALIZE_RULES: readonly Rule[] = [
   constantsRight, identity, castNoop, reshapeNoop, expandNoop, expandIntoBroadcast, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
+  divByConstant, scaleOutOfMatmul,
 ];

@@ -1,0 +1,185 @@
+// The state of one import: the graph being built, every ONNX value name's current value, the
+// weights, and the node being converted (for errors and typed attribute access). Converters
+// (ops/*.ts) see a NodeContext: its inputs as values, vars or static tensors, its attributes by
+// type, and errors that name the node, its op type, domain and opset.
+
+import {
+  type DType, type Dim, GraphBuilder, type Tensor, Var, constant, iota, numel, scalar, tensor,
+} from '@smelt/ir';
+import type { OnnxAttribute, OnnxNode } from './decode.ts';
+import { type NodeRef, OnnxFormatError, OnnxUnsupportedError, describeNode } from './errors.ts';
+import { type ExternalData, tensorValues, toSmeltTensor } from './tensors.ts';
+import { STATIC_LIMIT, type Static, type Val, asStatic, staticOf } from './values.ts';
+import type { OnnxTensor } from './decode.ts';
+
+export class ImportState {
+  readonly values = new Map<string, Val>();
+  readonly weights = new Map<string, Tensor>();
+  private readonly params = new Map<string, Var>();
+
+  constructor(readonly b: GraphBuilder, readonly external: ExternalData | undefined) {}
+
+  /** A weight as a graph parameter, declared once under its ONNX name. */
+  param(name: string, t: Tensor): Var {
+    let p = this.params.get(name);
+    if (!p) {
+      p = new Var(this.b, this.b.param(name, t.dtype, t.shape));
+      this.params.set(name, p);
+      this.weights.set(name, t);
+    }
+    return p;
+  }
+}
+
+const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+const ATTR_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 6: 'FLOATS', 7: 'INTS' };
+
+export class NodeContext {
+  readonly ref: NodeRef;
+
+  constructor(readonly state: ImportState, readonly node: OnnxNode, opset: number) {
+    this.ref = { name: node.name, opType: node.opType, domain: node.domain, opset };
+  }
+
+  get b(): GraphBuilder { return this.state.b; }
+  get opset(): number { return this.ref.opset; }
+  get arity(): number { return this.node.inputs.length; }
+
+  unsupported(why: string): never {
+    throw new OnnxUnsupportedError(`${describeNode(this.ref)}: ${why}`);
+  }
+
+  malformed(why: string): never {
+    throw new OnnxFormatError(`${describeNode(this.ref)}: ${why}`);
+  }
+
+  /** Whether optional input i is given (present and not the empty name). */
+  has(i: number): boolean {
+    return i < this.node.inputs.length && this.node.inputs[i] !== '';
+  }
+
+  input(i: number): Val {
+    const name = this.node.inputs[i];
+    if (name === undefined || name === '') this.malformed(`input ${i} is missing`);
+    const v = this.state.values.get(name);
+    if (!v) this.malformed(`input ${i} ${JSON.stringify(name)} is not produced by any earlier node, input or initializer`);
+    return v;
+  }
+
+  /** Input i as a graph value (a weight becomes a parameter, a static tensor a constant). */
+  var(i: number): Var {
+    return this.toVar(this.input(i), `input ${i}`);
+  }
+
+  /** Input i as a value known at import, or an error saying it must be one. */
+  static(i: number, what: string): Static {
+    const s = asStatic(this.input(i));
+    if (!s) this.unsupported(`${what} (input ${i}) must be known at import (a constant or computed from shapes), but it depends on tensor data`);
+    return s;
+  }
+
+  /** Input i as a list of integers known at import (axes, pads, an opset-13 Split's sizes). */
+  ints(i: number, what: string): number[] {
+    const s = this.static(i, what);
+    return s.values.map((e) => {
+      if (typeof e !== 'number' || !Number.isInteger(e)) this.unsupported(`${what} must be integers known at import, got ${e}`);
+      return e;
+    });
+  }
+
+  toVar(v: Val, what: string): Var {
+    switch (v.kind) {
+      case 'var': return v.v;
+      case 'weight': return this.state.param(v.name, v.tensor);
+      case 'fill': return this.fillVar(v.shape, v.value, v.dtype);
+      case 'static': {
+        if (!v.values.every((e) => typeof e === 'number')) {
+          this.unsupported(`${what} holds the symbolic sizes [${v.values.join(', ')}] as tensor data; smelt keeps sizes in shapes only`);
+        }
+        const t = tensor(v.dtype, v.shape);
+        const values = v.values as number[];
+        if (v.dtype === 'i32' && !values.every((x) => x >= -2147483648 && x <= 2147483647)) {
+          this.unsupported(`${what} holds integers beyond 32 bits ([${values.slice(0, 8).join(', ')}${values.length > 8 ? ', …' : ''}]), which smelt's integer tensors cannot`);
+        }
+        (t.data as Float32Array).set(values);
+        return constant(this.b, t);
+      }
+      default: return v satisfies never;
+    }
+  }
+
+  /** A tensor of `shape` filled with `value`: a constant when the shape is known, else built from iota. */
+  fillVar(shape: readonly Dim[], value: number, dtype: DType): Var {
+    if (shape.every((d) => typeof d === 'number')) {
+      const t = tensor(dtype, shape as number[]);
+      if (numel(t.shape) > 0) (t.data as Float32Array).fill(value);
+      return constant(this.b, t);
+    }
+    const idx = iota(this.b, shape, 0, 'i32');
+    if (dtype === 'bool') return value ? idx.ge(0) : idx.lt(0);
+    const zero = idx.mul(0);
+    return (dtype === 'i32' ? zero : zero.cast(dtype)).add(scalar(this.b, value, dtype));
+  }
+
+  private attribute(name: string, type: number): OnnxAttribute | undefined {
+    const a = this.node.attributes.find((x) => x.name === name);
+    if (a && a.type !== 0 && a.type !== type) this.malformed(`attribute ${name} is ${ATTR_NAMES[a.type] ?? a.type}, expected ${ATTR_NAMES[type]}`);
+    return a;
+  }
+
+  hasAttr(name: string): boolean {
+    return this.node.attributes.some((x) => x.name === name);
+  }
+
+  int(name: string, dflt: number): number;
+  int(name: string): number | undefined;
+  int(name: string, dflt?: number): number | undefined {
+    return this.attribute(name, ATTR_TYPE.INT)?.i ?? dflt;
+  }
+
+  float(name: string, dflt: number): number {
+    return this.attribute(name, ATTR_TYPE.FLOAT)?.f ?? dflt;
+  }
+
+  intList(name: string): number[] | undefined {
+    const a = this.attribute(name, ATTR_TYPE.INTS);
+    return a ? a.ints : undefined;
+  }
+
+  floatList(name: string): number[] | undefined {
+    const a = this.attribute(name, ATTR_TYPE.FLOATS);
+    return a ? a.floats : undefined;
+  }
+
+  string(name: string, dflt: string): string {
+    const a = this.attribute(name, ATTR_TYPE.STRING);
+    return a?.s ? new TextDecoder().decode(a.s) : dflt;
+  }
+
+  /** A tensor attribute: small ones as static values (integers at full int64 range), large ones as weights. */
+  tensorAttr(name: string): Val | undefined {
+    const a = this.attribute(name, ATTR_TYPE.TENSOR);
+    if (!a?.t) return undefined;
+    return onnxTensorVal(a.t, this.node.outputs[0] ?? name, `${describeNode(this.ref)}, attribute ${name}`, this.state.external, true);
+  }
+
+  /** An attribute value smelt does not import: names the attribute, the value and what is supported. */
+  badAttr(name: string, value: unknown, supported: string): never {
+    this.unsupported(`attribute ${name} = ${JSON.stringify(value)} is not supported (supported: ${supported})`);
+  }
+}
+
+/**
+ * An ONNX tensor as an import value. Static (known at import, integers at full int64 range, for
+ * shape arithmetic): integer and bool tensors up to STATIC_LIMIT elements, float scalars, and
+ * every small Constant (`constant`); everything else is a weight named `name`, a graph parameter.
+ */
+export function onnxTensorVal(t: OnnxTensor, name: string, what: string, external: ExternalData | undefined, constant = false): Val {
+  const n = t.dims.reduce((a, d) => a * d, 1);
+  const float = t.dataType === 1 || t.dataType === 10 || t.dataType === 11 || t.dataType === 16;
+  if (n <= STATIC_LIMIT && (!float || constant || n === 1)) {
+    const { dtype, shape, values } = tensorValues(t, what, external);
+    return staticOf(dtype, shape, Array.from(values, (x) => (dtype === 'bool' ? Number(x !== 0) : x)));
+  }
+  return { kind: 'weight', name, tensor: toSmeltTensor(t, what, external) };
+}

@@ -1,0 +1,11 @@
+// Every ONNX op the importer takes, by op type (default domain), joined from the families.
+
+import { ELEMENTWISE_OPS } from './elementwise.ts';
+import { NN_OPS } from './nn.ts';
+import { SHAPE_OPS } from './shape.ts';
+import type { Converter } from './types.ts';
+
+export const ONNX_OPS: Readonly<Record<string, Converter>> = { ...ELEMENTWISE_OPS, ...SHAPE_OPS, ...NN_OPS };
+
+/** The supported op types, sorted, for error messages and docs. */
+export const SUPPORTED_OPS: readonly string[] = Object.keys(ONNX_OPS).sort();

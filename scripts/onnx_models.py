@@ -1,0 +1,133 @@
+"""Export small models in plain PyTorch to ONNX for smelt's importer tests (tests/onnx-*.test.ts).
+
+Run with Debian's python3-torch (PyTorch 1.13):  /usr/bin/python3 scripts/onnx_models.py OUT_DIR [NAME...]
+
+Writes, for each case, OUT_DIR/NAME.onnx and OUT_DIR/NAME.inputs.safetensors (the inputs, by the
+model's input names). Weights are seeded random (torch.manual_seed), so a case is the same file on
+every run. Cases:
+  transformer-post-opsetN   nn.Transformer post-norm, relu, with src/tgt padding masks, dynamic batch/lengths
+  transformer-pre-opsetN    pre-norm, gelu, no masks
+  transformer-static        post-norm without dynamic axes (no dim_param: every dim a number)
+  transformer-external      post-norm with its weights in an external data file (NAME.onnx.data)
+  encoder-opset17, decoder-opset17   the seq2seq model's halves (token ids in; memory / next tokens out)
+"""
+import math
+import os
+import sys
+
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import st  # noqa: E402
+from models import Seq2Seq, causal, make_transformer  # noqa: E402
+
+CFG = {"dModel": 16, "nHead": 2, "numEncoderLayers": 2, "numDecoderLayers": 2, "dimFeedforward": 32,
+       "activation": "relu", "layerNormEps": 1e-5, "normFirst": False}
+SEQ = {**CFG, "srcVocab": 13, "tgtVocab": 11, "maxLen": 24, "bos": 1, "maxDecode": 4}
+
+
+class Transformer(nn.Module):
+    """src, tgt (+ padding masks) -> out; the decoder self-attention is causal."""
+
+    def __init__(self, cfg, masks):
+        super().__init__()
+        self.transformer = make_transformer(cfg)
+        self.masks = masks
+
+    def forward(self, src, tgt, src_key_padding_mask=None, tgt_key_padding_mask=None):
+        return self.transformer(src, tgt, tgt_mask=causal(tgt.shape[1]), src_key_padding_mask=src_key_padding_mask,
+                                tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=src_key_padding_mask)
+
+
+class Encoder(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, src):
+        return self.model.transformer.encoder(self.model.embed(self.model.src_embed, src))
+
+
+class Decoder(nn.Module):
+    """memory, tgt prefix -> logits at every position."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, memory, tgt):
+        m = self.model
+        h = m.transformer.decoder(m.embed(m.tgt_embed, tgt), memory, tgt_mask=causal(tgt.shape[1]))
+        return m.generator(h)
+
+
+def export(module, args, path, names, outputs, opset, dynamic, external=False):
+    # Grad on, so torch 1.13 takes the plain (exportable) path, not the nested-tensor fast path.
+    with torch.enable_grad():
+        torch.onnx.export(module.eval(), args, path, input_names=names, output_names=outputs, dynamic_axes=dynamic,
+                          opset_version=opset, do_constant_folding=True)
+    if external:
+        import onnx  # Debian's python3-onnx
+        m = onnx.load(path)
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + ".data", size_threshold=0)
+
+
+def transformer_case(out, name, opset, norm_first, activation, masks, dynamic, external=False):
+    torch.manual_seed(1)
+    cfg = {**CFG, "normFirst": norm_first, "activation": activation}
+    m = Transformer(cfg, masks)
+    src, tgt = torch.randn(2, 5, 16), torch.randn(2, 4, 16)
+    args, names = [src, tgt], ["src", "tgt"]
+    axes = {"src": {0: "batch", 1: "srcLen"}, "tgt": {0: "batch", 1: "tgtLen"}, "out": {0: "batch", 1: "tgtLen"}}
+    if masks:
+        sp = torch.tensor([[False] * 5, [False] * 3 + [True] * 2])
+        tp = torch.tensor([[False] * 4, [False] * 3 + [True]])
+        args += [sp, tp]
+        names += ["src_key_padding_mask", "tgt_key_padding_mask"]
+        axes.update({"src_key_padding_mask": {0: "batch", 1: "srcLen"}, "tgt_key_padding_mask": {0: "batch", 1: "tgtLen"}})
+    path = os.path.join(out, name + ".onnx")
+    export(m, tuple(args), path, names, ["out"], opset, axes if dynamic else None, external)
+    st.save(os.path.join(out, name + ".inputs.safetensors"), dict(zip(names, args)))
+
+
+def seq2seq_cases(out):
+    torch.manual_seed(2)
+    model = Seq2Seq(SEQ).eval()
+    src = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 2, 2]])
+    tgt = torch.tensor([[1, 5, 6], [1, 7, 2]])
+    with torch.enable_grad():
+        memory = Encoder(model)(src).detach()
+    export(Encoder(model), (src,), os.path.join(out, "encoder-opset17.onnx"), ["src"], ["memory"], 17,
+           {"src": {0: "batch", 1: "srcLen"}, "memory": {0: "batch", 1: "srcLen"}})
+    st.save(os.path.join(out, "encoder-opset17.inputs.safetensors"), {"src": src})
+    export(Decoder(model), (memory, tgt), os.path.join(out, "decoder-opset17.onnx"), ["memory", "tgt"], ["logits"], 17,
+           {"memory": {0: "batch", 1: "srcLen"}, "tgt": {0: "batch", 1: "tgtLen"}, "logits": {0: "batch", 1: "tgtLen"}})
+    st.save(os.path.join(out, "decoder-opset17.inputs.safetensors"), {"memory": memory, "tgt": tgt})
+
+
+CASES = {
+    "transformer-post-opset14": lambda o: transformer_case(o, "transformer-post-opset14", 14, False, "relu", True, True),
+    "transformer-post-opset17": lambda o: transformer_case(o, "transformer-post-opset17", 17, False, "relu", True, True),
+    "transformer-pre-opset14": lambda o: transformer_case(o, "transformer-pre-opset14", 14, True, "gelu", False, True),
+    "transformer-pre-opset17": lambda o: transformer_case(o, "transformer-pre-opset17", 17, True, "gelu", False, True),
+    "transformer-static": lambda o: transformer_case(o, "transformer-static", 17, False, "relu", False, False),
+    "transformer-external": lambda o: transformer_case(o, "transformer-external", 17, False, "relu", True, True, True),
+    "seq2seq": seq2seq_cases,
+}
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name in sys.argv[2:] or list(CASES):
+        CASES[name](out)
+        print(f"wrote {name}")
+
+
+if __name__ == "__main__":
+    main()
