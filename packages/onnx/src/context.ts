@@ -31,6 +31,9 @@ export class ImportState {
   }
 }
 
+/** The most elements a constant the importer makes may have (a fill of a corrupted shape must not exhaust memory). */
+const MAX_CONSTANT = 2 ** 24;
+
 const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 const ATTR_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 6: 'FLOATS', 7: 'INTS' };
 
@@ -111,6 +114,7 @@ export class NodeContext {
   /** A tensor of `shape` filled with `value`: a constant when the shape is known, else built from iota. */
   fillVar(shape: readonly Dim[], value: number, dtype: DType): Var {
     if (shape.every((d) => typeof d === 'number')) {
+      if (numel(shape as number[]) > MAX_CONSTANT) this.unsupported(`a constant of shape [${shape.join(', ')}] is too large to hold in the graph (at most ${MAX_CONSTANT} elements)`);
       const t = tensor(dtype, shape as number[]);
       if (numel(t.shape) > 0) (t.data as Float32Array).fill(value);
       return constant(this.b, t);

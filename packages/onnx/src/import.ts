@@ -39,7 +39,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     return build(model, options);
   } catch (e) {
     if (e instanceof OnnxError) throw new (e.constructor as typeof OnnxError)(`${file}: ${e.message}`, { cause: e });
-    throw e;
+    // Anything else (an allocation a corrupted size asks for, a graph check) is still about this file.
+    throw new OnnxFormatError(`${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -56,6 +56,51 @@ function expectIdempotent(pass: string, text: string): void {
   expect(runPassOnText(pass, once)).toEqual({ text: once, changed: false });
 }
 
+describe('fuse-layer-norm', () => {
+  const before = ir`
+    graph @g {
+      input %x : f32[batch, seq, 4]
+      param %w : f32[4]
+      param %b : f32[4]
+      %0 = reduce_mean(%x) {axes = [-1], keepdims = true} : f32[batch, seq, 1]
+      %1 = sub(%x, %0) : f32[batch, seq, 4]
+      %2 = constant() {value = dense<f32[], 2>} : f32[]
+      %3 = pow(%1, %2) : f32[batch, seq, 4]
+      %4 = reduce_mean(%3) {axes = [-1], keepdims = true} : f32[batch, seq, 1]
+      %5 = constant() {value = dense<f32[], 0.5>} : f32[]
+      %6 = add(%4, %5) : f32[batch, seq, 1]
+      %7 = sqrt(%6) : f32[batch, seq, 1]
+      %8 = div(%1, %7) : f32[batch, seq, 4]
+      %9 = mul(%8, %w) : f32[batch, seq, 4]
+      %10 = add(%9, %b) : f32[batch, seq, 4]
+      output y = %10
+    }`;
+  const expected = ir`
+    graph @g {
+      input %x : f32[batch, seq, 4]
+      param %w : f32[4]
+      param %b : f32[4]
+      %0 = layer_norm(%x, %w, %b) {eps = 0.5} : f32[batch, seq, 4]
+      output y = %0
+    }`;
+
+  it('recognizes LayerNorm written in primitives (ONNX before opset 17)', () => {
+    expect(fuse('fuse-layer-norm', before)).toEqual({ text: expected, changed: true });
+  });
+
+  it('leaves a cube instead of the square, and a norm over another axis', () => {
+    const cubed = before.replace('%2 = constant() {value = dense<f32[], 2>}', '%2 = constant() {value = dense<f32[], 3>}');
+    expect(runPassOnText('fuse-layer-norm', cubed)).toEqual({ text: cubed, changed: false });
+    const text = before.replaceAll('{axes = [-1], keepdims = true} : f32[batch, seq, 1]', '{axes = [1], keepdims = true} : f32[batch, 1, 4]')
+      .replaceAll(') : f32[batch, seq, 1]', ') : f32[batch, 1, 4]');
+    expect(runPassOnText('fuse-layer-norm', text)).toEqual({ text, changed: false });
+  });
+
+  it('running twice equals running once', () => expectIdempotent('fuse-layer-norm', before));
+
+  it('fused == unfused', () => expectSameOutputs(before, expected));
+});
+
 describe('fuse-scale-softmax', () => {
   const before = ir`
     graph @g {
@@ -191,7 +236,7 @@ describe('fuse-add-layer-norm', () => {
       param %w : f32[8]
       param %b : f32[8]
       %0 = add(%x, %h) : f32[batch, seq, 8]
-      %1 = layer_norm(%0, %w, %b) {eps = 0.00001} : f32[batch, seq, 8]
+      %1 = layer_norm(%0, %w, %b) {eps = 0.5} : f32[batch, seq, 8]
       %2 = tanh(%1) : f32[batch, seq, 8]
       %3 = add(%0, %2) : f32[batch, seq, 8]
       output y = %3
@@ -202,7 +247,7 @@ describe('fuse-add-layer-norm', () => {
       input %h : f32[batch, seq, 8]
       param %w : f32[8]
       param %b : f32[8]
-      %0, %1 = add_layer_norm(%x, %h, %w, %b) {eps = 0.00001} : f32[batch, seq, 8], f32[batch, seq, 8]
+      %0, %1 = add_layer_norm(%x, %h, %w, %b) {eps = 0.5} : f32[batch, seq, 8], f32[batch, seq, 8]
       %2 = tanh(%0) : f32[batch, seq, 8]
       %3 = add(%1, %2) : f32[batch, seq, 8]
       output y = %3
@@ -220,7 +265,7 @@ describe('fuse-add-layer-norm', () => {
         param %w : f32[8]
         param %b : f32[8]
         %0 = add(%x, %pe) : f32[batch, seq, 8]
-        %1 = layer_norm(%0, %w, %b) {eps = 0.00001} : f32[batch, seq, 8]
+        %1 = layer_norm(%0, %w, %b) {eps = 0.5} : f32[batch, seq, 8]
         output y = %1
       }`;
     expect(runPassOnText('fuse-add-layer-norm', text)).toEqual({ text, changed: false });
@@ -467,7 +512,7 @@ describe('fusion precedence in the pipeline', () => {
       %0 = matmul(%h, %w) {transA = false, transB = true} : f32[batch, 8]
       %1 = add(%0, %b) : f32[batch, 8]
       %2 = add(%x, %1) : f32[batch, 8]
-      %3 = layer_norm(%2, %norm.weight, %norm.bias) {eps = 0.00001} : f32[batch, 8]
+      %3 = layer_norm(%2, %norm.weight, %norm.bias) {eps = 0.5} : f32[batch, 8]
       output y = %3
     }`;
   const expected = ir`
@@ -479,7 +524,7 @@ describe('fusion precedence in the pipeline', () => {
       param %norm.weight : f32[8]
       param %norm.bias : f32[8]
       %0 = linear(%h, %w, %b) {transB = true, epilogue = "add($0, $1)"} : f32[batch, 8]
-      %1, %2 = add_layer_norm(%x, %0, %norm.weight, %norm.bias) {eps = 0.00001} : f32[batch, 8], f32[batch, 8]
+      %1, %2 = add_layer_norm(%x, %0, %norm.weight, %norm.bias) {eps = 0.5} : f32[batch, 8], f32[batch, 8]
       output y = %1
     }`;
 
