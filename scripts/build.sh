@@ -5,7 +5,7 @@
 # scripts/pack.sh runs it before packing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for pkg in packages/ir packages/compiler packages/viewer packages/backends packages/models packages/cli; do
+for pkg in packages/ir packages/compiler packages/viewer packages/backends packages/models packages/onnx packages/cli; do
   rm -rf "$pkg/dist"
   node_modules/.bin/tsc -p "$pkg/tsconfig.build.json"
 done

@@ -2,7 +2,8 @@
 # System packages the tests use beyond Node.js and npm: Mesa's lavapipe (a software Vulkan driver)
 # from Debian bookworm-backports, so the WebGPU suite runs on a machine without a GPU (Dawn rejects
 # bookworm's own Mesa 22), Debian's PyTorch (python3-torch), with which the bench smoke run
-# exports the ONNX models ONNX Runtime runs, and Chromium with fonts, in which the browser tests load
+# exports the ONNX models ONNX Runtime runs, python3-onnx (external data files for the ONNX import
+# tests, and the official onnx.proto that packages/onnx embeds), and Chromium with fonts, in which the browser tests load
 # exported models and playwright-core drives the playground and the standalone viewer (their
 # screenshots need fonts: installed explicitly, in case apt skips Chromium's recommended ones). Idempotent: installs only what is missing. Needs root
 # and apt-get; without them it says what it could not install, and the WebGPU tests, the browser
@@ -18,11 +19,15 @@ have_torch() {
 have_chromium() {
   [ -x /usr/bin/chromium ]
 }
+have_onnx() {
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx' 2>/dev/null
+}
+
 have_fonts() {
   fc-list 2>/dev/null | grep -qiE 'liberation|dejavu'
 }
 
-if have_lavapipe && have_torch && have_chromium && have_fonts; then
+if have_lavapipe && have_torch && have_chromium && have_fonts && have_onnx; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -30,6 +35,7 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   have_torch || echo "setup-system: not root or no apt-get: python3-torch not installed; the bench smoke run leaves ONNX Runtime out" >&2
   have_chromium || echo "setup-system: not root or no apt-get: chromium not installed; the browser tests will say why they skip" >&2
   have_fonts || echo "setup-system: not root or no apt-get: no fonts (fonts-liberation, fonts-dejavu-core); page screenshots will have no text" >&2
+  have_onnx || echo "setup-system: not root or no apt-get: python3-onnx not installed; the ONNX import tests will say why they skip" >&2
   exit 0
 fi
 . /etc/os-release
@@ -42,6 +48,7 @@ missing=()
 have_torch || missing+=(python3-torch)
 have_chromium || missing+=(chromium)
 have_fonts || missing+=(fonts-liberation fonts-dejavu-core fontconfig)
+have_onnx || missing+=(python3-onnx)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
 import { main } from '@smelt/cli';
-import { OnnxError, OnnxFormatError, OnnxUnsupportedError, importOnnx } from '@smelt/onnx';
+import { OnnxError, OnnxFormatError, OnnxUnsupportedError, SUPPORTED_OPS, importOnnx } from '@smelt/onnx';
 import { type ModelSpec, encodeModel, f32Initializer, mlpModel, valueInfo } from './onnx-build.ts';
 
 const FLOAT = 1;
@@ -31,6 +31,12 @@ describe('ONNX import errors', () => {
     const e = catchError(() => load(withNode({ op: 'Hardmax', name: 'hm', inputs: ['x'], outputs: ['y'] })));
     expect(e).toBeInstanceOf(OnnxUnsupportedError);
     expect(e.message).toMatch(/^m\.onnx: node "hm" \(Hardmax, domain "ai\.onnx", opset 17\): op Hardmax is not supported \(supported, domain ai\.onnx: .*LayerNormalization.*MatMul/);
+  });
+
+  it('docs/FORMATS.md lists every supported op', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../docs/FORMATS.md'), 'utf8');
+    const listed = doc.slice(doc.indexOf('Supported ops (domain `ai.onnx`)'));
+    for (const op of SUPPORTED_OPS) expect(listed, op).toMatch(new RegExp(`\\b${op}\\b`));
   });
 
   it('names an op of another domain', () => {

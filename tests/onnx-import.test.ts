@@ -27,7 +27,7 @@ describeIfAvailable('onnx', 'PyTorch and python3-onnx', fixturesUnavailable(), '
   beforeAll(() => { onnxFixtures(); }, 600_000);
 
   describe.each(CASES.map((c) => [c]))('%s', (name) => {
-    it.each(NAMES.map((n) => [n]))('on %s equals ONNX Runtime to 1e-4', { timeout: 120_000 }, async (backend) => {
+    it.each(NAMES.map((n) => [n]))('on %s equals ONNX Runtime to 1e-4', { timeout: 600_000 }, async (backend) => {
       const why = UNAVAILABLE.get(backend);
       if (why) {
         if (process.env.CI === 'true') throw new Error(`backend ${backend} is unavailable in CI: ${why}`);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatDims, printGraph, serializeSafetensors } from '@smelt/ir';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
+import { onnxNode } from './onnx-entry.ts';
 import { writeFolderAtomically } from './staging.ts';
 
 export const IMPORT_FLAGS: FlagSpecs = {
@@ -19,7 +20,7 @@ export async function importCommand(flags: ParsedFlags): Promise<void> {
   const file = flags.model as string | undefined;
   if (!file) throw new UsageError('missing the ONNX model: smelt import model.onnx --out DIR');
   if (path.extname(file).toLowerCase() !== '.onnx') throw new UsageError(`smelt import reads .onnx models, got "${file}" (other formats load directly with --model)`);
-  const { readOnnx } = await import('@smelt/onnx/node');
+  const { readOnnx } = await onnxNode();
   const m = readOnnx(file, { name: path.basename(file, path.extname(file)).replace(/[^A-Za-z0-9_]/g, '_') });
   const text = printGraph(m.graph);
   const weights = serializeSafetensors(m.weights);

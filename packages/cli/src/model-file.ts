@@ -14,6 +14,7 @@ import { type Graph, GraphBuilder, type Tensor, castTensor, formatDims, graphFro
 import { readSafetensors } from '@smelt/ir/node';
 import { ModelIOError } from '@smelt/models';
 import { UsageError, type ParsedFlags } from './args.ts';
+import { onnxNode } from './onnx-entry.ts';
 
 export const MODEL_KINDS = { '.onnx': 'ONNX', '.smelt': 'IR text', '.json': 'graph JSON', '.ts': 'DSL module', '.mts': 'DSL module', '.js': 'DSL module', '.mjs': 'DSL module' } as const;
 
@@ -43,7 +44,7 @@ export async function loadModel(file: string, weightsFile: string | undefined, o
   if (!fs.existsSync(file)) throw new ModelIOError(`--model ${file}: no such file`);
   if (ext === '.onnx') {
     if (weightsFile !== undefined) throw new UsageError('--weights does not apply to an .onnx model: its weights are in the file');
-    const { readOnnx } = await import('@smelt/onnx/node');
+    const { readOnnx } = await onnxNode();
     const m = readOnnx(file, { name: graphName(file) });
     return { graph: m.graph, weights: m.weights, weightsFrom: file };
   }
