@@ -3,6 +3,7 @@
 
 import { CACHED_WORKLOADS } from '../workloads/defs.ts';
 import type { EngineLimit, EngineSpec } from './engine.ts';
+import { smeltOnnxSpecs } from './smelt-onnx.ts';
 import { smeltSpecs } from './smelt.ts';
 
 /** tfjs's cpu backend (plain JS, ~0.25 GFLOP/s here) times what issue 4 compares: W-small and GEMM 512. */
@@ -33,7 +34,7 @@ const PEERS: readonly EngineSpec[] = [
 ];
 
 export function allEngines(): EngineSpec[] {
-  return [...smeltSpecs(), ...PEERS];
+  return [...smeltSpecs(), ...smeltOnnxSpecs(), ...PEERS];
 }
 
 export function findEngine(name: string): EngineSpec {

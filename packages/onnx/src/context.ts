@@ -4,7 +4,7 @@
 // type, and errors that name the node, its op type, domain and opset.
 
 import {
-  type DType, type Dim, GraphBuilder, type Tensor, Var, constant, iota, numel, scalar, tensor,
+  type DType, type Dim, GraphBuilder, type Tensor, Var, constant, numel, scalar, tensor,
 } from '@smelt/ir';
 import type { OnnxAttribute, OnnxNode } from './decode.ts';
 import { type NodeRef, OnnxFormatError, OnnxUnsupportedError, describeNode } from './errors.ts';
@@ -111,7 +111,7 @@ export class NodeContext {
     }
   }
 
-  /** A tensor of `shape` filled with `value`: a constant when the shape is known, else built from iota. */
+  /** A tensor of `shape` filled with `value`: a constant when the shape is known, else a scalar expanded to it. */
   fillVar(shape: readonly Dim[], value: number, dtype: DType): Var {
     if (shape.every((d) => typeof d === 'number')) {
       if (numel(shape as number[]) > MAX_CONSTANT) this.unsupported(`a constant of shape [${shape.join(', ')}] is too large to hold in the graph (at most ${MAX_CONSTANT} elements)`);
@@ -119,10 +119,7 @@ export class NodeContext {
       if (numel(t.shape) > 0) (t.data as Float32Array).fill(value);
       return constant(this.b, t);
     }
-    const idx = iota(this.b, shape, 0, 'i32');
-    if (dtype === 'bool') return value ? idx.ge(0) : idx.lt(0);
-    const zero = idx.mul(0);
-    return (dtype === 'i32' ? zero : zero.cast(dtype)).add(scalar(this.b, value, dtype));
+    return scalar(this.b, value, dtype).expand(shape);
   }
 
   private attribute(name: string, type: number): OnnxAttribute | undefined {

@@ -5,7 +5,7 @@
 // (where(col > row, -inf, 0)), which the attention fusion turns into its `causal` flag.
 
 import {
-  type Dim, type Var, binary, concat, dimProductOf, dimSub, gather, iota, normAxis, scalar, split, where,
+  type Dim, type Var, concat, dimProductOf, dimSub, gather, iota, normAxis, scalar, split, where,
 } from '@smelt/ir';
 import type { NodeContext } from '../context.ts';
 import { dimDivide } from '../dims.ts';
@@ -256,9 +256,7 @@ const expandOp: Converter = (c) => {
   if (s && out.every((d) => typeof d === 'number')) return [mapStatic([s, staticOf(s.dtype, out as number[], [])], s.dtype, ([e]) => e)];
   const v = c.toVar(x, 'input 0');
   if (out.every((d, i) => d === px[i]) && xs.length === rank) return [{ kind: 'var', v }];
-  // Broadcast against zeros of the grown axes only: a constant when those sizes are known.
-  const zeros = c.fillVar(out.map((d, i) => (d === px[i] ? 1 : d)), 0, v.dtype);
-  return [{ kind: 'var', v: binary(v.dtype === 'bool' ? 'or' : 'add', v, zeros) }];
+  return [{ kind: 'var', v: v.expand(out) }];
 };
 
 const transposeOp: Converter = (c) => {
