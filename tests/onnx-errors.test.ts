@@ -33,6 +33,25 @@ describe('ONNX import errors', () => {
     expect(e.message).toMatch(/^m\.onnx: node "hm" \(Hardmax, domain "ai\.onnx", opset 17\): op Hardmax is not supported \(supported, domain ai\.onnx: .*LayerNormalization.*MatMul/);
   });
 
+  it('evaluates a shape subgraph at import: Trilu of a bool fill of Shape(x) keeps its dtype', () => {
+    const spec: ModelSpec = {
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'ConstantOfShape', inputs: ['s'], outputs: ['ones'] },
+        { op: 'Cast', inputs: ['ones'], outputs: ['f'], attrs: { to: 9 } },
+        { op: 'Not', inputs: ['f'], outputs: ['b'] },
+        { op: 'Trilu', inputs: ['b'], outputs: ['keep'], attrs: { upper: 0 } },
+        { op: 'Not', inputs: ['keep'], outputs: ['y'] },
+      ],
+      inputs: [valueInfo('x', FLOAT, ['n', 'n'])],
+      outputs: [valueInfo('y', 9, ['n', 'n'])],
+    };
+    const m = load(spec);
+    const y = interpret(m.graph, new Map([['x', tensor('f32', [3, 3])]]), m.weights).get('y')!;
+    expect(y.dtype).toBe('bool');
+    expect(Array.from(y.data as Uint8Array)).toEqual([0, 1, 1, 0, 0, 1, 0, 0, 0]);
+  });
+
   it('docs/FORMATS.md lists every supported op', () => {
     const doc = fs.readFileSync(path.join(__dirname, '../docs/FORMATS.md'), 'utf8');
     const listed = doc.slice(doc.indexOf('Supported ops (domain `ai.onnx`)'));

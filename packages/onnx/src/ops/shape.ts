@@ -278,7 +278,11 @@ const triluOp: Converter = (c) => {
   const keep = upper
     ? (k === 1 ? col.gt(row) : k === 0 ? col.ge(row) : col.ge(row.add(k)))
     : (k === -1 ? col.lt(row) : k === 0 ? col.le(row) : col.le(row.add(k)));
-  if (x.kind === 'fill' && shape.length === 2) return [{ kind: 'var', v: where(keep, x.value, 0) }];
+  if (x.kind === 'fill' && shape.length === 2) {
+    // a bool fill of true is the kept pattern itself; any other keeps the fill's dtype (f32: nn.causalMask's form)
+    if (x.dtype === 'bool') return [{ kind: 'var', v: x.value !== 0 ? keep : scalar(c.b, 0, 'bool').expand([m, n]) }];
+    return [{ kind: 'var', v: where(keep, scalar(c.b, x.value, x.dtype), scalar(c.b, 0, x.dtype)) }];
+  }
   const v = c.toVar(x, 'input 0');
   return [{ kind: 'var', v: where(keep, v, scalar(c.b, 0, v.dtype)) }];
 };
