@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret, opCounts, tensor } from '@smelt/ir';
 import { compileGraph } from '@smelt/compiler';
-import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
+import { type Backend, type CompileOptions, WasmExecutable, backendNames, getBackend } from '@smelt/backends';
 import {
   CachedDecoder, type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, weightsFor,
 } from '@smelt/models';
@@ -93,7 +93,8 @@ describe.each(VARIANTS)('cached decoding on $label', ({ backend, options }) => {
     }
     const masks = { srcPadding: true };
     const [encode, step] = [buildSeq2SeqEncode(CFG, masks), buildSeq2SeqStep(CFG, masks)];
-    const decoder = new CachedDecoder(CFG, await be.compile(encode, weightsFor(encode, WEIGHTS), options), await be.compile(step, weightsFor(step, WEIGHTS), options));
+    const stepExe = await be.compile(step, weightsFor(step, WEIGHTS), options);
+    const decoder = new CachedDecoder(CFG, await be.compile(encode, weightsFor(encode, WEIGHTS), options), stepExe);
     try {
       const enc = await decoder.encode({ src: SRC, srcPaddingMask: MASK });
       let state = decoder.start(enc);
@@ -114,6 +115,8 @@ describe.each(VARIANTS)('cached decoding on $label', ({ backend, options }) => {
         state = next;
       }
       decoder.release(enc, state);
+      // Every device tensor freed: wasm's heap of them is empty again.
+      if (stepExe instanceof WasmExecutable) expect(stepExe.heap.used).toBe(0);
     } finally {
       decoder.dispose();
     }

@@ -47,6 +47,16 @@ describe('smelt inspect', () => {
     expect(stats.flops).toBeGreaterThan(0);
   });
 
+  it.each([[false], [true]])('--graph step: the attention fusion fires on the cached decoding step (normFirst %s)', async (normFirst) => {
+    const r = await smelt('inspect', '--config', configFile({ ...SMALL_SEQ2SEQ, numDecoderLayers: D, normFirst }), '--graph', 'step', '--format', 'json', '--src-padding');
+    expect(r.code).toBe(0);
+    const stats = JSON.parse(r.stdout);
+    // Per decoder layer: self-attention over the grown cache and cross-attention over the memory's keys and values.
+    expect(stats.fusions.attention).toBe(2 * D);
+    expect(stats.fusions.scaled_masked_softmax).toBe(0);
+    expect(stats.fusions.add_layer_norm).toBe(3 * D + (normFirst ? 1 : 0));
+  });
+
   it('with fuse-attention disabled, the softmaxes appear as scaled_masked_softmax', async () => {
     const r = await smelt('inspect', '--config', configFile(TORCH), '--format', 'json', '--disable', 'fuse-attention');
     const stats = JSON.parse(r.stdout);

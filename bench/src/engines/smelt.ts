@@ -10,7 +10,7 @@
 
 import {
   type Backend, type CompileOptions, type RunStats, type WasmCompileOptions, type WebGpuCompileOptions,
-  type ResidentExecutable, backendNames, getBackend, isResident,
+  type ResidentExecutable, type TokenChoosingExecutable, backendNames, choosesTokens, getBackend, isResident,
 } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
 import { weightsFor } from '@smelt/models';
@@ -115,9 +115,9 @@ export function smeltEngine(v: SmeltVariant): Engine {
   };
 }
 
-/** A loaded part that keeps tensors in the backend between runs, as its executable does (cached decoding's caches). */
+/** A loaded part that keeps tensors in the backend between runs, as its executable does (cached decoding's caches), and picks tokens there when it can. */
 function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted: () => void): EngineExecutable & ResidentExecutable {
-  return {
+  const part: EngineExecutable & ResidentExecutable = {
     ...loaded,
     upload: (t) => exe.upload(t),
     download: (t) => exe.download(t),
@@ -131,6 +131,19 @@ function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted
       return exe.transfers;
     },
   };
+  if (!choosesTokens(exe)) return part;
+  const choosing: EngineExecutable & TokenChoosingExecutable = {
+    ...part,
+    get transfers() {
+      return exe.transfers;
+    },
+    async runChoosing(inputs, keep, choice) {
+      const out = await exe.runChoosing(inputs, keep, choice);
+      counted();
+      return out;
+    },
+  };
+  return choosing;
 }
 
 export function smeltSpecs(registered?: readonly string[]): EngineSpec[] {

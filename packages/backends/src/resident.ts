@@ -46,6 +46,29 @@ export interface ResidentExecutable extends Executable {
   readonly transfers: TransferCounts;
 }
 
+/** How a backend that chooses tokens itself picks the next token of each row from the logits. */
+export interface TokenChoice {
+  /** The output holding the logits; its last dim is the vocabulary, the rest are rows. */
+  readonly logits: string;
+  readonly strategy: 'greedy' | 'sample';
+  /** sample: the options of the CPU sampler (@smelt/models' sampler.ts). */
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  /** sample: one draw in [0, 1) per row, in row order (the generator's PRNG). */
+  readonly draws?: readonly number[];
+}
+
+/** An executable that picks tokens where the logits are (WebGPU): only the token ids come back. */
+export interface TokenChoosingExecutable extends ResidentExecutable {
+  /** runResident, then each row's token chosen in the backend from `choice.logits`, which is not returned. */
+  runChoosing(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice): Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }>;
+}
+
+export function choosesTokens(exe: Executable): exe is TokenChoosingExecutable {
+  return typeof (exe as Partial<TokenChoosingExecutable>).runChoosing === 'function';
+}
+
 export function isResident(exe: Executable): exe is ResidentExecutable {
   return typeof (exe as Partial<ResidentExecutable>).runResident === 'function';
 }

@@ -13,7 +13,7 @@ import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
 import type { RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
-import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
+import { type DeviceTensor, type RunValue, type TokenChoice, type TokenChoosingExecutable, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
 import type { GpuDevice } from './device.ts';
@@ -23,8 +23,11 @@ import type { PipelineCache } from './pipelines.ts';
 import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 import { GPU_BYTES_PER_ELEMENT } from './wgsl-types.ts';
+import { TOKEN_CHOICE_PROGRAM, tokenChoiceUniform } from './token-choice.ts';
 
-const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
+const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1, STORAGE = 0x80, COPY_SRC = 0x04;
+/** The output name under which a run that chooses tokens reads them back. */
+const TOKENS = '\u0000tokens';
 const MAX_CACHED_ENVS = 8;
 
 /** What the last run did on the GPU. */
@@ -38,7 +41,7 @@ export interface RunStats {
   readonly bytesReadBack: number;
 }
 
-export interface WebGpuExecutable extends ResidentExecutable {
+export interface WebGpuExecutable extends TokenChoosingExecutable {
   readonly plan: KernelPlan;
   readonly programs: PlanPrograms;
   /** Distinct compute pipelines (identical kernels share one). */
@@ -48,7 +51,9 @@ export interface WebGpuExecutable extends ResidentExecutable {
 
 interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUBindGroup; readonly grid: [number, number, number] }
 interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
-interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[] }
+/** How a run differs from a plain one: another way to submit (profile), a token choice after the kernels. */
+interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice }
+interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[] }
 
 /** A GPU buffer of its own holding one tensor (32-bit elements). */
 class GpuDeviceTensor implements DeviceTensor {
@@ -100,6 +105,14 @@ export class GpuExecutable implements WebGpuExecutable {
     return this.queued(() => this.runOnce(inputs, keep));
   }
 
+  async runChoosing(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice): Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> {
+    if (!this.plan.outputs.some((o) => o.name === choice.logits)) throw new Error(`webgpu: runChoosing: no output "${choice.logits}"`);
+    const outputs = await this.queued(() => this.runOnce(inputs, keep, { choice }));
+    const tokens = outputs.get(TOKENS) as Tensor;
+    outputs.delete(TOKENS);
+    return { outputs, tokens: tokens.data as Int32Array };
+  }
+
   /** Runs one at a time, in call order; a failed one does not stop the next. */
   private queued<T>(body: () => Promise<T>): Promise<T> {
     const next = this.chain.then(body);
@@ -116,7 +129,7 @@ export class GpuExecutable implements WebGpuExecutable {
     const next = this.chain.then(async () => {
       const t0 = performance.now();
       const kernels: { index: number; label: string; ms: number }[] = [];
-      const outputs = await this.runOnce(inputs, new Set(), async (state) => {
+      const outputs = await this.runOnce(inputs, new Set(), { submit: async (state) => {
         const queue = this.gpu.device.queue;
         let dispatches = 0;
         for (const [index, s] of state.steps.entries()) {
@@ -126,14 +139,15 @@ export class GpuExecutable implements WebGpuExecutable {
           kernels.push({ index, label: this.plan.kernels[index].label, ms: performance.now() - t });
         }
         return dispatches + this.encodeAndSubmit({ ...state, steps: [] });
-      }) as Map<string, Tensor>;
+      } }) as Map<string, Tensor>;
       return { outputs, kernels, ms: performance.now() - t0 };
     });
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, submit?: (state: EnvState) => Promise<number>): Promise<Map<string, RunValue>> {
+  /** `how.submit`: encode and submit the state another way (profile); `how.choice`: pick tokens after the kernels. */
+  private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, how: RunHow = {}): Promise<Map<string, RunValue>> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
     const moved = new Map<number, GPUBuffer>();
@@ -148,7 +162,7 @@ export class GpuExecutable implements WebGpuExecutable {
     computeDims(env, this.plan.symbols, this.plan.computed);
     const kept = this.keptOutputs(keep, env, moved);
     try {
-      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept, submit);
+      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept, how);
     } catch (e) {
       for (const k of kept.values()) k.dispose();
       throw e;
@@ -156,13 +170,13 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   private async runState(
-    inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>,
-    submit?: (state: EnvState) => Promise<number>,
+    inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>, how: RunHow,
   ): Promise<Map<string, RunValue>> {
-    // A run with device tensors binds buffers of its own: its state is built for it and dropped after.
-    const own = moved.size > 0 || kept.size > 0;
-    const state = own ? await this.ownState(env, onDevice, moved, kept) : await this.state(env);
-    let uploaded = 0;
+    const { submit, choice } = how;
+    // A run with device tensors or a token choice binds buffers of its own: its state is built for it and dropped after.
+    const own = moved.size > 0 || kept.size > 0 || choice !== undefined;
+    const state = own ? await this.ownState(env, onDevice, moved, kept, choice) : await this.state(env);
+    let uploaded = choice?.draws ? 4 * choice.draws.length : 0;
     for (const { name } of this.plan.inputs) {
       if (onDevice.has(name)) continue;
       const data = toGpuArray(inputOf(inputs, name) as Tensor, `input "${name}"`);
@@ -188,7 +202,7 @@ export class GpuExecutable implements WebGpuExecutable {
       for (const [name, t] of kept) outputs.set(name, t);
       return outputs;
     } finally {
-      if (own) { state.uniform.destroy(); state.staging.destroy(); }
+      if (own) { state.uniform.destroy(); state.staging.destroy(); for (const b of state.extra) b.destroy(); }
     }
   }
 
@@ -210,10 +224,39 @@ export class GpuExecutable implements WebGpuExecutable {
     return kept;
   }
 
-  private async ownState(env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>): Promise<EnvState> {
+  private async ownState(env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>, choice?: TokenChoice): Promise<EnvState> {
     const layout = this.memory.layout(env);
     if (this.memory.ensure(env, layout, onDevice)) this.dropStates();
-    return this.buildState(env, this.programs.kernels, layout, (name) => !kept.has(name), moved);
+    const readBack = (name: string) => !kept.has(name) && name !== choice?.logits;
+    if (!choice) return this.buildState(env, this.programs.kernels, layout, readBack, moved);
+    const logits = this.plan.outputs.find((o) => o.name === choice.logits)!;
+    const from = this.memory.locate(logits.buffer, env, layout, moved);
+    const shape = resolveShape(this.plan.buffers[logits.buffer].shape, env);
+    const vocab = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    if (choice.strategy === 'sample' && choice.draws?.length !== rows) throw new Error(`webgpu: runChoosing: sampling needs one draw per row (${rows}), got ${choice.draws?.length ?? 0}`);
+    return this.buildState(env, this.programs.kernels, layout, readBack, moved, await this.choiceStep(choice, from, vocab, rows));
+  }
+
+  /** The token-choice dispatch over the logits at `from`, and where its tokens are. */
+  private async choiceStep(choice: TokenChoice, from: Location, vocab: number, rows: number): Promise<{ step: Step; tokens: Location; buffers: GPUBuffer[] }> {
+    const { device } = this.gpu;
+    const { pipeline, layout } = await this.pipelines.get(TOKEN_CHOICE_PROGRAM);
+    const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST, label: 'token choice' });
+    device.queue.writeBuffer(params, 0, tokenChoiceUniform(vocab, { greedy: choice.strategy === 'greedy', temperature: choice.temperature, topK: choice.topK, topP: choice.topP }));
+    const draws = device.createBuffer({ size: bindingBytes(4 * rows), usage: STORAGE | COPY_DST, label: 'draws' });
+    if (choice.draws) device.queue.writeBuffer(draws, 0, Float32Array.from(choice.draws));
+    const tokens = device.createBuffer({ size: bindingBytes(4 * rows), usage: STORAGE | COPY_SRC, label: 'tokens' });
+    const bindGroup = device.createBindGroup({
+      layout,
+      entries: [
+        { binding: 0, resource: { buffer: params } },
+        { binding: 1, resource: { buffer: from.buffer, offset: from.offset, size: bindingBytes(from.bytes) } },
+        { binding: 2, resource: { buffer: draws } },
+        { binding: 3, resource: { buffer: tokens } },
+      ],
+    });
+    return { step: { pipeline, bindGroup, grid: [rows, 1, 1] }, tokens: { buffer: tokens, offset: 0, bytes: 4 * rows }, buffers: [params, draws, tokens] };
   }
 
   private own(t: DeviceTensor, what: string): GpuDeviceTensor {
@@ -294,7 +337,10 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   /** `readBack`: which outputs the run copies back; `moved`: base buffers bound elsewhere (device tensors). */
-  private async buildState(env: SymbolEnv, programs: readonly KernelProgram[], layout: ArenaLayout, readBack: (name: string) => boolean, moved?: ReadonlyMap<number, GPUBuffer>): Promise<EnvState> {
+  private async buildState(
+    env: SymbolEnv, programs: readonly KernelProgram[], layout: ArenaLayout, readBack: (name: string) => boolean, moved?: ReadonlyMap<number, GPUBuffer>,
+    choice?: { step: Step; tokens: Location; buffers: GPUBuffer[] },
+  ): Promise<EnvState> {
     const { device, limits } = this.gpu;
     const uniform = device.createBuffer({ size: uniformBytes(this.plan.symbols.length), usage: UNIFORM | COPY_DST, label: 'symbols' });
     device.queue.writeBuffer(uniform, 0, uniformWords(this.plan.symbols, env));
@@ -324,8 +370,13 @@ export class GpuExecutable implements WebGpuExecutable {
       outputs.push({ name: o.name, dtype: b.dtype, shape: resolveShape(b.shape, env), from, at });
       at += from.bytes;
     }
+    if (choice) {
+      steps.push(choice.step);
+      outputs.push({ name: TOKENS, dtype: 'i32', shape: [choice.tokens.bytes / 4], from: choice.tokens, at });
+      at += choice.tokens.bytes;
+    }
     const staging = device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
-    return { uniform, steps, staging, outputs };
+    return { uniform, steps, staging, outputs, extra: choice?.buffers ?? [] };
   }
 
   /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */

@@ -7,12 +7,20 @@
 // tokens go in and the logits come out. Rows can be picked per step (finished rows dropped, beams
 // reordered): the caches and the source-side tensors are selected by row within the backend.
 // A state is consumed by `step` and `select` (its caches are freed); `release` frees the rest.
+// `chooseStep` also picks each row's next token: where the backend can (WebGPU) it does so itself
+// and only the token ids come back; elsewhere the logits come back and the CPU sampler picks.
 
 import { type Tensor, tensor } from '@smelt/ir';
-import { type DeviceTensor, type Executable, type ResidentExecutable, type TransferCounts, isDeviceTensor, residentOf } from '@smelt/backends';
+import {
+  type DeviceTensor, type Executable, type ResidentExecutable, type RunValue, type TokenChoice, type TransferCounts, choosesTokens, isDeviceTensor, residentOf,
+} from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
 import { CACHE_NAMES } from '../models.ts';
 import { isIdentity } from './rows.ts';
+import { argmaxRow, sampleRowWith } from './sampler.ts';
+
+/** How to pick the next tokens: a TokenChoice without the output name (the step's is `logits`). */
+export type StepChoice = Omit<TokenChoice, 'logits'>;
 
 export interface SourceInputs {
   readonly src: Tensor;
@@ -72,20 +80,46 @@ export class CachedDecoder {
 
   /** One step (consumes `state`): a token per active row in, logits [rows, tgtVocab] and the grown state out. */
   async step(enc: Encoded, state: StepState, tokens: Int32Array): Promise<{ logits: Float32Array; next: StepState }> {
-    const rows = state.sourceRows.length;
-    const feed = new Map<string, Tensor | DeviceTensor>(this.sourceTensors(enc, state.sourceRows));
+    const out = await this.stepExe.runResident(this.feed(enc, state, tokens), this.presentNames);
+    const logits = out.get('logits')!;
+    if (isDeviceTensor(logits)) throw new Error('internal: logits were kept in the backend');
+    return { logits: logits.data as Float32Array, next: this.grown(state, out) };
+  }
+
+  /** One step (consumes `state`) that also picks each row's next token: in the backend where it can, else on the host. */
+  async chooseStep(enc: Encoded, state: StepState, tokens: Int32Array, choice: StepChoice): Promise<{ tokens: Int32Array; next: StepState }> {
+    const exe = this.stepExe;
+    if (choosesTokens(exe)) {
+      const { outputs, tokens: chosen } = await exe.runChoosing(this.feed(enc, state, tokens), this.presentNames, { ...choice, logits: 'logits' });
+      return { tokens: chosen, next: this.grown(state, outputs) };
+    }
+    const { logits, next } = await this.step(enc, state, tokens);
+    const V = this.cfg.tgtVocab;
+    const chosen = Int32Array.from(state.sourceRows, (_, i) => (choice.strategy === 'greedy' ? argmaxRow(logits, i * V, V) : sampleRowWith(logits, i * V, V, choice, choice.draws![i])));
+    return { tokens: chosen, next };
+  }
+
+  /** Whether the step's backend picks tokens itself (chooseStep brings back only token ids). */
+  get choosesTokens(): boolean {
+    return choosesTokens(this.stepExe);
+  }
+
+  private feed(enc: Encoded, state: StepState, tokens: Int32Array): Map<string, RunValue> {
+    const feed = new Map<string, RunValue>(this.sourceTensors(enc, state.sourceRows));
     for (const [k, t] of state.past) feed.set(k, t);
-    feed.set('tgt', tensor('i32', [rows, 1], tokens));
-    const out = await this.stepExe.runResident(feed, this.presentNames);
+    feed.set('tgt', tensor('i32', [state.sourceRows.length, 1], tokens));
+    return feed;
+  }
+
+  /** The state after a step: the step's present caches as the next past; the old caches freed. */
+  private grown(state: StepState, out: ReadonlyMap<string, RunValue>): StepState {
     freeAll(state.past.values());
     const past = new Map<string, DeviceTensor>();
     for (let i = 0; i < this.cfg.numDecoderLayers; i++) {
       const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
       past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
     }
-    const logits = out.get('logits')!;
-    if (isDeviceTensor(logits)) throw new Error('internal: logits were kept in the backend');
-    return { logits: logits.data as Float32Array, next: { sourceRows: state.sourceRows, past, position: state.position + 1 } };
+    return { sourceRows: state.sourceRows, past, position: state.position + 1 };
   }
 
   /** The state with only `rows` of it (in that order; consumes `state`): finished rows dropped, beams reordered. */

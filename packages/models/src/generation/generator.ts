@@ -11,7 +11,6 @@ import { BeamSearch } from './beam.ts';
 import { CachedDecoder, type SourceInputs } from './cached-decoder.ts';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Mulberry32 } from './prng.ts';
-import { argmaxRow, sampleRow } from './sampler.ts';
 
 /** What one step of `stream` yields: the token of every source row (a finished row repeats eos). */
 export interface GeneratedStep {
@@ -57,19 +56,20 @@ export class Seq2SeqGenerator {
 
   private async *stepwise(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {
     const enc = await this.decoder.encode(inputs);
-    const V = this.cfg.tgtVocab;
     const rng = new Mulberry32(o.seed);
     const last = new Int32Array(enc.batch).fill(this.cfg.bos);
     let state = this.decoder.start(enc);
     try {
       for (let step = 0; step < o.maxNewTokens && state.sourceRows.length > 0; step++) {
-        const { logits, next } = await this.decoder.step(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]));
+        // One draw per unfinished row, in row order (what the CPU sampler takes, row by row).
+        const draws = o.strategy === 'sample' ? state.sourceRows.map(() => rng.next()) : undefined;
+        const choice = { strategy: o.strategy === 'greedy' ? 'greedy' : 'sample', temperature: o.temperature, topK: o.topK, topP: o.topP, draws } as const;
+        const { tokens, next } = await this.decoder.chooseStep(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]), choice);
         state = next;
         const keep: number[] = [];
         next.sourceRows.forEach((r, i) => {
-          const t = o.strategy === 'greedy' ? argmaxRow(logits, i * V, V) : sampleRow(logits, i * V, V, o, rng);
-          last[r] = t;
-          if (t !== o.eos) keep.push(i);
+          last[r] = tokens[i];
+          if (tokens[i] !== o.eos) keep.push(i);
         });
         yield { step, tokens: last.slice() };
         state = this.decoder.select(next, keep);

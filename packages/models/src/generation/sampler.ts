@@ -25,6 +25,11 @@ export function argmaxRow(logits: Float32Array, at: number, n: number): number {
 
 /** A token drawn from logits[at, at + n) as the header says. */
 export function sampleRow(logits: Float32Array, at: number, n: number, o: SamplingOptions, rng: Mulberry32): number {
+  return sampleRowWith(logits, at, n, o, rng.next());
+}
+
+/** sampleRow with the PRNG's draw given: a backend that samples by itself takes the same draws. */
+export function sampleRowWith(logits: Float32Array, at: number, n: number, o: SamplingOptions, draw: number): number {
   const x = Array.from({ length: n }, (_, i) => logits[at + i] / o.temperature);
   let order = x.map((_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
   if (o.topK > 0 && o.topK < n) order = order.slice(0, o.topK);
@@ -42,7 +47,7 @@ export function sampleRow(logits: Float32Array, at: number, n: number, o: Sampli
   }
   let total = 0;
   for (let j = 0; j < kept; j++) total += e[j] / sum;
-  const u = rng.next() * total;
+  const u = draw * total;
   let run = 0;
   for (let j = 0; j < kept; j++) {
     run += e[j] / sum;

@@ -1,0 +1,115 @@
+// Choosing tokens on the GPU (webgpu/token-choice.ts) equals the CPU sampler of @smelt/models
+// (argmax, and sampling with temperature, top-k and top-p from the same draws), token for token,
+// over random logits with ties, for small and large vocabularies; and a cached greedy decoding
+// step on WebGPU is one submit that reads back only the token ids (4 bytes a row).
+
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, type Tensor, input, tensor } from '@smelt/ir';
+import { type WebGpuExecutable, getBackend } from '@smelt/backends';
+import { CachedDecoder, Mulberry32, type Seq2SeqConfig, argmaxRow, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, sampleRowWith, weightsFor } from '@smelt/models';
+import { randomWeights } from './fixtures.ts';
+
+const webgpu = getBackend('webgpu');
+
+async function available(): Promise<boolean> {
+  const why = await webgpu.unavailableReason();
+  if (!why) return true;
+  if (process.env.CI === 'true') throw new Error(why);
+  console.warn(`[webgpu-token-choice] skipping: ${why}`);
+  return false;
+}
+
+const OPTIONS = [
+  { strategy: 'greedy', temperature: 1, topK: 0, topP: 1 },
+  { strategy: 'sample', temperature: 1, topK: 0, topP: 1 },
+  { strategy: 'sample', temperature: 0.7, topK: 5, topP: 1 },
+  { strategy: 'sample', temperature: 1.3, topK: 0, topP: 0.8 },
+  { strategy: 'sample', temperature: 0.5, topK: 40, topP: 0.95 },
+] as const;
+
+describe('token choice on the GPU', () => {
+  it.each([12, 1000])('equals the CPU sampler, vocabulary %i', async (V) => {
+    if (!(await available())) return;
+    const R = 4;
+    const b = new GraphBuilder('logits');
+    b.output('logits', input(b, 'x', 'f32', [R, 1, V]).mul(1).value);
+    const exe = await webgpu.compile(b.graph, new Map()) as WebGpuExecutable;
+    try {
+      const rng = new Mulberry32(7);
+      for (let round = 0; round < 4; round++) {
+        // Values on a coarse grid, so ties occur (the first index wins among equals).
+        const data = Float32Array.from({ length: R * V }, () => Math.round((rng.next() - 0.5) * 24) / 4);
+        for (const o of OPTIONS) {
+          const draws = Array.from({ length: R }, () => rng.next());
+          const { tokens, outputs } = await exe.runChoosing(new Map([['x', tensor('f32', [R, 1, V], data)]]), new Set(), { ...o, logits: 'logits', draws });
+          const want = Array.from({ length: R }, (_, r) => (o.strategy === 'greedy' ? argmaxRow(data, r * V, V) : sampleRowWith(data, r * V, V, o, draws[r])));
+          expect([...tokens], `${JSON.stringify(o)}, round ${round}`).toEqual(want);
+          expect(outputs.has('logits')).toBe(false);
+          expect(exe.lastRun?.bytesReadBack).toBe(4 * R);
+        }
+      }
+    } finally {
+      exe.dispose();
+    }
+  }, 300_000);
+});
+
+const CFG = parseConfig({
+  model: 'seq2seq', dModel: 16, nHead: 2, numEncoderLayers: 1, numDecoderLayers: 2, dimFeedforward: 24, activation: 'relu',
+  layerNormEps: 1e-5, normFirst: false, srcVocab: 9, tgtVocab: 12, maxLen: 17, bos: 1, maxDecode: 16,
+}) as Seq2SeqConfig;
+
+/** The same greedy steps on the interpreter, the tokens chosen on the host from its logits. */
+async function hostGreedy(weights: ReadonlyMap<string, Tensor>, src: Tensor, steps: number): Promise<number[][]> {
+  const ref = getBackend('reference');
+  const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
+  const decoder = new CachedDecoder(CFG, await ref.compile(encode, weightsFor(encode, weights)), await ref.compile(step, weightsFor(step, weights)));
+  const enc = await decoder.encode({ src });
+  let state = decoder.start(enc);
+  let last: Int32Array = new Int32Array(3).fill(CFG.bos);
+  const out: number[][] = [];
+  for (let s = 0; s < steps; s++) {
+    const { logits, next } = await decoder.step(enc, state, last);
+    last = Int32Array.from({ length: 3 }, (_, r) => argmaxRow(logits, r * CFG.tgtVocab, CFG.tgtVocab));
+    out.push([...last]);
+    state = next;
+  }
+  return out;
+}
+
+describe('a cached decoding step on WebGPU', () => {
+  it('is one submit per token, uploads the tokens and reads back only the chosen ids', async () => {
+    if (!(await available())) return;
+    const weights = randomWeights(buildSeq2Seq(CFG), 3);
+    const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
+    const stepExe = await webgpu.compile(step, weightsFor(step, weights)) as WebGpuExecutable;
+    const decoder = new CachedDecoder(CFG, await webgpu.compile(encode, weightsFor(encode, weights)), stepExe);
+    const queue = (globalThis as unknown as { GPUQueue: { prototype: { submit: (...a: unknown[]) => unknown } } }).GPUQueue.prototype;
+    const original = queue.submit;
+    let submits = 0;
+    try {
+      const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
+      const enc = await decoder.encode({ src });
+      let state = decoder.start(enc);
+      let last: Int32Array = new Int32Array(3).fill(CFG.bos);
+      queue.submit = function (this: unknown, ...args: unknown[]) { submits++; return original.apply(this, args); };
+      const chosen: number[][] = [];
+      for (let s = 0; s < 8; s++) {
+        const before = { submits, transfers: decoder.transfers };
+        const { tokens, next } = await decoder.chooseStep(enc, state, last, { strategy: 'greedy', temperature: 1, topK: 0, topP: 1 });
+        expect(submits - before.submits).toBe(1);
+        expect(stepExe.lastRun).toMatchObject({ submits: 1, bytesUploaded: 3 * 4, bytesReadBack: 3 * 4 });
+        expect(decoder.transfers.fromBackend - before.transfers.fromBackend).toBe(3 * 4);
+        state = next;
+        last = tokens;
+        chosen.push([...tokens]);
+      }
+      decoder.release(enc, state);
+      queue.submit = original;
+      expect(chosen).toEqual(await hostGreedy(weights, src, 8));
+    } finally {
+      queue.submit = original;
+      decoder.dispose();
+    }
+  }, 300_000);
+});
