@@ -36,6 +36,7 @@ const KNOWN: readonly SmeltVariant[] = [
   { name: 'smelt-wasm', backend: 'wasm', options: { simd: 'plain', threads: 1 } satisfies WasmCompileOptions },
   { name: 'smelt-wasm-relaxed', backend: 'wasm', options: { simd: 'relaxed', threads: 1 } satisfies WasmCompileOptions },
   { name: 'smelt-wasm-2t', backend: 'wasm', options: { simd: 'plain', threads: 2 } satisfies WasmCompileOptions },
+  { name: 'smelt-wasm-relaxed-2t', backend: 'wasm', options: { simd: 'relaxed', threads: 2 } satisfies WasmCompileOptions },
   { name: 'smelt-webgpu', backend: 'webgpu', options: {} satisfies WebGpuCompileOptions },
 ];
 
