@@ -5,6 +5,7 @@
 
 import type { Executable } from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
+import type { KernelSample } from '../report/kernel-profile.ts';
 import type { ModelPart } from '../workloads/defs.ts';
 
 export interface LoadContext {
@@ -21,6 +22,13 @@ export interface EngineExecutable extends Executable {
    * passes, submits, bytes uploaded); undefined when the engine keeps none.
    */
   takeStats?(): Record<string, number> | undefined;
+  /**
+   * smelt engines whose backend profiles (wasm, webgpu): while on, run() is a profiled run
+   * (Executable.profile, each kernel timed alone) and its kernels' samples are kept for takeProfile.
+   */
+  setProfiling?(on: boolean): void;
+  /** The kernel samples of the profiled runs since the last call, then reset. */
+  takeProfile?(): KernelSample[];
 }
 
 export interface Engine {

@@ -12,11 +12,14 @@ import {
   type Backend, type CompileOptions, type RunStats, type WasmCompileOptions, type WebGpuCompileOptions,
   type ResidentExecutable, type TokenChoosingExecutable, backendNames, choosesTokens, getBackend, isResident,
 } from '@smelt/backends';
+import { type KernelPlan, compileGraph } from '@smelt/compiler';
 import type { Tensor } from '@smelt/ir';
 import { weightsFor } from '@smelt/models';
 import type { ModelPart } from '../workloads/defs.ts';
 import { buildPartGraph } from '../workloads/graphs.ts';
 import type { Engine, EngineExecutable, EngineLimit, EngineSpec, LoadContext } from './engine.ts';
+import type { KernelSample } from '../report/kernel-profile.ts';
+import { profileRun } from './smelt-profile.ts';
 import { installWebGpu } from './web-globals.ts';
 
 export interface SmeltVariant {
@@ -33,6 +36,7 @@ const KNOWN: readonly SmeltVariant[] = [
   { name: 'smelt-wasm', backend: 'wasm', options: { simd: 'plain', threads: 1 } satisfies WasmCompileOptions },
   { name: 'smelt-wasm-relaxed', backend: 'wasm', options: { simd: 'relaxed', threads: 1 } satisfies WasmCompileOptions },
   { name: 'smelt-wasm-2t', backend: 'wasm', options: { simd: 'plain', threads: 2 } satisfies WasmCompileOptions },
+  { name: 'smelt-wasm-relaxed-2t', backend: 'wasm', options: { simd: 'relaxed', threads: 2 } satisfies WasmCompileOptions },
   { name: 'smelt-webgpu', backend: 'webgpu', options: {} satisfies WebGpuCompileOptions },
 ];
 
@@ -100,15 +104,29 @@ export function smeltEngine(v: SmeltVariant): Engine {
       const gpu = exe as GpuCounters;
       if (typeof gpu.pipelineCount === 'number') pipelines = (pipelines ?? 0) + gpu.pipelineCount;
       const counters = new RunCounters();
+      // Profiling: the plan is compiled again here, only once a profiled run asks for it.
+      let plan: KernelPlan | undefined;
+      let profiling = false;
+      let samples: KernelSample[] = [];
       const loaded: EngineExecutable = {
         compileMs,
         async run(inputs) {
+          if (profiling && exe.profile) {
+            plan ??= compileGraph(graph).plan;
+            const p = await profileRun(`${v.name} ${part.kind}`, plan, exe, inputs);
+            samples.push(...p.samples);
+            return p.outputs;
+          }
           const out = await exe.run(inputs);
           counters.add(gpu.lastRun);
           return out;
         },
         dispose: () => exe.dispose(),
         takeStats: () => counters.take(),
+        ...(exe.profile && {
+          setProfiling: (on: boolean) => { profiling = on; },
+          takeProfile: () => { const s = samples; samples = []; return s; },
+        }),
       };
       return isResident(exe) ? residentPart(loaded, exe, () => counters.add(gpu.lastRun)) : loaded;
     },

@@ -103,6 +103,27 @@ describe("issue 13's decoding figures", () => {
   });
 });
 
+describe("issue 17's figures", () => {
+  it('relaxed SIMD against native ORT as a time ratio (at most), and 2 threads vs 1 on the relaxed build', () => {
+    const base = workload('w-base', [
+      row('smelt-wasm-relaxed', [390, 400, 410]), row('smelt-wasm-relaxed-2t', [200, 210, 220]),
+      row('ort-node-1t', [200, 200, 200]), row('ort-node-2t', [140, 140, 140]),
+    ]);
+    const t = evaluateTargets([base]).filter((x) => x.issue === 17);
+    expect(t.map((x) => x.figure)).toEqual([
+      "smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT)",
+      "smelt-wasm-relaxed-2t's time ÷ ort-node-2t's (native ORT)",
+      'smelt-wasm-relaxed-2t vs smelt-wasm-relaxed (2 threads vs 1)',
+    ]);
+    expect(t[0]).toMatchObject({ workload: 'w-base', atMost: 1.3, value: 2 });
+    expect(t[1]).toMatchObject({ atMost: 1.4, value: 1.5 });
+    expect(t[2].value).toBeCloseTo(400 / 210);
+    const text = renderTargets(t);
+    expect(text).toContain("smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT): 2.00× (best runs: 1.95×); want ≤ 1.3×: NOT met");
+    expect(text).toContain('want ≥ 1.85×: met');
+  });
+});
+
 describe('the machine probe in the report', () => {
   const gemm = workload('gemm-1024', [
     row('smelt-wasm', [80, 80, 80], { probe: [50, 50, 50] }),

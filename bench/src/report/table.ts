@@ -5,8 +5,10 @@
 // had while timed (the machine probe, report/probe.ts), and per-run counters. Decoding workloads add
 // ms per generated token and tokens/s (of the median run, encode included) and the first token's
 // latency (median over the timed runs of the time to the first generated token, encode included).
+// Under the table: each smelt row's time by kernel kind (report/kernel-profile.ts).
 
 import type { Row } from '../run/workload-bench.ts';
+import { renderProfile } from './kernel-profile.ts';
 import { probeBest, probePct } from './probe.ts';
 import type { WorkloadResult } from './results.ts';
 
@@ -115,5 +117,6 @@ export function renderWorkload(w: WorkloadResult, cores: number): string {
   const load = `(1-minute load average on this machine: ${before.toFixed(1)} before, ${after.toFixed(1)} after, on ${cores} cores; the bench itself adds about 1${took})`;
   const p = w.pipeline;
   const pipeline = p ? `\nsmelt's compiler, model source → kernel plan (${p.kernels} kernels), no backend: median ${ms(p.summary.median)} ms (min ${ms(p.summary.min)}, max ${ms(p.summary.max)}, ${p.summary.runs} runs)` : '';
-  return `${renderTable(w.title, w.flops, w.rows, w.baseline, w.tokens)}\n${load}${pipeline}`;
+  const profiles = w.rows.flatMap((r) => (r.profile ? [`\n${renderProfile(r.engine, r.profile)}`] : [])).join('');
+  return `${renderTable(w.title, w.flops, w.rows, w.baseline, w.tokens)}\n${load}${pipeline}${profiles}`;
 }

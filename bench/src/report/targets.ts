@@ -99,6 +99,14 @@ function msWithStats(engine: string) {
   };
 }
 
+/** `engine`'s time as a multiple of `than`'s (below 1: faster). */
+function timeRatio(engine: string, than: string) {
+  return (w: Lookup): Value => {
+    const [a, b] = [w.ms(engine), w.ms(than)];
+    return a && b ? { value: a / b } : undefined;
+  };
+}
+
 /** How many times faster `engine` is on this workload than on `other` (the cache against the whole prefix). */
 function gainOver(engine: string) {
   return (w: Lookup, other?: Lookup): Value => {
@@ -132,6 +140,11 @@ const TARGETS: readonly Target[] = [
       issue: 6, figure: `smelt-webgpu vs ${peer}`, workload, engines: ['smelt-webgpu', peer], want: 1.5, unit: '×', value: speedup('smelt-webgpu', peer),
     })),
   ]),
+  ...([['w-small', 1.2], ['w-base', 1.3]] as const).map(([workload, atMost]): Target => ({
+    issue: 17, figure: "smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT)", workload, engines: ['smelt-wasm-relaxed', 'ort-node-1t'], atMost, unit: '×', value: timeRatio('smelt-wasm-relaxed', 'ort-node-1t'),
+  })),
+  { issue: 17, figure: "smelt-wasm-relaxed-2t's time ÷ ort-node-2t's (native ORT)", workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'ort-node-2t'], atMost: 1.4, unit: '×', value: timeRatio('smelt-wasm-relaxed-2t', 'ort-node-2t') },
+  { issue: 17, figure: 'smelt-wasm-relaxed-2t vs smelt-wasm-relaxed (2 threads vs 1)', workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed'], want: 1.85, unit: '×', value: speedup('smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed') },
   { issue: 13, figure: 'smelt-wasm-relaxed with the cache vs full prefix', workload: 'greedy-128-base-kv', versus: 'greedy-128-base', engines: ['smelt-wasm-relaxed'], want: 5, unit: '×', value: gainOver('smelt-wasm-relaxed') },
   ...['greedy-32-kv', 'greedy-128-base-kv'].map((workload): Target => ({
     issue: 13, figure: 'smelt-wasm-relaxed vs ort-web-kv-1t', workload, engines: ['smelt-wasm-relaxed', 'ort-web-kv-1t'], want: 2, unit: '×', value: speedup('smelt-wasm-relaxed', 'ort-web-kv-1t'),

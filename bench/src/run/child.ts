@@ -1,5 +1,5 @@
 // One engine's process: the parent (run/engine-process.ts) sends prepare, then run as many times as
-// the schedule wants, then finish. prepare loads the workload, runs it once and checks the outputs
+// the schedule wants, then (smelt engines) profile once, then finish. prepare loads the workload, runs it once and checks the outputs
 // against the reference; run times one whole workload run, outputs read back to the host included,
 // after timing the machine probe (run/simd-probe.ts) in the same thread.
 
@@ -69,6 +69,13 @@ async function handle(cmd: Command): Promise<Reply> {
   switch (cmd.type) {
     case 'prepare': return onPrepare(cmd.engine, cmd.workload);
     case 'run': return onRun();
+    case 'profile': {
+      if (!prepared) throw new Error('profile before prepare');
+      markRunStart();
+      const profile = await prepared.profile();
+      markRunEnd();
+      return { type: 'profiled', profile };
+    }
     case 'finish': {
       const threads = osThreads();
       prepared?.dispose();

@@ -5,6 +5,7 @@
 
 import type { Tensor } from '@smelt/ir';
 import type { Engine, EngineExecutable } from '../engines/engine.ts';
+import { type KernelProfile, aggregateProfile } from '../report/kernel-profile.ts';
 import { type WorkloadDef, workloadParts } from '../workloads/defs.ts';
 import { loadData, workloadDir } from '../workloads/data.ts';
 import { runWorkload } from '../workloads/run.ts';
@@ -19,6 +20,12 @@ export interface RunResult {
 
 export interface Prepared {
   run(): Promise<RunResult>;
+  /**
+   * One workload run with every part that can profile (smelt wasm, webgpu) doing profiled runs:
+   * its time by kernel kind; undefined when no part profiled a kernel (peers, smelt-js, and parts
+   * run only through runResident, as cached decoding's are).
+   */
+  profile(): Promise<KernelProfile | undefined>;
   readonly expected: ReadonlyMap<string, Tensor>;
   /** ms of engine.load over every part (compile for smelt; session or weight setup for the peers). */
   readonly loadMs: number;
@@ -55,6 +62,21 @@ export async function prepare(engine: Engine, def: WorkloadDef): Promise<Prepare
       const t0 = performance.now();
       const outputs = await runWorkload(def.shape, parts, inputs, () => { firstTokenMs ??= performance.now() - t0; });
       return { outputs, stats: sumStats(parts), firstTokenMs };
+    },
+    async profile() {
+      const profiling = parts.filter((p) => p.setProfiling && p.takeProfile);
+      if (!profiling.length) return undefined;
+      profiling.forEach((p) => p.setProfiling!(true));
+      try {
+        const t0 = performance.now();
+        await runWorkload(def.shape, parts, inputs);
+        const runMs = performance.now() - t0;
+        const samples = profiling.flatMap((p) => p.takeProfile!());
+        return samples.length ? aggregateProfile(samples, runMs) : undefined;
+      } finally {
+        profiling.forEach((p) => p.setProfiling!(false));
+        sumStats(parts);
+      }
     },
     expected,
     loadMs,

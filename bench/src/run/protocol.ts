@@ -2,11 +2,14 @@
 // One process per engine and workload: a crash, a leak or a thread pool stays in its process, and
 // its peak RSS is that engine's alone.
 
+import type { KernelProfile } from '../report/kernel-profile.ts';
 import type { CheckResult } from './check.ts';
 
 export type Command =
   | { readonly type: 'prepare'; readonly engine: string; readonly workload: string }
   | { readonly type: 'run' }
+  /** One profiled workload run (smelt wasm and webgpu): time by kernel kind. */
+  | { readonly type: 'profile' }
   | { readonly type: 'finish' };
 
 export type Reply =
@@ -25,6 +28,7 @@ export type Reply =
     /** Decoding workloads: ms to the first generated token, encode included. */
     readonly firstTokenMs?: number;
   }
+  | { readonly type: 'profiled'; readonly profile?: KernelProfile }
   | {
     readonly type: 'finished'; readonly maxRssMB: number; readonly osThreads?: number;
     /** CPU used while waiting between runs, in % of one core over that wall time. */

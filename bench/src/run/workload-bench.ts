@@ -2,11 +2,13 @@
 // workload and is checked against the reference (a wrong answer is never timed); then warm-up
 // runs; then timed runs in rounds, one run per engine per round, the starting engine rotating each
 // round, so drift (thermal, other load) hits every engine alike. A row whose one run is too slow
-// for the time budget gets fewer runs (never fewer than minRuns), and says how many.
+// for the time budget gets fewer runs (never fewer than minRuns), and says how many. After the
+// timed runs, each smelt row takes one profiled run (time by kernel kind) where its backend can.
 
 import type { EngineSpec } from '../engines/engine.ts';
 import type { WorkloadDef } from '../workloads/defs.ts';
 import type { OnnxStatus } from '../workloads/onnx.ts';
+import type { KernelProfile } from '../report/kernel-profile.ts';
 import { type Summary, summarize } from '../report/stats.ts';
 import type { CheckResult } from './check.ts';
 import { EngineProcess } from './engine-process.ts';
@@ -46,6 +48,8 @@ export interface Row {
   /** The summary of firstToken. */
   firstTokenSummary?: Summary;
   stats?: Record<string, number>;
+  /** smelt wasm and webgpu: one profiled run after the timed ones, time by kernel kind. */
+  profile?: KernelProfile;
   /** Peak RSS of the engine's process; baseRssMB: its RSS with the data loaded, before the engine loaded. */
   maxRssMB?: number;
   baseRssMB?: number;
@@ -53,7 +57,13 @@ export interface Row {
   idleCpuPct?: number;
 }
 
-interface Active { readonly row: Row; readonly proc: EngineProcess; target: number }
+interface Active {
+  readonly row: Row;
+  readonly proc: EngineProcess;
+  target: number;
+  /** A smelt engine of this checkout: it is asked for a profiled run (another checkout's may not know the command). */
+  readonly profiles: boolean;
+}
 
 const PREPARE_TIMEOUT_MS = 15 * 60_000;
 
@@ -76,7 +86,7 @@ async function start(spec: EngineSpec, def: WorkloadDef, log: (s: string) => voi
     row.reason = r.type === 'unavailable' ? r.reason : r.type === 'error' ? r.message : `unexpected reply ${r.type}`;
     log(`  ${spec.name.padEnd(20)} ${row.status === 'unavailable' ? 'not available' : 'FAILED'}: ${firstLine(row.reason)}`);
   }
-  return { row, proc, target: 0 };
+  return { row, proc, target: 0, profiles: spec.group === 'smelt' && !spec.baseline };
 }
 
 function firstLine(s: string): string {
@@ -92,6 +102,16 @@ async function runOnce(a: Active): Promise<{ ms: number; probe: number; firstTok
   a.row.status = 'failed';
   a.row.reason = r.type === 'error' ? r.message : `unexpected reply ${r.type}`;
   return undefined;
+}
+
+/** One profiled run; a failure is logged and leaves the row's times as they are. */
+async function profileOnce(a: Active, log: (s: string) => void): Promise<void> {
+  const r = await a.proc.request({ type: 'profile' }, runTimeout(a.row));
+  if (r.type === 'profiled') {
+    if (r.profile) a.row.profile = r.profile;
+  } else {
+    log(`  ${a.row.engine.padEnd(20)} profile FAILED: ${firstLine(r.type === 'error' ? r.message : `unexpected reply ${r.type}`)}`);
+  }
 }
 
 async function finish(a: Active): Promise<void> {
@@ -172,6 +192,7 @@ export async function benchWorkload(def: WorkloadDef, specs: readonly EngineSpec
   const timed = started.filter((a) => a.row.status === 'ok');
   for (const a of timed) await warmUp(a, opts);
   await timeInRounds(timed, log);
+  for (const a of timed) if (a.profiles && a.row.status === 'ok') await profileOnce(a, log);
   for (const a of started) {
     if (a.row.times.length) a.row.summary = summarize(a.row.times);
     if (a.row.firstToken?.length) a.row.firstTokenSummary = summarize(a.row.firstToken);

@@ -12,7 +12,7 @@ import type { SimdLevel } from './codegen/context.ts';
 import { WASM_CAPABILITIES } from './kernels/index.ts';
 import { wasmModuleFiles } from './aot/export.ts';
 import { WasmExecutable } from './runtime/executable.ts';
-import { relaxedSimdAvailable, relaxedSimdKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
+import { relaxedSimdAvailable, relaxedSimdKnown, relaxedThreadsKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
 
 export { WasmExecutable } from './runtime/executable.ts';
 export type { WasmProgram } from './codegen/program.ts';
@@ -32,10 +32,13 @@ export function wasmPlan(graph: Graph, options: WasmCompileOptions = {}): Kernel
   return options.optimize === false ? lowerToPlan(graph) : compileGraph(graph).plan;
 }
 
-/** The SIMD build for `simd`: 'auto' is relaxed once relaxedSimdAvailable() has found it accepted. */
-function resolveSimd(simd: WasmCompileOptions['simd'] = 'auto'): SimdLevel {
+/**
+ * The SIMD build for `simd`: 'auto' is relaxed once relaxedSimdAvailable() has found it accepted,
+ * and with threads once it has found relaxed SIMD accepted over a shared memory too; plain otherwise.
+ */
+function resolveSimd(simd: WasmCompileOptions['simd'] = 'auto', threads = 1): SimdLevel {
   if (simd !== 'auto') return simd;
-  return relaxedSimdKnown() ? 'relaxed' : 'plain';
+  return (threads > 1 ? relaxedThreadsKnown() : relaxedSimdKnown()) ? 'relaxed' : 'plain';
 }
 
 function threadCount(options: WasmCompileOptions): number {
@@ -49,13 +52,16 @@ function threadCount(options: WasmCompileOptions): number {
 /** Generate the module for a plan (no instantiation). Run relaxedSimdAvailable() first for 'auto' to pick relaxed. */
 export function emitWasm(plan: KernelPlan, options: WasmCompileOptions = {}): WasmArtifact {
   const threads = threadCount(options);
-  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd), threads: threads > 1 }), threads);
+  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd, threads), threads: threads > 1 }), threads);
 }
 
 /** Instantiate an artifact: weights written and packed, prologue run, workers started. */
 export async function loadWasm(artifact: WasmArtifact, weights: TensorInputs): Promise<WasmExecutable> {
   const { program, threads } = artifact;
   if (program.options.simd === 'relaxed' && !(await relaxedSimdAvailable())) throw new Error('wasm: relaxed SIMD is not available in this engine');
+  if (program.options.simd === 'relaxed' && program.options.threads && !relaxedThreadsKnown()) {
+    throw new Error(`wasm: relaxed SIMD over a shared memory (threads: ${threads}) is not accepted by this engine; use simd: 'auto' (falls back to plain SIMD) or 'plain'`);
+  }
   if (threads === 1) return WasmExecutable.load(program, weights);
   const { startPool } = await import('./runtime/threads.ts');
   return WasmExecutable.load(program, weights, (module, memory) => startPool(module, memory, program, threads));

@@ -140,6 +140,10 @@ export class WasmExecutable implements ResidentExecutable {
     const fns = this.exports as unknown as Record<string, (tid: number, threads: number, ...symbols: number[]) => void>;
     const outputs = this.runWith(inputs, new Set(), (symbols) => {
       const current = new Int32Array(this.memory.buffer, HEADER.currentKernel, 1);
+      // A threaded build's loops take work from counters a pool run zeroes first (pool-run.ts):
+      // zeroed here too, or every loop finds its counter spent by the last run and does nothing.
+      const counterBase = new Int32Array(this.memory.buffer, HEADER.counterBase, 1)[0];
+      new Int32Array(this.memory.buffer, counterBase, this.program.counters).fill(0);
       this.plan.kernels.forEach((k, index) => {
         current[0] = index;
         const t = performance.now();
