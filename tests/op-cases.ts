@@ -8,7 +8,7 @@
 
 import {
   type DType, type Dim, EXPR_OPS, type Graph, GraphBuilder, NODE_EXPR_KINDS, type NodeExprKind, type OpAttrs, type OpKind, type Tensor, Var,
-  concat, constant, gather, input, iota, layerNorm, repeatKv, rmsNorm, split, tensor, where,
+  concat, constant, gather, input, iota, layerNorm, repeatKv, rmsNorm, rope, rotaryTables, split, tensor, where,
 } from '@smelt/ir';
 
 export type Env = { readonly n: number; readonly m: number };
@@ -152,6 +152,16 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     opCase('matmul broadcast batch', { a: inp('f32', [2, 1, 'n', 5]), c: inp('f32', [3, 5, 'm']) }, ({ a, c }) => ({ y: a.matmul(c) })),
     opCase('matmul weight', { a: inp('f32', ['n', 'm', 21]) }, ({ a, w }) => ({ y: a.matmul(w), z: a.matmul(w.mT().mT()).mul(2) }), { w: make('f32', [21, 18]) }),
     opCase('matmul large', { a: inp('f32', [70, 68]), c: inp('f32', [68, 72]) }, ({ a, c }) => ({ y: a.matmul(c) })),
+  ],
+  rope: () => [
+    opCase('rope tables as inputs', { x: inp('f32', [2, 3, 'n', 8], uniform(-3, 3)), c: inp('f32', ['n', 3]), s: inp('f32', ['n', 3]), y: inp('f32', ['n', 2, 6]), c2: inp('f32', ['n', 1, 3]), s2: inp('f32', ['n', 1, 3]) },
+      ({ x, c, s, y, c2, s2 }, b) => ({ half: emit(b, 'rope', [x, c, s], { interleaved: false }), interleaved: emit(b, 'rope', [y, c2, s2], { interleaved: true }) })),
+    // A cache of m positions grown by n rotated at offset m (cached decoding), position ids, a rotary size below the head size.
+    opCase('rope at an offset and at position ids', { x: inp('f32', [2, 3, 'n', 8]), cache: inp('f32', [2, 3, 'm', 8]), pos: inp('i32', [2, 'n'], ints(0, 39)) }, ({ x, cache, pos }, b) => {
+      const tables = rotaryTables(b, { dim: 8, maxPositions: 40, base: 500 });
+      const narrow = rotaryTables(b, { dim: 4, maxPositions: 40 });
+      return { grown: concat([cache, rope(x, tables, { offset: 'm' })], 2), ids: rope(x, tables, { positions: pos, interleaved: true }), partial: rope(x, narrow, { offset: 3 }) };
+    }),
   ],
   reshape: () => [opCase('reshape', { x: inp('f32', ['n', 6]) }, ({ x }) => ({ y: x.add(1).reshape(['n', 2, 3]), view: x.reshape(['n', 3, 2]) }))],
   transpose: () => [

@@ -402,6 +402,22 @@ test('attention', 'grouped-query: kv head g serves query heads g·R … g·R + R
   const t = (shape: number[]) => ({ dtype: 'f32' as const, shape });
   expect(() => OPS.attention.infer([t([1, 4, 2, 3]), t([1, 3, 2, 3]), t([1, 3, 2, 3])], { scale: 1, causal: false })).toThrow('key heads 3 do not divide the query heads 4');
 });
+const X5 = [1, 2, 3, 4, 5, -1, 0.5, 2, -3, 7];
+const C4 = [0.6, 1, -1, 0];
+const S4 = [0.8, 0, 0, 1];
+test('rope', 'rotates pairs (j, j + H) or (2p, 2p + 1) of the first 2H entries; the rest pass through', () => {
+  const [x, c, s] = [f32([2, 5], X5), f32([2, 2], C4), f32([2, 2], S4)];
+  const rot = (a: number, b: number, cc: number, ss: number) => [a * cc - b * ss, b * cc + a * ss];
+  const half = (r: number, o: number) => {
+    const [p0, q0] = rot(X5[o], X5[o + 2], C4[r * 2], S4[r * 2]);
+    const [p1, q1] = rot(X5[o + 1], X5[o + 3], C4[r * 2 + 1], S4[r * 2 + 1]);
+    return [p0, p1, q0, q1, X5[o + 4]];
+  };
+  const inter = (r: number, o: number) => [...rot(X5[o], X5[o + 1], C4[r * 2], S4[r * 2]), ...rot(X5[o + 2], X5[o + 3], C4[r * 2 + 1], S4[r * 2 + 1]), X5[o + 4]];
+  expectClose(vals(run1('rope', [x, c, s], { interleaved: false })), [...half(0, 0), ...half(1, 5)]);
+  expectClose(vals(run1('rope', [x, c, s], { interleaved: true })), [...inter(0, 0), ...inter(1, 5)]);
+  expect(() => OPS.rope.infer([{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [2, 2] }, { dtype: 'f32', shape: [2, 2] }], { interleaved: false })).toThrow('the rotary size 2·2 is more than the head size 3');
+});
 test('expand', 'broadcasts to a larger shape; refuses a dim that is neither equal nor 1', () => {
   expect(vals(run1('expand', [f32([2, 1], [1, 2])], { shape: [2, 2, 3] }))).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
   expect(() => OPS.expand.infer([{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 3] })).toThrow('cannot expand f32[2, 3] to [4, 3]');

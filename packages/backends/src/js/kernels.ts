@@ -102,6 +102,10 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
     const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];
     return { geometry: `reduceGeometry(${s(k.x)}, [${k.axes.join(', ')}])`, call: (g) => `${head(g)}, ${b(k.x)}, ${b(k.out)});` };
   },
+  rope(k, ctx) {
+    const { b, s } = access(ctx);
+    return { geometry: `ropeGeometry(${s(k.x)}, ${s(k.cos)})`, call: (g) => `rope(${g}, ${k.interleaved}, ${b(k.x)}, ${b(k.cos)}, ${b(k.sin)}, ${b(k.out)});` };
+  },
   transpose(k, ctx) {
     const { b, s } = access(ctx);
     return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };

@@ -11,6 +11,7 @@ import { attentionKernel } from './kernels/attention.ts';
 import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
 import { concatKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
+import { ropeKernel } from './kernels/ops.ts';
 import { reduceKernel } from './kernels/reduce.ts';
 import { rowKernel } from './kernels/rows.ts';
 import { type CodegenTarget, KernelWriter } from './kernel-writer.ts';
@@ -33,6 +34,7 @@ const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
   attention: attentionKernel,
   row: rowKernel,
   reduce: reduceKernel,
+  rope: ropeKernel,
   transpose: transposeKernel,
   slice: sliceKernel,
   concat: concatKernel,

@@ -52,6 +52,10 @@ export type Kernel = KernelBase & (
       readonly kind: 'reduce'; readonly op: 'sum' | 'mean' | 'max' | 'argmax'; readonly x: number; readonly out: number;
       readonly axes: readonly number[];
     }
+  | {
+      /** Rotary embedding of x's rows by cos and sin rows [..., H] (broadcast against x's rows). */
+      readonly kind: 'rope'; readonly x: number; readonly cos: number; readonly sin: number; readonly out: number; readonly interleaved: boolean;
+    }
   | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
   | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
   | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }

@@ -152,6 +152,8 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
     }
     case 'argmax':
       return emit({ kind: 'reduce', label, op: 'argmax', x: ins[0], out, axes: [normAxis(n.attrs.axis, rank)] });
+    case 'rope':
+      return emit({ kind: 'rope', label, x: ins[0], cos: ins[1], sin: ins[2], out, interleaved: n.attrs.interleaved });
     case 'transpose':
       return emit({ kind: 'transpose', label, x: ins[0], out, perm: n.attrs.perm });
     case 'slice':

@@ -50,6 +50,7 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
       return outElems * (exprOps(p.value) + steps + exprOps(p.output));
     }
     case 'reduce': return numel(shapeOf(plan, k.x, env));
+    case 'rope': return outElems * 3; // per rotated pair: 4 multiplies and 2 adds
     case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': return 0; // data movement
     default: return k satisfies never;
   }

@@ -9,6 +9,7 @@ import { MATMUL_OPS } from './matmul.ts';
 import { MOVEMENT_OPS } from './movement.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { ROW_OPS, type RowOpKind } from './rows.ts';
+import { ROPE_OPS } from './rope.ts';
 import { SOURCE_OPS } from './source.ts';
 import type { AttrSpec } from '../attrs.ts';
 import type { OpNode } from '../graph.ts';
@@ -19,6 +20,7 @@ export const OPS: OpTable = {
   ...ELEMENTWISE_OPS,
   ...REDUCE_OPS,
   ...ROW_OPS,
+  ...ROPE_OPS,
   ...MATMUL_OPS,
   ...MOVEMENT_OPS,
   ...GROW_OPS,

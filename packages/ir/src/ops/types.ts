@@ -26,6 +26,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   reduce_mean: { axes: number[]; keepdims: boolean };
   reduce_max: { axes: number[]; keepdims: boolean };
   argmax: { axis: number; keepdims: boolean };
+  rope: { interleaved: boolean };
   // contraction
   matmul: { transA: boolean; transB: boolean };
   // movement

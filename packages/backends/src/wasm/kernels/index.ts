@@ -12,6 +12,7 @@ import { attentionScratch, emitAttention } from './attention.ts';
 import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
 import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
+import { emitRope } from './ops.ts';
 import { emitReduce } from './reduce.ts';
 import { emitRow } from './rows.ts';
 
@@ -26,6 +27,7 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   attention: { emit: emitAttention, scratch: attentionScratch },
   row: { emit: emitRow },
   reduce: { emit: emitReduce },
+  rope: { emit: emitRope },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },
   concat: { emit: emitConcat },

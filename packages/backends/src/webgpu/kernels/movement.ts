@@ -25,7 +25,7 @@ function rowSplit(shape: readonly Dim[]): number | undefined {
 }
 
 /** A kernel whose body maps output coordinates c0.. (and flat index i) to lines storing out[i]. */
-function perElement(w: KernelWriter, label: string, out: number, body: string[]): KernelProgram {
+export function perElement(w: KernelWriter, label: string, out: number, body: string[]): KernelProgram {
   const outShape = w.shape(out);
   const p = rowSplit(outShape);
   if (p !== undefined) {
@@ -59,7 +59,7 @@ fn main(${BUILTINS}) {
 }
 
 /** Row-major linear index of coordinate expressions over `shape`. */
-function linear(w: KernelWriter, coords: readonly string[], shape: readonly Dim[]): string {
+export function linear(w: KernelWriter, coords: readonly string[], shape: readonly Dim[]): string {
   if (coords.length === 0) return '0u';
   return coords.map((c, a) => {
     const stride = w.dims.product(shape.slice(a + 1));
