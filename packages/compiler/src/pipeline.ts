@@ -6,6 +6,7 @@ import { type Graph, type Node, cloneGraph, printGraph, verifyGraph } from '@sme
 import { addLayerNorm } from './fusions/add-layer-norm.ts';
 import { addRmsNorm } from './fusions/add-rms-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
+import { gatedLinear } from './fusions/gated-linear.ts';
 import { groupedAttention } from './fusions/grouped-attention.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
 import { layerNormFromParts } from './fusions/layer-norm.ts';
@@ -29,10 +30,10 @@ export interface Phase {
   readonly passes: readonly Pass[];
 }
 
-/** The whole pipeline. Fusion order matters: softmax first, attention reads it; Add & Norm before epilogues. */
+/** The whole pipeline. Fusion order matters: gated linears before merging projections; softmax first, attention reads it; Add & Norm before epilogues. */
 export const PHASES: readonly Phase[] = [
   { name: 'simplify', passes: [canonicalize, fold, cse, dce] },
-  { name: 'merge', passes: [merge, cse, dce] },
+  { name: 'merge', passes: [rulePass('fuse-gated-linear', gatedLinear.law, [gatedLinear]), merge, cse, dce] },
   {
     name: 'fuse',
     passes: [

@@ -48,6 +48,7 @@ export class Var {
   abs(): Var { return unary('abs', this); }
   not(): Var { return unary('not', this); }
   sigmoid(): Var { return unary('sigmoid', this); }
+  silu(): Var { return unary('silu', this); }
   gelu(approximate: 'none' | 'tanh' = 'none'): Var { return op1(this, 'gelu', { approximate }); }
   cast(to: DType): Var { return to === this.dtype ? this : op1(this, 'cast', { to }); }
   matmul(o: Var, opts: Partial<OpAttrs['matmul']> = {}): Var { return matmul(this, o, opts); }
