@@ -124,6 +124,8 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
   reduce_mean: () => [opCase('mean', { x: inp('f32', ['n', 3, 5]) }, ({ x }) => ({ y: x.mean([-1]), z: x.mean([0, 1], true) }))],
   reduce_max: () => [opCase('max', { x: inp('f32', ['n', 9], (i) => (i === 3 ? NaN : i >= 9 && i < 18 ? -Infinity : rand())), k: inp('i32', [3, 'n'], ints(-100, 100)) },
     ({ x, k }) => ({ y: x.max([-1]), z: x.max([0]), w: k.max([1], true) }))],
+  reduce_min: () => [opCase('min', { x: inp('f32', ['n', 9], (i) => (i === 3 ? NaN : i >= 9 && i < 18 ? Infinity : rand())), k: inp('i32', [3, 'n'], ints(-100, 100)), w: inp('f32', ['n', 3, 70]) },
+    ({ x, k, w }) => ({ y: x.min([-1]), z: x.min([0]), v: k.min([1], true), u: w.min([0, 2], true) }))],
   argmax: () => [
     opCase('argmax', { x: inp('f32', ['n', 9], (i) => (i < 9 ? -Infinity : i === 12 ? NaN : ints(0, 3)(i))), k: inp('i32', [3, 'm'], ints(-5, 5)) },
       ({ x, k }) => ({ y: x.argmax(-1), z: x.argmax(0, true), w: k.argmax(1) })),

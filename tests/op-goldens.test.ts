@@ -25,6 +25,8 @@ const BUILDERS: Record<string, Build> = {
     const probs = q.matmul(repeatKv(k, 4), { transB: true }).mul(0.5).add(mask).softmax(-1);
     return { y: probs.matmul(repeatKv(v, 4)) };
   },
+  reduce_min: ({ x }) => ({ y: x.min([0, 2]), z: x.min([-1], true) }),
+  argmax: ({ x }) => ({ y: x.argmax(-1), z: x.argmax(0) }),
   swiglu: ({ x, w1, w3, w2 }) => ({ y: x.matmul(w1, { transB: true }).silu().mul(x.matmul(w3, { transB: true })).matmul(w2, { transB: true }) }),
 };
 

@@ -81,6 +81,7 @@ export class Var {
   sum(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_sum', { axes: [...axes], keepdims }); }
   mean(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_mean', { axes: [...axes], keepdims }); }
   max(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_max', { axes: [...axes], keepdims }); }
+  min(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_min', { axes: [...axes], keepdims }); }
   argmax(axis: number, keepdims = false): Var { return op1(this, 'argmax', { axis, keepdims }); }
   softmax(axis = -1): Var { return op1(this, 'softmax', { axis }); }
   logSoftmax(axis = -1): Var { return op1(this, 'log_softmax', { axis }); }

@@ -176,6 +176,8 @@ const REDUCE: [string, () => Tensor, number[], number[]][] = [
   ['reduce_mean axes [0, -1] keepdims', () => run1('reduce_mean', [x23], { axes: [0, -1], keepdims: true }), [1, 1], [3.5]],
   ['reduce_max axes [1]', () => run1('reduce_max', [x23], { axes: [1], keepdims: false }), [2], [3, 6]],
   ['reduce_max propagates NaN', () => run1('reduce_max', [f32([3], [1, NaN, 3])], { axes: [0], keepdims: false }), [], [NaN]],
+  ['reduce_min axes [1], NaN propagates', () => run1('reduce_min', [f32([2, 3], [4, -2, 3, NaN, 1, 0])], { axes: [1], keepdims: false }), [2], [-2, NaN]],
+  ['reduce_min i32 axes [0] keepdims', () => run1('reduce_min', [i32([2, 3], [1, 5, -3, 2, -2, 1])], { axes: [0], keepdims: true }), [1, 3], [1, -2, -3]],
   ['argmax axis -1 takes the first of ties', () => run1('argmax', [f32([2, 3], [1, 3, 3, 2, 2, 1])], { axis: -1, keepdims: false }), [2], [1, 0]],
   ['argmax axis 0 keepdims', () => run1('argmax', [i32([2, 3], [1, 3, 3, 2, 2, 1])], { axis: 0, keepdims: true }), [1, 3], [1, 0, 0]],
 ];

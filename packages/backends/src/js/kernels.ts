@@ -99,7 +99,7 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
   row,
   reduce(k, ctx) {
     const { b, s } = access(ctx);
-    const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceMax(${g}`, argmax: (g: string) => `argmax(${g}` }[k.op];
+    const head = { sum: (g: string) => `reduceSum(${g}, false`, mean: (g: string) => `reduceSum(${g}, true`, max: (g: string) => `reduceExtreme(${g}, false`, min: (g: string) => `reduceExtreme(${g}, true`, argmax: (g: string) => `argmax(${g}` }[k.op];
     return { geometry: `reduceGeometry(${s(k.x)}, [${k.axes.join(', ')}])`, call: (g) => `${head(g)}, ${b(k.x)}, ${b(k.out)});` };
   },
   rope(k, ctx) {

@@ -49,7 +49,7 @@ export type Kernel = KernelBase & (
       readonly value?: number;
     }
   | {
-      readonly kind: 'reduce'; readonly op: 'sum' | 'mean' | 'max' | 'argmax'; readonly x: number; readonly out: number;
+      readonly kind: 'reduce'; readonly op: 'sum' | 'mean' | 'max' | 'min' | 'argmax'; readonly x: number; readonly out: number;
       readonly axes: readonly number[];
     }
   | {

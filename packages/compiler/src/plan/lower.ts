@@ -146,7 +146,7 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
       });
     case 'attention':
       return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal });
-    case 'reduce_sum': case 'reduce_mean': case 'reduce_max': {
+    case 'reduce_sum': case 'reduce_mean': case 'reduce_max': case 'reduce_min': {
       const axes = n.attrs.axes.map((x) => normAxis(x, rank)).sort((p, q) => p - q);
       return emit({ kind: 'reduce', label, op: REDUCE_OPS[n.op], x: ins[0], out, axes });
     }
@@ -177,7 +177,7 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
   }
 }
 
-const REDUCE_OPS = { reduce_sum: 'sum', reduce_mean: 'mean', reduce_max: 'max' } as const;
+const REDUCE_OPS = { reduce_sum: 'sum', reduce_mean: 'mean', reduce_max: 'max', reduce_min: 'min' } as const;
 
 /** Symbols bound by the inputs' plain dims, in order of first appearance. */
 function boundSymbols(g: Graph): string[] {

@@ -1,4 +1,4 @@
-// Reductions (sum, mean, max over axes, with keepdims) and argmax.
+// Reductions (sum, mean, max, min over axes, with keepdims) and argmax.
 
 import type { DType } from '../dtype.ts';
 import { type Dim, type TensorType, formatType, normAxis } from '../shape.ts';
@@ -6,7 +6,7 @@ import { type Tensor, numel, stridesOf } from '../tensor.ts';
 import { reader, requireDTypes } from './ref-util.ts';
 import type { OpDef } from './types.ts';
 
-type ReduceKind = 'reduce_sum' | 'reduce_mean' | 'reduce_max';
+type ReduceKind = 'reduce_sum' | 'reduce_mean' | 'reduce_max' | 'reduce_min';
 
 function normAxes(axes: readonly number[], rank: number, t: TensorType): number[] {
   const out = axes.map((a) => {
@@ -80,6 +80,7 @@ function reduceDef<K extends ReduceKind>(kind: K, init: number, combine: (acc: n
 }
 
 const maxOf = (a: number, x: number) => (x > a || x !== x ? x : a);
+const minOf = (a: number, x: number) => (x < a || x !== x ? x : a);
 
 const argmax: OpDef<'argmax'> = {
   summary: 'index of the largest element along an axis (first on ties), as i32',
@@ -118,5 +119,6 @@ export const REDUCE_OPS = {
   reduce_sum: reduceDef('reduce_sum', 0, (a, x) => a + x),
   reduce_mean: reduceDef('reduce_mean', 0, (a, x) => a + x),
   reduce_max: reduceDef('reduce_max', -Infinity, maxOf),
+  reduce_min: reduceDef('reduce_min', Infinity, minOf),
   argmax,
 } as const;

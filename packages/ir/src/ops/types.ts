@@ -25,6 +25,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   reduce_sum: { axes: number[]; keepdims: boolean };
   reduce_mean: { axes: number[]; keepdims: boolean };
   reduce_max: { axes: number[]; keepdims: boolean };
+  reduce_min: { axes: number[]; keepdims: boolean };
   argmax: { axis: number; keepdims: boolean };
   rope: { interleaved: boolean };
   // contraction

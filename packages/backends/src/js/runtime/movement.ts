@@ -1,5 +1,5 @@
 // Runtime kernels of emitted JS modules that move or reduce elements: transpose, slice, concat,
-// gather, iota, sum/mean/max/argmax. They work on any typed array (i64 as BigInt64Array, f16 as
+// gather, iota, sum/mean/max/min/argmax. They work on any typed array (i64 as BigInt64Array, f16 as
 // raw bits) through index geometry computed once per set of symbol values.
 
 import type { AxisGeometry, CopyGeometry, ReduceGeometry } from './geometry.ts';
@@ -66,13 +66,14 @@ export function reduceSum(g: ReduceGeometry, mean: boolean, x: ArrayLike<number>
 }
 
 /** Max that propagates NaN, -inf over nothing. */
-export function reduceMax(g: ReduceGeometry, x: ArrayLike<number>, out: Elements): void {
+/** The largest (or with `min`, the smallest) element; NaN once seen stays. */
+export function reduceExtreme(g: ReduceGeometry, min: boolean, x: ArrayLike<number>, out: Elements): void {
   const { outer, inner } = g;
   for (let o = 0; o < outer.length; o++) {
-    let acc = -Infinity;
+    let acc = min ? Infinity : -Infinity;
     for (let i = 0, base = outer[o]; i < inner.length; i++) {
       const v = x[base + inner[i]];
-      if (v > acc || v !== v) acc = v;
+      if ((min ? v < acc : v > acc) || v !== v) acc = v;
     }
     out[o] = acc;
   }

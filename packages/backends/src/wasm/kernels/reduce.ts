@@ -1,4 +1,4 @@
-// Reductions (sum, mean, max, argmax) over any set of axes: input dims merge into alternating
+// Reductions (sum, mean, max, min, argmax) over any set of axes: input dims merge into alternating
 // kept/reduced groups; threads split the output elements; each output walks its reduced groups
 // in input order with a nest of strided loops. Sums of f32 accumulate in f64 in the same order as
 // the interpreter (so mean is exact to the f32 rounding); i32 sums wrap like the interpreter's.
@@ -88,15 +88,16 @@ function makeAccumulator(k: Reduce, ctx: KernelCtx, count: Local): Accumulator {
       result: () => (isInt ? get(acc) : op('f32.demote_f64', k.op === 'mean' ? op('f64.div', get(acc), op('f64.convert_i32_s', get(count))) : get(acc))),
     };
   }
-  // max and argmax compare in f64, so i32 and f32 share one path; max keeps NaN once seen.
+  // max, min and argmax compare in f64, so i32 and f32 share one path; max and min keep NaN once seen.
   const best = c.local('f64');
   const at = c.local('i32');
   const toF64 = (v: Val) => op(isInt ? 'f64.convert_i32_s' : 'f64.promote_f32', v);
+  const beats = k.op === 'min' ? 'f64.lt' : 'f64.gt';
   return {
-    reset: () => { c.f64(-Infinity).set(best); c.i32(0).set(at); },
+    reset: () => { c.f64(k.op === 'min' ? Infinity : -Infinity).set(best); c.i32(0).set(at); },
     add: (v, index) => {
       const x = bind(c, 'f64', toF64(v));
-      const better = k.op === 'max' ? op('i32.or', op('f64.gt', get(x), get(best)), op('f64.ne', get(x), get(x))) : op('f64.gt', get(x), get(best));
+      const better = k.op === 'argmax' ? op('f64.gt', get(x), get(best)) : op('i32.or', op(beats, get(x), get(best)), op('f64.ne', get(x), get(x)));
       better(c);
       c.if(() => { c.get(x).set(best).get(index).set(at); });
     },

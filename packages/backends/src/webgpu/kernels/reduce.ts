@@ -1,6 +1,6 @@
-// Reductions over any set of axes (sum, mean, max, argmax): one workgroup per output element, the
-// invocations striding the reduced elements and combining through a workgroup reduction. max keeps
-// NaN like the reference (it combines with the max op's WGSL); argmax takes the first maximum and
+// Reductions over any set of axes (sum, mean, max, min, argmax): one workgroup per output element, the
+// invocations striding the reduced elements and combining through a workgroup reduction. max and min keep
+// NaN like the reference (they combine with the max and min ops' WGSL); argmax takes the first maximum and
 // never a NaN, and is 0 when no element beats -inf.
 
 import { type Dim, EXPR_OPS } from '@smelt/ir';
@@ -10,7 +10,7 @@ import { valueType } from '../wgsl-types.ts';
 import { ROW_WG, workgroupArgmaxFn, workgroupReduceFn } from './workgroup-reduce.ts';
 
 export interface ReduceKernel {
-  readonly label: string; readonly op: 'sum' | 'mean' | 'max' | 'argmax'; readonly x: number; readonly out: number;
+  readonly label: string; readonly op: 'sum' | 'mean' | 'max' | 'min' | 'argmax'; readonly x: number; readonly out: number;
   readonly axes: readonly number[];
 }
 
@@ -44,11 +44,12 @@ export function reduceKernel(w: KernelWriter, k: ReduceKernel): KernelProgram {
     init = `var best = ${lowest}; var at = 0xffffffffu;`;
     step = `if (v > best || (at == 0xffffffffu && ${t === 'i32' ? 'true' : 'false'})) { best = v; at = r; }`;
     finish = 'i32(wg_argmax(best, at, li))';
-  } else if (k.op === 'max') {
-    const max = (a: string, b: string) => EXPR_OPS.max.wgsl.render([a, b], [w.dtype(k.x)]);
-    fns = workgroupReduceFn('wg_red', t, max('a', 'b'));
-    init = `var acc = ${lowest};`;
-    step = `acc = ${max('acc', 'v')};`;
+  } else if (k.op === 'max' || k.op === 'min') {
+    const which = k.op;
+    const pick = (a: string, b: string) => EXPR_OPS[which].wgsl.render([a, b], [w.dtype(k.x)]);
+    fns = workgroupReduceFn('wg_red', t, pick('a', 'b'));
+    init = `var acc = ${k.op === 'max' ? lowest : t === 'f32' ? 'f32_bits(0x7f800000u)' : '2147483647i'};`;
+    step = `acc = ${pick('acc', 'v')};`;
     finish = 'wg_red(acc, li)';
   } else {
     fns = workgroupReduceFn('wg_red', t, 'a + b');
