@@ -196,6 +196,8 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
       y: x.expand([2, 'n', 4, 3]), z: k.expand(['n', -1]), w: c.expand(['n', 5]), plus: x.expand(['n', 4, 3]).add(r),
       kv: repeatKv(x.expand(['n', 2, 3]).unsqueeze(1), 3).mul(2), squeezed: x.squeeze([1]).unsqueeze(-1).squeeze(),
     }))],
+  pad: () => [opCase('pad', { x: inp('f32', ['n', 3], specials), k: inp('i32', [2, 'n'], ints(-9, 9)), c: inp('bool', ['n'], bools), w: inp('f32', [2, 'n', 70]) },
+    ({ x, k, c, w }) => ({ y: x.pad([1, 0], [2, 1], 0.5), z: k.pad([0, 2], [1, 0], -1), u: c.pad([1], [1], 1), v: w.pad([0, 1, 3], [0, 0, 2]).mul(2) }))],
   gather: () => [
     opCase('gather rows', { ids: inp('i32', ['n', 3], ints(0, 10)) }, ({ t, ids }) => ({ y: gather(t, ids, 0) }), { t: make('f32', [11, 6]) }),
     opCase('gather axis 1 i64', { ids: inp('i64', ['n'], ints(0, 8)) }, ({ t, ids }) => ({ y: gather(t, ids, 1) }), { t: make('f32', [4, 9]) }),

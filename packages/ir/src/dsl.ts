@@ -77,6 +77,8 @@ export class Var {
     const to = shape.map((d, i) => (d === -1 && i >= off ? this.shape[i - off] : d)) as Dim[];
     return op1(this, 'expand', { shape: to });
   }
+  /** Constant padding: before[i] and after[i] entries of `value` around axis i (torch's F.pad lists the last axis first). */
+  pad(before: readonly number[], after: readonly number[], value = 0): Var { return op1(this, 'pad', { before: [...before], after: [...after], value }); }
   slice(axis: number, start: Dim, size: Dim): Var { return op1(this, 'slice', { axis, start, size }); }
   sum(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_sum', { axes: [...axes], keepdims }); }
   mean(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_mean', { axes: [...axes], keepdims }); }

@@ -420,6 +420,10 @@ test('rope', 'rotates pairs (j, j + H) or (2p, 2p + 1) of the first 2H entries; 
   expectClose(vals(run1('rope', [x, c, s], { interleaved: true })), [...inter(0, 0), ...inter(1, 5)]);
   expect(() => OPS.rope.infer([{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [2, 2] }, { dtype: 'f32', shape: [2, 2] }], { interleaved: false })).toThrow('the rotary size 2·2 is more than the head size 3');
 });
+test('pad', 'places x at before[i] in a tensor of value; refuses a negative amount', () => {
+  expect(vals(run1('pad', [f32([2, 2], [1, 2, 3, 4])], { before: [1, 0], after: [0, 1], value: 9 }))).toEqual([9, 9, 9, 1, 2, 9, 3, 4, 9]);
+  expect(() => OPS.pad.infer([{ dtype: 'f32', shape: [2] }], { before: [-1], after: [0], value: 0 })).toThrow('pad amounts must be >= 0');
+});
 test('expand', 'broadcasts to a larger shape; refuses a dim that is neither equal nor 1', () => {
   expect(vals(run1('expand', [f32([2, 1], [1, 2])], { shape: [2, 2, 3] }))).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
   expect(() => OPS.expand.infer([{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 3] })).toThrow('cannot expand f32[2, 3] to [4, 3]');

@@ -106,6 +106,10 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
     const { b, s } = access(ctx);
     return { geometry: `ropeGeometry(${s(k.x)}, ${s(k.cos)})`, call: (g) => `rope(${g}, ${k.interleaved}, ${b(k.x)}, ${b(k.cos)}, ${b(k.sin)}, ${b(k.out)});` };
   },
+  pad(k, ctx) {
+    const { b, s } = access(ctx);
+    return { geometry: `padGeometry(${s(k.x)}, ${s(k.out)}, [${k.before.join(', ')}])`, call: (g) => `pad(${g}, ${num(k.value)}, ${b(k.x)}, ${b(k.out)});` };
+  },
   transpose(k, ctx) {
     const { b, s } = access(ctx);
     return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };

@@ -11,7 +11,7 @@ import { attentionKernel } from './kernels/attention.ts';
 import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
 import { concatKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
-import { ropeKernel } from './kernels/ops.ts';
+import { padKernel, ropeKernel } from './kernels/ops.ts';
 import { reduceKernel } from './kernels/reduce.ts';
 import { rowKernel } from './kernels/rows.ts';
 import { type CodegenTarget, KernelWriter } from './kernel-writer.ts';
@@ -35,6 +35,7 @@ const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
   row: rowKernel,
   reduce: reduceKernel,
   rope: ropeKernel,
+  pad: padKernel,
   transpose: transposeKernel,
   slice: sliceKernel,
   concat: concatKernel,

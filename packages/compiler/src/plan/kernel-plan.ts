@@ -56,6 +56,10 @@ export type Kernel = KernelBase & (
       /** Rotary embedding of x's rows by cos and sin rows [..., H] (broadcast against x's rows). */
       readonly kind: 'rope'; readonly x: number; readonly cos: number; readonly sin: number; readonly out: number; readonly interleaved: boolean;
     }
+  | {
+      /** out = x placed at `before` in a tensor filled with `value` (already in out's dtype: bool 0/1, integers truncated). */
+      readonly kind: 'pad'; readonly x: number; readonly out: number; readonly before: readonly number[]; readonly value: number;
+    }
   | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
   | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
   | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }

@@ -6,7 +6,8 @@
 // attributes typed by the kind.
 
 import {
-  type Dim, type Graph, type Node, type OpNode, type TensorType, type Value, dependsOnSymbols, dimAdd, dimTerms, isExprNode, isRowNode, isSymbol,
+  type DType, type Dim, type Graph, type Node, type OpNode, type TensorType, type Value, allocArray, dependsOnSymbols, dimAdd, dimTerms, isExprNode,
+  isRowNode, isSymbol,
   normAxis, opDef, opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
@@ -168,6 +169,8 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
       return emit({ kind: 'concat', label, inputs: ins, out, axis: normAxis(n.attrs.axis, rank) });
     case 'expand':
       return emit({ kind: 'elementwise', label, out, inputs: ins, expr: operandExprs(1)[0] });
+    case 'pad':
+      return emit({ kind: 'pad', label, x: ins[0], out, before: n.attrs.before, value: storedValue(n.outputs[0].type.dtype, n.attrs.value) });
     case 'gather':
       return emit({ kind: 'gather', label, table: ins[0], indices: ins[1], out, axis: normAxis(n.attrs.axis, rank) });
     case 'iota':
@@ -175,6 +178,13 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
     default:
       return n satisfies never;
   }
+}
+
+/** `v` as an element of `dtype` stores it (bool: nonzero is 1; integers truncate or wrap). */
+function storedValue(dtype: DType, v: number): number {
+  const one = allocArray(dtype, 1) as Float32Array;
+  one[0] = dtype === 'bool' ? +(v !== 0) : v;
+  return one[0];
 }
 
 const REDUCE_OPS = { reduce_sum: 'sum', reduce_mean: 'mean', reduce_max: 'max', reduce_min: 'min' } as const;

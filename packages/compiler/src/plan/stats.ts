@@ -51,7 +51,7 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
     }
     case 'reduce': return numel(shapeOf(plan, k.x, env));
     case 'rope': return outElems * 3; // per rotated pair: 4 multiplies and 2 adds
-    case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': return 0; // data movement
+    case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': case 'pad': return 0; // data movement
     default: return k satisfies never;
   }
 }

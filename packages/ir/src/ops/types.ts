@@ -38,6 +38,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   split: { axis: number; sizes: Dim[] };
   gather: { axis: number };
   expand: { shape: Dim[] };
+  pad: { before: number[]; after: number[]; value: number };
   // sources
   constant: { value: Tensor };
   iota: { shape: Dim[]; axis: number; dtype: DType };

@@ -1,7 +1,9 @@
 // Runtime kernels of emitted JS modules for the modern Transformer's ops: rotary embeddings
-// (rope). Rounding follows the reference interpreter (each product and sum to f32).
+// (rope) and constant padding (pad). Rounding follows the reference interpreter (each product
+// and sum to f32).
 
-import { type Shape, rowOffsets, rowsOf } from './geometry.ts';
+import { type Shape, numel, offsetTable, rowMajor, rowOffsets, rowsOf } from './geometry.ts';
+import type { Elements } from './movement.ts';
 
 export interface RopeGeometry {
   readonly rows: number;
@@ -35,5 +37,28 @@ export function rope(g: RopeGeometry, interleaved: boolean, x: Float32Array, cos
       out[i] = f(f(a * c) - f(b * s));
       out[k] = f(f(b * c) + f(a * s));
     }
+  }
+}
+
+export interface PadGeometry {
+  readonly n: number;
+  readonly width: number;
+  /** Where each row of x starts in out. */
+  readonly rows: Int32Array;
+}
+
+export function padGeometry(x: Shape, out: Shape, before: readonly number[]): PadGeometry {
+  const strides = rowMajor(out);
+  const base = before.reduce((s, b, a) => s + b * strides[a], 0);
+  const rows = offsetTable(x.slice(0, -1), strides.slice(0, -1)).map((o) => o + base);
+  return { n: numel(out), width: x.length ? x[x.length - 1] : 1, rows };
+}
+
+/** out = value everywhere, then x's rows at their padded places. */
+export function pad(g: PadGeometry, value: number, x: Elements, out: Elements): void {
+  for (let k = 0; k < g.n; k++) out[k] = value;
+  const { width, rows } = g;
+  for (let r = 0; r < rows.length; r++) {
+    for (let j = 0, at = rows[r]; j < width; j++) out[at + j] = x[r * width + j];
   }
 }

@@ -12,7 +12,7 @@ import { attentionScratch, emitAttention } from './attention.ts';
 import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
 import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
-import { emitRope } from './ops.ts';
+import { emitPad, emitRope } from './ops.ts';
 import { emitReduce } from './reduce.ts';
 import { emitRow } from './rows.ts';
 
@@ -28,6 +28,7 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   row: { emit: emitRow },
   reduce: { emit: emitReduce },
   rope: { emit: emitRope },
+  pad: { emit: emitPad },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },
   concat: { emit: emitConcat },
