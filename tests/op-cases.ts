@@ -126,6 +126,15 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     ({ x, k }) => ({ y: x.max([-1]), z: x.max([0]), w: k.max([1], true) }))],
   reduce_min: () => [opCase('min', { x: inp('f32', ['n', 9], (i) => (i === 3 ? NaN : i >= 9 && i < 18 ? Infinity : rand())), k: inp('i32', [3, 'n'], ints(-100, 100)), w: inp('f32', ['n', 3, 70]) },
     ({ x, k, w }) => ({ y: x.min([-1]), z: x.min([0]), v: k.min([1], true), u: w.min([0, 2], true) }))],
+  cumsum: () => [opCase('cumsum', { x: inp('f32', ['n', 7]), k: inp('i32', [3, 'n'], (i) => (i === 0 ? 2147483647 : ints(-9, 9)(i))) },
+    ({ x, k }) => ({ y: x.cumsum(1), rev: x.cumsum(0, { reverse: true }), excl: x.cumsum(-1, { exclusive: true, reverse: true }), n: k.cumsum(0), m: k.cumsum(1, { exclusive: true }) }))],
+  topk: () => [opCase('topk', { x: inp('f32', ['n', 9], (i) => (i === 3 || i === 5 ? NaN : ints(-2, 2)(i))), k: inp('i32', [3, 'm'], ints(-3, 3)), w: inp('f32', [3, 70]) }, ({ x, k, w }) => {
+    const [v, i] = x.topk(4);
+    const [sv, si] = x.topk(2, 0, false);
+    const [kv, ki] = k.topk(5, 1);
+    const [wv, wi] = w.topk(6, -1, false);
+    return { v, i, sv, si, kv, ki, wv, wi };
+  })],
   argmax: () => [
     opCase('argmax', { x: inp('f32', ['n', 9], (i) => (i < 9 ? -Infinity : i === 12 ? NaN : ints(0, 3)(i))), k: inp('i32', [3, 'm'], ints(-5, 5)) },
       ({ x, k }) => ({ y: x.argmax(-1), z: x.argmax(0, true), w: k.argmax(1) })),

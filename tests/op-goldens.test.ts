@@ -28,6 +28,12 @@ const BUILDERS: Record<string, Build> = {
   reduce_min: ({ x }) => ({ y: x.min([0, 2]), z: x.min([-1], true) }),
   argmax: ({ x }) => ({ y: x.argmax(-1), z: x.argmax(0) }),
   pad: ({ x }) => ({ y: x.pad([0, 0, 1], [0, 1, 2], 0.5), z: x.pad([1, 2, 0], [1, 0, 0]) }),
+  cumsum: ({ x, n }) => ({ y: x.cumsum(1), rev: x.cumsum(0, { reverse: true }), excl: x.cumsum(1, { exclusive: true }), n: n.cumsum(0) }),
+  topk: ({ x }) => {
+    const [values, indices] = x.topk(4);
+    const [smallValues, smallIndices] = x.topk(3, 0, false);
+    return { values, indices, small_values: smallValues, small_indices: smallIndices };
+  },
   swiglu: ({ x, w1, w3, w2 }) => ({ y: x.matmul(w1, { transB: true }).silu().mul(x.matmul(w3, { transB: true })).matmul(w2, { transB: true }) }),
 };
 

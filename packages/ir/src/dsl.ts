@@ -85,6 +85,13 @@ export class Var {
   max(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_max', { axes: [...axes], keepdims }); }
   min(axes: readonly number[], keepdims = false): Var { return op1(this, 'reduce_min', { axes: [...axes], keepdims }); }
   argmax(axis: number, keepdims = false): Var { return op1(this, 'argmax', { axis, keepdims }); }
+  /** Running sum along `axis` (exclusive: the sum before each element; reverse: from the end). */
+  cumsum(axis: number, { exclusive = false, reverse = false } = {}): Var { return op1(this, 'cumsum', { axis, exclusive, reverse }); }
+  /** The k largest (or smallest) along `axis`, sorted, ties by lower index: [values, i32 indices]. */
+  topk(k: number, axis = -1, largest = true): [Var, Var] {
+    const [values, indices] = emit(this.b, 'topk', [this], { k, axis, largest });
+    return [values, indices];
+  }
   softmax(axis = -1): Var { return op1(this, 'softmax', { axis }); }
   logSoftmax(axis = -1): Var { return op1(this, 'log_softmax', { axis }); }
 }

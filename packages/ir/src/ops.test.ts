@@ -424,6 +424,23 @@ test('pad', 'places x at before[i] in a tensor of value; refuses a negative amou
   expect(vals(run1('pad', [f32([2, 2], [1, 2, 3, 4])], { before: [1, 0], after: [0, 1], value: 9 }))).toEqual([9, 9, 9, 1, 2, 9, 3, 4, 9]);
   expect(() => OPS.pad.infer([{ dtype: 'f32', shape: [2] }], { before: [-1], after: [0], value: 0 })).toThrow('pad amounts must be >= 0');
 });
+test('cumsum', 'inclusive, exclusive, reversed; i32 wraps', () => {
+  const x = f32([2, 3], [1, 2, 3, 4, 5, 6]);
+  const run = (axis: number, exclusive: boolean, reverse: boolean) => vals(run1('cumsum', [x], { axis, exclusive, reverse }));
+  expect(run(1, false, false)).toEqual([1, 3, 6, 4, 9, 15]);
+  expect(run(1, true, false)).toEqual([0, 1, 3, 0, 4, 9]);
+  expect(run(0, false, true)).toEqual([5, 7, 9, 4, 5, 6]);
+  expect(run(-1, true, true)).toEqual([5, 3, 0, 11, 6, 0]);
+  expect(vals(run1('cumsum', [i32([2], [2147483647, 1])], { axis: 0, exclusive: false, reverse: false }))).toEqual([2147483647, -2147483648]);
+});
+test('topk', 'sorted, ties by lower index, NaN as the largest; k past the axis is refused', () => {
+  const x = f32([1, 6], [3, NaN, 3, -1, 5, 3]);
+  const [v, i] = run('topk', [x], { k: 4, axis: 1, largest: true });
+  expect([vals(v), vals(i)]).toEqual([[NaN, 5, 3, 3], [1, 4, 0, 2]]);
+  const [sv, si] = run('topk', [x], { k: 3, axis: -1, largest: false });
+  expect([vals(sv), vals(si)]).toEqual([[-1, 3, 3], [3, 0, 2]]);
+  expect(() => OPS.topk.infer([{ dtype: 'f32', shape: [2, 3] }], { k: 4, axis: 1, largest: true })).toThrow('k = 4 is more than dim 3 of f32[2, 3]');
+});
 test('expand', 'broadcasts to a larger shape; refuses a dim that is neither equal nor 1', () => {
   expect(vals(run1('expand', [f32([2, 1], [1, 2])], { shape: [2, 2, 3] }))).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
   expect(() => OPS.expand.infer([{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 3] })).toThrow('cannot expand f32[2, 3] to [4, 3]');

@@ -110,6 +110,16 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
     const { b, s } = access(ctx);
     return { geometry: `padGeometry(${s(k.x)}, ${s(k.out)}, [${k.before.join(', ')}])`, call: (g) => `pad(${g}, ${num(k.value)}, ${b(k.x)}, ${b(k.out)});` };
   },
+  cumsum(k, ctx) {
+    const { b, s } = access(ctx);
+    const isInt = ctx.plan.buffers[k.x].dtype === 'i32';
+    return { geometry: `axisGeometry(${s(k.x)}, ${k.axis})`, call: (g) => `cumsum(${g}, ${k.exclusive}, ${k.reverse}, ${isInt}, ${b(k.x)}, ${b(k.out)});` };
+  },
+  topk(k, ctx) {
+    const { b, s } = access(ctx);
+    const lenX = ctx.dim(ctx.plan.buffers[k.x].shape[k.axis]);
+    return { geometry: `axisGeometry(${s(k.out)}, ${k.axis})`, call: (g) => `topk(${g}, ${lenX}, ${k.largest}, ${b(k.x)}, ${b(k.out)}, ${b(k.indices)});` };
+  },
   transpose(k, ctx) {
     const { b, s } = access(ctx);
     return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };

@@ -60,6 +60,14 @@ export type Kernel = KernelBase & (
       /** out = x placed at `before` in a tensor filled with `value` (already in out's dtype: bool 0/1, integers truncated). */
       readonly kind: 'pad'; readonly x: number; readonly out: number; readonly before: readonly number[]; readonly value: number;
     }
+  | {
+      /** Running sum along `axis`; f32 sums accumulate in double where the target has it. */
+      readonly kind: 'cumsum'; readonly x: number; readonly out: number; readonly axis: number; readonly exclusive: boolean; readonly reverse: boolean;
+    }
+  | {
+      /** The k (out's size along `axis`) largest or smallest, sorted, ties by lower index: values in `out`, i32 positions in `indices`. */
+      readonly kind: 'topk'; readonly x: number; readonly out: number; readonly indices: number; readonly axis: number; readonly largest: boolean;
+    }
   | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
   | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
   | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }

@@ -155,6 +155,10 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
       return emit({ kind: 'reduce', label, op: 'argmax', x: ins[0], out, axes: [normAxis(n.attrs.axis, rank)] });
     case 'rope':
       return emit({ kind: 'rope', label, x: ins[0], cos: ins[1], sin: ins[2], out, interleaved: n.attrs.interleaved });
+    case 'cumsum':
+      return emit({ kind: 'cumsum', label, x: ins[0], out, axis: normAxis(n.attrs.axis, rank), exclusive: n.attrs.exclusive, reverse: n.attrs.reverse });
+    case 'topk':
+      return emit({ kind: 'topk', label, x: ins[0], out, indices: outs[1], axis: normAxis(n.attrs.axis, rank), largest: n.attrs.largest });
     case 'transpose':
       return emit({ kind: 'transpose', label, x: ins[0], out, perm: n.attrs.perm });
     case 'slice':

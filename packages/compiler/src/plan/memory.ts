@@ -29,7 +29,7 @@ export function kernelReads(k: Kernel): number[] {
     case 'matmul': return [k.a, k.b, ...k.extras];
     case 'attention': return [k.q, k.k, k.v, ...(k.mask === undefined ? [] : [k.mask])];
     case 'row': return [...k.inputs];
-    case 'reduce': case 'transpose': case 'slice': case 'pad': return [k.x];
+    case 'reduce': case 'transpose': case 'slice': case 'pad': case 'cumsum': case 'topk': return [k.x];
     case 'rope': return [k.x, k.cos, k.sin];
     case 'concat': return [...k.inputs];
     case 'gather': return [k.table, k.indices];
@@ -39,6 +39,7 @@ export function kernelReads(k: Kernel): number[] {
 }
 
 export function kernelWrites(k: Kernel): number[] {
+  if (k.kind === 'topk') return [k.out, k.indices];
   return k.kind === 'row' && k.value !== undefined ? [k.out, k.value] : [k.out];
 }
 

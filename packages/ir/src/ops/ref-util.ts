@@ -94,3 +94,8 @@ export function broadcastsTo(t: TensorType, to: TensorType): boolean {
     return false;
   }
 }
+
+/** Outer count, length and inner size of a concrete shape around `axis`. */
+export function splitAround(shape: readonly number[], axis: number): { outer: number; len: number; inner: number } {
+  return { outer: numel(shape.slice(0, axis)), len: shape[axis], inner: numel(shape.slice(axis + 1)) };
+}

@@ -10,6 +10,7 @@ import { MOVEMENT_OPS } from './movement.ts';
 import { REDUCE_OPS } from './reduce.ts';
 import { ROW_OPS, type RowOpKind } from './rows.ts';
 import { ROPE_OPS } from './rope.ts';
+import { SCAN_OPS } from './scan.ts';
 import { SOURCE_OPS } from './source.ts';
 import type { AttrSpec } from '../attrs.ts';
 import type { OpNode } from '../graph.ts';
@@ -21,6 +22,7 @@ export const OPS: OpTable = {
   ...REDUCE_OPS,
   ...ROW_OPS,
   ...ROPE_OPS,
+  ...SCAN_OPS,
   ...MATMUL_OPS,
   ...MOVEMENT_OPS,
   ...GROW_OPS,

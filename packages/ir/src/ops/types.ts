@@ -27,6 +27,8 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   reduce_max: { axes: number[]; keepdims: boolean };
   reduce_min: { axes: number[]; keepdims: boolean };
   argmax: { axis: number; keepdims: boolean };
+  cumsum: { axis: number; exclusive: boolean; reverse: boolean };
+  topk: { k: number; axis: number; largest: boolean };
   rope: { interleaved: boolean };
   // contraction
   matmul: { transA: boolean; transB: boolean };

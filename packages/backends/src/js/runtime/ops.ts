@@ -1,8 +1,8 @@
 // Runtime kernels of emitted JS modules for the modern Transformer's ops: rotary embeddings
-// (rope) and constant padding (pad). Rounding follows the reference interpreter (each product
-// and sum to f32).
+// (rope), constant padding (pad), running sums (cumsum) and top-k selection (topk). Rounding
+// follows the reference interpreter (each product and sum to f32; sums accumulate in double).
 
-import { type Shape, numel, offsetTable, rowMajor, rowOffsets, rowsOf } from './geometry.ts';
+import { type AxisGeometry, type Shape, numel, offsetTable, rowMajor, rowOffsets, rowsOf } from './geometry.ts';
 import type { Elements } from './movement.ts';
 
 export interface RopeGeometry {
@@ -60,5 +60,52 @@ export function pad(g: PadGeometry, value: number, x: Elements, out: Elements): 
   const { width, rows } = g;
   for (let r = 0; r < rows.length; r++) {
     for (let j = 0, at = rows[r]; j < width; j++) out[at + j] = x[r * width + j];
+  }
+}
+
+/** Running sums along the axis `g` describes (i32: wrapping). */
+export function cumsum(g: AxisGeometry, exclusive: boolean, reverse: boolean, isInt: boolean, x: ArrayLike<number>, out: Elements): void {
+  const { outer, len, inner } = g;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let acc = 0;
+      for (let s = 0; s < len; s++) {
+        const at = (o * len + (reverse ? len - 1 - s : s)) * inner + i;
+        const next = isInt ? (acc + x[at]) | 0 : acc + x[at];
+        out[at] = exclusive ? acc : next;
+        acc = next;
+      }
+    }
+  }
+}
+
+/** Whether (a at ia) comes before (b at ib): larger (smaller) first, NaN as the largest, ties by lower index. */
+function before(a: number, ia: number, b: number, ib: number, largest: boolean): boolean {
+  const an = a !== a;
+  const bn = b !== b;
+  if (an || bn) return an && bn ? ia < ib : an === largest;
+  return a !== b ? (largest ? a > b : a < b) : ia < ib;
+}
+
+/** The first k = g.len of each line in topk's order: each pick is the best that comes after the one before. */
+export function topk(g: AxisGeometry, lenX: number, largest: boolean, x: ArrayLike<number>, values: Elements, indices: Elements): void {
+  const { outer, len: k, inner } = g;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let pv = 0;
+      let pi = -1;
+      for (let r = 0; r < k; r++) {
+        let bv = 0;
+        let bi = -1;
+        for (let j = 0; j < lenX; j++) {
+          const v = x[(o * lenX + j) * inner + i];
+          if ((pi < 0 || before(pv, pi, v, j, largest)) && (bi < 0 || before(v, j, bv, bi, largest))) { bv = v; bi = j; }
+        }
+        values[(o * k + r) * inner + i] = bv;
+        indices[(o * k + r) * inner + i] = bi;
+        pv = bv;
+        pi = bi;
+      }
+    }
   }
 }

@@ -12,7 +12,7 @@ import { attentionScratch, emitAttention } from './attention.ts';
 import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
 import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
-import { emitPad, emitRope } from './ops.ts';
+import { emitCumsum, emitPad, emitRope, emitTopk } from './ops.ts';
 import { emitReduce } from './reduce.ts';
 import { emitRow } from './rows.ts';
 
@@ -29,6 +29,8 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   reduce: { emit: emitReduce },
   rope: { emit: emitRope },
   pad: { emit: emitPad },
+  cumsum: { emit: emitCumsum },
+  topk: { emit: emitTopk },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },
   concat: { emit: emitConcat },

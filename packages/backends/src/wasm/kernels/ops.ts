@@ -1,11 +1,15 @@
 // Kernels of the modern Transformer's ops: rope (per x row: the pass-through tail copied, then
 // each rotated pair from its table row; threads split the rows) and pad (the value everywhere,
-// then x's rows copied to their places, on one thread: the fill must come before every copy).
+// then x's rows copied to their places, on one thread: the fill must come before every copy),
+// cumsum and topk (one line along the axis per work item; f32 sums and topk's comparisons in
+// f64; each topk pick is the best element after the previous pick in topk's order).
 
 import type { Kernel } from '@smelt/compiler';
+import type { Dim } from '@smelt/ir';
 import { mergeView } from '../codegen/broadcast.ts';
-import { storeScalar } from '../codegen/access.ts';
+import { loadScalar, storeScalar } from '../codegen/access.ts';
 import type { KernelCtx } from '../codegen/context.ts';
+import type { Local } from '../encoder/code.ts';
 import { type Val, bind, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import { indexSplit, rowOffsets } from '../codegen/rows.ts';
 
@@ -68,6 +72,74 @@ export function emitPad(k: Of<'pad'>, ctx: KernelCtx): void {
       iadd(get(x), imul(imul(get(r), get(width)), i32(bytes)))(c);
       imul(get(width), i32(bytes))(c);
       c.memoryCopy();
+    });
+  });
+}
+
+/** Lines of x along `axis` split across threads: `body` gets the line's first element index and the element step. */
+function forEachLine(ctx: KernelCtx, shape: readonly Dim[], axis: number, body: (base: Local, step: Local, len: Local, line: Local) => void): void {
+  const inner = ctx.let(ctx.numel(shape.slice(axis + 1)));
+  const len = ctx.let(ctx.dim(shape[axis]));
+  ctx.forEachItem(ctx.numel([...shape.slice(0, axis), ...shape.slice(axis + 1)]), (line) => {
+    const base = ctx.let(iadd(imul(imul(op('i32.div_u', get(line), get(inner)), get(len)), get(inner)), op('i32.rem_u', get(line), get(inner))));
+    body(base, inner, len, line);
+  });
+}
+
+export function emitCumsum(k: Of<'cumsum'>, ctx: KernelCtx): void {
+  const { c, prog } = ctx;
+  const isInt = prog.dtype(k.x) === 'i32';
+  const [x, out] = [k.x, k.out].map((id) => ctx.let(ctx.addr(id)));
+  forEachLine(ctx, prog.shape(k.x), k.axis, (base, step, len) => {
+    const acc = c.local(isInt ? 'i32' : 'f64');
+    (isInt ? i32(0) : (cc: typeof c) => cc.f64(0))(c);
+    c.set(acc);
+    const s = c.local('i32');
+    forRange(c, s, i32(0), get(len), () => {
+      const at = ctx.let(op('i32.shl', iadd(get(base), imul(k.reverse ? op('i32.sub', op('i32.sub', get(len), i32(1)), get(s)) : get(s), get(step))), i32(2)));
+      const v = loadScalar(prog, prog.dtype(k.x), iadd(get(x), get(at)));
+      const next = bind(c, isInt ? 'i32' : 'f64', isInt ? op('i32.add', get(acc), v) : op('f64.add', get(acc), op('f64.promote_f32', v)));
+      const shown = k.exclusive ? acc : next;
+      storeScalar(prog, prog.dtype(k.out), iadd(get(out), get(at)), isInt ? get(shown) : op('f32.demote_f64', get(shown)))(c);
+      c.get(next).set(acc);
+    });
+  });
+}
+
+/** (a at ia) comes before (b at ib) in topk's order (f64 values): larger (smaller) first, NaN as the largest, ties by lower index. */
+function before(a: Local, ia: Local, b: Local, ib: Local, largest: boolean): Val {
+  const idx = op('i32.lt_s', get(ia), get(ib));
+  const nan = (v: Local) => op('f64.ne', get(v), get(v));
+  const ordered = op('i32.or', op(largest ? 'f64.gt' : 'f64.lt', get(a), get(b)), op('i32.and', op('f64.eq', get(a), get(b)), idx));
+  const [first, second] = largest ? [a, b] : [b, a];
+  return op('i32.or', ordered, op('i32.and', nan(first), op('i32.or', op('i32.eqz', nan(second)), idx)));
+}
+
+export function emitTopk(k: Of<'topk'>, ctx: KernelCtx): void {
+  const { c, prog } = ctx;
+  const dtype = prog.dtype(k.x);
+  const [x, out, indices] = [k.x, k.out, k.indices].map((id) => ctx.let(ctx.addr(id)));
+  const kept = ctx.let(ctx.dim(prog.shape(k.out)[k.axis]));
+  forEachLine(ctx, prog.shape(k.x), k.axis, (base, step, len, line) => {
+    const outBase = ctx.let(iadd(imul(imul(op('i32.div_u', get(line), get(step)), get(kept)), get(step)), op('i32.rem_u', get(line), get(step))));
+    const [pv, bv, v] = [0, 1, 2].map(() => c.local('f64'));
+    const [pi, bi, j, r] = [0, 1, 2, 3].map(() => c.local('i32'));
+    c.f64(0).set(pv).i32(-1).set(pi);
+    forRange(c, r, i32(0), get(kept), () => {
+      c.f64(0).set(bv).i32(-1).set(bi);
+      forRange(c, j, i32(0), get(len), () => {
+        const at = op('i32.shl', iadd(get(base), imul(get(j), get(step))), i32(2));
+        op(dtype === 'i32' ? 'f64.convert_i32_s' : 'f64.promote_f32', loadScalar(prog, dtype, iadd(get(x), at)))(c);
+        c.set(v);
+        const afterPrev = op('i32.or', op('i32.lt_s', get(pi), i32(0)), before(pv, pi, v, j, k.largest));
+        const beatsBest = op('i32.or', op('i32.lt_s', get(bi), i32(0)), before(v, j, bv, bi, k.largest));
+        op('i32.and', afterPrev, beatsBest)(c);
+        c.if(() => { c.get(v).set(bv).get(j).set(bi); });
+      });
+      const o = ctx.let(op('i32.shl', iadd(get(outBase), imul(get(r), get(step))), i32(2)));
+      storeScalar(prog, dtype, iadd(get(out), get(o)), dtype === 'i32' ? op('i32.trunc_sat_f64_s', get(bv)) : op('f32.demote_f64', get(bv)))(c);
+      storeScalar(prog, 'i32', iadd(get(indices), get(o)), get(bi))(c);
+      c.get(bv).set(pv).get(bi).set(pi);
     });
   });
 }

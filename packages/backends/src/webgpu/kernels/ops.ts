@@ -1,7 +1,11 @@
-// WGSL kernels of the modern Transformer's ops, one invocation per output element: rope (the
-// element, its pair partner and the table row of its position) and pad (x's element or the value).
+// WGSL kernels of the modern Transformer's ops. One invocation per output element: rope (the
+// element, its pair partner and the table row of its position) and pad (x's element or the
+// value). One invocation per line along an axis: cumsum (f32 sums accumulate in f32: WGSL has no
+// double) and topk (each pick the best element after the previous pick in topk's order, so no
+// scratch: larger (smaller) first, NaN as the largest, ties by lower index).
 
-import type { KernelWriter } from '../kernel-writer.ts';
+import type { Dim } from '@smelt/ir';
+import { type KernelWriter, BUILTINS, FLAT_GROUP, grid1d } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
 import { literal, valueType } from '../wgsl-types.ts';
 import { linear, perElement } from './movement.ts';
@@ -42,5 +46,68 @@ export function padKernel(w: KernelWriter, k: { label: string; x: number; out: n
     `var v = ${literal(t, k.value)};`,
     `if (${inside}) { v = ${w.load(k.x, linear(w, coords, xs))}; }`,
     w.store(k.out, 'i', 'v'),
+  ]);
+}
+
+const LINE_WG = 64;
+
+/** A kernel with one invocation per line of `shape` along `axis`: `body` sees the line's first index `base` and its step `inner`. */
+function perLine(w: KernelWriter, label: string, shape: readonly Dim[], axis: number, body: string[]): KernelProgram {
+  const inner = w.dims.product(shape.slice(axis + 1));
+  const lines = [...shape.slice(0, axis), ...shape.slice(axis + 1)];
+  const code = `
+@compute @workgroup_size(${LINE_WG})
+fn main(${BUILTINS}) {
+  let line = ${FLAT_GROUP} * ${LINE_WG}u + li;
+  if (line >= ${w.dims.product(lines)}) { return; }
+  let inner = ${inner};
+  let len = ${w.dims.dim(shape[axis])};
+  let base = (line / inner) * len * inner + line % inner;
+  ${body.join('\n  ')}
+}`;
+  return { label, wgsl: w.module(label, code), bindings: w.specs(), grid: grid1d(lines, LINE_WG) };
+}
+
+export function cumsumKernel(w: KernelWriter, k: { label: string; x: number; out: number; axis: number; exclusive: boolean; reverse: boolean }): KernelProgram {
+  w.bind(k.x, 'read');
+  w.bind(k.out, 'read_write');
+  const t = valueType(w.dtype(k.x));
+  return perLine(w, k.label, w.shape(k.x), k.axis, [
+    `var acc = ${literal(t, 0)};`,
+    'for (var s = 0u; s < len; s++) {',
+    `  let at = base + ${k.reverse ? '(len - 1u - s)' : 's'} * inner;`,
+    `  let next = acc + ${w.load(k.x, 'at')};`,
+    `  ${w.store(k.out, 'at', k.exclusive ? 'acc' : 'next')}`,
+    '  acc = next;',
+    '}',
+  ]);
+}
+
+export function topkKernel(w: KernelWriter, k: { label: string; x: number; out: number; indices: number; axis: number; largest: boolean }): KernelProgram {
+  w.bind(k.x, 'read');
+  w.bind(k.out, 'read_write');
+  w.bind(k.indices, 'read_write');
+  const t = valueType(w.dtype(k.x));
+  const xs = w.shape(k.x);
+  // before(a, ia, b, ib): a comes first in topk's order.
+  const nan = (v: string) => (t === 'f32' ? `is_nan(${v})` : 'false');
+  const before = (a: string, ia: string, b: string, ib: string) =>
+    `((${k.largest ? `${a} > ${b}` : `${a} < ${b}`}) || (${a} == ${b} && ${ia} < ${ib}) || (${k.largest ? `${nan(a)} && (!${nan(b)} || ${ia} < ${ib})` : `${nan(b)} && (!${nan(a)} || ${ia} < ${ib})`}))`;
+  const kOut = w.dims.dim(w.shape(k.out)[k.axis]);
+  return perLine(w, k.label, xs, k.axis, [
+    `let kept = ${kOut};`,
+    `let outBase = (line / inner) * kept * inner + line % inner;`,
+    `var pv = ${literal(t, 0)}; var pi = -1i;`,
+    'for (var r = 0u; r < kept; r++) {',
+    `  var bv = ${literal(t, 0)}; var bi = -1i;`,
+    '  for (var j = 0u; j < len; j++) {',
+    `    let v = ${w.load(k.x, 'base + j * inner')};`,
+    '    let jj = i32(j);',
+    `    if ((pi < 0i || ${before('pv', 'pi', 'v', 'jj')}) && (bi < 0i || ${before('v', 'jj', 'bv', 'bi')})) { bv = v; bi = jj; }`,
+    '  }',
+    `  ${w.store(k.out, 'outBase + r * inner', 'bv')}`,
+    `  ${w.store(k.indices, 'outBase + r * inner', 'bi')}`,
+    '  pv = bv; pi = bi;',
+    '}',
   ]);
 }
