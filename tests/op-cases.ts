@@ -8,7 +8,7 @@
 
 import {
   type DType, type Dim, EXPR_OPS, type Graph, GraphBuilder, NODE_EXPR_KINDS, type NodeExprKind, type OpAttrs, type OpKind, type Tensor, Var,
-  concat, constant, gather, input, iota, layerNorm, repeatKv, rmsNorm, rope, rotaryTables, split, tensor, where,
+  concat, constant, conv1d, gather, input, iota, layerNorm, repeatKv, rmsNorm, rope, rotaryTables, split, tensor, where,
 } from '@smelt/ir';
 
 export type Env = { readonly n: number; readonly m: number };
@@ -174,6 +174,9 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
       return { grown: concat([cache, rope(x, tables, { offset: 'm' })], 2), ids: rope(x, tables, { positions: pos, interleaved: true }), partial: rope(x, narrow, { offset: 3 }) };
     }),
   ],
+  conv1d: () => [opCase('conv1d', { x: inp('f32', [2, 4, 'n']), y: inp('f32', [1, 3, 13]) }, ({ x, y, w, b, w2 }) => ({
+    same: conv1d(x, w, b, { padding: 2, dilation: 2, groups: 2 }), plain: conv1d(x, w2), strided: conv1d(y, w2.slice(1, 0, 3), undefined, { stride: 3, padding: 1 }),
+  }), { w: make('f32', [6, 2, 3]), b: make('f32', [6]), w2: make('f32', [3, 4, 1]) })],
   reshape: () => [opCase('reshape', { x: inp('f32', ['n', 6]) }, ({ x }) => ({ y: x.add(1).reshape(['n', 2, 3]), view: x.reshape(['n', 3, 2]) }))],
   transpose: () => [
     opCase('transpose', { x: inp('f32', [2, 'n', 3]), h: inp('i32', [2, 3, 'n', 4], ints(-9, 9)) }, ({ x, h }) => ({ y: x.transpose([1, 0, 2]), z: h.transpose([0, 2, 1, 3]), w: x.transpose([2, 1, 0]) })),

@@ -99,3 +99,16 @@ export function rope(x: Var, tables: RotaryTables, { offset = 0, positions, inte
   }
   return new Var(x.b, x.b.emit('rope', [x.value, cos.value, sin.value], { interleaved })[0]);
 }
+
+export interface Conv1dOptions {
+  readonly stride?: number;
+  readonly padding?: number;
+  readonly dilation?: number;
+  readonly groups?: number;
+}
+
+/** torch.nn.functional.conv1d: x [N, Cin, L], weight [Cout, Cin / groups, K], optional bias [Cout]. */
+export function conv1d(x: Var, weight: Var, bias?: Var, { stride = 1, padding = 0, dilation = 1, groups = 1 }: Conv1dOptions = {}): Var {
+  const operands = bias ? [x.value, weight.value, bias.value] : [x.value, weight.value];
+  return new Var(x.b, x.b.emit('conv1d', operands, { stride, padding, dilation, groups })[0]);
+}

@@ -441,6 +441,13 @@ test('topk', 'sorted, ties by lower index, NaN as the largest; k past the axis i
   expect([vals(sv), vals(si)]).toEqual([[-1, 3, 3], [3, 0, 2]]);
   expect(() => OPS.topk.infer([{ dtype: 'f32', shape: [2, 3] }], { k: 4, axis: 1, largest: true })).toThrow('k = 4 is more than dim 3 of f32[2, 3]');
 });
+test('conv1d', 'stride, padding, dilation, groups and bias as torch; refuses channels the groups do not divide', () => {
+  const x = f32([1, 2, 4], [1, 2, 3, 4, 10, 20, 30, 40]);
+  const w = f32([2, 1, 2], [1, -1, 2, 0.5]);
+  // groups 2: channel 0 → out 0 with [1, -1], channel 1 → out 1 with [2, 0.5]; padding 1, stride 2: positions -1, 1, 3.
+  expect(vals(run1('conv1d', [x, w, f32([2], [0.5, -1])], { stride: 2, padding: 1, dilation: 1, groups: 2 }))).toEqual([-0.5, -0.5, 4.5, 4, 54, 79]);
+  expect(() => OPS.conv1d.infer([{ dtype: 'f32', shape: [1, 3, 4] }, { dtype: 'f32', shape: [2, 1, 2] }], { stride: 1, padding: 0, dilation: 1, groups: 2 })).toThrow('groups 2');
+});
 test('expand', 'broadcasts to a larger shape; refuses a dim that is neither equal nor 1', () => {
   expect(vals(run1('expand', [f32([2, 1], [1, 2])], { shape: [2, 2, 3] }))).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
   expect(() => OPS.expand.infer([{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 3] })).toThrow('cannot expand f32[2, 3] to [4, 3]');

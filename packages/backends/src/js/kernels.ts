@@ -120,6 +120,11 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
     const lenX = ctx.dim(ctx.plan.buffers[k.x].shape[k.axis]);
     return { geometry: `axisGeometry(${s(k.out)}, ${k.axis})`, call: (g) => `topk(${g}, ${lenX}, ${k.largest}, ${b(k.x)}, ${b(k.out)}, ${b(k.indices)});` };
   },
+  conv1d(k, ctx) {
+    const { b, s } = access(ctx);
+    const attrs = `[${k.stride}, ${k.padding}, ${k.dilation}, ${k.groups}]`;
+    return { geometry: `convGeometry(${s(k.x)}, ${s(k.w)}, ${s(k.out)})`, call: (g) => `conv1d(${g}, ${attrs}, ${b(k.x)}, ${b(k.w)}, ${optional(ctx, k.bias, b)}, ${b(k.out)});` };
+  },
   transpose(k, ctx) {
     const { b, s } = access(ctx);
     return { geometry: `transposeGeometry(${s(k.x)}, [${k.perm.join(', ')}])`, call: (g) => `transpose(${g}, ${b(k.x)}, ${b(k.out)});` };

@@ -11,7 +11,7 @@ import { attentionKernel } from './kernels/attention.ts';
 import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
 import { concatKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
-import { cumsumKernel, padKernel, ropeKernel, topkKernel } from './kernels/ops.ts';
+import { conv1dKernel, cumsumKernel, padKernel, ropeKernel, topkKernel } from './kernels/ops.ts';
 import { reduceKernel } from './kernels/reduce.ts';
 import { rowKernel } from './kernels/rows.ts';
 import { type CodegenTarget, KernelWriter } from './kernel-writer.ts';
@@ -38,6 +38,7 @@ const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
   pad: padKernel,
   cumsum: cumsumKernel,
   topk: topkKernel,
+  conv1d: conv1dKernel,
   transpose: transposeKernel,
   slice: sliceKernel,
   concat: concatKernel,

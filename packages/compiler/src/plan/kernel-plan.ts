@@ -68,6 +68,11 @@ export type Kernel = KernelBase & (
       /** The k (out's size along `axis`) largest or smallest, sorted, ties by lower index: values in `out`, i32 positions in `indices`. */
       readonly kind: 'topk'; readonly x: number; readonly out: number; readonly indices: number; readonly axis: number; readonly largest: boolean;
     }
+  | {
+      /** torch's conv1d: x [N, Cin, L], w [Cout, Cin / groups, K], optional bias [Cout] → out [N, Cout, Lout]. */
+      readonly kind: 'conv1d'; readonly x: number; readonly w: number; readonly bias?: number; readonly out: number;
+      readonly stride: number; readonly padding: number; readonly dilation: number; readonly groups: number;
+    }
   | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
   | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
   | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }

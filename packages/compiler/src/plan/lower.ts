@@ -145,6 +145,8 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
         kind: 'matmul', label: `linear: ${n.attrs.epilogue}`, a: ins[0], b: ins[1], out, transA: false, transB: n.attrs.transB,
         epilogue: parseExpr(n.attrs.epilogue), extras: ins.slice(2),
       });
+    case 'conv1d':
+      return emit({ kind: 'conv1d', label, x: ins[0], w: ins[1], bias: ins[2], out, ...n.attrs });
     case 'attention':
       return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal });
     case 'reduce_sum': case 'reduce_mean': case 'reduce_max': case 'reduce_min': {

@@ -33,6 +33,7 @@ export function kernelReads(k: Kernel): number[] {
     case 'rope': return [k.x, k.cos, k.sin];
     case 'concat': return [...k.inputs];
     case 'gather': return [k.table, k.indices];
+    case 'conv1d': return [k.x, k.w, ...(k.bias === undefined ? [] : [k.bias])];
     case 'iota': return [];
     default: return k satisfies never;
   }

@@ -52,6 +52,10 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
     case 'reduce': return numel(shapeOf(plan, k.x, env));
     case 'rope': return outElems * 3; // per rotated pair: 4 multiplies and 2 adds
     case 'cumsum': return outElems;
+    case 'conv1d': {
+      const w = shapeOf(plan, k.w, env);
+      return outElems * 2 * w[1] * w[2];
+    }
     case 'topk': return outElems * shapeOf(plan, k.x, env)[k.axis]; // one pass over the line per kept element
     case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': case 'pad': return 0; // data movement
     default: return k satisfies never;

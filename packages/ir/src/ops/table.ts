@@ -3,6 +3,7 @@
 
 import { ATTENTION_OPS } from './attention.ts';
 import { GROW_OPS } from './broadcast-pad.ts';
+import { CONV_OPS } from './conv.ts';
 import { ELEMENTWISE_OPS } from './elementwise.ts';
 import { FUSED_OPS } from './fused.ts';
 import { MATMUL_OPS } from './matmul.ts';
@@ -24,6 +25,7 @@ export const OPS: OpTable = {
   ...ROPE_OPS,
   ...SCAN_OPS,
   ...MATMUL_OPS,
+  ...CONV_OPS,
   ...MOVEMENT_OPS,
   ...GROW_OPS,
   ...SOURCE_OPS,

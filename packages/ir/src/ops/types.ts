@@ -32,6 +32,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   rope: { interleaved: boolean };
   // contraction
   matmul: { transA: boolean; transB: boolean };
+  conv1d: { stride: number; padding: number; dilation: number; groups: number };
   // movement
   reshape: { shape: Dim[] };
   transpose: { perm: number[] };

@@ -1,5 +1,6 @@
 // Runtime kernels of emitted JS modules for the modern Transformer's ops: rotary embeddings
-// (rope), constant padding (pad), running sums (cumsum) and top-k selection (topk). Rounding
+// (rope), constant padding (pad), running sums (cumsum), top-k selection (topk) and 1-D
+// convolution (conv1d). Rounding
 // follows the reference interpreter (each product and sum to f32; sums accumulate in double).
 
 import { type AxisGeometry, type Shape, numel, offsetTable, rowMajor, rowOffsets, rowsOf } from './geometry.ts';
@@ -105,6 +106,37 @@ export function topk(g: AxisGeometry, lenX: number, largest: boolean, x: ArrayLi
         indices[(o * k + r) * inner + i] = bi;
         pv = bv;
         pi = bi;
+      }
+    }
+  }
+}
+
+export interface ConvGeometry {
+  readonly n: number; readonly cin: number; readonly len: number;
+  readonly cout: number; readonly cpg: number; readonly k: number; readonly lout: number;
+}
+
+export function convGeometry(x: Shape, w: Shape, out: Shape): ConvGeometry {
+  return { n: x[0], cin: x[1], len: x[2], cout: w[0], cpg: w[1], k: w[2], lout: out[2] };
+}
+
+/** torch's conv1d (double sums): `a` = [stride, padding, dilation, groups]. */
+export function conv1d(g: ConvGeometry, a: readonly number[], x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array): void {
+  const [stride, padding, dilation, groups] = a;
+  const { n, cin, len, cout, cpg, k, lout } = g;
+  const perGroup = cout / groups;
+  for (let s = 0; s < n; s++) {
+    for (let co = 0; co < cout; co++) {
+      const xBase = (s * cin + Math.floor(co / perGroup) * cpg) * len;
+      for (let t = 0; t < lout; t++) {
+        let acc = bias === null ? 0 : bias[co];
+        for (let ci = 0; ci < cpg; ci++) {
+          for (let j = 0; j < k; j++) {
+            const at = t * stride + j * dilation - padding;
+            if (at >= 0 && at < len) acc += w[(co * cpg + ci) * k + j] * x[xBase + ci * len + at];
+          }
+        }
+        out[(s * cout + co) * lout + t] = acc;
       }
     }
   }

@@ -12,7 +12,7 @@ import { attentionScratch, emitAttention } from './attention.ts';
 import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
 import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
-import { emitCumsum, emitPad, emitRope, emitTopk } from './ops.ts';
+import { emitConv1d, emitCumsum, emitPad, emitRope, emitTopk } from './ops.ts';
 import { emitReduce } from './reduce.ts';
 import { emitRow } from './rows.ts';
 
@@ -31,6 +31,7 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   pad: { emit: emitPad },
   cumsum: { emit: emitCumsum },
   topk: { emit: emitTopk },
+  conv1d: { emit: emitConv1d },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },
   concat: { emit: emitConcat },

@@ -2,7 +2,8 @@
 // each rotated pair from its table row; threads split the rows) and pad (the value everywhere,
 // then x's rows copied to their places, on one thread: the fill must come before every copy),
 // cumsum and topk (one line along the axis per work item; f32 sums and topk's comparisons in
-// f64; each topk pick is the best element after the previous pick in topk's order).
+// f64; each topk pick is the best element after the previous pick in topk's order) and conv1d
+// (one output element per work item, the sum in f64).
 
 import type { Kernel } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
@@ -141,5 +142,37 @@ export function emitTopk(k: Of<'topk'>, ctx: KernelCtx): void {
       storeScalar(prog, 'i32', iadd(get(indices), get(o)), get(bi))(c);
       c.get(bv).set(pv).get(bi).set(pi);
     });
+  });
+}
+
+export function emitConv1d(k: Of<'conv1d'>, ctx: KernelCtx): void {
+  const { c, prog } = ctx;
+  const [, cin, len] = prog.shape(k.x).map((d) => ctx.let(ctx.dim(d)));
+  const [cout, cpg, kk] = prog.shape(k.w) as number[];
+  const lout = ctx.let(ctx.dim(prog.shape(k.out)[2]));
+  const [x, w, out] = [k.x, k.w, k.out].map((id) => ctx.let(ctx.addr(id)));
+  const bias = k.bias === undefined ? undefined : ctx.let(ctx.addr(k.bias));
+  const f32At = (base: Local, elems: Val): Val => (cc) => { iadd(get(base), op('i32.shl', elems, i32(2)))(cc); cc.mem('f32.load'); };
+  ctx.forEachItem(ctx.numel(prog.shape(k.out)), (item) => {
+    const t = ctx.let(op('i32.rem_u', get(item), get(lout)));
+    const rest = ctx.let(op('i32.div_u', get(item), get(lout)));
+    const co = ctx.let(op('i32.rem_u', get(rest), i32(cout)));
+    const sample = ctx.let(op('i32.div_u', get(rest), i32(cout)));
+    const xBase = ctx.let(imul(iadd(imul(get(sample), get(cin)), imul(op('i32.div_u', get(co), i32(cout / k.groups)), i32(cpg))), get(len)));
+    const acc = bind(c, 'f64', bias ? op('f64.promote_f32', f32At(bias, get(co))) : (cc) => cc.f64(0));
+    const [ci, j] = [c.local('i32'), c.local('i32')];
+    forRange(c, ci, i32(0), i32(cpg), () => {
+      forRange(c, j, i32(0), i32(kk), () => {
+        const at = ctx.let(op('i32.sub', iadd(imul(get(t), i32(k.stride)), imul(get(j), i32(k.dilation))), i32(k.padding)));
+        op('i32.lt_u', get(at), get(len))(c); // unsigned: a negative position is out of range too
+        c.if(() => {
+          const wv = f32At(w, iadd(imul(iadd(imul(get(co), i32(cpg)), get(ci)), i32(kk)), get(j)));
+          const xv = f32At(x, iadd(iadd(get(xBase), imul(get(ci), get(len))), get(at)));
+          op('f64.add', get(acc), op('f64.mul', op('f64.promote_f32', wv), op('f64.promote_f32', xv)))(c);
+          c.set(acc);
+        });
+      });
+    });
+    storeScalar(prog, 'f32', iadd(get(out), op('i32.shl', get(item), i32(2))), op('f32.demote_f64', get(acc)))(c);
   });
 }

@@ -1,6 +1,6 @@
 // WGSL kernels of the modern Transformer's ops. One invocation per output element: rope (the
 // element, its pair partner and the table row of its position) and pad (x's element or the
-// value). One invocation per line along an axis: cumsum (f32 sums accumulate in f32: WGSL has no
+// value), conv1d (f32 sums). One invocation per line along an axis: cumsum (f32 sums accumulate in f32: WGSL has no
 // double) and topk (each pick the best element after the previous pick in topk's order, so no
 // scratch: larger (smaller) first, NaN as the largest, ties by lower index).
 
@@ -109,5 +109,23 @@ export function topkKernel(w: KernelWriter, k: { label: string; x: number; out: 
     `  ${w.store(k.indices, 'outBase + r * inner', 'bi')}`,
     '  pv = bv; pi = bi;',
     '}',
+  ]);
+}
+
+export function conv1dKernel(w: KernelWriter, k: { label: string; x: number; w: number; bias?: number; out: number; stride: number; padding: number; dilation: number; groups: number }): KernelProgram {
+  for (const id of [k.x, k.w, ...(k.bias === undefined ? [] : [k.bias])]) w.bind(id, 'read');
+  w.bind(k.out, 'read_write');
+  const [, cin, len] = w.shape(k.x).map((d) => w.dims.dim(d));
+  const [cout, cpg, kk] = w.shape(k.w) as number[];
+  return perElement(w, k.label, k.out, [
+    `var acc = ${k.bias === undefined ? '0.0f' : w.load(k.bias, 'c1')};`,
+    `let xBase = (c0 * ${cin} + (c1 / ${cout / k.groups}u) * ${cpg}u) * ${len};`,
+    `for (var ci = 0u; ci < ${cpg}u; ci++) {`,
+    `  for (var j = 0u; j < ${kk}u; j++) {`,
+    `    let at = i32(c2 * ${k.stride}u + j * ${k.dilation}u) - ${k.padding}i;`,
+    `    if (at >= 0i && u32(at) < ${len}) { acc += ${w.load(k.w, `(c1 * ${cpg}u + ci) * ${kk}u + j`)} * ${w.load(k.x, 'xBase + ci * ' + len + ' + u32(at)')}; }`,
+    '  }',
+    '}',
+    w.store(k.out, 'i', 'acc'),
   ]);
 }
