@@ -19,15 +19,21 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "
 
 
 class HfAttention(nn.Module):
-    """Separate q/k/v/o projections (Hugging Face names), optional biases, optional causal mask."""
+    """Separate q/k/v/o projections (Hugging Face names), optional biases, optional causal mask,
+    kv_heads key/value heads each serving heads / kv_heads query heads (repeat_kv)."""
 
-    def __init__(self, d, heads, bias, causal):
+    def __init__(self, d, heads, bias, causal, kv_heads=None):
         super().__init__()
-        self.heads, self.causal = heads, causal
-        self.q_proj, self.k_proj, self.v_proj, self.o_proj = (nn.Linear(d, d, bias=bias) for _ in range(4))
+        self.heads, self.causal, self.kv_heads = heads, causal, kv_heads or heads
+        kv = d // heads * self.kv_heads
+        self.q_proj = nn.Linear(d, d, bias=bias)
+        self.k_proj = nn.Linear(d, kv, bias=bias)
+        self.v_proj = nn.Linear(d, kv, bias=bias)
+        self.o_proj = nn.Linear(d, d, bias=bias)
 
     def forward(self, x):
-        q, k, v = (split_heads(f(x), self.heads) for f in (self.q_proj, self.k_proj, self.v_proj))
+        q = split_heads(self.q_proj(x), self.heads)
+        k, v = (split_heads(f(x), self.kv_heads).repeat_interleave(self.heads // self.kv_heads, dim=1) for f in (self.k_proj, self.v_proj))
         scores = q @ k.transpose(-1, -2) / (q.shape[-1] ** 0.5)
         if self.causal:
             scores = causal_fill(scores)
@@ -57,8 +63,9 @@ def main():
     g = torch.Generator().manual_seed(99)
     x = torch.randn(2, 5, 16, generator=g)
 
-    for name, bias, causal, seed in [("attention_hf_causal", False, True, 1), ("attention_hf_bias", True, False, 2)]:
-        m = randomize(HfAttention(16, 4, bias, causal), seed)
+    for name, bias, causal, kv, seed in [("attention_hf_causal", False, True, None, 1), ("attention_hf_bias", True, False, None, 2),
+                                         ("attention_gqa", False, True, 2, 5), ("attention_mqa", True, False, 1, 6)]:
+        m = randomize(HfAttention(16, 4, bias, causal, kv), seed)
         save(name, m, {"x": x}, m(x))
 
     mlp = randomize(LlamaMLP({"dModel": 16, "dimFeedforward": 24}), 3)

@@ -5,10 +5,13 @@
 // decodes agree), and with an eos that the rows reach at different steps the tokens equal
 // full-prefix greedy decoding on the same backend (finished rows drop out of the step batch).
 
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Tensor, castTensor, opCounts, tensor } from '@smelt/ir';
 import { readSafetensors } from '@smelt/ir/node';
+import { main } from '@smelt/cli';
 import { compileGraph } from '@smelt/compiler';
 import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
 import {
@@ -48,6 +51,38 @@ describe('GPT-2 cached-generation graphs', () => {
     await expect(gen.generate(PROMPT, { maxNewTokens: room + 1 })).rejects.toThrow(`maxNewTokens (--max-new-tokens) must be an integer in [0, ${room}]`);
     await expect(gen.generate(PROMPT, { maxNewTokens: 2, eos: CFG.vocabSize })).rejects.toThrow(/eos \(--eos\) must be an integer in \[0, 50\)/);
     gen.dispose();
+  });
+});
+
+describe('smelt generate on a gpt2 config', () => {
+  const argv = (out: string, ...extra: string[]) => ['generate', '--config', path.join(DIR, 'config.json'), '--weights', path.join(DIR, 'weights.safetensors'),
+    '--inputs', path.join(DIR, 'inputs.safetensors'), '--out', out, '--backend', 'reference', '--quiet', ...extra];
+  const quietly = async (args: string[]) => {
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((t) => { stderr += String(t); return true; });
+    try {
+      return { code: await main(args), stderr };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  };
+
+  it('continues input_ids greedily with the cache: PyTorch\'s tokens', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-gpt2-')), 'tokens.safetensors');
+    expect((await quietly(argv(out, '--max-new-tokens', String(NEW)))).code).toBe(0);
+    const got = readSafetensors(out).get('tokens')!;
+    expect(got.shape).toEqual(EXPECTED.shape);
+    expect([...got.data]).toEqual([...EXPECTED.data]);
+  });
+
+  it('needs --max-new-tokens and refuses seq2seq\'s sampling options, naming the flag; writes nothing', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-gpt2-')), 'tokens.safetensors');
+    const missing = await quietly(argv(out));
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/gpt2 needs maxNewTokens \(--max-new-tokens\)/);
+    const sample = await quietly(argv(out, '--max-new-tokens', '2', '--strategy', 'sample'));
+    expect(sample.stderr).toMatch(/strategy \(--strategy\) is not supported for gpt2/);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
 

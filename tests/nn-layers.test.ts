@@ -5,7 +5,7 @@
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Graph, GraphBuilder, type Tensor, type Var, input, interpret, nn } from '@smelt/ir';
+import { type Graph, GraphBuilder, type Tensor, type Var, input, interpret, nn, opCounts } from '@smelt/ir';
 import { readSafetensors } from '@smelt/ir/node';
 import { compileGraph } from '@smelt/compiler';
 import { GOLDEN_DIR } from './golden-util.ts';
@@ -23,7 +23,7 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
 }
 
 /** Build `layer` over x [2, 5, 16] (and a padding mask when the golden has one); check raw and optimized. */
-function checkLayer(name: string, layer: (scope: nn.Scope, x: Var, padding: Var | undefined) => Var): void {
+function checkLayer(name: string, layer: (scope: nn.Scope, x: Var, padding: Var | undefined) => Var, optimized?: (g: Graph) => void): void {
   const golden = readSafetensors(path.join(NN_DIR, `${name}.safetensors`));
   const b = new GraphBuilder(name);
   const x = input(b, 'x', 'f32', ['batch', 'seq', 16]);
@@ -35,7 +35,9 @@ function checkLayer(name: string, layer: (scope: nn.Scope, x: Var, padding: Var 
   expect(weights.size + inputs.size + 1, 'every tensor of the golden is read').toBe(golden.size);
   const run = (g: Graph) => interpret(g, inputs, weights).get('y')!;
   expect(maxAbsDiff(run(b.graph), golden.get('y')!)).toBeLessThan(1e-4);
-  expect(maxAbsDiff(run(compileGraph(b.graph).graph), golden.get('y')!)).toBeLessThan(1e-4);
+  const g = compileGraph(b.graph).graph;
+  expect(maxAbsDiff(run(g), golden.get('y')!)).toBeLessThan(1e-4);
+  optimized?.(g);
 }
 
 describe('nn layers against PyTorch', () => {
@@ -47,6 +49,18 @@ describe('nn layers against PyTorch', () => {
   it('MultiHeadAttention: Hugging Face names with biases', () => {
     checkLayer('attention_hf_bias', (s, x) =>
       new nn.MultiHeadAttention(s, 16, 4, { layout: { separate: nn.HF_PROJECTION_NAMES, bias: true } }).forward(x, x));
+  });
+
+  it('MultiHeadAttention: grouped-query (4 query heads over 2 kv heads, causal), fused into one attention op', () => {
+    checkLayer('attention_gqa', (s, x) =>
+      new nn.MultiHeadAttention(s, 16, 4, { kvHeads: 2, layout: { separate: nn.HF_PROJECTION_NAMES, bias: false }, causal: true }).forward(x, x),
+    (g) => expect(opCounts(g)).toMatchObject({ attention: 1 }));
+  });
+
+  it('MultiHeadAttention: multi-query (one kv head), with biases', () => {
+    checkLayer('attention_mqa', (s, x) =>
+      new nn.MultiHeadAttention(s, 16, 4, { kvHeads: 1, layout: { separate: nn.HF_PROJECTION_NAMES, bias: true } }).forward(x, x),
+    (g) => expect(opCounts(g)).toMatchObject({ attention: 1 }));
   });
 
   it('GatedFeedForward: down_proj(silu(gate_proj(x)) * up_proj(x))', () => {

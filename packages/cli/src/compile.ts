@@ -12,6 +12,7 @@ import { BackendError, backendNames, getBackend } from '@smelt/backends';
 import { exportModule, writeModuleFiles } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
+  CAUSAL_LM_GRAPHS, type CausalLMGraphName, buildCausalLM, isCausalLMConfig,
   generatorFiles, initWeights, readConfig, readWeights, weightsFor,
 } from '@smelt/models';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
@@ -21,8 +22,8 @@ import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
 export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
 const MASKS = ['src', 'tgt'] as const;
-/** What --graph takes: a graph of seq2seq, or the whole generator (encode, step and the loop). */
-const GRAPH_CHOICES = [...SEQ2SEQ_GRAPHS, 'generator'] as const;
+/** What --graph takes: a graph of seq2seq, or the whole generator (encode, step and the loop); a decoder-only model's prefill or step. */
+const GRAPH_CHOICES = [...SEQ2SEQ_GRAPHS, 'generator', 'prefill'] as const;
 type GraphChoice = (typeof GRAPH_CHOICES)[number];
 
 export const COMPILE_FLAGS: FlagSpecs = {
@@ -32,7 +33,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: --model\'s own or sibling weights, else seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq only: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md); gpt2: model, prefill or step (cached generation)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
   strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
@@ -51,7 +52,12 @@ function masksOf(flags: ParsedFlags): MaskInputs {
 }
 
 /** The graph to export and the graph whose parameters the weights file must hold. */
-function graphsOf(config: ModelConfig, which: Seq2SeqGraphName, masks: MaskInputs): { graph: Graph; full: Graph } {
+function graphsOf(config: ModelConfig, which: Seq2SeqGraphName | CausalLMGraphName, masks: MaskInputs): { graph: Graph; full: Graph } {
+  if (isCausalLMConfig(config)) {
+    if (!(CAUSAL_LM_GRAPHS as readonly string[]).includes(which)) throw new UsageError(`--graph for ${config.model} must be one of ${CAUSAL_LM_GRAPHS.join(', ')}, got "${which}"`);
+    return { graph: buildCausalLM(config, which as CausalLMGraphName), full: buildCausalLM(config) };
+  }
+  if (which === 'prefill') throw new UsageError(`--graph prefill needs a decoder-only (gpt2) config, got model "${config.model}"`);
   if (config.model !== 'seq2seq') {
     if (which !== 'model') throw new UsageError(`--graph ${which} needs a "seq2seq" config, got model "${config.model}"`);
     const graph = buildModel(config, masks);
@@ -121,7 +127,7 @@ async function modelToCompile(flags: ParsedFlags, choice: GraphChoice, seed: num
   const { graph, full } = graphsOf(config, choice === 'generator' ? 'model' : choice, masks);
   // The weights file holds the full model's; an encoder or decoder half reads a subset of them.
   const weights = flags.weights === undefined ? initWeights(full, seed) : readWeights(flags.weights as string, [full]);
-  const label = `${config.model}${config.model === 'seq2seq' ? ` (${choice})` : ''}`;
+  const label = `${config.model}${config.model === 'seq2seq' || choice !== 'model' ? ` (${choice})` : ''}`;
   const source = flags.weights === undefined ? randomInit(seed) : String(flags.weights);
   return { label, graph, weights, source, ...(choice === 'generator' ? { generator: { config, masks } } : {}) };
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { type Graph, evalDim, isSymbolName, opCounts } from '@smelt/ir';
 import { checkArena, compileWithTrace, graphToDot, planStats, printGraphWithStats } from '@smelt/compiler';
 import { viewerHtml } from '@smelt/viewer';
-import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildModel, buildSeq2SeqGraph, readConfig } from '@smelt/models';
+import { SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildCausalLM, buildModel, buildSeq2SeqGraph, isCausalLMConfig, readConfig } from '@smelt/models';
 import { UsageError, type FlagSpecs, type ParsedFlags } from './args.ts';
 import { MODEL_HELP, loadModel, modelFlag } from './model-file.ts';
 
@@ -20,7 +20,7 @@ export const INSPECT_FLAGS: FlagSpecs = {
   'dump-after': { kind: 'list', metavar: 'PASS|all', help: 'write the IR after this pass (repeatable, or all) into --dump-dir' },
   'dump-dir': { kind: 'string', metavar: 'DIR', help: 'folder for dumps (default: smelt-dumps)' },
   'verify-each': { kind: 'boolean', help: 'run the verifier after every pass' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: full (default), encoder, decoder (full-prefix decoding), encode or step (cached decoding)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: full (default), encoder, decoder (full-prefix decoding), encode or step (cached decoding); gpt2: full, prefill or step (cached generation)' },
   'src-padding': { kind: 'boolean', help: 'build with a src_key_padding_mask input' },
   'tgt-padding': { kind: 'boolean', help: 'build with a tgt_key_padding_mask input (torch-transformer)' },
   batch: { kind: 'string', metavar: 'N', help: 'batch for the stats (default 1)' },
@@ -44,6 +44,10 @@ async function buildFor(flags: ParsedFlags): Promise<Graph> {
   const cfg = readConfig(flags.config as string);
   const masks = { srcPadding: Boolean(flags['src-padding']), tgtPadding: Boolean(flags['tgt-padding']) };
   const which = (flags.graph as string | undefined) ?? 'full';
+  if (isCausalLMConfig(cfg)) {
+    if (which !== 'full' && which !== 'prefill' && which !== 'step') throw new UsageError(`--graph for ${cfg.model} must be one of full, prefill, step, got "${which}"`);
+    return buildCausalLM(cfg, which === 'full' ? 'model' : which);
+  }
   const names = ['full', ...SEQ2SEQ_GRAPHS.filter((g) => g !== 'model')];
   if (!names.includes(which)) throw new UsageError(`--graph must be one of ${names.join(', ')}, got "${which}"`);
   if (which === 'full') return buildModel(cfg, masks);

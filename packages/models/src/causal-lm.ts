@@ -8,7 +8,7 @@
 // Cached generation runs prefill once over the prompt, then step once per new token.
 
 import { type Dim, type Graph, GraphBuilder, type Var, input, type nn } from '@smelt/ir';
-import { CACHE_NAMES } from './models.ts';
+import { CACHE_NAMES } from './cache-names.ts';
 
 /** What the graphs need of a decoder-only model built in a GraphBuilder. */
 export interface DecoderOnlyLM {

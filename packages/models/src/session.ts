@@ -7,6 +7,8 @@ import { ModelIOError, readConfig, readInputs, readWeights } from './io.ts';
 import { buildModel, buildSeq2Seq } from './models.ts';
 import { type GenerateOptions, type GeneratedStep, Seq2SeqGenerator, resolveOptions } from './generation/index.ts';
 import type { ModelConfig } from './config.ts';
+import { generateCausalLMFiles } from './causal-lm-session.ts';
+import { isCausalLMConfig } from './zoo.ts';
 
 export interface ModelFiles {
   readonly config: string;
@@ -49,7 +51,7 @@ export async function runFiles(files: ModelFiles, backend: Backend, options: Com
 
 /**
  * `smelt generate`: cached decoding of a seq2seq model (greedy unless `generation` says otherwise);
- * a tgt in the inputs is ignored. The options are checked before anything compiles; `onStep`
+ * a tgt in the inputs is ignored. A decoder-only zoo model (GPT-2) continues its `input_ids` greedily. The options are checked before anything compiles; `onStep`
  * sees each step's tokens as they come (`--stream`).
  */
 export async function generateFiles(
@@ -58,7 +60,8 @@ export async function generateFiles(
 ): Promise<SessionResult> {
   const t0 = now();
   const config = readConfig(files.config);
-  if (config.model !== 'seq2seq') throw new ModelIOError(`generate needs a "seq2seq" config, got model "${config.model}"`);
+  if (isCausalLMConfig(config)) return generateCausalLMFiles(files, config, backend, options, generation, onStep, t0);
+  if (config.model !== 'seq2seq') throw new ModelIOError(`generate needs a "seq2seq" or decoder-only (gpt2) config, got model "${config.model}"`);
   resolveOptions(config, generation);
   const inputs = readInputs(files.inputs, config, ['tgt', 'tgt_key_padding_mask']);
   const masks = { srcPadding: inputs.masks.srcPadding };

@@ -1,6 +1,7 @@
 // Multi-head attention: project (projections.ts: torch's packed in_proj, GPT-2's Conv1D, or Hugging
 // Face's separate q/k/v/o), split heads as a batch dim, softmax(q kᵀ·scale + mask) v, merge, project
-// out. With the defaults it is exactly torch.nn.MultiheadAttention. Masks are additive f32 tensors
+// out. With the defaults it is exactly torch.nn.MultiheadAttention. With kvHeads < nHead it is
+// grouped-query attention (Hugging Face's repeat_kv order; caches hold kvHeads heads). Masks are additive f32 tensors
 // (masks.ts); `causal` adds nn.causalMask to self-attention, which the compiler turns into the
 // attention op's causal flag. For cached decoding, keys and values also come in head layout
 // [batch, kvHeads, len, headDim]: `keyValues` computes them once (cross-attention over a memory),
@@ -8,6 +9,7 @@
 
 import { BuildError } from '../builder.ts';
 import { add, concat, type Var } from '../dsl.ts';
+import { repeatKv } from '../dsl-ops.ts';
 import type { Dim } from '../shape.ts';
 import { causalMask } from './masks.ts';
 import { makeProjections, type ProjectionLayout, type Projections } from './projections.ts';
@@ -44,9 +46,6 @@ export class MultiHeadAttention {
     this.kvHeads = options.kvHeads ?? nHead;
     if (!Number.isSafeInteger(this.kvHeads) || this.kvHeads < 1 || nHead % this.kvHeads !== 0) {
       throw new BuildError(`MultiHeadAttention: kvHeads ${this.kvHeads} must be a positive integer dividing nHead ${nHead}`);
-    }
-    if (this.kvHeads !== nHead) {
-      throw new BuildError(`MultiHeadAttention: grouped-query attention (kvHeads ${this.kvHeads} < nHead ${nHead}) needs the attention op's kv-head groups, which smelt does not have yet`);
     }
     this.headDim = dModel / nHead;
     this.causal = options.causal ?? false;
@@ -88,8 +87,13 @@ export class MultiHeadAttention {
     return { out: this.attend(q, present, causal && mask ? add(causal, mask) : causal ?? mask), present };
   }
 
-  /** softmax(q kᵀ / sqrt(headDim) + mask) v over heads, merged and projected. */
-  private attend(q: Var, { k, v }: KeyValues, mask: Var | undefined): Var {
+  /**
+   * softmax(q kᵀ / sqrt(headDim) + mask) v over heads, merged and projected. Under grouped-query
+   * attention each kv head serves nHead / kvHeads query heads: `repeatKv` writes the repeat the way
+   * the compiler's fuse-grouped-attention folds into the attention op (no copy of a head is made).
+   */
+  private attend(q: Var, kv: KeyValues, mask: Var | undefined): Var {
+    const [k, v] = [kv.k, kv.v].map((t) => repeatKv(t, this.nHead / this.kvHeads));
     const scores = q.matmul(k, { transB: true }).mul(1 / Math.sqrt(this.headDim));
     const probs = (mask ? add(scores, mask) : scores).softmax(-1);
     return this.projections.out(this.merge(probs.matmul(v)));

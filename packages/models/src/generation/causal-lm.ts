@@ -9,8 +9,9 @@
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import type { Backend, CompileOptions, Executable } from '@smelt/backends';
 import { weightsFor } from '../io.ts';
-import { CACHE_NAMES } from '../models.ts';
+import { CACHE_NAMES } from '../cache-names.ts';
 import { type CausalLMConfig, buildCausalLM } from '../zoo.ts';
+import type { GeneratedStep } from './generator.ts';
 import { GenerationError } from './options.ts';
 import { isIdentity, selectRows } from './rows.ts';
 import { argmaxRow } from './sampler.ts';
@@ -49,6 +50,11 @@ class TokenRows {
     this.active = this.rows.map((_, r) => r);
   }
 
+  /** The newest token of every row. */
+  last(): Int32Array {
+    return Int32Array.from(this.rows, (row) => row[row.length - 1]);
+  }
+
   /** Append the argmax of each active row's logits (row i of the batch at `at(i)`); returns which batch rows go on. */
   push(logits: Float32Array, vocab: number, at: (i: number) => number): number[] {
     const keep: number[] = [];
@@ -83,8 +89,8 @@ export class CausalLMGenerator {
     }
   }
 
-  /** The prompt then up to maxNewTokens greedy tokens per row: i32 [batch, promptLen + steps]. */
-  async generate(ids: Tensor, options: CausalLMGenerateOptions): Promise<Tensor<'i32'>> {
+  /** The prompt then up to maxNewTokens greedy tokens per row: i32 [batch, promptLen + steps]; `onStep` sees each step's tokens. */
+  async generate(ids: Tensor, options: CausalLMGenerateOptions, onStep?: (step: GeneratedStep) => void): Promise<Tensor<'i32'>> {
     checkCausalLMRequest(this.cfg, ids, options);
     const tokens = new TokenRows(ids, options.eos);
     const V = this.cfg.vocabSize;
@@ -93,6 +99,7 @@ export class CausalLMGenerator {
     let at = (i: number) => (i * len + len - 1) * V;
     for (let step = 0; step < options.maxNewTokens; step++) {
       const keep = tokens.push(out.get('logits')!.data as Float32Array, V, at);
+      onStep?.({ step, tokens: tokens.last() });
       if (step === options.maxNewTokens - 1 || keep.length === 0) break;
       const feed = new Map<string, Tensor>([['input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!))]]);
       for (let i = 0; i < this.cfg.numLayers; i++) {
