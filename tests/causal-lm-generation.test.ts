@@ -1,7 +1,7 @@
-// Generation with the key/value cache for the zoo's decoder-only LM (GPT-2) on every backend:
+// Generation with the key/value cache for the zoo's decoder-only LMs (GPT-2, Llama) on every backend:
 // prefill once over the prompt, then one step per token with the caches (`past + 1`). Each step's
 // logits equal the full forward's at that position (1e-4), the greedy tokens equal PyTorch's
-// (tests/goldens/gpt2: scripts/make_zoo_goldens.py, which also checks torch's cached and uncached
+// (tests/goldens/gpt2 and llama: scripts/make_zoo_goldens.py, which also checks torch's cached and uncached
 // decodes agree), and with an eos that the rows reach at different steps the tokens equal
 // full-prefix greedy decoding on the same backend (finished rows drop out of the step batch).
 
@@ -15,35 +15,46 @@ import { main } from '@smelt/cli';
 import { compileGraph } from '@smelt/compiler';
 import { type Backend, type CompileOptions, backendNames, getBackend } from '@smelt/backends';
 import {
-  CACHE_NAMES, CausalLMGenerator, GenerationError, type Gpt2Config, buildGpt2, greedyFullPrefix, readConfig, readWeights, weightsFor,
+  CACHE_NAMES, type CausalLMConfig, CausalLMGenerator, GenerationError, buildCausalLM, greedyFullPrefix, readConfig, readWeights, weightsFor,
 } from '@smelt/models';
 import { GOLDEN_DIR } from './golden-util.ts';
 
-const DIR = path.join(GOLDEN_DIR, 'gpt2');
-const CFG = readConfig(path.join(DIR, 'config.json')) as Gpt2Config;
-const WEIGHTS = readWeights(path.join(DIR, 'weights.safetensors'), [buildGpt2(CFG)]);
-const PROMPT = castTensor(readSafetensors(path.join(DIR, 'inputs.safetensors')).get('input_ids')!, 'i32');
-const EXPECTED = readSafetensors(path.join(DIR, 'expected.safetensors')).get('tokens') as Tensor<'i32'>;
-const NEW = EXPECTED.shape[1] - PROMPT.shape[1];
+/** A golden case of a decoder-only model: config, weights, prompt and PyTorch's greedy tokens. */
+function golden(name: 'gpt2' | 'llama') {
+  const dir = path.join(GOLDEN_DIR, name);
+  const cfg = readConfig(path.join(dir, 'config.json')) as CausalLMConfig;
+  const prompt = castTensor(readSafetensors(path.join(dir, 'inputs.safetensors')).get('input_ids')!, 'i32');
+  const expected = readSafetensors(path.join(dir, 'expected.safetensors')).get('tokens') as Tensor<'i32'>;
+  return { name, dir, cfg, weights: readWeights(path.join(dir, 'weights.safetensors'), [buildCausalLM(cfg)]), prompt, expected, steps: expected.shape[1] - prompt.shape[1] };
+}
 
-describe('GPT-2 cached-generation graphs', () => {
-  it('prefill and step fuse every attention and every LayerNorm with its residual add', () => {
+const GPT2 = golden('gpt2');
+const { dir: DIR, cfg: CFG, weights: WEIGHTS, prompt: PROMPT, expected: EXPECTED, steps: NEW } = GPT2;
+const CASES = [GPT2, golden('llama')];
+
+describe.each(CASES)('$name cached-generation graphs', ({ cfg }) => {
+  it('prefill and step fuse every attention and every norm that reads a residual sum', () => {
     for (const which of ['prefill', 'step'] as const) {
-      const counts = opCounts(compileGraph(buildGpt2(CFG, which)).graph);
-      expect(counts.attention, which).toBe(CFG.numLayers);
+      const counts = opCounts(compileGraph(buildCausalLM(cfg, which)).graph);
+      expect(counts.attention, which).toBe(cfg.numLayers);
       expect(counts.softmax ?? 0, which).toBe(0);
-      expect(counts.add_layer_norm, which).toBe(2 * CFG.numLayers + 1);
+      // GPT-2's first ln_1 reads wte + wpe; Llama's first input_layernorm reads the embedding alone
+      if (cfg.model === 'gpt2') expect(counts.add_layer_norm, which).toBe(2 * cfg.numLayers + 1);
+      else expect([counts.add_rms_norm, counts.rms_norm], which).toEqual([2 * cfg.numLayers, 1]);
     }
   });
 
-  it('the step grows each cache by one: past → past + 1', () => {
-    const g = buildGpt2(CFG, 'step');
+  it('the step grows each cache (kv heads) by one: past → past + 1', () => {
+    const g = buildCausalLM(cfg, 'step');
+    const kvHeads = cfg.model === 'llama' ? cfg.nKvHead : cfg.nHead;
     const past = g.inputs.find((v) => v.name === CACHE_NAMES.past(0).k)!;
     const present = g.outputs.find((o) => o.name === CACHE_NAMES.present(0).k)!;
-    expect(past.type.shape).toEqual(['batch', CFG.nHead, 'past', CFG.dModel / CFG.nHead]);
-    expect(present.value.type.shape).toEqual(['batch', CFG.nHead, 'past + 1', CFG.dModel / CFG.nHead]);
+    expect(past.type.shape).toEqual(['batch', kvHeads, 'past', cfg.dModel / cfg.nHead]);
+    expect(present.value.type.shape).toEqual(['batch', kvHeads, 'past + 1', cfg.dModel / cfg.nHead]);
   });
+});
 
+describe('decoder-only generation options', () => {
   it('refuses a request past the position table or an eos outside the vocabulary, naming the option', async () => {
     const gen = await CausalLMGenerator.compile(CFG, WEIGHTS, getBackend('reference'));
     const room = CFG.maxPositions - PROMPT.shape[1];
@@ -87,24 +98,25 @@ describe('smelt generate on a gpt2 config', () => {
 });
 
 /** An eos that the rows of `tokens` first produce at different steps after the prompt. */
-function eosAtDifferentSteps(tokens: Tensor<'i32'>, prompt: number): number {
+function eosAtDifferentSteps(tokens: Tensor<'i32'>, prompt: number, vocab: number): number {
   const [batch, len] = tokens.shape;
   const rows = Array.from({ length: batch }, (_, r) => Array.from(tokens.data.subarray(r * len + prompt, (r + 1) * len)));
-  for (let t = 0; t < CFG.vocabSize; t++) {
+  for (let t = 0; t < vocab; t++) {
     const first = rows.map((row) => row.indexOf(t));
     if (first.every((f) => f >= 0) && new Set(first).size === batch) return t;
   }
   throw new Error('no token ends the rows at different steps');
 }
 
-interface Variant { readonly backend: string; readonly label: string; readonly options: CompileOptions }
-const VARIANTS: Variant[] = backendNames().flatMap((name): Variant[] => name === 'wasm'
-  ? [{ backend: name, label: 'wasm relaxed', options: { simd: 'relaxed' } as CompileOptions },
-    { backend: name, label: 'wasm 2 threads', options: { threads: 2 } as CompileOptions }]
-  : [{ backend: name, label: name, options: { optimize: true } }]);
+interface Variant { readonly backend: string; readonly label: string; readonly options: CompileOptions; readonly c: (typeof CASES)[number] }
+const VARIANTS: Variant[] = CASES.flatMap((c) => backendNames().flatMap((name): Variant[] => name === 'wasm'
+  ? [{ backend: name, label: 'wasm relaxed', options: { simd: 'relaxed' } as CompileOptions, c },
+    { backend: name, label: 'wasm 2 threads', options: { threads: 2 } as CompileOptions, c }]
+  : [{ backend: name, label: name, options: { optimize: true }, c }]));
 
-describe.each(VARIANTS)('GPT-2 generation with the cache on $label', ({ backend, options }) => {
+describe.each(VARIANTS)('$c.name generation with the cache on $label', ({ backend, options, c }) => {
   const be: Backend = getBackend(backend);
+  const { cfg: CFG, weights: WEIGHTS, prompt: PROMPT, expected: EXPECTED, steps: NEW } = c;
 
   it('each step equals the full forward; greedy equals PyTorch; with eos, equals full-prefix greedy', async () => {
     const why = await be.unavailableReason();
@@ -112,8 +124,8 @@ describe.each(VARIANTS)('GPT-2 generation with the cache on $label', ({ backend,
       if (process.env.CI === 'true' && backend !== 'webgpu') throw new Error(why);
       return console.warn(`[causal-lm-generation] skipping ${backend}: ${why}`);
     }
-    const full = await be.compile(buildGpt2(CFG), WEIGHTS, options);
-    const [prefillGraph, stepGraph] = [buildGpt2(CFG, 'prefill'), buildGpt2(CFG, 'step')];
+    const full = await be.compile(buildCausalLM(CFG), WEIGHTS, options);
+    const [prefillGraph, stepGraph] = [buildCausalLM(CFG, 'prefill'), buildCausalLM(CFG, 'step')];
     const prefill = await be.compile(prefillGraph, weightsFor(prefillGraph, WEIGHTS), options);
     const step = await be.compile(stepGraph, weightsFor(stepGraph, WEIGHTS), options);
     try {
@@ -147,7 +159,7 @@ describe.each(VARIANTS)('GPT-2 generation with the cache on $label', ({ backend,
         expect(tokens.shape).toEqual(EXPECTED.shape);
         expect([...tokens.data]).toEqual([...EXPECTED.data]);
         expect([...(await greedyFullPrefix(CFG, full, PROMPT, { maxNewTokens: NEW })).data]).toEqual([...EXPECTED.data]);
-        const eos = eosAtDifferentSteps(EXPECTED, prompt);
+        const eos = eosAtDifferentSteps(EXPECTED, prompt, CFG.vocabSize);
         const cached = await gen.generate(PROMPT, { maxNewTokens: NEW, eos });
         const uncached = await greedyFullPrefix(CFG, full, PROMPT, { maxNewTokens: NEW, eos });
         expect(cached.shape).toEqual(uncached.shape);

@@ -108,7 +108,7 @@ describe('bad input: clear error, non-zero exit, nothing written', () => {
     ['generate on torch-transformer', (m) => {
       fs.writeFileSync(m.config, JSON.stringify({ ...SMALL_SEQ2SEQ, model: 'torch-transformer', srcVocab: undefined, tgtVocab: undefined, maxLen: undefined, bos: undefined, maxDecode: undefined }));
       return runArgs(m, 'generate');
-    }, /generate needs a "seq2seq" or decoder-only \(gpt2\) config/],
+    }, /generate needs a "seq2seq" or decoder-only \(gpt2, llama\) config/],
     ['unknown option', (m) => [...runArgs(m), '--fast'], /unknown option --fast/],
   ];
 

@@ -1,8 +1,8 @@
-// The model zoo's graphs (GPT-2, BERT): what the optimizing pipeline makes of them, counted as
+// The model zoo's graphs (GPT-2, BERT, Llama): what the optimizing pipeline makes of them, counted as
 // `smelt inspect` shows them (every attention fused, every norm fused with its residual add, the
 // MLP and pooler epilogues fused into their linears), and the configs' named errors. Their
 // numbers against PyTorch on every backend are in goldens.test.ts and cli-goldens.test.ts
-// (tests/goldens/gpt2, tests/goldens/bert, from scripts/make_zoo_goldens.py).
+// (tests/goldens/gpt2, bert and llama, from scripts/make_zoo_goldens.py).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,6 +57,24 @@ describe('BERT graph', () => {
   });
 });
 
+describe('Llama graph', () => {
+  const cfg = parseConfig(config('llama'));
+  const layers = config('llama').numLayers as number;
+
+  it('fuses every grouped-query attention (rotary on q and k), every RMSNorm after a residual add, and the SwiGLU epilogue', () => {
+    const g = optimized(buildModel(cfg));
+    const counts = opCounts(g);
+    expect(counts.attention).toBe(layers);
+    expect(counts.expand ?? 0, 'no kv head is copied').toBe(0);
+    expect(counts.softmax ?? 0).toBe(0);
+    expect(counts.rope).toBe(2 * layers);
+    // every norm but the first input_layernorm (it reads the embedding, no residual) fuses its add
+    expect(counts.add_rms_norm).toBe(2 * layers);
+    expect(counts.rms_norm).toBe(1);
+    expect(g.nodes.filter((n) => n.op === 'linear' && (n as Node<'linear'>).attrs.epilogue === 'mul(silu($0), $1)').length).toBe(layers);
+  });
+});
+
 describe('zoo configs', () => {
   it.each([
     ['gpt2', { numLayers: 0 }, /config key "numLayers" must be a positive integer/],
@@ -64,6 +82,9 @@ describe('zoo configs', () => {
     ['gpt2', { activation: 'relu' }, /unknown config key "activation"/],
     ['bert', { numLabels: 1.5 }, /config key "numLabels" must be a positive integer/],
     ['bert', { layerNormEps: -1 }, /config key "layerNormEps" must be a positive number/],
+    ['llama', { nKvHead: 3 }, /nKvHead 3 must divide nHead 8/],
+    ['llama', { dModel: 72, nHead: 8 }, /rotary embeddings need an even head size \(dModel \/ nHead\), got 9/],
+    ['llama', { ropeTheta: 0 }, /config key "ropeTheta" must be a positive number/],
   ])('%s with %j is a ConfigError', (name, change, message) => {
     const raw = { ...config(name), ...change };
     expect(() => parseConfig(raw, 'c.json')).toThrow(ConfigError);
@@ -76,7 +97,7 @@ describe('zoo configs', () => {
   });
 
   it('an unknown model lists the zoo', () => {
-    expect(() => parseConfig({ ...config('gpt2'), model: 'gpt3' }, 'c.json')).toThrow(/"model" must be one of .*"gpt2", "bert"/);
+    expect(() => parseConfig({ ...config('gpt2'), model: 'gpt3' }, 'c.json')).toThrow(/"model" must be one of .*"gpt2", "bert", "llama"/);
   });
 
   it('bounds the weights a model may hold, counted on its graph', () => {

@@ -5,11 +5,9 @@
 // With --weights tests/goldens/bert/weights.safetensors it prints the logits PyTorch gave for these
 // tokens (tests/goldens/bert/expected.safetensors; what padding holds does not matter) to 1e-4.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tensor } from '@smelt/ir';
-import { buildBert, readConfig } from '@smelt/models';
-import { backend, runExample, weights } from '../zoo-args.ts';
+import { buildBert } from '@smelt/models';
+import { backend, exampleConfig, runExample, weights } from '../zoo-args.ts';
 
 const IDS = [
   [2, 25, 11, 27, 34, 37, 22, 20],
@@ -19,7 +17,7 @@ const IDS = [
 const LENGTHS = [8, 5, 3];
 
 runExample('bert', async () => {
-  const cfg = readConfig(path.join(path.dirname(fileURLToPath(import.meta.url)), 'config.json'));
+  const cfg = exampleConfig(import.meta.url);
   if (cfg.model !== 'bert') throw new Error('config.json must be a bert config');
   const graph = buildBert(cfg, { attentionMask: true, tokenTypeIds: true });
   const be = await backend();

@@ -33,7 +33,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   out: { kind: 'string', required: true, metavar: 'DIR', help: 'folder to write: created, or a previous export replaced whole' },
   weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights to bake in (default: --model\'s own or sibling weights, else seeded random init, see --seed)' },
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md); gpt2: model, prefill or step (cached generation)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md); gpt2, llama: model, prefill or step (cached generation)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
   strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
@@ -57,7 +57,7 @@ function graphsOf(config: ModelConfig, which: Seq2SeqGraphName | CausalLMGraphNa
     if (!(CAUSAL_LM_GRAPHS as readonly string[]).includes(which)) throw new UsageError(`--graph for ${config.model} must be one of ${CAUSAL_LM_GRAPHS.join(', ')}, got "${which}"`);
     return { graph: buildCausalLM(config, which as CausalLMGraphName), full: buildCausalLM(config) };
   }
-  if (which === 'prefill') throw new UsageError(`--graph prefill needs a decoder-only (gpt2) config, got model "${config.model}"`);
+  if (which === 'prefill') throw new UsageError(`--graph prefill needs a decoder-only (gpt2, llama) config, got model "${config.model}"`);
   if (config.model !== 'seq2seq') {
     if (which !== 'model') throw new UsageError(`--graph ${which} needs a "seq2seq" config, got model "${config.model}"`);
     const graph = buildModel(config, masks);

@@ -20,7 +20,7 @@ export const INSPECT_FLAGS: FlagSpecs = {
   'dump-after': { kind: 'list', metavar: 'PASS|all', help: 'write the IR after this pass (repeatable, or all) into --dump-dir' },
   'dump-dir': { kind: 'string', metavar: 'DIR', help: 'folder for dumps (default: smelt-dumps)' },
   'verify-each': { kind: 'boolean', help: 'run the verifier after every pass' },
-  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: full (default), encoder, decoder (full-prefix decoding), encode or step (cached decoding); gpt2: full, prefill or step (cached generation)' },
+  graph: { kind: 'string', metavar: 'G', help: 'seq2seq: full (default), encoder, decoder (full-prefix decoding), encode or step (cached decoding); gpt2, llama: full, prefill or step (cached generation)' },
   'src-padding': { kind: 'boolean', help: 'build with a src_key_padding_mask input' },
   'tgt-padding': { kind: 'boolean', help: 'build with a tgt_key_padding_mask input (torch-transformer)' },
   batch: { kind: 'string', metavar: 'N', help: 'batch for the stats (default 1)' },

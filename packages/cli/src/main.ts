@@ -19,13 +19,13 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   run: {
     usage: 'smelt run (--config C.json --weights W.safetensors | --model M.onnx|.smelt|.json|.ts) --inputs I.safetensors --out O.safetensors [--backend B] [--threads N]',
-    summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits` (gpt2, bert: `logits`); a --model\'s outputs by its own names.',
+    summary: 'Run the model once (seq2seq: teacher forcing) and write its outputs: `out` or `logits` (gpt2, bert, llama: `logits`); a --model\'s outputs by its own names.',
     flags: RUN_FLAGS,
     action: runCommand,
   },
   generate: {
     usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--strategy greedy|sample|beam] [--stream]',
-    summary: 'Decode with a seq2seq model and its key/value cache (greedy unless --strategy says otherwise): writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored. A gpt2 config continues its input_ids greedily with the cache (--max-new-tokens required): `tokens` i32 [batch, seq + steps].',
+    summary: 'Decode with a seq2seq model and its key/value cache (greedy unless --strategy says otherwise): writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored. A gpt2 or llama config continues its input_ids greedily with the cache (--max-new-tokens required): `tokens` i32 [batch, seq + steps].',
     flags: GENERATE_FLAGS,
     action: generateCommand,
   },

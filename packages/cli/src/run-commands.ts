@@ -31,7 +31,7 @@ export const GENERATE_FLAGS: FlagSpecs = {
   config: { kind: 'string', required: true, metavar: 'C.json', help: 'a seq2seq model config (docs/FORMATS.md)' },
   weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
   strategy: { kind: 'string', metavar: 'S', help: 'greedy (default), sample or beam' },
-  'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1); gpt2: tokens after the prompt (required; prompt + N at most maxPositions)' },
+  'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1); gpt2, llama: tokens after the prompt (required; prompt + N at most maxPositions)' },
   eos: { kind: 'string', metavar: 'ID', help: 'token that ends a row (default: the config\'s eos)' },
   temperature: { kind: 'string', metavar: 'T', help: 'sample: divide the logits by T > 0 (default 1)' },
   'top-k': { kind: 'string', metavar: 'K', help: 'sample: keep the K most likely tokens (default 0: all)' },

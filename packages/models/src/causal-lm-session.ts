@@ -1,4 +1,4 @@
-// `smelt generate` for the zoo's decoder-only models (GPT-2): the prompt is `input_ids`, decoding is
+// `smelt generate` for the zoo's decoder-only models (GPT-2, Llama): the prompt is `input_ids`, decoding is
 // greedy with the key/value cache (generation/causal-lm.ts), and only --max-new-tokens (required)
 // and --eos apply; every other generation option is seq2seq's and is refused by name.
 

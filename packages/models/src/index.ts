@@ -6,6 +6,7 @@ export * from './zoo.ts';
 export * from './causal-lm.ts';
 export { Gpt2, GPT2_KEYS, type Gpt2Config } from './gpt2.ts';
 export { buildBert, BERT_KEYS, type BertConfig, type BertInputs } from './bert.ts';
+export { Llama, LLAMA_KEYS, type LlamaConfig } from './llama.ts';
 export * from './models.ts';
 export * from './io.ts';
 export * from './generate.ts';

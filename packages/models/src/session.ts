@@ -61,7 +61,7 @@ export async function generateFiles(
   const t0 = now();
   const config = readConfig(files.config);
   if (isCausalLMConfig(config)) return generateCausalLMFiles(files, config, backend, options, generation, onStep, t0);
-  if (config.model !== 'seq2seq') throw new ModelIOError(`generate needs a "seq2seq" or decoder-only (gpt2) config, got model "${config.model}"`);
+  if (config.model !== 'seq2seq') throw new ModelIOError(`generate needs a "seq2seq" or decoder-only (gpt2, llama) config, got model "${config.model}"`);
   resolveOptions(config, generation);
   const inputs = readInputs(files.inputs, config, ['tgt', 'tgt_key_padding_mask']);
   const masks = { srcPadding: inputs.masks.srcPadding };

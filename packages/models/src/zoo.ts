@@ -8,9 +8,10 @@ import { type Check, ConfigError, LIMITS, checkKeys, oneOf } from './config-chec
 import { buildCausalLMGraph, type CausalLMGraphName } from './causal-lm.ts';
 import { GPT2_KEYS, Gpt2, type Gpt2Config, checkGpt2 } from './gpt2.ts';
 import type { InputRule } from './io.ts';
+import { LLAMA_KEYS, Llama, type LlamaConfig, checkLlama } from './llama.ts';
 import type { MaskInputs } from './models.ts';
 
-export type ZooConfig = Gpt2Config | BertConfig;
+export type ZooConfig = Gpt2Config | BertConfig | LlamaConfig;
 export type ZooModelName = ZooConfig['model'];
 
 interface ZooModel<C extends ZooConfig> {
@@ -31,6 +32,7 @@ const ZOO: { readonly [K in ZooModelName]: ZooModel<Extract<ZooConfig, { model: 
     keys: BERT_KEYS, check: checkBert, build: (cfg, m) => buildBert(cfg, m),
     inputs: { input_ids: ids(true), attention_mask: { dtypes: ['BOOL', 'U8'], shape: ['batch', 'seq'], required: false }, token_type_ids: ids(false) },
   },
+  llama: { keys: LLAMA_KEYS, check: checkLlama, build: (cfg) => buildLlama(cfg), inputs: { input_ids: ids(true) } },
 };
 
 export const ZOO_MODELS = Object.keys(ZOO) as ZooModelName[];
@@ -48,10 +50,10 @@ function zooModel<C extends ZooConfig>(cfg: C): ZooModel<C> {
 }
 
 /** The zoo's decoder-only language models: what cached generation runs. */
-export type CausalLMConfig = Gpt2Config;
+export type CausalLMConfig = Gpt2Config | LlamaConfig;
 
 export function isCausalLMConfig(cfg: { readonly model: string }): cfg is CausalLMConfig {
-  return cfg.model === 'gpt2';
+  return cfg.model === 'gpt2' || cfg.model === 'llama';
 }
 
 /** GPT-2's graphs: the forward pass, and cached generation's prefill and step. */
@@ -59,11 +61,17 @@ export function buildGpt2(cfg: Gpt2Config, which: CausalLMGraphName = 'model'): 
   return buildCausalLMGraph('gpt2', which, (b) => new Gpt2(b, cfg));
 }
 
+/** Llama's graphs: the forward pass, and cached generation's prefill and step. */
+export function buildLlama(cfg: LlamaConfig, which: CausalLMGraphName = 'model'): Graph {
+  return buildCausalLMGraph('llama', which, (b) => new Llama(b, cfg));
+}
+
 /** A causal LM's graph by name (causal-lm.ts). */
 export function buildCausalLM(cfg: CausalLMConfig, which: CausalLMGraphName = 'model'): Graph {
   switch (cfg.model) {
     case 'gpt2': return buildGpt2(cfg, which);
-    default: return cfg.model satisfies never;
+    case 'llama': return buildLlama(cfg, which);
+    default: return cfg satisfies never;
   }
 }
 

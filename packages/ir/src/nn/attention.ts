@@ -1,9 +1,10 @@
 // Multi-head attention: project (projections.ts: torch's packed in_proj, GPT-2's Conv1D, or Hugging
 // Face's separate q/k/v/o), split heads as a batch dim, softmax(q kᵀ·scale + mask) v, merge, project
 // out. With the defaults it is exactly torch.nn.MultiheadAttention. With kvHeads < nHead it is
-// grouped-query attention (Hugging Face's repeat_kv order; caches hold kvHeads heads). Masks are additive f32 tensors
-// (masks.ts); `causal` adds nn.causalMask to self-attention, which the compiler turns into the
-// attention op's causal flag. For cached decoding, keys and values also come in head layout
+// grouped-query attention (Hugging Face's repeat_kv order; caches hold kvHeads heads). Masks are
+// additive f32 tensors (masks.ts); `causal` adds nn.causalMask to self-attention, which the
+// compiler turns into the attention op's causal flag; `rotary` rotates queries and keys (RoPE)
+// before they join the cache. For cached decoding, keys and values also come in head layout
 // [batch, kvHeads, len, headDim]: `keyValues` computes them once (cross-attention over a memory),
 // `step` grows a self-attention cache by the new positions (and with no cache starts one).
 
@@ -12,6 +13,7 @@ import { add, concat, type Var } from '../dsl.ts';
 import { repeatKv } from '../dsl-ops.ts';
 import type { Dim } from '../shape.ts';
 import { causalMask } from './masks.ts';
+import type { RotaryEmbedding } from './rotary.ts';
 import { makeProjections, type ProjectionLayout, type Projections } from './projections.ts';
 import type { Scope } from './scope.ts';
 
@@ -33,12 +35,15 @@ export interface AttentionOptions {
   readonly kvHeads?: number;
   /** Self-attention sees only keys at or before each query's position. */
   readonly causal?: boolean;
+  /** Rotary position embeddings on queries and keys (self-attention; positions start at the cache's length). */
+  readonly rotary?: RotaryEmbedding;
 }
 
 export class MultiHeadAttention {
   readonly headDim: number;
   readonly kvHeads: number;
   readonly causal: boolean;
+  readonly rotary: RotaryEmbedding | undefined;
   readonly projections: Projections;
 
   constructor(scope: Scope, readonly dModel: number, readonly nHead: number, options: AttentionOptions = {}) {
@@ -49,13 +54,14 @@ export class MultiHeadAttention {
     }
     this.headDim = dModel / nHead;
     this.causal = options.causal ?? false;
+    this.rotary = options.rotary;
     this.projections = makeProjections(scope, options.layout ?? 'packed', { dModel, q: dModel, kv: this.kvHeads * this.headDim });
   }
 
   /** Self-attention when key === query (one packed projection), cross-attention otherwise. */
   forward(query: Var, key: Var, { mask }: AttentionMasks = {}): Var {
     if (key === query) return this.step(query, undefined, { mask }).out;
-    if (this.causal) throw new BuildError('MultiHeadAttention: causal attention is self-attention (key must be query)');
+    if (this.causal || this.rotary) throw new BuildError(`MultiHeadAttention: ${this.causal ? 'causal' : 'rotary'} attention is self-attention (key must be query)`);
     const [k, v] = this.projections.kv(key);
     return this.attend(this.heads(this.projections.q(query), this.nHead), { k: this.heads(k, this.kvHeads), v: this.heads(v, this.kvHeads) }, mask);
   }
@@ -78,7 +84,11 @@ export class MultiHeadAttention {
    * one new position, which sees every cached one and itself, so it needs no mask.
    */
   step(query: Var, past: KeyValues | undefined, { mask }: AttentionMasks = {}): { out: Var; present: KeyValues } {
-    const [q, k, v] = this.projections.qkv(query).map((x, i) => this.heads(x, i === 0 ? this.nHead : this.kvHeads));
+    let [q, k, v] = this.projections.qkv(query).map((x, i) => this.heads(x, i === 0 ? this.nHead : this.kvHeads));
+    if (this.rotary) {
+      const start = past ? (past.k.shape[2] as Dim) : 0;
+      [q, k] = [this.rotary.apply(q, start), this.rotary.apply(k, start)];
+    }
     const present = past ? { k: concat([past.k, k], 2), v: concat([past.v, v], 2) } : { k, v };
     if (this.causal && past && query.shape[1] !== 1) {
       throw new BuildError(`MultiHeadAttention: a causal step after a cache takes one new position, got ${String(query.shape[1])}`);

@@ -6,6 +6,7 @@ export { MultiHeadAttention, type AttentionMasks, type AttentionOptions, type Ke
 export { HF_PROJECTION_NAMES, type ProjectionLayout, type Projections, type SeparateNames } from './projections.ts';
 export { FeedForward, GatedFeedForward, activate, type ActivationName, type FeedForwardOptions } from './feed-forward.ts';
 export { PositionalEncoding } from './positional.ts';
+export { RotaryEmbedding, type RotaryOptions } from './rotary.ts';
 export { causalMask, keyPaddingMask } from './masks.ts';
 export {
   Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer, type TransformerConfig,

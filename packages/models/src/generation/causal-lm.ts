@@ -1,4 +1,4 @@
-// Greedy generation for the zoo's decoder-only language models (GPT-2), with the key/value cache:
+// Greedy generation for the zoo's decoder-only language models (GPT-2, Llama), with the key/value cache:
 // the prefill graph runs once over the prompt and returns every layer's keys and values, then the
 // step graph runs once per new token with the caches, which grow by one position each step (on the
 // host between steps, as for seq2seq: docs/ARCHITECTURE.md, "Generation"). `greedyFullPrefix` is
