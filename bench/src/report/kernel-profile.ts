@@ -18,8 +18,13 @@ export const GROUP_OF_KIND = {
   slice: 'movement',
   concat: 'movement',
   gather: 'movement',
+  pad: 'movement',
   elementwise: 'elementwise',
+  rope: 'elementwise',
+  conv1d: 'gemm',
   reduce: 'other',
+  cumsum: 'other',
+  topk: 'other',
   iota: 'other',
 } as const satisfies Record<KernelKind, KernelGroup>;
 
