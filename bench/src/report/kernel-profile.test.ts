@@ -15,7 +15,8 @@ describe('kernel profile', () => {
   it('groups kernel kinds: gemm, attention, rows, movement, elementwise, other', () => {
     expect(GROUP_OF_KIND).toEqual({
       matmul: 'gemm', attention: 'attention', row: 'rows', transpose: 'movement', slice: 'movement',
-      concat: 'movement', gather: 'movement', elementwise: 'elementwise', reduce: 'other', iota: 'other',
+      concat: 'movement', gather: 'movement', pad: 'movement', elementwise: 'elementwise', rope: 'elementwise',
+      conv1d: 'gemm', reduce: 'other', cumsum: 'other', topk: 'other', iota: 'other',
     });
   });
 
