@@ -41,7 +41,9 @@ function recordGen(kind: NodeExprKind): OpGen {
     const ops = [first];
     for (let i = 1; i < arity; i++) {
       const shape = g.broadcastPartner(first.v.shape);
-      const ok = (it: Item) => !float || rule.needs([...ops.map((o) => o.facts), it.facts]);
+      // WGSL lets the shader compiler assume finite math (x - x = 0 even for inf): a value holding
+      // NaN or ±inf never meets itself in float arithmetic (docs/FUZZING.md).
+      const ok = (it: Item) => !float || (rule.needs([...ops.map((o) => o.facts), it.facts]) && !(it.facts.special && ops.includes(it)));
       ops.push(g.rng.chance(0.5) ? g.pick((it) => it.v.dtype === dtype && ok(it)) ?? g.operand([dtype], ok, shape) : g.operand([dtype], ok, shape));
     }
     const facts = ops.map((o) => o.facts);
@@ -156,6 +158,8 @@ function constantGen(g: GenContext): boolean {
   const dtype = g.rng.pick<DType>(['f32', 'f32', 'i32', 'bool']);
   const profile = dtype === 'f32' ? g.rng.pick(['edge', 'plain', 'nonfinite'] as const) : dtype === 'i32' ? 'ints' : 'bools';
   const value = makeTensor(dtype, shape as number[], profile, g.rng.fork());
+  // A scalar constant becomes a literal in fused kernels, and WGSL may fold x * 0 to 0 for x = inf.
+  if (shape.length === 0 && dtype === 'f32' && (value.data as Float32Array)[0] === 0) (value.data as Float32Array)[0] = 0.5;
   const facts: Facts = profile === 'edge' ? { mag: Infinity, special: true, exact: true } : profile === 'nonfinite' ? { mag: 3, special: true, exact: true } : { mag: 9, special: false, exact: true };
   return g.emit('constant', [], { value }, facts) !== undefined;
 }
@@ -296,7 +300,7 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
   },
   fused_elementwise: (g) => {
     const xs = [g.operand(FLOAT, (it) => stable(it.facts))];
-    xs.push(g.operand(FLOAT, (it) => stable(it.facts), g.broadcastPartner(xs[0].v.shape)));
+    xs.push(g.operand(FLOAT, (it) => stable(it.facts) && !(it.facts.special && it === xs[0]), g.broadcastPartner(xs[0].v.shape)));
     if (!xs.every((x) => stable(x.facts))) return false;
     const expr = g.rng.pick(FUSED_EXPRS);
     return g.emit('fused_elementwise', xs, { expr }, inexact(xs.map((x) => x.facts), Infinity)) !== undefined;
