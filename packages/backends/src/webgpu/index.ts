@@ -16,6 +16,7 @@ import { GpuExecutable, type WebGpuExecutable } from './executable.ts';
 import { ARENA_ALIGNMENT, GpuMemory } from './gpu-memory.ts';
 import { PipelineCache } from './pipelines.ts';
 import { requiredFeatures } from './precision.ts';
+import { warmUpPipelines } from './warm-up.ts';
 
 export type { RunStats, WebGpuExecutable } from './executable.ts';
 export type { KernelProgram } from './program.ts';
@@ -57,10 +58,11 @@ export async function compileWebGpu(graph: Graph, weights: TensorInputs, options
     };
     const programs = generatePrograms(plan, target, options);
     const pipelines = new PipelineCache(gpu);
-    await Promise.all([...programs.prologue, ...programs.kernels].map((p) => pipelines.get(p)));
+    const warmedUp = await warmUpPipelines(gpu, pipelines, [...programs.prologue, ...programs.kernels], plan.symbols.length);
     const memory = new GpuMemory(gpu, plan, alignment, programs.half);
     await gpu.scoped('uploading weights', () => memory.loadFixed(weights));
     const exe = new GpuExecutable(gpu, plan, programs, pipelines, memory);
+    exe.warmedUp = warmedUp;
     await exe.runPrologue();
     return exe;
   } catch (e) {

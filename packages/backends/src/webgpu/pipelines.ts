@@ -15,6 +15,8 @@ export interface CompiledKernel {
 
 export class PipelineCache {
   private readonly byCode = new Map<string, Promise<CompiledKernel>>();
+  /** Pipelines created so far (a run that finds all of them here creates none). */
+  created = 0;
 
   constructor(private readonly gpu: GpuDevice) {}
 
@@ -25,6 +27,7 @@ export class PipelineCache {
   get(program: KernelProgram): Promise<CompiledKernel> {
     let p = this.byCode.get(program.wgsl);
     if (!p) {
+      this.created++;
       p = this.build(program);
       this.byCode.set(program.wgsl, p);
     }
