@@ -21,6 +21,7 @@ const numeric = (d: DType) => d === 'f32' || d === 'i32';
 export const dimMax = (d: Dim): number => evalDim(d, () => MAX_SYMBOL);
 const count = (dims: readonly Dim[]): number => dims.reduce<number>((p, d) => p * dimMax(d), 1);
 const isFloat = (it: Item) => it.v.dtype === 'f32';
+const hasSpecial = (items: readonly Item[]) => items.some((it) => it.facts.special);
 
 /** Dtypes a record op takes for all operands alike (f32, i32, bool, u8). */
 function recordDTypes(kind: NodeExprKind): DType[] {
@@ -41,13 +42,13 @@ function recordGen(kind: NodeExprKind): OpGen {
     const ops = [first];
     for (let i = 1; i < arity; i++) {
       const shape = g.broadcastPartner(first.v.shape);
-      // WGSL lets the shader compiler assume finite math (x - x = 0 even for inf): a value holding
-      // NaN or ±inf never meets itself in float arithmetic (docs/FUZZING.md).
-      const ok = (it: Item) => !float || (rule.needs([...ops.map((o) => o.facts), it.facts]) && !(it.facts.special && ops.includes(it)));
+      // WGSL lets the shader compiler assume finite math (x - x = 0 even for inf): where NaN or ±inf
+      // may occur, operands share no source, so no rewrite (CSE) makes them one value (docs/FUZZING.md).
+      const ok = (it: Item) => !float || (rule.needs([...ops.map((o) => o.facts), it.facts]) && (!hasSpecial([...ops, it]) || g.disjoint([...ops, it])));
       ops.push(g.rng.chance(0.5) ? g.pick((it) => it.v.dtype === dtype && ok(it)) ?? g.operand([dtype], ok, shape) : g.operand([dtype], ok, shape));
     }
     const facts = ops.map((o) => o.facts);
-    if (float && !rule.needs(facts)) return false;
+    if (float && (!rule.needs(facts) || (hasSpecial(ops) && !g.disjoint(ops)))) return false;
     const gives = float ? rule.gives(facts) : carried(facts, Infinity);
     return g.emit(kind, ops, {}, dtype === 'f32' || numeric(dtype) ? gives : { ...gives, mag: 1 }) !== undefined;
   };
@@ -300,8 +301,8 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
   },
   fused_elementwise: (g) => {
     const xs = [g.operand(FLOAT, (it) => stable(it.facts))];
-    xs.push(g.operand(FLOAT, (it) => stable(it.facts) && !(it.facts.special && it === xs[0]), g.broadcastPartner(xs[0].v.shape)));
-    if (!xs.every((x) => stable(x.facts))) return false;
+    xs.push(g.operand(FLOAT, (it) => stable(it.facts) && (!hasSpecial([xs[0], it]) || g.disjoint([xs[0], it])), g.broadcastPartner(xs[0].v.shape)));
+    if (!xs.every((x) => stable(x.facts)) || (hasSpecial(xs) && !g.disjoint(xs))) return false;
     const expr = g.rng.pick(FUSED_EXPRS);
     return g.emit('fused_elementwise', xs, { expr }, inexact(xs.map((x) => x.facts), Infinity)) !== undefined;
   },
