@@ -19,10 +19,14 @@ function inputsFor(d: number, len: number): Map<string, Tensor> {
   return new Map([['src', make()], ['tgt', make()]]);
 }
 
-const rssMB = () => {
-  globalThis.gc?.();
+/** RSS after collecting garbage a few times, with pauses for finalizers (Dawn frees native objects in them). */
+async function rssMB(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return process.memoryUsage().rss / 2 ** 20;
-};
+}
 const checksum = (out: Map<string, Tensor>) => [...out.values()].reduce((s, t) => s + (t.data as Float32Array).reduce((a, x) => a + x, 0), 0);
 
 async function runs(backend: string, n: number): Promise<object> {
@@ -30,10 +34,10 @@ async function runs(backend: string, n: number): Promise<object> {
   const exe = await getBackend(backend).compile(graph, initWeights(graph, 1));
   const inputs = inputsFor(W_SMALL.dModel, 8);
   for (let i = 0; i < WARMUP; i++) await exe.run(inputs);
-  const before = rssMB();
+  const before = await rssMB();
   let out = await exe.run(inputs);
   for (let i = 1; i < n; i++) out = await exe.run(inputs);
-  const after = rssMB();
+  const after = await rssMB();
   exe.dispose();
   return { before, after, checksum: checksum(out) };
 }
@@ -44,12 +48,12 @@ async function cycles(backend: string, n: number): Promise<object> {
   const inputs = inputsFor(SMALL.dModel, 8);
   let before = 0, sum = 0;
   for (let i = 0; i < n; i++) {
-    if (i === WARMUP) before = rssMB();
+    if (i === WARMUP) before = await rssMB();
     const exe = await getBackend(backend).compile(graph, weights);
     sum = checksum(await exe.run(inputs));
     exe.dispose();
   }
-  return { before, after: rssMB(), checksum: sum };
+  return { before, after: await rssMB(), checksum: sum };
 }
 
 async function long(backend: string, len: number): Promise<object> {

@@ -419,7 +419,6 @@ export class GpuExecutable implements WebGpuExecutable {
     this.disposed = true;
     this.dropStates();
     for (const b of this.retired) b.destroy();
-    this.memory.destroy();
-    this.gpu.destroy();
+    this.memory.destroy(); // the device and its pipelines are shared (GpuDevice.shared): they stay for the next compile
   }
 }

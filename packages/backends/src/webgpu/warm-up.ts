@@ -14,10 +14,15 @@ import type { KernelProgram } from './program.ts';
 const STORAGE = 0x80, UNIFORM = 0x40, COPY_DST = 0x08;
 const SCRATCH_BYTES = 256;
 
-/** Dispatch every distinct pipeline of `programs` once; returns how many were dispatched. */
+/**
+ * Create every distinct pipeline of `programs` and dispatch once those not yet dispatched on this
+ * device; returns how many of them are warm (all, unless it throws).
+ */
 export async function warmUpPipelines(gpu: GpuDevice, pipelines: PipelineCache, programs: readonly KernelProgram[], symbolCount: number): Promise<number> {
-  const distinct = [...new Map(programs.map((p) => [p.wgsl, p])).values()];
-  if (distinct.length === 0) return 0;
+  const all = [...new Map(programs.map((p) => [p.wgsl, p])).values()];
+  await Promise.all(all.map((p) => pipelines.get(p)));
+  const distinct = all.filter((p) => !gpu.warm.has(p.wgsl));
+  if (distinct.length === 0) return all.length;
   const { device } = gpu;
   const uniform = device.createBuffer({ size: uniformBytes(symbolCount), usage: UNIFORM | COPY_DST, label: 'warm-up symbols' });
   const most = Math.max(...distinct.map((p) => p.bindings.length));
@@ -37,7 +42,8 @@ export async function warmUpPipelines(gpu: GpuDevice, pipelines: PipelineCache, 
       device.queue.submit([encoder.finish()]);
     });
     await gpu.orLost(device.queue.onSubmittedWorkDone());
-    return distinct.length;
+    for (const p of distinct) gpu.warm.add(p.wgsl);
+    return all.length;
   } finally {
     uniform.destroy();
     for (const b of scratch) b.destroy();
