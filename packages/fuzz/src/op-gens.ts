@@ -247,29 +247,6 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
     if (width === undefined || isSymbol(width)) return false;
     return g.emit('layer_norm', [x, ...normParams(g, width)], { eps: g.rng.pick([1e-5, 1e-3]) }, normFacts(x.facts, width)) !== undefined;
   },
-  log_softmax: (g) => {
-    const x = softmaxOperand(g);
-    return g.emit('log_softmax', [x], { axis: g.rng.int(-x.v.rank, x.v.rank - 1) }, inexact([x.facts], 2 * x.facts.mag + 10)) !== undefined;
-  },
-  rms_norm: (g) => {
-    const x = normOperand(g);
-    const width = x.v.shape[x.v.rank - 1];
-    if (width === undefined || isSymbol(width)) return false;
-    return g.emit('rms_norm', [x, g.declare('f32', [width], 'plain', true)], { eps: g.rng.pick([1e-5, 1e-3]) }, normFacts(x.facts, width)) !== undefined;
-  },
-  add_rms_norm: (g) => {
-    const x = g.operand(FLOAT, (it) => it.v.rank > 0 && it.facts.mag <= 10 && !it.facts.special);
-    const width = x.v.shape[x.v.rank - 1];
-    if (width === undefined || isSymbol(width)) return false;
-    const r = g.operand(FLOAT, (it) => it.facts.mag <= 10 && !it.facts.special, g.broadcastPartner(x.v.shape));
-    const facts = inexact([x.facts, r.facts], Math.max(x.facts.mag + r.facts.mag, normFacts(x.facts, width).mag));
-    return g.emit('add_rms_norm', [x, r, g.declare('f32', [width], 'plain', true)], { eps: 1e-5 }, facts) !== undefined;
-  },
-  expand: (g) => {
-    const x = g.operand(['f32', 'i32', 'bool'], (it) => it.v.shape.includes(1) || it.v.rank < 4);
-    const shape = [...g.shape(g.rng.int(0, Math.max(0, 3 - x.v.rank))), ...x.v.shape.map((d) => (d === 1 && g.rng.chance(0.7) ? g.dim() : d))];
-    return g.emit('expand', [x], { shape }, carried([x.facts])) !== undefined;
-  },
   matmul: matmulGen,
   reshape: (g) => {
     const x = g.operand(['f32', 'i32', 'bool']);
