@@ -29,9 +29,9 @@ function attentionGraph(direct: boolean): Graph {
     b.output('p', b.emit('scaled_masked_softmax', [q.matmul(k.mT()).value, mask.value], { scale: 0.5 })[0]);
   } else {
     // Two softmaxes (scales differ, so CSE keeps both): one only a matmul reads (fused into attention), one an output (scaled_masked_softmax).
-    const scores = (scale: number) => q.mul(1 / scale).matmul(k.mT()).mul(scale).add(mask).softmax(-1);
+    const scores = (scale: number, query = q) => query.matmul(k.mT()).mul(scale).add(mask).softmax(-1);
     b.output('y', scores(0.5).matmul(v).value);
-    b.output('p', scores(0.25).value);
+    b.output('p', scores(0.5, q.neg().neg()).value);
   }
   return b.graph;
 }
