@@ -71,9 +71,26 @@ describeWebGpu('webgpu backend: runs', () => {
       expect(submits).toBe(2);
       const inputBytes = [...inputs.values()].reduce((s, t) => s + t.data.byteLength, 0);
       const outputBytes = [...out.values()].reduce((s, t) => s + 4 * t.data.length, 0);
-      expect(exe.lastRun).toEqual({ dispatches: exe.plan.kernels.length, passes: 1, submits: 1, bytesUploaded: inputBytes, bytesReadBack: outputBytes });
+      expect(exe.lastRun).toEqual({ dispatches: exe.plan.kernels.length, passes: 1, submits: 1, bytesUploaded: inputBytes, bytesReadBack: outputBytes, pipelinesCreated: 0 });
     } finally {
       queue.submit = original;
+      exe.dispose();
+    }
+  });
+
+  it('creates and warms up every pipeline at compile time: no run creates one', async () => {
+    const att = CASES.attention()[1];
+    const exe = await compileWebGpu(att.graph, att.weights, { optimize: false });
+    try {
+      const distinct = new Set([...exe.programs.prologue, ...exe.programs.kernels].map((p) => p.wgsl)).size;
+      expect(exe.pipelineCount).toBe(distinct);
+      expect(exe.warmedUp).toBe(distinct);
+      for (const env of ENVS) {
+        await exe.run(att.inputs(env));
+        expect(exe.lastRun?.pipelinesCreated, `first run at n=${env.n}`).toBe(0);
+      }
+      expect(exe.pipelineCount).toBe(distinct);
+    } finally {
       exe.dispose();
     }
   });

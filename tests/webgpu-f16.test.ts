@@ -5,7 +5,7 @@
 // lengths through one executable, with both matmul templates.
 
 import { describe, expect, it } from 'vitest';
-import { type Tensor, interpret, tensor } from '@smelt/ir';
+import { GraphBuilder, type Tensor, Var, input, interpret, tensor } from '@smelt/ir';
 import { type ModelConfig, buildModel } from '@smelt/models';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
@@ -88,6 +88,27 @@ describeWebGpu('webgpu precision f16: adapters', () => {
   });
 
   if (WEBGPU_F16_UNAVAILABLE) console.warn(`[webgpu] skipped the f16 runs: ${WEBGPU_F16_UNAVAILABLE}`);
+
+  // Numerics at the edges under f16: activations beyond ±65504 saturate as the matmul loads them, a
+  // weight beyond it is refused by name, an f16-subnormal weight (1e-6) is kept or lost within the tolerance.
+  it.skipIf(WEBGPU_F16_UNAVAILABLE !== undefined)('f16 overflow and subnormals: activations saturate, a weight beyond ±65504 is refused by name', { timeout: 300_000 }, async () => {
+    const b = new GraphBuilder('f16_edges');
+    const x = input(b, 'x', 'f32', ['n', 4]);
+    const w = new Var(b, b.param('w', 'f32', [4, 2]));
+    b.output('y', x.matmul(w).value);
+    const weight = (v: number) => new Map([['w', tensor('f32', [4, 2], Float32Array.from([1, 0, 0, 1, v, 0, 0, 1e-6]))]]);
+    const exe = await compileWebGpu(b.graph, weight(0.5), { precision: 'f16' });
+    try {
+      const y = (await exe.run({ x: tensor('f32', [2, 4], Float32Array.from([1e5, -1e5, 2, 3, 1, 1, 1, 1])) })).get('y')!.data as Float32Array;
+      // ±1e5 load as ±65504 (saturated, not inf); the f16 sum of four products then rounds in steps of 32.
+      expect(Math.abs(y[0] - 65505), `${y[0]}`).toBeLessThanOrEqual(32);
+      expect(Math.abs(y[1] + 65504), `${y[1]}`).toBeLessThanOrEqual(32);
+      expect(Math.abs(y[3] - (1 + 1e-6))).toBeLessThan(F16_TOLERANCE);
+    } finally {
+      exe.dispose();
+    }
+    await expect(compileWebGpu(b.graph, weight(1e5), { precision: 'f16' })).rejects.toThrow(`precision 'f16': weight "w" holds 100000 at element 4, beyond f16's ±65504`);
+  });
   const cases = [[TORCH, 'auto'], [SEQ2SEQ, 'auto'], [SEQ2SEQ, 'workgroup']] as const;
   for (const [cfg, matmul] of cases) {
     it.skipIf(WEBGPU_F16_UNAVAILABLE !== undefined)(`${cfg.model} (matmul ${matmul}) within ${F16_TOLERANCE} of the interpreter, two lengths`, { timeout: 300_000 }, async () => {

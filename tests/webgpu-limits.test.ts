@@ -16,7 +16,7 @@ import { make } from './op-cases.ts';
 import { describeWebGpu, expectClose } from './webgpu-suite.ts';
 
 it('a kernel over more storage buffers than the device allows names the limit, needed and available', async () => {
-  const small = { limits: { maxStorageBuffersPerShaderStage: 4 }, device: {} } as unknown as GpuDevice;
+  const small = { limits: { maxStorageBuffersPerShaderStage: 4 }, device: {}, pipelines: new Map() } as unknown as GpuDevice;
   const program = {
     label: 'concat_5', wgsl: '// five inputs and an output',
     bindings: Array.from({ length: 6 }, (_, i) => ({ buffer: i, access: i === 5 ? 'read_write' : 'read' })),

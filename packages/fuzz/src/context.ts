@@ -3,7 +3,7 @@
 // symbols bound so far. Op generators (op-gens.ts) pick operands from the pool and add results to
 // it; a proposal the op's shape rule refuses is simply dropped (the builder says why, we try again).
 
-import { BuildError, type DType, type Dim, GraphBuilder, type OpAttrs, type OpKind, type Shape, ShapeError, Var, dimAdd, isSymbol } from '@smelt/ir';
+import { BuildError, type DType, type Dim, GraphBuilder, type OpAttrs, type OpKind, type Shape, ShapeError, type Value, Var, dimAdd, isSymbol } from '@smelt/ir';
 import type { Facts } from './facts.ts';
 import type { Rng } from './rng.ts';
 import { type Profile, profileFacts, profilesFor } from './values.ts';
@@ -33,6 +33,7 @@ export class GenContext {
   readonly declared: Declared[] = [];
   /** Symbols some input has as a whole dim: the only ones shapes may use. */
   readonly bound = new Set<string>();
+  private readonly rootCache = new Map<Value, ReadonlySet<string>>();
 
   constructor(readonly rng: Rng, name: string) {
     this.b = new GraphBuilder(name);
@@ -66,6 +67,29 @@ export class GenContext {
     const item = { v, facts };
     this.pool.push(item);
     return item;
+  }
+
+  /** The inputs, weights and constants a value is computed from. */
+  roots(v: Value): ReadonlySet<string> {
+    let r = this.rootCache.get(v);
+    if (!r) {
+      const def = v.def;
+      r = def.kind !== 'node' ? new Set([def.name]) : def.node.inputs.length === 0 ? new Set([`%${v.id}`]) : new Set(def.node.inputs.flatMap((x) => [...this.roots(x)]));
+      this.rootCache.set(v, r);
+    }
+    return r;
+  }
+
+  /** Whether values share no input, weight or constant (so no rewrite can make them one value). */
+  disjoint(items: readonly Item[]): boolean {
+    const seen = new Set<string>();
+    for (const it of items) {
+      for (const r of this.roots(it.v.value)) {
+        if (seen.has(r)) return false;
+      }
+      for (const r of this.roots(it.v.value)) seen.add(r);
+    }
+    return true;
   }
 
   /** A pool value satisfying `ok`, recent ones twice as likely (chains get deep). */

@@ -21,6 +21,7 @@ const numeric = (d: DType) => d === 'f32' || d === 'i32';
 export const dimMax = (d: Dim): number => evalDim(d, () => MAX_SYMBOL);
 const count = (dims: readonly Dim[]): number => dims.reduce<number>((p, d) => p * dimMax(d), 1);
 const isFloat = (it: Item) => it.v.dtype === 'f32';
+const hasSpecial = (items: readonly Item[]) => items.some((it) => it.facts.special);
 
 /** Dtypes a record op takes for all operands alike (f32, i32, bool, u8). */
 function recordDTypes(kind: NodeExprKind): DType[] {
@@ -41,11 +42,13 @@ function recordGen(kind: NodeExprKind): OpGen {
     const ops = [first];
     for (let i = 1; i < arity; i++) {
       const shape = g.broadcastPartner(first.v.shape);
-      const ok = (it: Item) => !float || rule.needs([...ops.map((o) => o.facts), it.facts]);
+      // WGSL lets the shader compiler assume finite math (x - x = 0 even for inf): where NaN or ±inf
+      // may occur, operands share no source, so no rewrite (CSE) makes them one value (docs/FUZZING.md).
+      const ok = (it: Item) => !float || (rule.needs([...ops.map((o) => o.facts), it.facts]) && (!hasSpecial([...ops, it]) || g.disjoint([...ops, it])));
       ops.push(g.rng.chance(0.5) ? g.pick((it) => it.v.dtype === dtype && ok(it)) ?? g.operand([dtype], ok, shape) : g.operand([dtype], ok, shape));
     }
     const facts = ops.map((o) => o.facts);
-    if (float && !rule.needs(facts)) return false;
+    if (float && (!rule.needs(facts) || (hasSpecial(ops) && !g.disjoint(ops)))) return false;
     const gives = float ? rule.gives(facts) : carried(facts, Infinity);
     return g.emit(kind, ops, {}, dtype === 'f32' || numeric(dtype) ? gives : { ...gives, mag: 1 }) !== undefined;
   };
@@ -156,6 +159,8 @@ function constantGen(g: GenContext): boolean {
   const dtype = g.rng.pick<DType>(['f32', 'f32', 'i32', 'bool']);
   const profile = dtype === 'f32' ? g.rng.pick(['edge', 'plain', 'nonfinite'] as const) : dtype === 'i32' ? 'ints' : 'bools';
   const value = makeTensor(dtype, shape as number[], profile, g.rng.fork());
+  // A scalar constant becomes a literal in fused kernels, and WGSL may fold x * 0 to 0 for x = inf.
+  if (shape.length === 0 && dtype === 'f32' && (value.data as Float32Array)[0] === 0) (value.data as Float32Array)[0] = 0.5;
   const facts: Facts = profile === 'edge' ? { mag: Infinity, special: true, exact: true } : profile === 'nonfinite' ? { mag: 3, special: true, exact: true } : { mag: 9, special: false, exact: true };
   return g.emit('constant', [], { value }, facts) !== undefined;
 }
@@ -177,9 +182,15 @@ function softmaxOperand(g: GenContext): Item {
   return g.operand(FLOAT, (it) => it.v.rank > 0 && (it.facts.exact || summable(it.facts)));
 }
 
-/** LayerNorm's weight and bias: [width] parameters. */
-function normParams(g: GenContext, width: Dim): [Item, Item] {
-  return [g.declare('f32', [width], 'plain', true), g.declare('f32', [width], 'plain', true)];
+/** LayerNorm's weight and (the bias is optional) bias: [width] parameters. */
+function normParams(g: GenContext, width: Dim): Item[] {
+  const weight = g.declare('f32', [width], 'plain', true);
+  return g.rng.chance(0.7) ? [weight, g.declare('f32', [width], 'plain', true)] : [weight];
+}
+
+/** A norm's input: exact and summable, or computed and small (a near-constant row divides by √eps). */
+function normOperand(g: GenContext): Item {
+  return g.operand(FLOAT, (it) => it.v.rank > 0 && (it.facts.exact ? summable(it.facts) : it.facts.mag <= 10 && !it.facts.special));
 }
 
 const normFacts = (x: Facts, width: Dim): Facts => inexact([x], 2 * Math.sqrt(dimMax(width)) + 2);
@@ -249,7 +260,7 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
     return g.emit('expand', [x], { shape }, carried([x.facts])) !== undefined;
   },
   layer_norm: (g) => {
-    const x = g.operand(FLOAT, (it) => it.v.rank > 0 && (it.facts.exact ? summable(it.facts) : it.facts.mag <= 10 && !it.facts.special));
+    const x = normOperand(g);
     const width = x.v.shape[x.v.rank - 1];
     if (width === undefined || isSymbol(width)) return false;
     return g.emit('layer_norm', [x, ...normParams(g, width)], { eps: g.rng.pick([1e-5, 1e-3]) }, normFacts(x.facts, width)) !== undefined;
@@ -314,8 +325,8 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
   },
   fused_elementwise: (g) => {
     const xs = [g.operand(FLOAT, (it) => stable(it.facts))];
-    xs.push(g.operand(FLOAT, (it) => stable(it.facts), g.broadcastPartner(xs[0].v.shape)));
-    if (!xs.every((x) => stable(x.facts))) return false;
+    xs.push(g.operand(FLOAT, (it) => stable(it.facts) && (!hasSpecial([xs[0], it]) || g.disjoint([xs[0], it])), g.broadcastPartner(xs[0].v.shape)));
+    if (!xs.every((x) => stable(x.facts)) || (hasSpecial(xs) && !g.disjoint(xs))) return false;
     const expr = g.rng.pick(FUSED_EXPRS);
     return g.emit('fused_elementwise', xs, { expr }, inexact(xs.map((x) => x.facts), Infinity)) !== undefined;
   },

@@ -13,6 +13,7 @@ import { requireFeatures } from './portable-host.ts';
 export const NO_ADAPTER_HINT = 'install Mesa lavapipe (see smelt\'s README.md, "Two commands": scripts/setup-system.sh installs mesa-vulkan-drivers from bookworm-backports) or run where a GPU is present';
 
 let entry: Promise<GpuEntry | string> | undefined;
+const sharedDevices = new Map<string, Promise<GpuDevice>>();
 let availability: Promise<string | undefined> | undefined;
 
 function gpuEntry(): Promise<GpuEntry | string> {
@@ -66,6 +67,28 @@ export class GpuDevice {
     const device = await adapter.requestDevice({ requiredFeatures: features as GPUFeatureName[], requiredLimits, label: 'smelt' });
     return new GpuDevice(device, adapter);
   }
+
+  /**
+   * The process's device for these features, shared by every executable that asks for them (with
+   * its pipeline cache): compiling a model again reuses its compiled and warmed-up pipelines, and
+   * disposing an executable frees its buffers without destroying what others use. A lost device is
+   * dropped, so the next compile gets a fresh one.
+   */
+  static shared(features: readonly string[], purpose: string, optional: (adapter: GPUAdapter) => readonly string[]): Promise<GpuDevice> {
+    const key = [...features].sort().join(',');
+    const have = sharedDevices.get(key);
+    if (have) {
+      return have.then((gpu) => (gpu.lostReason ? (sharedDevices.delete(key), GpuDevice.shared(features, purpose, optional)) : gpu));
+    }
+    const made = GpuDevice.create(features, purpose, optional);
+    sharedDevices.set(key, made);
+    made.then((gpu) => gpu.lost.then(() => { if (sharedDevices.get(key) === made) sharedDevices.delete(key); }), () => sharedDevices.delete(key));
+    return made;
+  }
+
+  /** Pipelines compiled on this device, by WGSL text (pipelines.ts), and whether each was dispatched once. */
+  readonly pipelines = new Map<string, Promise<{ readonly pipeline: GPUComputePipeline; readonly layout: GPUBindGroupLayout }>>();
+  readonly warm = new Set<string>();
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;

@@ -39,6 +39,8 @@ export interface RunStats {
   readonly bytesUploaded: number;
   /** Bytes read back from the GPU by the run (the outputs not kept on the GPU). */
   readonly bytesReadBack: number;
+  /** Compute pipelines the run had to create: 0, since compile creates and warms up all of them. */
+  readonly pipelinesCreated: number;
 }
 
 export interface WebGpuExecutable extends TokenChoosingExecutable {
@@ -46,6 +48,8 @@ export interface WebGpuExecutable extends TokenChoosingExecutable {
   readonly programs: PlanPrograms;
   /** Distinct compute pipelines (identical kernels share one). */
   readonly pipelineCount: number;
+  /** Pipelines dispatched once at compile time so the driver compiled them then (warm-up.ts). */
+  readonly warmedUp: number;
   readonly lastRun: RunStats | undefined;
 }
 
@@ -69,6 +73,7 @@ class GpuDeviceTensor implements DeviceTensor {
 
 export class GpuExecutable implements WebGpuExecutable {
   lastRun: RunStats | undefined;
+  warmedUp = 0;
   private readonly states = new Map<string, EnvState>();
   private chain: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -175,6 +180,7 @@ export class GpuExecutable implements WebGpuExecutable {
     const { submit, choice } = how;
     // A run with device tensors or a token choice binds buffers of its own: its state is built for it and dropped after.
     const own = moved.size > 0 || kept.size > 0 || choice !== undefined;
+    const createdBefore = this.pipelines.created;
     const state = own ? await this.ownState(env, onDevice, moved, kept, choice) : await this.state(env);
     let uploaded = choice?.draws ? 4 * choice.draws.length : 0;
     for (const { name } of this.plan.inputs) {
@@ -198,7 +204,7 @@ export class GpuExecutable implements WebGpuExecutable {
       const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
       this.counts.toBackend += uploaded;
       this.counts.fromBackend += readBack;
-      this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded, bytesReadBack: readBack };
+      this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded, bytesReadBack: readBack, pipelinesCreated: this.pipelines.created - createdBefore };
       for (const [name, t] of kept) outputs.set(name, t);
       return outputs;
     } finally {
@@ -413,7 +419,6 @@ export class GpuExecutable implements WebGpuExecutable {
     this.disposed = true;
     this.dropStates();
     for (const b of this.retired) b.destroy();
-    this.memory.destroy();
-    this.gpu.destroy();
+    this.memory.destroy(); // the device and its pipelines are shared (GpuDevice.shared): they stay for the next compile
   }
 }

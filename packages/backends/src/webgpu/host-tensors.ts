@@ -30,10 +30,22 @@ export interface FixedBuffer {
   readonly data?: Uint8Array;
 }
 
-/** f32 elements as f16 bits, padded to a whole number of 32-bit words. */
-function halfBytes(values: Float32Array): Uint8Array {
+/** Largest finite f16. */
+const F16_MAX = 65504;
+
+/**
+ * f32 elements as f16 bits (round to nearest even; subnormals kept), padded to a whole number of
+ * 32-bit words. A finite value beyond ±65504 would become ±inf: refused, naming the tensor.
+ */
+function halfBytes(values: Float32Array, what: string): Uint8Array {
   const bits = new Uint16Array(values.length + (values.length % 2));
-  for (let i = 0; i < values.length; i++) bits[i] = f32ToF16Bits(values[i]);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v) && Math.abs(v) > F16_MAX && f32ToF16Bits(v) % 0x8000 === 0x7c00) {
+      throw new BackendError(`precision 'f16': ${what} holds ${v} at element ${i}, beyond f16's ±${F16_MAX} (it would become ±inf); use precision 'f32'`);
+    }
+    bits[i] = f32ToF16Bits(v);
+  }
   return new Uint8Array(bits.buffer);
 }
 
@@ -54,8 +66,9 @@ export function fixedBuffers(plan: KernelPlan, weights: TensorInputs, half: Read
     if (t.dtype !== b.dtype || t.shape.join() !== b.shape.join()) {
       throw new BackendError(`weight ${JSON.stringify((s as { name: string }).name)}: expected ${want}, got ${t.dtype}[${t.shape.join(', ')}]`);
     }
-    const gpu = toGpuArray(t, s.kind === 'weight' ? `weight ${JSON.stringify(s.name)}` : 'constant');
-    const data = half.has(b.id) ? halfBytes(gpu as Float32Array) : new Uint8Array(gpu.buffer, gpu.byteOffset, gpu.byteLength);
+    const what = s.kind === 'weight' ? `weight ${JSON.stringify(s.name)}` : 'constant';
+    const gpu = toGpuArray(t, what);
+    const data = half.has(b.id) ? halfBytes(gpu as Float32Array, what) : new Uint8Array(gpu.buffer, gpu.byteOffset, gpu.byteLength);
     out.push({ id: b.id, kind: s.kind, bytes, data });
   }
   return out;

@@ -16,6 +16,7 @@ import { GpuExecutable, type WebGpuExecutable } from './executable.ts';
 import { ARENA_ALIGNMENT, GpuMemory } from './gpu-memory.ts';
 import { PipelineCache } from './pipelines.ts';
 import { requiredFeatures } from './precision.ts';
+import { warmUpPipelines } from './warm-up.ts';
 
 export type { RunStats, WebGpuExecutable } from './executable.ts';
 export type { KernelProgram } from './program.ts';
@@ -47,7 +48,8 @@ function fixedSubgroupSize(gpu: GpuDevice): number | undefined {
 export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
   checkGraph(graph, weights, options);
   const plan = planFor(graph, options);
-  const gpu = await GpuDevice.create(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
+  const gpu = await GpuDevice.shared(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
+  let memory: GpuMemory | undefined;
   try {
     const alignment = Math.max(ARENA_ALIGNMENT, gpu.limits.minStorageBufferOffsetAlignment);
     const software = isSoftware(gpu.adapter);
@@ -57,14 +59,15 @@ export async function compileWebGpu(graph: Graph, weights: TensorInputs, options
     };
     const programs = generatePrograms(plan, target, options);
     const pipelines = new PipelineCache(gpu);
-    await Promise.all([...programs.prologue, ...programs.kernels].map((p) => pipelines.get(p)));
-    const memory = new GpuMemory(gpu, plan, alignment, programs.half);
-    await gpu.scoped('uploading weights', () => memory.loadFixed(weights));
-    const exe = new GpuExecutable(gpu, plan, programs, pipelines, memory);
+    const warmedUp = await warmUpPipelines(gpu, pipelines, [...programs.prologue, ...programs.kernels], plan.symbols.length);
+    const fixed = (memory = new GpuMemory(gpu, plan, alignment, programs.half));
+    await gpu.scoped('uploading weights', () => fixed.loadFixed(weights));
+    const exe = new GpuExecutable(gpu, plan, programs, pipelines, fixed);
+    exe.warmedUp = warmedUp;
     await exe.runPrologue();
     return exe;
   } catch (e) {
-    gpu.destroy();
+    memory?.destroy();
     throw e;
   }
 }

@@ -13,20 +13,27 @@ export interface CompiledKernel {
   readonly layout: GPUBindGroupLayout;
 }
 
+/** One executable's view of its device's pipelines (GpuDevice.pipelines, shared by every executable on it). */
 export class PipelineCache {
-  private readonly byCode = new Map<string, Promise<CompiledKernel>>();
+  private readonly mine = new Set<string>();
+  /** Pipelines this executable had to create (a run that finds all of them compiled creates none). */
+  created = 0;
 
   constructor(private readonly gpu: GpuDevice) {}
 
+  /** Distinct pipelines this executable uses. */
   get size(): number {
-    return this.byCode.size;
+    return this.mine.size;
   }
 
   get(program: KernelProgram): Promise<CompiledKernel> {
-    let p = this.byCode.get(program.wgsl);
+    this.mine.add(program.wgsl);
+    let p = this.gpu.pipelines.get(program.wgsl);
     if (!p) {
+      this.created++;
       p = this.build(program);
-      this.byCode.set(program.wgsl, p);
+      this.gpu.pipelines.set(program.wgsl, p);
+      p.catch(() => this.gpu.pipelines.delete(program.wgsl));
     }
     return p;
   }

@@ -1,6 +1,7 @@
 // Fusion: the attention core as one op, so backends can run flash-style kernels that never hold a
 // full score matrix. Heads stay a batch dim. A causal mask built by nn.causalMask becomes the
-// `causal` flag; any other additive mask stays an operand.
+// `causal` flag; any other additive mask stays an operand. Head sizes (q's and v's last dims) must
+// be known numbers.
 
 import { type Node, type Value, producer, shapesEqual } from '@smelt/ir';
 import { isCausalMask } from '../match.ts';
@@ -39,6 +40,9 @@ export const attentionFusion: Rule = {
     const qk = sm && rw.singleUse(sm.inputs[0], 'matmul');
     if (!sm || !qk || qk.attrs.transA || !qk.attrs.transB) return false;
     const [q, k] = qk.inputs;
+    // The fused kernels tile by head size: a head size known only at run time stays unfused (the
+    // WebGPU kernel needs it at compile time; found by the differential fuzzer).
+    if (typeof q.type.shape.at(-1) !== 'number' || typeof pv.inputs[1].type.shape.at(-1) !== 'number') return false;
     const mask = sm.inputs[1];
     let { causal, rest } = splitCausal(mask);
     const causalMaskValue = causal && (mask && isCausalMask(mask) ? mask : producer(mask!)!.inputs.find(isCausalMask));
