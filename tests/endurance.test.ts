@@ -46,11 +46,14 @@ describe.each(BACKENDS)('endurance on %s', (name) => {
     expect(m.after, `RSS ${m.before.toFixed(1)} MB after 5 cycles, ${m.after.toFixed(1)} MB after 20`).toBeLessThanOrEqual(m.before * (1 + MAX_GROWTH));
   });
 
-  it.skipIf(why !== undefined || name === 'js').each([[2048], [4096]])('W-small at length %i runs, or is refused naming the limit', { timeout: 1_600_000 }, (len) => {
-    const r = child<Long>('long', name, len);
-    if (r.error !== undefined) expect(r.error, 'a refusal names the limit').toMatch(LIMIT);
-    else expect([r.shape, r.finite]).toEqual([[1, len, 256], true]);
-  });
+  // Long lengths are checked where the issue asks for them, wasm and webgpu (js is not asked: no test, not a skipped one).
+  if (name !== 'js') {
+    it.skipIf(why !== undefined).each([[2048], [4096]])('W-small at length %i runs, or is refused naming the limit', { timeout: 1_600_000 }, (len) => {
+      const r = child<Long>('long', name, len);
+      if (r.error !== undefined) expect(r.error, 'a refusal names the limit').toMatch(LIMIT);
+      else expect([r.shape, r.finite]).toEqual([[1, len, 256], true]);
+    });
+  }
 
   it.skipIf(why !== undefined)('concurrent run() calls on one executable are queued, never interleaved', { timeout: 300_000 }, async () => {
     const c = CASES.attention()[0];

@@ -148,7 +148,7 @@ describeBrowser('playground in Chromium', () => {
     });
   }
 
-  it('loads a .smelt file with or without its .safetensors, and says ONNX is not there yet', { timeout: 120_000 }, async () => {
+  it('loads a .smelt file with or without its .safetensors, and points an .onnx file at smelt import', { timeout: 120_000 }, async () => {
     const m = block(PLAIN);
     const smelt = { name: 'block.smelt', mimeType: 'text/plain', buffer: Buffer.from(printGraph(m.graph)) };
     await page.setInputFiles('[data-test=file]', [smelt]);
@@ -164,7 +164,7 @@ describeBrowser('playground in Chromium', () => {
     expect(await page.textContent('[data-test=run-result]')).toMatch(/^wasm: .* y f32\[1, 8, 16\], z f32\[1, 8\]; max \|Δ\| vs the interpreter/);
     await page.setInputFiles('[data-test=file]', [{ name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from([8, 1]) }]);
     await idle();
-    expect(await status()).toBe('load failed: model.onnx: ONNX import is not there yet (the ONNX importer is planned); load a .smelt IR text file, with a .safetensors file of its weights');
+    expect(await status()).toBe('load failed: model.onnx: the page does not import ONNX yet; convert it with "smelt import model.onnx --out DIR" and load the model.smelt and weights.safetensors it writes');
     expect(errors.filter((e) => !e.includes('ONNX'))).toEqual([]);
   });
 

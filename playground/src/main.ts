@@ -160,7 +160,7 @@ async function reverseDigits(): Promise<void> {
 async function loadFiles(files: FileList): Promise<void> {
   const list = [...files];
   const onnx = list.find((f) => f.name.toLowerCase().endsWith('.onnx'));
-  if (onnx) throw new Error(`${onnx.name}: ONNX import is not there yet (the ONNX importer is planned); load a .smelt IR text file, with a .safetensors file of its weights`);
+  if (onnx) throw new Error(`${onnx.name}: the page does not import ONNX yet; convert it with "smelt import model.onnx --out DIR" and load the model.smelt and weights.safetensors it writes`);
   const text = list.find((f) => f.name.toLowerCase().endsWith('.smelt'));
   if (!text) throw new Error(`no .smelt file among ${list.map((f) => f.name).join(', ')}: pick a .smelt IR text file (and, optionally, its .safetensors)`);
   const graph = parseGraph(await text.text());
