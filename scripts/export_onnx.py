@@ -19,7 +19,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
-from models import Seq2Seq, causal, make_transformer  # noqa: E402
+from models import Seq2Seq, Seq2SeqDecoder, Seq2SeqEncoder, causal, make_transformer  # noqa: E402
 import kv_decoding  # noqa: E402
 
 OPSET = 17  # LayerNormalization is an ONNX op from 17 on; torch 1.13 exports up to 17
@@ -58,28 +58,6 @@ class Gemm(nn.Module):
 
     def forward(self, a):
         return a @ self.b
-
-
-class Seq2SeqEncoder(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, src):
-        return self.model.transformer.encoder(self.model.embed(self.model.src_embed, src))
-
-
-class Seq2SeqDecoder(nn.Module):
-    """memory, tgt prefix -> the greedy next token at every position (as smelt's decoder half)."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, memory, tgt):
-        m = self.model
-        h = m.transformer.decoder(m.embed(m.tgt_embed, tgt), memory, tgt_mask=causal(tgt.shape[1]))
-        return m.generator(h).argmax(-1)
 
 
 def prefixed(weights, module, prefix):
@@ -133,7 +111,7 @@ def seq2seq(d, cfg, w, inputs, expected, decoding):
     tokens = model.greedy(src)
     same = bool((tokens == expected["tokens"]).all())
     print(f"PyTorch greedy tokens {'equal' if same else 'DIFFER from'} smelt reference")
-    enc, dec = Seq2SeqEncoder(model), Seq2SeqDecoder(model)
+    enc, dec = Seq2SeqEncoder(model), Seq2SeqDecoder(model, argmax=True)
     with torch.enable_grad():
         memory = enc(src).detach()
     export(enc, (src,), os.path.join(d, "encoder.onnx"), ["src"], ["memory"])

@@ -77,3 +77,29 @@ class Seq2Seq(nn.Module):
             if eos is not None and bool(done.all()):
                 break
         return rows.to(torch.int32)
+
+
+class Seq2SeqEncoder(nn.Module):
+    """src -> memory: the encoder half of a Seq2Seq (smelt's encoder graph)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, src):
+        return self.model.transformer.encoder(self.model.embed(self.model.src_embed, src))
+
+
+class Seq2SeqDecoder(nn.Module):
+    """memory, tgt prefix -> logits at every position (smelt's decoder half); with argmax, the greedy next token."""
+
+    def __init__(self, model, argmax=False):
+        super().__init__()
+        self.model = model
+        self.argmax = argmax
+
+    def forward(self, memory, tgt):
+        m = self.model
+        h = m.transformer.decoder(m.embed(m.tgt_embed, tgt), memory, tgt_mask=causal(tgt.shape[1]))
+        logits = m.generator(h)
+        return logits.argmax(-1) if self.argmax else logits

@@ -20,7 +20,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
-from models import Seq2Seq, causal, make_transformer  # noqa: E402
+from models import Seq2Seq, Seq2SeqDecoder, Seq2SeqEncoder, causal, make_transformer  # noqa: E402
 
 CFG = {"dModel": 16, "nHead": 2, "numEncoderLayers": 2, "numDecoderLayers": 2, "dimFeedforward": 32,
        "activation": "relu", "layerNormEps": 1e-5, "normFirst": False}
@@ -38,28 +38,6 @@ class Transformer(nn.Module):
     def forward(self, src, tgt, src_key_padding_mask=None, tgt_key_padding_mask=None):
         return self.transformer(src, tgt, tgt_mask=causal(tgt.shape[1]), src_key_padding_mask=src_key_padding_mask,
                                 tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=src_key_padding_mask)
-
-
-class Encoder(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, src):
-        return self.model.transformer.encoder(self.model.embed(self.model.src_embed, src))
-
-
-class Decoder(nn.Module):
-    """memory, tgt prefix -> logits at every position."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, memory, tgt):
-        m = self.model
-        h = m.transformer.decoder(m.embed(m.tgt_embed, tgt), memory, tgt_mask=causal(tgt.shape[1]))
-        return m.generator(h)
 
 
 def export(module, args, path, names, outputs, opset, dynamic, external=False):
@@ -98,11 +76,11 @@ def seq2seq_cases(out):
     src = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 2, 2]])
     tgt = torch.tensor([[1, 5, 6], [1, 7, 2]])
     with torch.enable_grad():
-        memory = Encoder(model)(src).detach()
-    export(Encoder(model), (src,), os.path.join(out, "encoder-opset17.onnx"), ["src"], ["memory"], 17,
+        memory = Seq2SeqEncoder(model)(src).detach()
+    export(Seq2SeqEncoder(model), (src,), os.path.join(out, "encoder-opset17.onnx"), ["src"], ["memory"], 17,
            {"src": {0: "batch", 1: "srcLen"}, "memory": {0: "batch", 1: "srcLen"}})
     st.save(os.path.join(out, "encoder-opset17.inputs.safetensors"), {"src": src})
-    export(Decoder(model), (memory, tgt), os.path.join(out, "decoder-opset17.onnx"), ["memory", "tgt"], ["logits"], 17,
+    export(Seq2SeqDecoder(model), (memory, tgt), os.path.join(out, "decoder-opset17.onnx"), ["memory", "tgt"], ["logits"], 17,
            {"memory": {0: "batch", 1: "srcLen"}, "tgt": {0: "batch", 1: "tgtLen"}, "logits": {0: "batch", 1: "tgtLen"}})
     st.save(os.path.join(out, "decoder-opset17.inputs.safetensors"), {"memory": memory, "tgt": tgt})
 
