@@ -119,7 +119,8 @@ fn main(${BUILTINS}) {
         let corr = exp(m - mNew);
         l = l * corr;
         for (var d = 0u; d < ${DV4}u; d++) { acc[d] = acc[d] * corr; }
-        for (var jj = 0u; jj < ${w.dims.opaque(tk)}; jj++) {
+        // Keys past Lk hold a clamped copy of the last key: they add nothing (0 · inf would be NaN).
+        for (var jj = 0u; jj < min(${w.dims.opaque(tk)}, Lk - t0); jj++) {
           let p = exp(s[jj] - mNew);
           l += p;
           for (var d = 0u; d < ${w.dims.opaque(DV4)}; d++) { acc[d] += p * Vs[jj * ${DV4}u + d]; }
