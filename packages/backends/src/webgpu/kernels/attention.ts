@@ -18,11 +18,6 @@ export interface AttentionKernel {
   readonly out: number; readonly scale: number; readonly causal: boolean;
 }
 
-function knownDim(d: Dim, what: string): number {
-  if (typeof d !== 'number') throw new Error(`attention on webgpu needs a known ${what}, got symbol ${d}`);
-  return d;
-}
-
 /** A WGSL expression of the vec4 `d4` of a row starting at element `base` (zero beyond `len`). */
 function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: number): string {
   if (w.isVec4(id) && len % 4 === 0) return w.load4(id, `${base} + ${d4} * 4u`);
@@ -36,7 +31,7 @@ function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: num
  * qr, the offsets of q, k and v, the mask's base and step), `adjust` (the statements that add the
  * mask to a score sc of key j and apply causality), and the grid of `per` queries per workgroup.
  */
-function attentionFrame(w: KernelWriter, k: AttentionKernel, D: number, DV: number, vec4: readonly [boolean, boolean, boolean]) {
+function attentionFrame(w: KernelWriter, k: AttentionKernel, D: string, DV: string, vec4: readonly [boolean, boolean, boolean]) {
   const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
   w.bind(k.q, 'read', vec4[0]);
   w.bind(k.k, 'read', vec4[1]);
@@ -44,10 +39,10 @@ function attentionFrame(w: KernelWriter, k: AttentionKernel, D: number, DV: numb
   if (k.mask !== undefined) w.bind(k.mask, 'read');
   w.bind(k.out, 'read_write');
   const batch = os.slice(0, -2);
-  const offset = (s: readonly Dim[], rows: string, width: number) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}u`;
+  const offset = (s: readonly Dim[], rows: string, width: string) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}`;
   const rows = [
     'let qr = min(qi, max(Lq, 1u) - 1u);',
-    `let qOff = ${offset(qs, 'Lq', D)} + qr * ${D}u;`,
+    `let qOff = ${offset(qs, 'Lq', D)} + qr * ${D};`,
     `let kOff = ${offset(ks, 'Lk', D)};`,
     `let vOff = ${offset(vs, 'Lk', DV)};`,
   ];
@@ -68,14 +63,16 @@ function attentionFrame(w: KernelWriter, k: AttentionKernel, D: number, DV: numb
 }
 
 export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
-  const D = knownDim(w.shape(k.q).at(-1)!, 'head size'), DV = knownDim(w.shape(k.v).at(-1)!, 'value size');
+  const headDim = w.shape(k.q).at(-1)!, valueDim = w.shape(k.v).at(-1)!;
+  if (typeof headDim !== 'number' || typeof valueDim !== 'number') return runtimeHeadAttention(w, k);
+  const D = headDim, DV = valueDim;
   if (w.target.subgroupSize && D % 4 === 0 && DV % 4 === 0) return subgroupAttention(w, k, D, DV);
   const D4 = Math.ceil(D / 4), DV4 = Math.ceil(DV / 4);
   const tk = Math.min(MAX_TK, Math.floor(w.target.maxComputeWorkgroupStorageSize / ((D4 + DV4) * 16)));
   if (tk < 1) {
     throw new Error(`attention "${k.label}": maxComputeWorkgroupStorageSize needed ${(D4 + DV4) * 16} bytes for one key, available ${w.target.maxComputeWorkgroupStorageSize}`);
   }
-  const f = attentionFrame(w, k, D, DV, [D % 4 === 0, D % 4 === 0, DV % 4 === 0]);
+  const f = attentionFrame(w, k, `${D}u`, `${DV}u`, [D % 4 === 0, D % 4 === 0, DV % 4 === 0]);
   const code = `var<workgroup> Ks: array<vec4<f32>, ${tk * D4}>;
 var<workgroup> Vs: array<vec4<f32>, ${tk * DV4}>;
 @compute @workgroup_size(${WQ})
@@ -156,7 +153,7 @@ fn main(${BUILTINS}) {
  */
 function subgroupAttention(w: KernelWriter, k: AttentionKernel, D: number, DV: number): KernelProgram {
   const S = w.target.subgroupSize!;
-  const f = attentionFrame(w, k, D, DV, [true, true, true]);
+  const f = attentionFrame(w, k, `${D}u`, `${DV}u`, [true, true, true]);
   w.useSubgroups();
   const vec4 = w.isVec4(k.q) && w.isVec4(k.k) && w.isVec4(k.v);
   const D4 = D / 4, DV4 = DV / 4;
@@ -205,5 +202,54 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
     wgsl: w.module(k.label, code),
     bindings: w.specs(),
     grid: f.grid(S),
+  };
+}
+
+/** Output columns a runtime-head-size invocation accumulates per pass over the keys. */
+const RUNTIME_DV_CHUNK = 8;
+
+/**
+ * Attention whose head or value size is known only at run time (a symbol: the fusion never makes
+ * one, a graph may hold one). No register tiles: one invocation per query row takes the row max and
+ * the sum in two passes over the keys, then accumulates RUNTIME_DV_CHUNK output columns per further
+ * pass, recomputing each score (O(Lk · D) per pass). Correct everywhere, fast nowhere; the softmax
+ * is the reference's (max, exp, sum, divide), so all-masked rows are NaN and 0 · inf is NaN as there.
+ */
+function runtimeHeadAttention(w: KernelWriter, k: AttentionKernel): KernelProgram {
+  const f = attentionFrame(w, k, 'D', 'DV', [false, false, false]);
+  const C = RUNTIME_DV_CHUNK;
+  const score = [
+    'var qk = 0.0f;',
+    `for (var d = 0u; d < D; d++) { qk += ${w.load(k.q, 'qOff + d')} * ${w.load(k.k, 'kOff + j * D + d')}; }`,
+    `var sc = qk * ${f32Literal(k.scale)};`,
+    ...f.adjust,
+  ].filter(Boolean).join(' ');
+  const code = `@compute @workgroup_size(${WQ})
+fn main(${BUILTINS}) {
+  ${f.head.join('\n  ')}
+  let D = ${w.dims.dim(w.shape(k.q).at(-1)!)}; let DV = ${w.dims.dim(w.shape(k.v).at(-1)!)};
+  let qi = wg.x * ${WQ}u + li;
+  if (qi >= Lq) { return; }
+  ${f.rows.join('\n  ')}
+  var m = NEG_INF;
+  for (var j = 0u; j < Lk; j++) { ${score} m = max(m, sc); }
+  var l = 0.0f;
+  for (var j = 0u; j < Lk; j++) { ${score} l += exp(sc - m); }
+  let oBase = (wg.z * Lq + qi) * DV;
+  for (var d0 = 0u; d0 < DV; d0 += ${C}u) {
+    var acc = array<f32, ${C}>();
+    for (var j = 0u; j < Lk; j++) {
+      ${score}
+      let p = exp(sc - m) / l;
+      for (var t = 0u; t < min(${C}u, DV - d0); t++) { acc[t] += p * ${w.load(k.v, 'vOff + j * DV + d0 + t')}; }
+    }
+    for (var t = 0u; t < min(${C}u, DV - d0); t++) { ${w.store(k.out, 'oBase + d0 + t', 'acc[t]')} }
+  }
+}`;
+  return {
+    label: k.label,
+    wgsl: w.module(k.label, code),
+    bindings: w.specs(),
+    grid: f.grid(WQ),
   };
 }
