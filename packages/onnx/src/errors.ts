@@ -28,3 +28,8 @@ export function describeNode(n: NodeRef): string {
   const name = n.name ? `node ${JSON.stringify(n.name)}` : 'an unnamed node';
   return `${name} (${n.opType}, domain ${JSON.stringify(n.domain || 'ai.onnx')}, opset ${n.opset})`;
 }
+
+/** A graph the ONNX exporter cannot write: an op or attribute value it does not support, a missing weight, a clash of names. */
+export class OnnxExportError extends OnnxError {
+  override name = 'OnnxExportError';
+}
