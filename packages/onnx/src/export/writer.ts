@@ -17,6 +17,8 @@ interface SymbolSource {
   readonly dim: string;
 }
 
+const unbound = (s: string) => `dim symbol ${s} is bound by no graph input's shape, so its value is unknown at run time`;
+
 export class OnnxWriter {
   readonly nodes: ProtoObject[] = [];
   readonly initializers: ProtoObject[] = [];
@@ -128,6 +130,7 @@ export class OnnxWriter {
     if (typeof d === 'number') return this.ints([d]);
     const known = this.dims.get(d);
     if (known) return known;
+    for (const s of dimSymbols(d)) if (!this.symbols.includes(s)) throw new Error(unbound(s));
     const out = this.terms(dimTerms(d, this.symbols));
     this.dims.set(d, out);
     return out;
@@ -163,7 +166,7 @@ export class OnnxWriter {
     const known = this.dims.get(key);
     if (known) return known;
     const src = this.sources.get(s);
-    if (!src || this.solving.has(s)) throw new Error(`dim symbol ${s} is bound by no graph input's shape, so its value is unknown at run time`);
+    if (!src || this.solving.has(s)) throw new Error(unbound(s));
     this.solving.add(s);
     const saved = this.scope;
     this.scope = `dim/${s}`;
