@@ -56,31 +56,41 @@ export function checkModels(models: ReadonlyMap<string, Uint8Array>): Map<string
 
 const ORT_TYPE: { readonly [D in DType]: ort.Tensor.Type } = { f32: 'float32', f16: 'float16', i32: 'int32', i64: 'int64', u8: 'uint8', bool: 'bool' };
 
-/** ONNX Runtime's outputs for model bytes on smelt tensors, each as its values in numbers. */
-export async function ortOutputs(model: Uint8Array | string, inputs: ReadonlyMap<string, Tensor>): Promise<Map<string, { shape: number[]; values: number[] }>> {
+/** Outputs by name: shape, values as numbers, and whether they are floats (compared to a tolerance). */
+export type Outputs = Map<string, { readonly shape: number[]; readonly values: number[]; readonly float: boolean }>;
+
+/** The interpreter's (or any smelt) tensors as Outputs. */
+export function tensorOutputs(tensors: ReadonlyMap<string, Tensor>): Outputs {
+  return new Map([...tensors].map(([k, t]) => [k, {
+    shape: [...t.shape], values: Array.from(t.data as ArrayLike<number | bigint>, Number), float: t.dtype === 'f32' || t.dtype === 'f16',
+  }]));
+}
+
+/** ONNX Runtime's outputs for model bytes or a file, on smelt tensors (fed as the model's names). */
+export async function ortOutputs(model: Uint8Array | string, inputs: ReadonlyMap<string, Tensor>): Promise<Outputs> {
   const session = typeof model === 'string' ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [k, t] of inputs) feeds[k] = new ort.Tensor(ORT_TYPE[t.dtype], t.data as Float32Array, [...t.shape]);
     const res = await session.run(feeds);
-    return new Map(Object.entries(res).map(([k, t]) => [k, { shape: [...t.dims], values: Array.from(t.data as ArrayLike<number | bigint>, Number) }]));
+    return new Map(Object.entries(res).map(([k, t]) => [k, {
+      shape: [...t.dims], values: Array.from(t.data as ArrayLike<number | bigint>, Number), float: t.type === 'float32' || t.type === 'float16',
+    }]));
   } finally {
     await session.release();
   }
 }
 
-/** Each of `want`'s outputs equals ONNX Runtime's: same shape, floats within tol (NaN and ±inf alike), the rest exactly. */
-export function expectOutputs(got: Map<string, { shape: number[]; values: number[] }>, want: ReadonlyMap<string, Tensor>, what: string, tol = 1e-4): void {
-  for (const [name, t] of want) {
+/** `got` has each of `want`'s outputs: same shape, floats within tol (NaN and ±inf alike), the rest exactly. */
+export function expectOutputs(got: Outputs, want: Outputs, what: string, tol = 1e-4): void {
+  for (const [name, w] of want) {
     const g = got.get(name);
     expect(g, `${what}: output ${name} missing`).toBeDefined();
-    expect(g!.shape, `${what}: output ${name} shape`).toEqual([...t.shape]);
-    const w = Array.from(t.data as ArrayLike<number | bigint>, Number);
-    const float = t.dtype === 'f32' || t.dtype === 'f16';
-    for (let i = 0; i < w.length; i++) {
-      const [a, b] = [g!.values[i], w[i]];
-      const ok = Object.is(a, b) || a === b || (float && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)));
-      if (!ok) expect.fail(`${what}: output ${name} element ${i} is ${a} in ONNX Runtime, ${b} in smelt (shape [${t.shape}])`);
+    expect(g!.shape, `${what}: output ${name} shape`).toEqual(w.shape);
+    for (let i = 0; i < w.values.length; i++) {
+      const [a, b] = [g!.values[i], w.values[i]];
+      const ok = Object.is(a, b) || a === b || (w.float && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)));
+      if (!ok) expect.fail(`${what}: output ${name} element ${i} is ${a}, expected ${b} (shape [${w.shape}])`);
     }
   }
 }
