@@ -147,7 +147,7 @@ describe('smelt compile', () => {
   });
 
   const bad: [string, (m: ReturnType<typeof writeModelDir>) => string[], RegExp][] = [
-    ['unknown target', (m) => ['--config', m.config, '--target', 'cuda', '--out', m.file('o')], /--target must be one of js, wasm, webgpu, got "cuda"/],
+    ['unknown target', (m) => ['--config', m.config, '--target', 'cuda', '--out', m.file('o')], /--target must be one of js, wasm, webgpu, onnx, got "cuda"/],
     ['missing target', (m) => ['--config', m.config, '--out', m.file('o')], /missing required option --target/],
     ['bad graph', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--graph', 'both'], /--graph must be one of model, encoder, decoder/],
     ['bad mask', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--mask', 'memory'], /--mask must be one of src, tgt/],

@@ -1,5 +1,6 @@
 // `smelt compile`: ahead-of-time export of a model for a target (js, wasm, webgpu) into a folder
-// that runs with nothing of smelt installed. The export is written into a staging folder next to
+// that runs with nothing of smelt installed, or as ONNX (`--target onnx`: DIR/model.onnx, the
+// optimized graph with its fused ops written as standard ONNX ops, by @smelt/onnx). The export is written into a staging folder next to
 // --out and swapped in whole only when every file is written (staging.ts), so a failure or an
 // interrupt leaves --out as it was, and a new export replaces a previous one without stale files.
 // `--graph generator` exports cached generation whole: the encode and step graphs in their own folders
@@ -8,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph, Tensor } from '@smelt/ir';
-import { BackendError, backendNames, getBackend } from '@smelt/backends';
+import { BackendError, backendNames, checkGraph, getBackend } from '@smelt/backends';
+import { compileGraph } from '@smelt/compiler';
 import { exportModule, writeModuleFiles } from '@smelt/backends/node';
 import {
   type MaskInputs, type ModelConfig, buildModel, buildSeq2Seq, SEQ2SEQ_GRAPHS, type Seq2SeqGraphName, buildSeq2SeqGraph,
@@ -18,9 +20,10 @@ import {
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { diagnosticOptions } from './run-commands.ts';
 import { MODEL_HELP, loadModel, modelFlag } from './model-file.ts';
+import { onnxNode } from './onnx-entry.ts';
 import { checkReplaceable, writeFolderAtomically } from './staging.ts';
 
-export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu'] as const;
+export const COMPILE_TARGETS = ['js', 'wasm', 'webgpu', 'onnx'] as const;
 const MASKS = ['src', 'tgt'] as const;
 /** What --graph takes: a graph of seq2seq, or the whole generator (encode, step and the loop); a decoder-only model's prefill or step. */
 const GRAPH_CHOICES = [...SEQ2SEQ_GRAPHS, 'generator', 'prefill'] as const;
@@ -132,15 +135,35 @@ async function modelToCompile(flags: ParsedFlags, choice: GraphChoice, seed: num
   return { label, graph, weights, source, ...(choice === 'generator' ? { generator: { config, masks } } : {}) };
 }
 
+/** `--target onnx`: DIR/model.onnx, the optimized graph (fused ops as the standard ONNX ops they stand for). */
+async function compileOnnx(m: ToCompile, flags: ParsedFlags, out: string): Promise<string[]> {
+  if (m.generator) throw new UsageError('--graph generator is the generation loop in JavaScript; --target onnx writes one graph (--graph model, encoder, decoder, encode, step or prefill)');
+  const weights = weightsFor(m.graph, m.weights);
+  checkGraph(m.graph, weights, diagnosticOptions(flags));
+  const { writeOnnx } = await onnxNode();
+  const graph = compileGraph(m.graph).graph;
+  return writeFolderAtomically(out, flags.out as string, async (staging) => {
+    writeOnnx(path.join(staging, ONNX_FILE), graph, weights);
+  }, ONNX_FILE);
+}
+
+const ONNX_FILE = 'model.onnx';
+
 export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const target = oneOf('target', flags.target as string, COMPILE_TARGETS, 'js');
   const choice: GraphChoice = oneOf('graph', flags.graph as string | undefined, GRAPH_CHOICES, 'model');
   const out = path.resolve(flags.out as string);
-  checkReplaceable(out, flags.out as string);
+  // An export folder holds model.js, an ONNX one model.onnx: a folder of the other kind is not replaced.
+  checkReplaceable(out, flags.out as string, target === 'onnx' ? ONNX_FILE : undefined);
   const seed = seedOf(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
   const m = await modelToCompile(flags, choice, seed);
+  if (target === 'onnx') {
+    const written = await compileOnnx(m, flags, out);
+    if (!flags.quiet) process.stdout.write(`compile: ${m.label} as ONNX (opset 17): wrote ${describeFiles(written)} to ${flags.out}\n  weights: ${m.source}\n`);
+    return;
+  }
   if (!backendNames().includes(target)) throw new BackendError(`target "${target}" has no backend registered (registered: ${backendNames().join(', ')})`);
   // Exporting needs no adapter or SIMD here: the folder runs elsewhere, so the backend need not be runnable.
   const backend = getBackend(target);

@@ -30,8 +30,8 @@ const COMMANDS: Record<string, Command> = {
     action: generateCommand,
   },
   compile: {
-    usage: 'smelt compile (--config C.json | --model PATH) --target js|wasm|webgpu --out DIR [--weights W.safetensors] [--graph model|encoder|decoder] [--mask src|tgt]',
-    summary: 'Export the model ahead of time: a folder (model.js, model.d.ts, the weights, and .wasm or .wgsl files) that runs without smelt.',
+    usage: 'smelt compile (--config C.json | --model PATH) --target js|wasm|webgpu|onnx --out DIR [--weights W.safetensors] [--graph model|encoder|decoder] [--mask src|tgt]',
+    summary: 'Export the model ahead of time: a folder (model.js, model.d.ts, the weights, and .wasm or .wgsl files) that runs without smelt; with --target onnx, DIR/model.onnx (ONNX opset 17: the optimized graph, fused ops as standard ONNX ops, the model\'s own value names).',
     flags: COMPILE_FLAGS,
     action: compileCommand,
   },
