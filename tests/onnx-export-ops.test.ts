@@ -42,3 +42,17 @@ describeIfAvailable('onnx-export', 'python3-onnx', checkerUnavailable(), 'ONNX e
     expect(verdicts.size).toBe(models.size);
   }, 300_000);
 });
+
+describe('the browser entry of @smelt/onnx', () => {
+  it('bundles for the browser platform with no node: module (export and import alike)', async () => {
+    const { build } = await import('esbuild');
+    const r = await build({
+      entryPoints: [new URL('../packages/onnx/src/index.ts', import.meta.url).pathname], bundle: true, platform: 'browser', format: 'esm',
+      write: false, metafile: true, logLevel: 'silent',
+    });
+    const inputs = Object.keys(r.metafile.inputs);
+    expect(inputs).toContain('packages/onnx/src/export/export.ts');
+    expect(inputs.filter((f) => f.startsWith('node:') || f === 'packages/onnx/src/node.ts')).toEqual([]);
+    expect(Object.values(r.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.path.startsWith('node:') || x.external))).toEqual([]);
+  });
+});
