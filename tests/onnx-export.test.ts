@@ -3,13 +3,14 @@
 // BERT and Llama (tests/goldens configs and weights; Llama's cached step too), each exported raw and optimized (fused ops written as
 // standard ONNX ops): onnx.checker (full_check) accepts it, ONNX Runtime runs it to the interpreter's
 // outputs within 1e-4, its inputs, outputs and initializers carry the model's own names, and
-// importing it back gives a graph the interpreter runs to the same outputs.
+// importing it back gives a graph the interpreter runs to the same outputs. Also: outputs that are
+// inputs, weights or one value twice; dims solved from computed input dims; the named errors.
 // Round trips of the PyTorch-exported files (tests/onnx-fixtures.ts) are in onnx-round-trip.test.ts.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Graph, type Tensor, interpret, parseGraph, resolveShape, tensor } from '@smelt/ir';
+import { type Graph, GraphBuilder, type Tensor, Var, input, interpret, parseGraph, resolveShape, tensor } from '@smelt/ir';
 import { readSafetensors } from '@smelt/ir/node';
 import { compileGraph } from '@smelt/compiler';
 import { type CausalLMConfig, buildCausalLM, buildModel, buildSeq2SeqEncode, buildSeq2SeqStep, initWeights, parseConfig, type Seq2SeqConfig } from '@smelt/models';
@@ -117,10 +118,44 @@ describe.each(VARIANTS.map((v) => [`${v.name} (${v.variant})`, v]))('ONNX export
 
 describeIfAvailable('onnx-export', 'python3-onnx', checkerUnavailable(), 'onnx.checker on the exported models', () => {
   it('accepts every exported model (full_check)', () => {
-    const verdicts = checkModels(new Map(VARIANTS.map((v) => [`${v.name} (${v.variant})`, v.bytes])));
+    const verdicts = checkModels(new Map([...VARIANTS.map((v) => [`${v.name} (${v.variant})`, v.bytes] as const), ['names', NAMES.bytes]]));
     expect([...verdicts].filter(([, verdict]) => verdict !== 'ok')).toEqual([]);
-    expect(verdicts.size).toBe(VARIANTS.length);
+    expect(verdicts.size).toBe(VARIANTS.length + 1);
   }, 300_000);
+});
+
+/** An input passed through, a weight as an output, one value under two names. */
+function namesCase(): { graph: Graph; weights: Map<string, Tensor>; bytes: Uint8Array } {
+  const b = new GraphBuilder('names');
+  const x = input(b, 'x', 'f32', ['n', 2]);
+  const w = new Var(b, b.param('w', 'f32', [2]));
+  const sum = x.add(w);
+  for (const [name, v] of [['x', x], ['y', x], ['w_out', w], ['z', sum], ['z2', sum]] as const) b.output(name, v.value);
+  const weights = new Map([['w', tensor('f32', [2], Float32Array.of(1, 2))]]);
+  return { graph: b.graph, weights, bytes: exportOnnx(b.graph, weights) };
+}
+const NAMES = namesCase();
+
+describe('ONNX export names', () => {
+  it('writes an input passed through, a weight as an output and one value under two names', async () => {
+    const inputs = new Map([['x', tensor('f32', [3, 2], Float32Array.of(5, 6, 7, 8, 9, 10))]]);
+    const got = await ortOutputs(NAMES.bytes, inputs);
+    expect([...got.keys()]).toEqual(['x', 'y', 'w_out', 'z', 'z2']);
+    expectOutputs(got, tensorOutputs(interpret(NAMES.graph, inputs, NAMES.weights)), 'names');
+  });
+});
+
+describe('ONNX export of dims', () => {
+  it('solves a symbol that an input binds only inside a computed dim (2 * k + 1)', async () => {
+    const g = parseGraph('graph @solve {\n  input %x : f32[2 * k + 1]\n  %0 = iota() {shape = [k, 2], axis = 0, dtype = i32} : i32[k, 2]\n  output y = %0\n}');
+    const inputs = new Map([['x', tensor('f32', [7])]]);
+    expectOutputs(await ortOutputs(exportOnnx(g, new Map()), inputs), tensorOutputs(interpret(g, inputs, new Map())), 'solved k');
+  });
+
+  it('refuses a symbol the inputs do not determine, naming the node and op', () => {
+    const g = parseGraph('graph @product {\n  input %x : f32[a * b]\n  %0 = iota() {shape = [a], axis = 0, dtype = f32} : f32[a]\n  output y = %0\n}');
+    expect(() => exportOnnx(g, new Map())).toThrow(/node y \(op iota\): ONNX export does not support it: dim symbol a is only bound inside a \* b, which does not determine it/);
+  });
 });
 
 describe('ONNX export errors', () => {
