@@ -8,7 +8,7 @@
 
 import {
   type DType, type Dim, EXPR_OPS, type Graph, GraphBuilder, NODE_EXPR_KINDS, type NodeExprKind, type OpAttrs, type OpKind, type Tensor, Var,
-  concat, constant, conv1d, gather, input, iota, layerNorm, repeatKv, rmsNorm, rope, rotaryTables, split, tensor, where,
+  concat, constant, conv1d, dynamicSlice, gather, input, iota, layerNorm, repeatKv, rmsNorm, rope, rotaryTables, split, tensor, where,
 } from '@smelt/ir';
 
 export type Env = { readonly n: number; readonly m: number };
@@ -188,6 +188,14 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
     opCase('slice computed dims', { x: inp('f32', ['n', 9]), t: inp('f32', [2, 'm', 3]) }, ({ x, t }) => ({
       last: x.slice(0, 'n - 1', 1), picked: t.slice(1, 'n', 1).mul(2), rest: x.slice(0, 1, 'n - 1').exp(),
     })),
+  ],
+  // Starts read at run time: inside, past the end and negative (both clamp), along a symbolic axis.
+  dynamic_slice: () => [
+    opCase('dynamic_slice', { x: inp('f32', ['n', 9]), y: inp('i32', [3, 'n', 2], ints(-9, 9)), s: inp('i32', [], ints(1, 1)), far: inp('i32', [], ints(40, 40)), neg: inp('i32', [], ints(-5, -5)) },
+      ({ x, y, s, far, neg }) => ({
+        a: dynamicSlice(x, s, 1, 4), end: dynamicSlice(x, far, 1, 3), start: dynamicSlice(x, neg, 1, 2).mul(2),
+        rows: dynamicSlice(x, s, 0, 1), last: dynamicSlice(y, far, 1, 1), mid: dynamicSlice(y, s, 2, 1),
+      })),
   ],
   concat: () => [
     opCase('concat', { a: inp('f32', ['n', 2]), c: inp('f32', ['n', 3]), d: inp('i32', [2, 'n'], ints(0, 9)) },

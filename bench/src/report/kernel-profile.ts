@@ -16,6 +16,7 @@ export const GROUP_OF_KIND = {
   row: 'rows',
   transpose: 'movement',
   slice: 'movement',
+  dynamic_slice: 'movement',
   concat: 'movement',
   gather: 'movement',
   pad: 'movement',

@@ -282,6 +282,15 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
     const [start, size] = sliceOf(g, x.v.shape[axis]);
     return g.emit('slice', [x], { axis, start, size }, carried([x.facts])) !== undefined;
   },
+  dynamic_slice: (g) => {
+    const x = g.operand(['f32', 'i32', 'bool'], (it) => it.v.rank > 0);
+    if (x.v.rank === 0) return false;
+    const axis = g.rng.int(0, x.v.rank - 1);
+    const [, size] = sliceOf(g, x.v.shape[axis]);
+    // Starts from -9 to 9: past either end they clamp.
+    const start = g.declare('i32', [], 'ints');
+    return g.emit('dynamic_slice', [x, start], { axis, size }, carried([x.facts])) !== undefined;
+  },
   concat: concatGen,
   split: splitGen,
   gather: gatherGen,

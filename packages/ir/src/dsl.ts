@@ -183,6 +183,11 @@ export function gather(table: Var, indices: Var, axis = 0): Var {
   return emit(table.b, 'gather', [table, indices], { axis })[0];
 }
 
+/** `size` entries of x along `axis` from the run-time start `start` (an i32 scalar), clamped into [0, len - size]. */
+export function dynamicSlice(x: Var, start: Var, axis: number, size: Dim): Var {
+  return emit(x.b, 'dynamic_slice', [x, start], { axis, size })[0];
+}
+
 export function iota(b: GraphBuilder, shape: Shape, axis: number, dtype: DType = 'i32'): Var {
   return emit(b, 'iota', [], { shape: [...shape], axis, dtype })[0];
 }

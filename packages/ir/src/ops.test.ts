@@ -282,6 +282,17 @@ test('slice', 'inner axis, negative axis with a symbolic size, out of range', ()
   expect(() => run('slice', [f32([3, 4], X34)], { axis: 0, start: 1, size: 'n' }, new Map([['n', 3]])))
     .toThrow('slice: [1, 4) is out of range for dim 3 of [3, 4] (n = 3)');
 });
+test('dynamic_slice', 'a start read at run time, clamped into [0, len - size]; a non-scalar start or a size past the dim refused', () => {
+  const x = f32([3, 4], X34);
+  const at = (start: number, size: number | string, axis = 1, env = new Map<string, number>()) => vals(run1('dynamic_slice', [x, i32([], [start])], { axis, size }, env));
+  expect(at(1, 2)).toEqual([1, 2, 5, 6, 9, 10]);
+  expect(at(9, 2)).toEqual([2, 3, 6, 7, 10, 11]);
+  expect(at(-4, 1)).toEqual([0, 4, 8]);
+  expect(at(1, 'n', 0, new Map([['n', 2]]))).toEqual(X34.slice(4));
+  expect(() => run('dynamic_slice', [x, i32([1], [0])], { axis: 1, size: 2 })).toThrow('the start must be an i32 scalar (shape [])');
+  expect(() => run('dynamic_slice', [x, i32([], [0])], { axis: 1, size: 5 })).toThrow('size 5 is larger than dim 4');
+  expect(() => run('dynamic_slice', [x, i32([], [0])], { axis: 0, size: 'n' }, new Map([['n', 4]]))).toThrow('dynamic_slice: size 4 is larger than dim 3');
+});
 test('concat', 'along the inner axis (f32) and the outer axis (i32)', () => {
   expect(vals(run1('concat', [f32([2, 1], [1, 2]), f32([2, 2], [3, 4, 5, 6])], { axis: -1 }))).toEqual([1, 3, 4, 2, 5, 6]);
   const y = run1('concat', [i32([1, 2], [1, 2]), i32([2, 2], [3, 4, 5, 6])], { axis: 0 });

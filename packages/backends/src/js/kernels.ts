@@ -136,6 +136,13 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
       call: (g) => `slice(${g}, ${ctx.dim(k.start)}, ${ctx.dim(ctx.plan.buffers[k.out].shape[k.axis])}, ${b(k.x)}, ${b(k.out)});`,
     };
   },
+  dynamic_slice(k, ctx) {
+    const { b, s } = access(ctx);
+    return {
+      geometry: `axisGeometry(${s(k.x)}, ${k.axis})`,
+      call: (g) => `dynamicSlice(${g}, ${b(k.start)}, ${ctx.dim(ctx.plan.buffers[k.out].shape[k.axis])}, ${b(k.x)}, ${b(k.out)});`,
+    };
+  },
   gather(k, ctx) {
     const { b, s } = access(ctx);
     return { geometry: `axisGeometry(${s(k.table)}, ${k.axis})`, call: (g) => `gather(${g}, ${b(k.table)}, ${b(k.indices)}, ${b(k.out)});` };

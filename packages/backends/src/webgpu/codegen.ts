@@ -10,7 +10,7 @@ import { type BackendCapabilities, capabilitiesOf, requireCapabilities } from '.
 import { attentionKernel } from './kernels/attention.ts';
 import { elementwiseKernel } from './kernels/elementwise.ts';
 import { type MatmulVariant, chooseMatmulVariant, matmulKernel } from './kernels/matmul.ts';
-import { concatKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
+import { concatKernel, dynamicSliceKernel, gatherKernel, iotaKernel, sliceKernel, transposeKernel } from './kernels/movement.ts';
 import { conv1dKernel, cumsumKernel, padKernel, ropeKernel, topkKernel } from './kernels/ops.ts';
 import { reduceKernel } from './kernels/reduce.ts';
 import { rowKernel } from './kernels/rows.ts';
@@ -41,6 +41,7 @@ const TEMPLATES: { readonly [K in KernelKind]: Template<K> } = {
   conv1d: conv1dKernel,
   transpose: transposeKernel,
   slice: sliceKernel,
+  dynamic_slice: dynamicSliceKernel,
   concat: concatKernel,
   gather: gatherKernel,
   iota: iotaKernel,

@@ -75,6 +75,8 @@ export type Kernel = KernelBase & (
     }
   | { readonly kind: 'transpose'; readonly x: number; readonly out: number; readonly perm: readonly number[] }
   | { readonly kind: 'slice'; readonly x: number; readonly out: number; readonly axis: number; readonly start: Dim }
+  /** A slice whose start is read at run time from `start` (an i32 scalar buffer), clamped into [0, len - size]. */
+  | { readonly kind: 'dynamic_slice'; readonly x: number; readonly start: number; readonly out: number; readonly axis: number }
   | { readonly kind: 'concat'; readonly inputs: readonly number[]; readonly out: number; readonly axis: number }
   | { readonly kind: 'gather'; readonly table: number; readonly indices: number; readonly out: number; readonly axis: number }
   | { readonly kind: 'iota'; readonly out: number; readonly axis: number }

@@ -165,6 +165,8 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
       return emit({ kind: 'transpose', label, x: ins[0], out, perm: n.attrs.perm });
     case 'slice':
       return emit({ kind: 'slice', label, x: ins[0], out, axis: normAxis(n.attrs.axis, rank), start: n.attrs.start });
+    case 'dynamic_slice':
+      return emit({ kind: 'dynamic_slice', label, x: ins[0], start: ins[1], out, axis: normAxis(n.attrs.axis, rank) });
     case 'split': {
       const starts = splitStarts(n.attrs.sizes);
       const axis = normAxis(n.attrs.axis, rank);

@@ -30,6 +30,7 @@ export function kernelReads(k: Kernel): number[] {
     case 'attention': return [k.q, k.k, k.v, ...(k.mask === undefined ? [] : [k.mask])];
     case 'row': return [...k.inputs];
     case 'reduce': case 'transpose': case 'slice': case 'pad': case 'cumsum': case 'topk': return [k.x];
+    case 'dynamic_slice': return [k.x, k.start];
     case 'rope': return [k.x, k.cos, k.sin];
     case 'concat': return [...k.inputs];
     case 'gather': return [k.table, k.indices];

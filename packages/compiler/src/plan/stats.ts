@@ -57,7 +57,7 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
       return outElems * 2 * w[1] * w[2];
     }
     case 'topk': return outElems * shapeOf(plan, k.x, env)[k.axis]; // one pass over the line per kept element
-    case 'transpose': case 'slice': case 'concat': case 'gather': case 'iota': case 'pad': return 0; // data movement
+    case 'transpose': case 'slice': case 'dynamic_slice': case 'concat': case 'gather': case 'iota': case 'pad': return 0; // data movement
     default: return k satisfies never;
   }
 }

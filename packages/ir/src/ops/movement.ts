@@ -1,5 +1,5 @@
-// Movement ops: reshape, transpose, slice, concat, split, gather. They move or copy elements
-// and keep symbolic dims; a reshape proves element counts equal symbolically.
+// Movement ops: reshape, transpose, slice, dynamic_slice, concat, split, gather. They move or copy
+// elements and keep symbolic dims; a reshape proves element counts equal symbolically.
 
 import { allocArray } from '../dtype.ts';
 import {
@@ -116,6 +116,39 @@ const slice: OpDef<'slice'> = {
   },
 };
 
+/**
+ * The start of a dynamic_slice: the i32 scalar clamped into [0, len - size], as XLA's DynamicSlice
+ * and jax.lax.dynamic_slice do, so every start gives a defined result on every backend.
+ */
+export function clampSliceStart(start: number, len: number, size: number): number {
+  return Math.min(Math.max(start, 0), len - size);
+}
+
+const dynamic_slice: OpDef<'dynamic_slice'> = {
+  summary: 'take `size` entries along one axis from a start read at run time (an i32 scalar operand, clamped into [0, len - size])',
+  example: '%2 = dynamic_slice(%0, %1) {axis = 1, size = 1} : f32[batch, 1, 64]',
+  traits: ['movement'],
+  operands: 2,
+  attrs: { axis: { kind: 'int' }, size: { kind: 'dim' } },
+  infer([x, start], attrs) {
+    const axis = normAxis(attrs.axis, x.shape.length);
+    if (start.dtype !== 'i32' || start.shape.length !== 0) throw new Error(`the start must be an i32 scalar (shape []), got ${describe([start])}`);
+    if (dimAtMost(attrs.size, x.shape[axis]) === false) {
+      throw new Error(`size ${attrs.size} is larger than dim ${x.shape[axis]} of ${formatType(x)}`);
+    }
+    const shape = [...x.shape];
+    shape[axis] = attrs.size;
+    return [{ dtype: x.dtype, shape }];
+  },
+  evaluate([x, start], attrs, env) {
+    const axis = normAxis(attrs.axis, x.shape.length);
+    const size = resolveDim(attrs.size, env);
+    const len = x.shape[axis];
+    if (size > len) throw new Error(`dynamic_slice: size ${size} is larger than dim ${len} of ${formatDims(x.shape)}`);
+    return [sliceTensor(x, axis, clampSliceStart(start.data[0] as number, len, size), size)];
+  },
+};
+
 const concat: OpDef<'concat'> = {
   summary: 'join operands along an axis; other dims equal',
   example: '%2 = concat(%0, %1) {axis = 1} : f32[batch, 12]',
@@ -210,5 +243,5 @@ const gather: OpDef<'gather'> = {
   },
 };
 
-export const MOVEMENT_OPS = { reshape, transpose, slice, concat, split, gather } as const;
+export const MOVEMENT_OPS = { reshape, transpose, slice, dynamic_slice, concat, split, gather } as const;
 

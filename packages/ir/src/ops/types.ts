@@ -37,6 +37,7 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   reshape: { shape: Dim[] };
   transpose: { perm: number[] };
   slice: { axis: number; start: Dim; size: Dim };
+  dynamic_slice: { axis: number; size: Dim };
   concat: { axis: number };
   split: { axis: number; sizes: Dim[] };
   gather: { axis: number };

@@ -3,13 +3,13 @@
 // the same thing; dims in attributes (`reshape {shape = [batch, seq, 8]}`, a slice at `past`)
 // become int64 tensors computed from the graph inputs' shapes (writer.ts).
 
-import { type DType, dimAdd, normAxis } from '@smelt/ir';
+import { type DType, dimAdd, dimSub, normAxis } from '@smelt/ir';
 import { ONNX_DTYPE } from '../tensors.ts';
 import { type LowerContext, type LoweringTable, swapLast } from './lowering.ts';
 
 type CoreKind =
   | 'reduce_sum' | 'reduce_mean' | 'reduce_max' | 'reduce_min' | 'argmax' | 'cumsum' | 'topk' | 'matmul' | 'conv1d'
-  | 'reshape' | 'transpose' | 'slice' | 'concat' | 'split' | 'gather' | 'expand' | 'pad' | 'constant' | 'iota';
+  | 'reshape' | 'transpose' | 'slice' | 'dynamic_slice' | 'concat' | 'split' | 'gather' | 'expand' | 'pad' | 'constant' | 'iota';
 
 /**
  * ReduceMean/Max/Min take their axes as an attribute at opset 17 (ReduceSum as an input, since 13).
@@ -80,6 +80,13 @@ export const CORE_LOWERINGS: LoweringTable<CoreKind> = {
   transpose: ({ w, attrs, ins, outs }) => { w.node('Transpose', ins, { perm: attrs.perm }, outs[0]); },
   slice: ({ w, attrs, ins, outs }) => {
     w.node('Slice', [ins[0], w.dim(attrs.start), w.dim(dimAdd(attrs.start, attrs.size)), w.ints([attrs.axis])], {}, outs[0]);
+  },
+  // The start clamped into [0, len - size] as smelt's dynamic_slice does (ONNX Slice would shorten the result instead).
+  dynamic_slice: ({ w, attrs, ins: [x, start], outs, inTypes: [t] }) => {
+    const axis = normAxis(attrs.axis, t.shape.length);
+    const wanted = w.node('Reshape', [w.cast(start, 'i32', 'i64'), w.ints([1])]);
+    const from = w.node('Min', [w.node('Max', [wanted, w.ints([0])]), w.dim(dimSub(t.shape[axis], attrs.size))]);
+    w.node('Slice', [x, from, w.node('Add', [from, w.dim(attrs.size)]), w.ints([axis])], {}, outs[0]);
   },
   concat: ({ w, attrs, ins, outs }) => { w.node('Concat', ins, { axis: attrs.axis }, outs[0]); },
   split: ({ w, attrs, ins, outs }) => { w.emit('Split', [ins[0], w.shape(attrs.sizes)], { axis: attrs.axis }, outs); },

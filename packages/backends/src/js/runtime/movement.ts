@@ -29,6 +29,11 @@ export function slice(g: AxisGeometry, start: number, size: number, x: Elements,
   for (let o = 0; o < outer; o++) copyRun(x, (o * len + start) * inner, out, o * run, run);
 }
 
+/** slice from a start read at run time (an i32 scalar), clamped into [0, len - size] as the interpreter does. */
+export function dynamicSlice(g: AxisGeometry, start: Elements, size: number, x: Elements, out: Elements): void {
+  slice(g, Math.min(Math.max(Number(start[0]), 0), g.len - size), size, x, out);
+}
+
 /** Copy x into out at offset `at` along the axis `g` describes for out; x is `len` long on it. */
 export function concatInto(g: AxisGeometry, at: number, len: number, x: Elements, out: Elements): void {
   const { outer, inner } = g;

@@ -160,7 +160,7 @@ export const LOADER_JS = [
   "/** \"wasm run kernel 3 (gather) failed: an index is out of range\"; `kernel` undefined outside a run. */",
   "function trapMessage(what, index, kernel, engineMessage) {",
   "    const why = kernel?.kind === 'gather' ? 'an index is out of range'",
-  "        : kernel?.kind === 'slice' ? 'the slice runs past the end of its input' : engineMessage;",
+  "        : kernel?.kind === 'slice' || kernel?.kind === 'dynamic_slice' ? 'the slice runs past the end of its input' : engineMessage;",
   "    return `wasm ${what}${kernel ? ` kernel ${index} (${kernel.label})` : ''} failed: ${why}`;",
   "}",
 ].join('\n');

@@ -11,7 +11,7 @@ import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
 import { attentionScratch, emitAttention } from './attention.ts';
 import { emitElementwise } from './elementwise.ts';
 import { emitMatmul, matmulScratch } from './matmul.ts';
-import { emitConcat, emitGather, emitIota, emitSlice, emitTranspose } from './movement.ts';
+import { emitConcat, emitGather, emitIota, emitDynamicSlice, emitSlice, emitTranspose } from './movement.ts';
 import { emitConv1d, emitCumsum, emitPad, emitRope, emitTopk } from './ops.ts';
 import { emitReduce } from './reduce.ts';
 import { emitRow } from './rows.ts';
@@ -34,6 +34,7 @@ export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   conv1d: { emit: emitConv1d },
   transpose: { emit: emitTranspose },
   slice: { emit: emitSlice },
+  dynamic_slice: { emit: emitDynamicSlice },
   concat: { emit: emitConcat },
   gather: { emit: emitGather },
   iota: { emit: emitIota },

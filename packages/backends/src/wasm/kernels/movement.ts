@@ -1,14 +1,14 @@
 // Movement kernels: transpose (a loop nest over the output with permuted input strides, whose
-// innermost contiguous runs become memory.copy), slice and concat (one memory.copy per outer
-// index), gather (one memory.copy per picked row; an index out of range traps, as the
-// interpreter throws; so does a slice past the end of its input) and iota. Elements move as raw bytes of their natural width.
+// innermost contiguous runs become memory.copy), slice, dynamic_slice (its start clamped) and
+// concat (one memory.copy per outer index), gather (one memory.copy per picked row; an index out
+// of range traps, as the interpreter throws; so does a slice past the end of its input) and iota. Elements move as raw bytes of their natural width.
 
 import type { Kernel } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
 import type { Local } from '../encoder/code.ts';
 import { loadScalar, storeScalar } from '../codegen/access.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { type Val, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
+import { type Val, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { indexSplit } from '../codegen/rows.ts';
 
 type Of<K extends Kernel['kind']> = Extract<Kernel, { kind: K }>;
@@ -94,6 +94,24 @@ export function emitSlice(k: Of<'slice'>, ctx: KernelCtx): void {
   ctx.c.if(() => ctx.c.op('unreachable'));
   const start = imul(ctx.dim(k.start), ctx.numel(inner, width));
   copyRuns(ctx, ctx.numel(xs.slice(0, k.axis)), iadd(ctx.addr(k.x), start), ctx.numel(xs.slice(k.axis), width), ctx.addr(k.out), run, run);
+}
+
+/** A slice from a start read at run time: the i32 scalar clamped into [0, len - size] (a size past len traps). */
+export function emitDynamicSlice(k: Of<'dynamic_slice'>, ctx: KernelCtx): void {
+  const { prog } = ctx;
+  const xs = prog.shape(k.x);
+  const width = prog.elemBytes(k.x);
+  const inner = xs.slice(k.axis + 1);
+  const size = prog.shape(k.out)[k.axis];
+  const run = ctx.numel([size, ...inner], width);
+  op('i32.gt_u', ctx.dim(size), ctx.dim(xs[k.axis]))(ctx.c);
+  ctx.c.if(() => ctx.c.op('unreachable'));
+  const last = ctx.let(op('i32.sub', ctx.dim(xs[k.axis]), ctx.dim(size)));
+  const wanted = ctx.let(loadScalar(prog, 'i32', ctx.addr(k.start)));
+  const atLeast0 = ctx.let((c) => { get(wanted)(c); i32(0)(c); get(wanted)(c); i32(0)(c); c.op('i32.gt_s', 'select'); });
+  const start = ctx.let(imin(get(atLeast0), get(last)));
+  const from = iadd(ctx.addr(k.x), imul(get(start), ctx.numel(inner, width)));
+  copyRuns(ctx, ctx.numel(xs.slice(0, k.axis)), from, ctx.numel(xs.slice(k.axis), width), ctx.addr(k.out), run, run);
 }
 
 export function emitConcat(k: Of<'concat'>, ctx: KernelCtx): void {

@@ -11,6 +11,6 @@ export interface TrapKernel {
 /** "wasm run kernel 3 (gather) failed: an index is out of range"; `kernel` undefined outside a run. */
 export function trapMessage(what: string, index: number, kernel: TrapKernel | undefined, engineMessage: string): string {
   const why = kernel?.kind === 'gather' ? 'an index is out of range'
-    : kernel?.kind === 'slice' ? 'the slice runs past the end of its input' : engineMessage;
+    : kernel?.kind === 'slice' || kernel?.kind === 'dynamic_slice' ? 'the slice runs past the end of its input' : engineMessage;
   return `wasm ${what}${kernel ? ` kernel ${index} (${kernel.label})` : ''} failed: ${why}`;
 }

@@ -1,4 +1,4 @@
-// Movement and source kernels: transpose, slice, concat, gather and iota. One invocation per output
+// Movement and source kernels: transpose, slice, dynamic_slice, concat, gather and iota. One invocation per output
 // element: split the output index into coordinates, compute the source index, copy the 32-bit
 // element (no conversion: source and result share a dtype). Gather clamps an out-of-range index
 // into the table (the reference throws; a kernel cannot).
@@ -83,6 +83,20 @@ export function sliceKernel(w: KernelWriter, k: { label: string; x: number; out:
   const coords = coordNames(w.shape(k.out).length);
   coords[k.axis] = `(c${k.axis} + ${w.dims.dim(k.start)})`;
   return perElement(w, k.label, k.out, [w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x))))]);
+}
+
+/** A slice from a start read at run time: the i32 scalar clamped into [0, len - size] (size ≤ len is checked at bind). */
+export function dynamicSliceKernel(w: KernelWriter, k: { label: string; x: number; start: number; out: number; axis: number }): KernelProgram {
+  w.bind(k.x, 'read');
+  w.bind(k.start, 'read');
+  w.bind(k.out, 'read_write');
+  const len = w.dims.dim(w.shape(k.x)[k.axis]), size = w.dims.dim(w.shape(k.out)[k.axis]);
+  const coords = coordNames(w.shape(k.out).length);
+  coords[k.axis] = `(c${k.axis} + start)`;
+  return perElement(w, k.label, k.out, [
+    `let start = u32(clamp(${w.load(k.start, '0u')}, 0, i32(${len}) - i32(${size})));`,
+    w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x)))),
+  ]);
 }
 
 export function concatKernel(w: KernelWriter, k: { label: string; inputs: readonly number[]; out: number; axis: number }): KernelProgram {
