@@ -8,7 +8,7 @@ import {
 import { deadCodeElimination } from './passes/dce.ts';
 
 export class Rewriter {
-  /** Use counts and users of every value, computed on demand and dropped when the graph changes. */
+  /** Use counts and users of every value: computed on first use, then kept up to date by insertBefore, setInput and replace. */
   private uses: { readonly counts: Map<Value, number>; readonly users: Map<Value, Node[]> } | undefined;
 
   constructor(readonly graph: Graph) {}
@@ -16,6 +16,25 @@ export class Rewriter {
   private index() {
     this.uses ??= { counts: useCounts(this.graph), users: usersOf(this.graph) };
     return this.uses;
+  }
+
+  /** Count one more use of `v` by `node` (one operand slot). */
+  private addUse(v: Value, node: Node): void {
+    if (!this.uses) return;
+    this.uses.counts.set(v, (this.uses.counts.get(v) ?? 0) + 1);
+    const list = this.uses.users.get(v);
+    if (!list) this.uses.users.set(v, [node]);
+    else if (!list.includes(node)) list.push(node);
+  }
+
+  /** Count one use of `v` by `node` fewer (one operand slot). */
+  private dropUse(v: Value, node: Node): void {
+    if (!this.uses) return;
+    this.uses.counts.set(v, (this.uses.counts.get(v) ?? 0) - 1);
+    if (!node.inputs.includes(v)) {
+      const list = this.uses.users.get(v);
+      if (list) list.splice(list.indexOf(node), 1);
+    }
   }
 
   /** How many operand slots and graph outputs read `v`. */
@@ -42,8 +61,17 @@ export class Rewriter {
     const node = this.graph.addNode(op, inputs, attrs, types, anchor.loc);
     this.graph.nodes.pop();
     this.graph.nodes.splice(at, 0, node as Node);
-    this.uses = undefined;
+    for (const v of inputs) this.addUse(v, node as Node);
     return node.outputs;
+  }
+
+  /** Make operand `slot` of `node` read `v` (rules change operands only through this or replace). */
+  setInput(node: Node, slot: number, v: Value): void {
+    const old = node.inputs[slot];
+    if (old === v) return;
+    node.inputs[slot] = v;
+    this.dropUse(old, node);
+    this.addUse(v, node);
   }
 
   /** Replace every use of `from` with `to`; their types must be equal. */
@@ -52,7 +80,27 @@ export class Rewriter {
       throw new Error(`rewrite: cannot replace ${fmt(from.type)} with ${fmt(to.type)}`);
     }
     replaceAllUses(this.graph, from, to);
-    this.uses = undefined;
+    if (!this.uses || from === to) return;
+    const { counts, users } = this.uses;
+    counts.set(to, (counts.get(to) ?? 0) + (counts.get(from) ?? 0));
+    counts.set(from, 0);
+    const into = users.get(to) ?? [];
+    for (const n of users.get(from) ?? []) if (!into.includes(n)) into.push(n);
+    users.set(to, into);
+    users.set(from, []);
+  }
+
+  /**
+   * Throw when the kept use counts differ from the graph's (a rule changed an operand without
+   * setInput or replace): a rule deciding on stale counts could fuse a value that has other users.
+   */
+  checkUses(rules: readonly Rule[]): void {
+    if (!this.uses) return;
+    const fresh = useCounts(this.graph);
+    const stale = [...new Set([...fresh.keys(), ...this.uses.counts.keys()])].find((v) => (fresh.get(v) ?? 0) !== (this.uses!.counts.get(v) ?? 0));
+    if (stale) {
+      throw new Error(`rewrite: rules ${rules.map((r) => r.name).join(', ')} changed an operand without Rewriter.setInput (use counts of ${stale.name ?? 'a value'} out of date)`);
+    }
   }
 }
 
@@ -83,6 +131,7 @@ export function applyRules(g: Graph, rules: readonly Rule[], maxRounds = 100): b
         }
       }
     }
+    rw.checkUses(rules);
     if (!changed) return changedAny;
     deadCodeElimination(g);
     changedAny = true;

@@ -48,7 +48,7 @@ export const groupedAttention: Rule = {
     for (const slot of [1, 2]) {
       const x = unrepeated(rw, n, att.inputs[slot]);
       if (!x) continue;
-      att.inputs[slot] = x;
+      rw.setInput(att, slot, x);
       changed = true;
     }
     return changed;

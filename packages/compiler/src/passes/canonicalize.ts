@@ -64,14 +64,14 @@ function broadcastOf(shapes: readonly Shape[]) {
 const expandIntoBroadcast: Rule = {
   name: 'expand-into-broadcast',
   law: 'f(expand(x), y…) = f(x, y…)  (f elementwise and broadcasting; same result shape)',
-  apply(n) {
+  apply(n, rw) {
     if (!hasTrait(n.op, 'elementwise') || !hasTrait(n.op, 'broadcast')) return false;
     for (let i = 0; i < n.inputs.length; i++) {
       const ex = producer(n.inputs[i]);
       if (ex?.op !== 'expand') continue;
       const shape = broadcastOf(n.inputs.map((v, j) => (j === i ? ex.inputs[0] : v).type.shape));
       if (!shape || !shapesEqual(shape, n.outputs[0].type.shape)) continue;
-      n.inputs[i] = ex.inputs[0];
+      rw.setInput(n, i, ex.inputs[0]);
       return true;
     }
     return false;
@@ -86,11 +86,11 @@ const transposeNoop = forward('transpose-noop', 'transpose(x, [0, 1, …]) = x',
 const reshapeChain: Rule = {
   name: 'reshape-chain',
   law: 'reshape(reshape(x, s1), s2) = reshape(x, s2)',
-  apply(n) {
+  apply(n, rw) {
     if (n.op !== 'reshape') return false;
     const inner = producer(n.inputs[0]);
     if (inner?.op !== 'reshape') return false;
-    n.inputs[0] = inner.inputs[0];
+    rw.setInput(n, 0, inner.inputs[0]);
     return true;
   },
 };
@@ -99,14 +99,14 @@ const reshapeChain: Rule = {
 const transposeChain: Rule = {
   name: 'transpose-chain',
   law: 'transpose(transpose(x, p), q) = transpose(x, [p[q[i]]])',
-  apply(n) {
+  apply(n, rw) {
     if (n.op !== 'transpose') return false;
     const inner = producer(n.inputs[0]);
     if (inner?.op !== 'transpose') return false;
     const p = (inner as Node<'transpose'>).attrs.perm;
     const q = (n as Node<'transpose'>).attrs.perm;
     (n as Node<'transpose'>).attrs = { perm: q.map((i) => p[i]) };
-    n.inputs[0] = inner.inputs[0];
+    rw.setInput(n, 0, inner.inputs[0]);
     return true;
   },
 };
@@ -135,7 +135,7 @@ const transposeIntoMatmul: Rule = {
       const t = producer(m.inputs[slot]);
       if (t?.op !== 'transpose' || !endsInSwap((t as Node<'transpose'>).attrs.perm)) continue;
       const rest = swapLast((t as Node<'transpose'>).attrs.perm);
-      m.inputs[slot] = rest.every((p, i) => p === i) ? t.inputs[0] : rw.insertBefore(n, 'transpose', [t.inputs[0]], { perm: rest })[0];
+      rw.setInput(m, slot, rest.every((p, i) => p === i) ? t.inputs[0] : rw.insertBefore(n, 'transpose', [t.inputs[0]], { perm: rest })[0]);
       m.attrs = { ...m.attrs, [flag]: !m.attrs[flag] };
       return true;
     }

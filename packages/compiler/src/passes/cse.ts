@@ -33,8 +33,29 @@ function sameAttrs(a: object, b: object): boolean {
   return true;
 }
 
+/** A primitive attribute, or an array of them, as text (undefined for anything else). */
+function plainKey(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'number': return Number.isFinite(v) ? String(v) : `~${v}`;
+    case 'string': return JSON.stringify(v);
+    case 'boolean': return String(v);
+    default:
+      if (!Array.isArray(v)) return undefined;
+      for (const x of v) if (typeof x !== 'number' && typeof x !== 'string') return undefined;
+      return `[${v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : String(x))).join(',')}]`;
+  }
+}
+
 /** Attributes as a string independent of key order (the parser keeps the order of the text). */
 function attrKey(attrs: object): string {
+  const entries = Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : 1));
+  const plain = entries.map(([k, v]) => { const t = plainKey(v); return t === undefined ? undefined : `${k}=${t}`; });
+  if (plain.every((t) => t !== undefined)) return `{${plain.join(';')}}`;
+  return slowAttrKey(attrs);
+}
+
+/** attrKey of attributes holding tensors or nested values: JSON, tensors by dtype, shape and a hash of their bytes. */
+function slowAttrKey(attrs: object): string {
   const sorted = Object.fromEntries(Object.entries(attrs).sort(([a], [b]) => (a < b ? -1 : 1)));
   return JSON.stringify(sorted, (_k, v: unknown) => {
     if (isTensor(v)) return `${v.dtype}[${v.shape.join(',')}]:${bytesOf(v).length}:${hashBytes(bytesOf(v))}`;
