@@ -10,6 +10,8 @@ every run. Cases:
   transformer-static        post-norm without dynamic axes (no dim_param: every dim a number)
   transformer-external      post-norm with its weights in an external data file (NAME.onnx.data)
   encoder-opset17, decoder-opset17   the seq2seq model's halves (token ids in; memory / next tokens out)
+  gpt2-opsetN, bert-opsetN, llama-opsetN   the model zoo's GPT-2, BERT and Llama (scripts/hf_models.py, the
+                            configs of scripts/make_zoo_goldens.py), dynamic batch and sequence
 """
 import math
 import os
@@ -21,6 +23,8 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
 from models import Seq2Seq, Seq2SeqDecoder, Seq2SeqEncoder, causal, make_transformer  # noqa: E402
+from hf_models import BertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM  # noqa: E402
+from make_zoo_goldens import BERT, GPT2, LLAMA, randomize  # noqa: E402
 
 CFG = {"dModel": 16, "nHead": 2, "numEncoderLayers": 2, "numDecoderLayers": 2, "dimFeedforward": 32,
        "activation": "relu", "layerNormEps": 1e-5, "normFirst": False}
@@ -85,6 +89,38 @@ def seq2seq_cases(out):
     st.save(os.path.join(out, "decoder-opset17.inputs.safetensors"), {"memory": memory, "tgt": tgt})
 
 
+class Logits(nn.Module):
+    """A zoo causal LM's logits alone (its forward also returns the key/value cache)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids):
+        return self.model(input_ids)[0]
+
+
+def causal_lm_case(out, name, make, cfg, opset, seed):
+    model = Logits(randomize(make(dict(cfg)), seed))
+    ids = torch.randint(0, cfg["vocabSize"], (2, 7), generator=torch.Generator().manual_seed(seed))
+    seq = {0: "batch", 1: "seq"}
+    export(model, (ids,), os.path.join(out, name + ".onnx"), ["input_ids"], ["logits"], opset,
+           {"input_ids": seq, "logits": seq})
+    st.save(os.path.join(out, name + ".inputs.safetensors"), {"input_ids": ids})
+
+
+def bert_case(out, name, opset):
+    model = randomize(BertForSequenceClassification(dict(BERT)), 12)
+    ids = torch.randint(0, BERT["vocabSize"], (3, 8), generator=torch.Generator().manual_seed(12))
+    keep = (torch.arange(8)[None, :] < torch.tensor([8, 5, 3])[:, None]).long()
+    types = (torch.arange(8)[None, :] >= torch.tensor([4, 2, 1])[:, None]).long()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    seq = {0: "batch", 1: "seq"}
+    export(model, (ids, keep, types), os.path.join(out, name + ".onnx"), names, ["logits"], opset,
+           {**{k: seq for k in names}, "logits": {0: "batch"}})
+    st.save(os.path.join(out, name + ".inputs.safetensors"), dict(zip(names, (ids, keep, types))))
+
+
 CASES = {
     "transformer-post-opset14": lambda o: transformer_case(o, "transformer-post-opset14", 14, False, "relu", True, True),
     "transformer-post-opset17": lambda o: transformer_case(o, "transformer-post-opset17", 17, False, "relu", True, True),
@@ -93,6 +129,9 @@ CASES = {
     "transformer-static": lambda o: transformer_case(o, "transformer-static", 17, False, "relu", False, False),
     "transformer-external": lambda o: transformer_case(o, "transformer-external", 17, False, "relu", True, True, True),
     "seq2seq": seq2seq_cases,
+    **{f"gpt2-opset{v}": (lambda o, v=v: causal_lm_case(o, f"gpt2-opset{v}", GPT2LMHeadModel, GPT2, v, 11)) for v in (14, 17)},
+    **{f"llama-opset{v}": (lambda o, v=v: causal_lm_case(o, f"llama-opset{v}", LlamaForCausalLM, LLAMA, v, 13)) for v in (14, 17)},
+    **{f"bert-opset{v}": (lambda o, v=v: bert_case(o, f"bert-opset{v}", v)) for v in (14, 17)},
 }
 
 
