@@ -12,6 +12,8 @@ every run. Cases:
   encoder-opset17, decoder-opset17   the seq2seq model's halves (token ids in; memory / next tokens out)
   gpt2-opsetN, bert-opsetN, llama-opsetN   the model zoo's GPT-2, BERT and Llama (scripts/hf_models.py, the
                             configs of scripts/make_zoo_goldens.py), dynamic batch and sequence
+  conv-opset17              nn.Conv1d stack (padding, dilation), dynamic batch and length
+  conv-strided-opset14      nn.Conv1d with stride 2, dilation and groups, then an unpadded one; dynamic batch
 """
 import math
 import os
@@ -121,6 +123,30 @@ def bert_case(out, name, opset):
     st.save(os.path.join(out, name + ".inputs.safetensors"), dict(zip(names, (ids, keep, types))))
 
 
+class ConvNet(nn.Module):
+    """x [batch, 4, length] -> two Conv1d layers -> per-position scores [batch, length', 3]."""
+
+    def __init__(self, strided):
+        super().__init__()
+        if strided:
+            self.convs = nn.Sequential(nn.Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2), nn.ReLU(), nn.Conv1d(6, 8, 2))
+        else:
+            self.convs = nn.Sequential(nn.Conv1d(4, 8, 3, padding=1), nn.GELU(), nn.Conv1d(8, 8, 5, padding=4, dilation=2))
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.convs(x).transpose(1, 2))
+
+
+def conv_case(out, name, opset, strided):
+    torch.manual_seed(3)
+    model = ConvNet(strided)
+    x = torch.randn(2, 4, 11)
+    axes = {"x": {0: "batch"}, "y": {0: "batch"}} if strided else {"x": {0: "batch", 2: "length"}, "y": {0: "batch", 1: "length"}}
+    export(model, (x,), os.path.join(out, name + ".onnx"), ["x"], ["y"], opset, axes)
+    st.save(os.path.join(out, name + ".inputs.safetensors"), {"x": x})
+
+
 CASES = {
     "transformer-post-opset14": lambda o: transformer_case(o, "transformer-post-opset14", 14, False, "relu", True, True),
     "transformer-post-opset17": lambda o: transformer_case(o, "transformer-post-opset17", 17, False, "relu", True, True),
@@ -132,6 +158,8 @@ CASES = {
     **{f"gpt2-opset{v}": (lambda o, v=v: causal_lm_case(o, f"gpt2-opset{v}", GPT2LMHeadModel, GPT2, v, 11)) for v in (14, 17)},
     **{f"llama-opset{v}": (lambda o, v=v: causal_lm_case(o, f"llama-opset{v}", LlamaForCausalLM, LLAMA, v, 13)) for v in (14, 17)},
     **{f"bert-opset{v}": (lambda o, v=v: bert_case(o, f"bert-opset{v}", v)) for v in (14, 17)},
+    "conv-opset17": lambda o: conv_case(o, "conv-opset17", 17, False),
+    "conv-strided-opset14": lambda o: conv_case(o, "conv-strided-opset14", 14, True),
 }
 
 

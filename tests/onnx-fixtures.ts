@@ -43,6 +43,9 @@ export const CASES = [
 /** The model zoo's GPT-2, BERT and Llama (scripts/hf_models.py) at opsets 14 and 17 (tests/onnx-zoo.test.ts). */
 export const ZOO_CASES = ['gpt2-opset14', 'gpt2-opset17', 'bert-opset14', 'bert-opset17', 'llama-opset14', 'llama-opset17'] as const;
 
+/** nn.Conv1d models (tests/onnx-conv.test.ts). */
+export const CONV_CASES = ['conv-opset17', 'conv-strided-opset14'] as const;
+
 /** Where the ONNX tests run a model: every backend, and the wasm builds beyond the default one. */
 export const TARGETS: readonly { readonly name: string; readonly backend: string; readonly options: Record<string, unknown> }[] = [
   { name: 'reference', backend: 'reference', options: {} },
