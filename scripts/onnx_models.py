@@ -9,13 +9,15 @@ every run. Cases:
   transformer-pre-opsetN    pre-norm, gelu, no masks
   transformer-static        post-norm without dynamic axes (no dim_param: every dim a number)
   transformer-external      post-norm with its weights in an external data file (NAME.onnx.data)
-  encoder-opset17, decoder-opset17   the seq2seq model's halves (token ids in; memory / next tokens out)
+  encoder-opset17, decoder-opset17   the seq2seq model's halves (token ids in; memory / logits out), and the
+                            whole model as smelt takes it: seq2seq.config.json, seq2seq.weights.safetensors
   gpt2-opsetN, bert-opsetN, llama-opsetN   the model zoo's GPT-2, BERT and Llama (scripts/hf_models.py, the
-                            configs of scripts/make_zoo_goldens.py), dynamic batch and sequence
+                            configs of scripts/make_zoo_goldens.py), dynamic batch and sequence; for GPT-2
+                            and Llama also NAME.config.json and NAME.weights.safetensors (the state_dict)
   conv-opset17              nn.Conv1d stack (padding, dilation), dynamic batch and length
   conv-strided-opset14      nn.Conv1d with stride 2, dilation and groups, then an unpadded one; dynamic batch
 """
-import math
+import json
 import os
 import sys
 
@@ -26,11 +28,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
 from models import Seq2Seq, Seq2SeqDecoder, Seq2SeqEncoder, causal, make_transformer  # noqa: E402
 from hf_models import BertForSequenceClassification, GPT2LMHeadModel, LlamaForCausalLM  # noqa: E402
+from make_goldens import MARGIN, randomize as randomize_transformer  # noqa: E402
 from make_zoo_goldens import BERT, GPT2, LLAMA, randomize  # noqa: E402
 
 CFG = {"dModel": 16, "nHead": 2, "numEncoderLayers": 2, "numDecoderLayers": 2, "dimFeedforward": 32,
        "activation": "relu", "layerNormEps": 1e-5, "normFirst": False}
-SEQ = {**CFG, "srcVocab": 13, "tgtVocab": 11, "maxLen": 24, "bos": 1, "maxDecode": 4}
+SEQ = {**CFG, "srcVocab": 13, "tgtVocab": 11, "maxLen": 24, "bos": 1, "maxDecode": 8}
 
 
 class Transformer(nn.Module):
@@ -76,10 +79,22 @@ def transformer_case(out, name, opset, norm_first, activation, masks, dynamic, e
     st.save(os.path.join(out, name + ".inputs.safetensors"), dict(zip(names, args)))
 
 
+def meaningful_seq2seq(src):
+    """A seeded Seq2Seq whose greedy decode varies and whose every step's best logit leads by MARGIN."""
+    for seed in range(2, 202):
+        model = randomize_transformer(Seq2Seq(SEQ), seed)
+        with torch.no_grad():
+            rows = model.greedy(src).long()
+            top = model(src, rows[:, :-1]).topk(2, dim=-1).values
+        body = rows[:, 1:].tolist()
+        if (top[..., 0] - top[..., 1]).min() >= MARGIN and all(len(set(r)) >= 2 for r in body) and body[0] != body[1]:
+            return model
+    raise SystemExit("seq2seq: no seed in [2, 202) gives a meaningful greedy decode")
+
+
 def seq2seq_cases(out):
-    torch.manual_seed(2)
-    model = Seq2Seq(SEQ).eval()
     src = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 2, 2]])
+    model = meaningful_seq2seq(src)
     tgt = torch.tensor([[1, 5, 6], [1, 7, 2]])
     with torch.enable_grad():
         memory = Seq2SeqEncoder(model)(src).detach()
@@ -89,6 +104,14 @@ def seq2seq_cases(out):
     export(Seq2SeqDecoder(model), (memory, tgt), os.path.join(out, "decoder-opset17.onnx"), ["memory", "tgt"], ["logits"], 17,
            {"memory": {0: "batch", 1: "srcLen"}, "tgt": {0: "batch", 1: "tgtLen"}, "logits": {0: "batch", 1: "tgtLen"}})
     st.save(os.path.join(out, "decoder-opset17.inputs.safetensors"), {"memory": memory, "tgt": tgt})
+    save_model(out, "seq2seq", {"model": "seq2seq", **SEQ}, model)
+
+
+def save_model(out, name, cfg, model):
+    """The model as smelt's --config takes it: NAME.config.json and NAME.weights.safetensors."""
+    with open(os.path.join(out, name + ".config.json"), "w") as f:
+        json.dump(cfg, f)
+    st.save(os.path.join(out, name + ".weights.safetensors"), {k: v.contiguous() for k, v in model.state_dict().items()})
 
 
 class Logits(nn.Module):
@@ -109,6 +132,7 @@ def causal_lm_case(out, name, make, cfg, opset, seed):
     export(model, (ids,), os.path.join(out, name + ".onnx"), ["input_ids"], ["logits"], opset,
            {"input_ids": seq, "logits": seq})
     st.save(os.path.join(out, name + ".inputs.safetensors"), {"input_ids": ids})
+    save_model(out, name, cfg, model.model)
 
 
 def bert_case(out, name, opset):
