@@ -100,6 +100,26 @@ describe('ONNX sequences and Loop', () => {
     expect(() => importOnnx(encodeModel(loopModel('data')), { file: 'm.onnx' })).toThrow(/m\.onnx: node "Loop_4" \(Loop, domain "ai\.onnx", opset 17\): the trip count M \(input 0\) must be known at import/);
   });
 
+  it('refuses to unroll more than 1024 iterations, naming the Loop', () => {
+    const spec: ModelSpec = {
+      nodes: [{
+        op: 'Loop', name: 'spin', inputs: ['trips', '', 'x'], outputs: ['y'], attrs: {
+          body: {
+            graph: {
+              nodes: [{ op: 'Identity', inputs: ['cond_in'], outputs: ['cond_out'] }, { op: 'Neg', inputs: ['x_in'], outputs: ['x_out'] }],
+              inputs: [valueInfo('i', INT64, []), valueInfo('cond_in', BOOL, []), valueInfo('x_in', FLOAT, [4])],
+              outputs: [valueInfo('cond_out', BOOL, []), valueInfo('x_out', FLOAT, [4])],
+            },
+          },
+        },
+      }],
+      inputs: [valueInfo('x', FLOAT, [4])],
+      outputs: [valueInfo('y', FLOAT, [4])],
+      initializers: [{ ...(i64Initializer('trips', [5000]) as object), dims: [] }],
+    };
+    expect(() => importOnnx(encodeModel(spec), { file: 'm.onnx' })).toThrow(/node "spin" \(Loop, .*Loops of more than 1024 iterations in all are not unrolled/);
+  });
+
   it('refuses a SplitToSequence over a dim whose size is symbolic, naming it', () => {
     const spec = loopModel('shape');
     const bad = { ...spec, inputs: [valueInfo('x', FLOAT, ['batch', 'heads', 'seq', 4])] };

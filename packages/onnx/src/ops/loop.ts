@@ -11,8 +11,9 @@ import { reshaped } from './shape.ts';
 import { joinValues } from './sequence.ts';
 import type { Converter } from './types.ts';
 
-/** The most iterations unrolled (a corrupted trip count must not hang the import). */
+/** The most iterations unrolled, over every Loop of an import (nested ones included): a corrupted trip count must not hang it. */
 const MAX_ITERATIONS = 1024;
+const unrolled = new WeakMap<object, number>();
 
 /** One iteration: the body's outputs, given the iteration number, condition and carried values. */
 function iterate(c: NodeContext, i: number, cond: boolean, carried: readonly Slot[]): Slot[] {
@@ -44,7 +45,9 @@ const loopOp: Converter = (c) => {
   const scans: Val[][] = Array.from({ length: nScan }, () => []);
   let i = 0;
   for (; cond && (trips === undefined || i < trips); i++) {
-    if (i >= MAX_ITERATIONS) c.unsupported(`a Loop of more than ${MAX_ITERATIONS} iterations is not unrolled at import`);
+    const total = (unrolled.get(c.state) ?? 0) + 1;
+    if (total > MAX_ITERATIONS) c.unsupported(`Loops of more than ${MAX_ITERATIONS} iterations in all are not unrolled at import`);
+    unrolled.set(c.state, total);
     const outs = iterate(c, i, cond, carried);
     cond = condition(c, outs[0]);
     carried = outs.slice(1, 1 + carried.length);
