@@ -1,7 +1,7 @@
 // ONNX import of the model zoo's GPT-2, BERT and Llama, written in plain PyTorch (scripts/hf_models.py)
 // and exported by scripts/onnx_models.py at opsets 14 and 17 with dynamic batch and sequence: each
 // runs on every backend (and the relaxed and two-thread wasm builds) equal to ONNX Runtime on the
-// same file to 1e-4, and fuses its attention like the DSL-built zoo model of the same config.
+// same file to 1e-4, and fuses its attention and norms like the DSL-built zoo model of the same config.
 
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,13 +54,15 @@ describeIfAvailable('onnx', 'PyTorch and python3-onnx', fixturesUnavailable(), '
 
   // The attention of every layer fuses as in the DSL-built model: GPT-2's and Llama's masked fill
   // (finfo.min above the diagonal) becomes the causal flag; BERT's additive padding mask stays an operand.
-  it.each([['gpt2', 14], ['gpt2', 17], ['bert', 14], ['bert', 17], ['llama', 14], ['llama', 17]] as const)('%s at opset %i fuses attention like the DSL-built model', (model, opset) => {
+  it.each([['gpt2', 14], ['gpt2', 17], ['bert', 14], ['bert', 17], ['llama', 14], ['llama', 17]] as const)('%s at opset %i fuses attention and norms like the DSL-built model', (model, opset) => {
     const dsl = counts(buildZooModel(parseConfig(CONFIGS[model]) as never, { attentionMask: true, tokenTypeIds: true }));
     const onnx = counts(readOnnx(file(`${model}-opset${opset}`)).graph);
     expect(dsl.attention).toBe(2);
     expect(onnx.attention).toBe(dsl.attention);
-    // LayerNorm after a residual add fuses the same (GPT-2 and BERT; Llama's RMSNorm in primitives does not, see ARCHITECTURE)
-    if (model !== 'llama') expect(onnx.add_layer_norm).toBe(dsl.add_layer_norm);
+    // the norms after residual adds fuse the same: LayerNorm (GPT-2, BERT), RMSNorm in primitives (Llama)
+    const norms = (c: Record<string, number>) => ['add_layer_norm', 'layer_norm', 'add_rms_norm', 'rms_norm'].map((k) => c[k] ?? 0);
+    expect(norms(onnx)).toEqual(norms(dsl));
+    expect(norms(dsl).reduce((a, b) => a + b)).toBeGreaterThan(0);
     expect(onnx.softmax ?? 0).toBe(0);
   });
 });
