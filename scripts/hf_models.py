@@ -254,6 +254,16 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def repeat_kv(x, n):
+    """Hugging Face's repeat_kv: each of g key/value heads serves n query heads ([b, g, l, d] -> [b, g*n, l, d]).
+
+    Written as expand + reshape, as Hugging Face does (the same values as repeat_interleave, which torch
+    1.13 exports over a dim its shape inference lost as a Loop whose Reshape is wrong: ONNX Runtime fails it).
+    """
+    b, g, l, d = x.shape
+    return x[:, :, None, :, :].expand(b, g, n, l, d).reshape(b, g * n, l, d)
+
+
 def rope_cos_sin(cfg, positions):
     """LlamaRotaryEmbedding: inv_freq = 1 / theta^(2i/headDim), angles for both halves."""
     hd = cfg["dModel"] // cfg["nHead"]
@@ -280,8 +290,8 @@ class LlamaAttention(nn.Module):
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         if past is not None:
             k, v = torch.cat([past[0], k], 2), torch.cat([past[1], v], 2)
-        groups = self.heads // self.kv_heads  # repeat_kv
-        kr, vr = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
+        groups = self.heads // self.kv_heads
+        kr, vr = repeat_kv(k, groups), repeat_kv(v, groups)
         scores = causal_fill(q @ kr.transpose(-1, -2) / math.sqrt(q.shape[-1]))
         return self.o_proj(merge_heads(scores.softmax(-1) @ vr)), (k, v)
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 import st  # noqa: E402
+from hf_models import repeat_kv  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "goldens", "ops")
 
@@ -53,11 +54,6 @@ def rope_interleaved_partial():
     sin = sin.reshape(2, 1, 5, 2).repeat_interleave(2, -1)
     rot, rest = x[..., :4], x[..., 4:]
     return {"x": x, "pos": pos, "out_y": torch.cat((rot * cos + rotate_every_two(rot) * sin, rest), -1)}
-
-
-def repeat_kv(x, n):
-    b, g, l, d = x.shape
-    return x[:, :, None, :, :].expand(b, g, n, l, d).reshape(b, g * n, l, d)
 
 
 def gqa():

@@ -9,7 +9,14 @@ export interface NodeSpec {
   readonly outputs: readonly string[];
   readonly name?: string;
   readonly domain?: string;
-  readonly attrs?: Readonly<Record<string, number | number[] | string | { floats: number[] } | { float: number }>>;
+  readonly attrs?: Readonly<Record<string, number | number[] | string | { floats: number[] } | { float: number } | { graph: GraphSpec }>>;
+}
+
+/** A subgraph (a Loop's body): its nodes, inputs and outputs as value infos. */
+export interface GraphSpec {
+  readonly nodes: readonly NodeSpec[];
+  readonly inputs: readonly object[];
+  readonly outputs: readonly object[];
 }
 
 const FLOAT = 1;
@@ -20,7 +27,26 @@ function attribute(name: string, v: NonNullable<NodeSpec['attrs']>[string]): obj
   if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: 7, ints: v };
   if ('floats' in v) return { name, type: 6, floats: v.floats };
+  if ('graph' in v) return { name, type: 5, g: graphProto('body', v.graph) };
   return { name, type: 1, f: v.float };
+}
+
+/** A value info of a sequence of tensors of an element type (a Loop body's carried sequence). */
+export function sequenceInfo(name: string, elemType: number): object {
+  return { name, type: { sequence_type: { elem_type: { tensor_type: { elem_type: elemType } } } } };
+}
+
+function graphProto(name: string, g: GraphSpec & { readonly initializers?: readonly object[] }): object {
+  return {
+    name,
+    node: g.nodes.map((n, i) => ({
+      name: n.name ?? `${n.op}_${i}`, op_type: n.op, domain: n.domain ?? '', input: n.inputs, output: n.outputs,
+      attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+    })),
+    initializer: g.initializers ?? [],
+    input: g.inputs,
+    output: g.outputs,
+  };
 }
 
 export function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): object {
@@ -49,16 +75,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     ir_version: 8,
     producer_name: 'smelt-tests',
     opset_import: [{ domain: '', version: spec.opset ?? 17 }],
-    graph: {
-      name: 'g',
-      node: spec.nodes.map((n, i) => ({
-        name: n.name ?? `${n.op}_${i}`, op_type: n.op, domain: n.domain ?? '', input: n.inputs, output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
-      })),
-      initializer: spec.initializers ?? [],
-      input: spec.inputs,
-      output: spec.outputs,
-    },
+    graph: graphProto('g', spec),
   };
   const err = type.verify(model);
   if (err) throw new Error(`encodeModel: ${err}`);

@@ -40,6 +40,22 @@ export const CASES = [
   'transformer-static', 'transformer-external', 'encoder-opset17', 'decoder-opset17',
 ] as const;
 
+/** The model zoo's GPT-2, BERT and Llama (scripts/hf_models.py) at opsets 14 and 17 (tests/onnx-zoo.test.ts). */
+export const ZOO_CASES = ['gpt2-opset14', 'gpt2-opset17', 'bert-opset14', 'bert-opset17', 'llama-opset14', 'llama-opset17'] as const;
+
+/** nn.Conv1d models (tests/onnx-conv.test.ts). */
+export const CONV_CASES = ['conv-opset17', 'conv-strided-opset14'] as const;
+
+/** Where the ONNX tests run a model: every backend, and the wasm builds beyond the default one. */
+export const TARGETS: readonly { readonly name: string; readonly backend: string; readonly options: Record<string, unknown> }[] = [
+  { name: 'reference', backend: 'reference', options: {} },
+  { name: 'js', backend: 'js', options: {} },
+  { name: 'wasm', backend: 'wasm', options: { simd: 'plain' } },
+  { name: 'wasm relaxed', backend: 'wasm', options: { simd: 'relaxed' } },
+  { name: 'wasm 2 threads', backend: 'wasm', options: { simd: 'plain', threads: 2 } },
+  { name: 'webgpu', backend: 'webgpu', options: {} },
+];
+
 export function caseInputs(name: string): Map<string, Tensor> {
   return readSafetensors(path.join(onnxFixtures(), `${name}.inputs.safetensors`));
 }

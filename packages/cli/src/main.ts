@@ -24,8 +24,8 @@ const COMMANDS: Record<string, Command> = {
     action: runCommand,
   },
   generate: {
-    usage: 'smelt generate --config C.json --weights W.safetensors --inputs I.safetensors --out O.safetensors [--backend B] [--strategy greedy|sample|beam] [--stream]',
-    summary: 'Decode with a seq2seq model and its key/value cache (greedy unless --strategy says otherwise): writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored. A gpt2 or llama config continues its input_ids greedily with the cache (--max-new-tokens required): `tokens` i32 [batch, seq + steps].',
+    usage: 'smelt generate (--config C.json --weights W.safetensors | --model LM | --model ENCODER --decoder DECODER --bos ID) --inputs I.safetensors --out O.safetensors [--backend B] [--strategy greedy|sample|beam] [--max-new-tokens N] [--stream]',
+    summary: 'Decode with a seq2seq model and its key/value cache (greedy unless --strategy says otherwise): writes `tokens` i32 [batch, 1 + steps] (bos first). A tgt input is ignored. A gpt2 or llama config continues its input_ids greedily with the cache (--max-new-tokens required): `tokens` i32 [batch, seq + steps]. A --model of your own decodes greedily by full prefix (--max-new-tokens required): a causal LM (one token-id input, logits out) continues the ids in --inputs (`tokens` [batch, seq + steps]); a seq2seq pair (--model ENCODER --decoder DECODER --bos ID: the encoder reads --inputs by its input names and gives one output, the memory; the decoder takes the memory and the target ids and gives logits) writes `tokens` [batch, 1 + steps].',
     flags: GENERATE_FLAGS,
     action: generateCommand,
   },

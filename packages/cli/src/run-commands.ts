@@ -7,6 +7,7 @@ import { type GenerateOptions, type GeneratedStep, ModelIOError, generateFiles, 
 import type { CompileOptions } from '@smelt/backends';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
+import { checkModelFlags, generateWithModel } from './generate-model.ts';
 import { MODEL_HELP, loadModel, modelFlag, readModelInputs } from './model-file.ts';
 
 export const RUN_FLAGS: FlagSpecs = {
@@ -28,10 +29,13 @@ const { model: _model, ...RUN_CONFIG_FLAGS } = RUN_FLAGS;
 
 export const GENERATE_FLAGS: FlagSpecs = {
   ...RUN_CONFIG_FLAGS,
-  config: { kind: 'string', required: true, metavar: 'C.json', help: 'a seq2seq model config (docs/FORMATS.md)' },
-  weights: { kind: 'string', required: true, metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged' },
-  strategy: { kind: 'string', metavar: 'S', help: 'greedy (default), sample or beam' },
-  'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1); gpt2, llama: tokens after the prompt (required; prompt + N at most maxPositions)' },
+  config: { kind: 'string', metavar: 'C.json', help: 'a seq2seq, gpt2 or llama model config (docs/FORMATS.md); or --model' },
+  model: { kind: 'string', metavar: 'PATH', help: 'a model of your own (.onnx, .smelt, .json, .ts/.js): a causal LM (token ids in, logits out), or with --decoder the encoder of a seq2seq pair; greedy, by full prefix' },
+  decoder: { kind: 'string', metavar: 'PATH', help: 'with --model ENCODER: the decoder of a seq2seq pair (the memory and target ids in, logits out)' },
+  bos: { kind: 'string', metavar: 'ID', help: 'with --decoder: the start token of every target row (required)' },
+  weights: { kind: 'string', metavar: 'W.safetensors', help: 'weights: the PyTorch state_dict, names unchanged (required with --config; a --model\'s: as for smelt run)' },
+  strategy: { kind: 'string', metavar: 'S', help: 'greedy (default), sample or beam (--model: greedy only)' },
+  'max-new-tokens': { kind: 'string', metavar: 'N', help: 'tokens after bos (default: the config\'s maxDecode; at most maxLen - 1); gpt2, llama and --model: tokens after the prompt (or bos) (required; gpt2, llama: prompt + N at most maxPositions)' },
   eos: { kind: 'string', metavar: 'ID', help: 'token that ends a row (default: the config\'s eos)' },
   temperature: { kind: 'string', metavar: 'T', help: 'sample: divide the logits by T > 0 (default 1)' },
   'top-k': { kind: 'string', metavar: 'K', help: 'sample: keep the K most likely tokens (default 0: all)' },
@@ -134,9 +138,16 @@ export async function runCommand(flags: ParsedFlags): Promise<void> {
 }
 
 export async function generateCommand(flags: ParsedFlags): Promise<void> {
+  const model = modelFlag(flags);
+  checkModelFlags(flags);
+  if (model === undefined && flags.weights === undefined) throw new UsageError('missing required option --weights');
   const backend = await pickBackend(flags.backend as string | undefined);
-  const files = { config: flags.config as string, weights: flags.weights as string, inputs: flags.inputs as string };
   const stream = flags.stream && !flags.quiet ? (s: GeneratedStep) => process.stdout.write(`step ${s.step}: ${s.tokens.join(' ')}\n`) : undefined;
+  if (model !== undefined) {
+    const result = await generateWithModel(flags, backend, compileOptions(flags, backend.name), generateOptions(flags), stream);
+    return finish('generate', flags, backend.name, result);
+  }
+  const files = { config: flags.config as string, weights: flags.weights as string, inputs: flags.inputs as string };
   const result = await generateFiles(files, backend, compileOptions(flags, backend.name), generateOptions(flags), stream);
   await finish('generate', flags, backend.name, { ...result, label: result.config.model });
 }

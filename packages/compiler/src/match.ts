@@ -33,7 +33,7 @@ function isIota(v: Value, axis: number): boolean {
 }
 
 /** v itself, or what a reshape that only prepends 1s reshapes (an ONNX Unsqueeze of a mask). */
-function throughLeadingOnes(v: Value): Value {
+export function throughLeadingOnes(v: Value): Value {
   const r = producer(v);
   if (r?.op !== 'reshape') return v;
   const from = r.inputs[0].type.shape;
@@ -42,13 +42,18 @@ function throughLeadingOnes(v: Value): Value {
   return extra > 0 && to.slice(0, extra).every((d) => d === 1) && to.slice(extra).every((d, i) => d === from[i]) ? r.inputs[0] : v;
 }
 
+/** gt(iota(axis 1), iota(axis 0)) or lt(iota(axis 0), iota(axis 1)): true above the diagonal (column > row). */
+export function isAboveDiagonal(v: Value): boolean {
+  const gt = producer(v);
+  if (gt?.op === 'gt') return isIota(gt.inputs[0], 1) && isIota(gt.inputs[1], 0);
+  if (gt?.op === 'lt') return isIota(gt.inputs[0], 0) && isIota(gt.inputs[1], 1);
+  return false;
+}
+
 /** where(gt(iota(axis 1), iota(axis 0)), -inf, 0): the causal mask of nn.causalMask (or it with leading 1s). */
 export function isCausalMask(v: Value): boolean {
   const w = producer(throughLeadingOnes(v));
   if (w?.op !== 'where') return false;
   if (scalarOf(w.inputs[1]) !== -Infinity || scalarOf(w.inputs[2]) !== 0) return false;
-  const gt = producer(w.inputs[0]);
-  if (gt?.op === 'gt') return isIota(gt.inputs[0], 1) && isIota(gt.inputs[1], 0);
-  if (gt?.op === 'lt') return isIota(gt.inputs[0], 0) && isIota(gt.inputs[1], 1);
-  return false;
+  return isAboveDiagonal(w.inputs[0]);
 }

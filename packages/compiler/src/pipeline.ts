@@ -9,7 +9,7 @@ import { attentionFusion } from './fusions/attention.ts';
 import { gatedLinear } from './fusions/gated-linear.ts';
 import { groupedAttention } from './fusions/grouped-attention.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
-import { layerNormFromParts } from './fusions/layer-norm.ts';
+import { layerNormFromParts, rmsNormFromParts } from './fusions/layer-norm.ts';
 import { matmulEpilogue } from './fusions/matmul-epilogue.ts';
 import { scaleSoftmax } from './fusions/scale-softmax.ts';
 import { type Pass, rulePass } from './pass.ts';
@@ -37,7 +37,7 @@ export const PHASES: readonly Phase[] = [
   {
     name: 'fuse',
     passes: [
-      rulePass('fuse-layer-norm', layerNormFromParts.law, [layerNormFromParts]),
+      rulePass('fuse-layer-norm', `${layerNormFromParts.law}; ${rmsNormFromParts.law}`, [layerNormFromParts, rmsNormFromParts]),
       rulePass('fuse-scale-softmax', scaleSoftmax.law, [scaleSoftmax]),
       rulePass('fuse-attention', attentionFusion.law, [attentionFusion]),
       rulePass('fuse-grouped-attention', groupedAttention.law, [groupedAttention]),

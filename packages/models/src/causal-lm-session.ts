@@ -11,14 +11,17 @@ import { readInputs, readWeights } from './io.ts';
 import type { ModelFiles, SessionResult } from './session.ts';
 import { type CausalLMConfig, buildCausalLM } from './zoo.ts';
 
-/** The options a causal LM takes out of `generation`; any other is an error naming its flag. */
-function causalOptions(cfg: CausalLMConfig, generation: GenerateOptions): { maxNewTokens: number; eos?: number } {
+/**
+ * The options of greedy decoding out of `generation` (what `model` names decodes that way); any
+ * other is an error naming its flag; maxNewTokens is required (`why`: there is no default).
+ */
+export function greedyOptions(model: string, generation: GenerateOptions, why = 'its config has no default'): { maxNewTokens: number; eos?: number } {
   for (const [key, value] of Object.entries(generation)) {
     if (key === 'maxNewTokens' || key === 'eos' || (key === 'strategy' && value === 'greedy')) continue;
     const flag = OPTION_FLAGS[key as keyof GenerateOptions] ?? key;
-    throw new GenerationError(`generate: ${key} (${flag}) is not supported for ${cfg.model}, which decodes greedily (only --max-new-tokens and --eos apply)`);
+    throw new GenerationError(`generate: ${key} (${flag}) is not supported for ${model}, which decodes greedily (only --max-new-tokens and --eos apply)`);
   }
-  if (generation.maxNewTokens === undefined) throw new GenerationError(`generate: ${cfg.model} needs maxNewTokens (--max-new-tokens): its config has no default`);
+  if (generation.maxNewTokens === undefined) throw new GenerationError(`generate: ${model} needs maxNewTokens (--max-new-tokens): ${why}`);
   return { maxNewTokens: generation.maxNewTokens, eos: generation.eos };
 }
 
@@ -26,7 +29,7 @@ export async function generateCausalLMFiles(
   files: ModelFiles, config: CausalLMConfig, backend: Backend, options: CompileOptions, generation: GenerateOptions,
   onStep: ((step: GeneratedStep) => void) | undefined, t0: number,
 ): Promise<SessionResult> {
-  const o = causalOptions(config, generation);
+  const o = greedyOptions(config.model, generation);
   const inputs = readInputs(files.inputs, config);
   const weights = readWeights(files.weights, [buildCausalLM(config)]);
   const t1 = performance.now();

@@ -11,6 +11,7 @@ export * from './models.ts';
 export * from './io.ts';
 export * from './generate.ts';
 export * from './session.ts';
+export { greedyOptions } from './causal-lm-session.ts';
 export * from './init.ts';
 export * from './generation/index.ts';
 export { generatorFiles } from './generation/aot/export.ts';

@@ -1,23 +1,57 @@
 // The state of one import: the graph being built, every ONNX value name's current value, the
 // weights, and the node being converted (for errors and typed attribute access). Converters
 // (ops/*.ts) see a NodeContext: its inputs as values, vars or static tensors, its attributes by
-// type, and errors that name the node, its op type, domain and opset.
+// type, and errors that name the node, its op type, domain and opset. Names live in scopes: a
+// Loop body unrolled at import sees the outer names and its own, one scope per iteration.
 
 import {
   type DType, type Dim, GraphBuilder, type Tensor, Var, constant, numel, scalar, tensor,
 } from '@smelt/ir';
-import type { OnnxAttribute, OnnxNode } from './decode.ts';
+import type { OnnxAttribute, OnnxGraph, OnnxNode } from './decode.ts';
 import { type NodeRef, OnnxFormatError, OnnxUnsupportedError, describeNode } from './errors.ts';
 import { type ExternalData, tensorValues, toSmeltTensor } from './tensors.ts';
-import { STATIC_LIMIT, type Static, type Val, asStatic, staticOf } from './values.ts';
+import { STATIC_LIMIT, type Sequence, type Slot, type Static, type Val, asStatic, staticOf } from './values.ts';
 import type { OnnxTensor } from './decode.ts';
 
+/** ONNX value names to what they hold; a nested scope (a Loop body's) reads through to its parent. */
+export class Scope {
+  private readonly names = new Map<string, Slot>();
+
+  constructor(readonly parent?: Scope) {}
+
+  get(name: string): Slot | undefined {
+    return this.names.get(name) ?? this.parent?.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  set(name: string, v: Slot): void {
+    this.names.set(name, v);
+  }
+}
+
+/** Converts one node of a graph (import.ts), for converters that run subgraphs (Loop). */
+export type NodeConverter = (state: ImportState, node: OnnxNode, opset: number) => void;
+
 export class ImportState {
-  readonly values = new Map<string, Val>();
+  values = new Scope();
   readonly weights = new Map<string, Tensor>();
   private readonly params = new Map<string, Var>();
 
-  constructor(readonly b: GraphBuilder, readonly external: ExternalData | undefined) {}
+  constructor(readonly b: GraphBuilder, readonly external: ExternalData | undefined, readonly convert: NodeConverter) {}
+
+  /** Run `f` with a fresh scope over the current one (a subgraph's names), then drop it. */
+  inScope<T>(f: (scope: Scope) => T): T {
+    const outer = this.values;
+    this.values = new Scope(outer);
+    try {
+      return f(this.values);
+    } finally {
+      this.values = outer;
+    }
+  }
 
   /** A weight as a graph parameter, declared once under its ONNX name. */
   param(name: string, t: Tensor): Var {
@@ -34,8 +68,8 @@ export class ImportState {
 /** The most elements a constant the importer makes may have (a fill of a corrupted shape must not exhaust memory). */
 const MAX_CONSTANT = 2 ** 24;
 
-const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
-const ATTR_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 6: 'FLOATS', 7: 'INTS' };
+const ATTR_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+const ATTR_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 5: 'GRAPH', 6: 'FLOATS', 7: 'INTS' };
 
 export class NodeContext {
   readonly ref: NodeRef;
@@ -61,11 +95,26 @@ export class NodeContext {
     return i < this.node.inputs.length && this.node.inputs[i] !== '';
   }
 
-  input(i: number): Val {
+  /** Input i, a tensor or a sequence. */
+  slot(i: number): Slot {
     const name = this.node.inputs[i];
     if (name === undefined || name === '') this.malformed(`input ${i} is missing`);
     const v = this.state.values.get(name);
     if (!v) this.malformed(`input ${i} ${JSON.stringify(name)} is not produced by any earlier node, input or initializer`);
+    return v;
+  }
+
+  /** Input i, a tensor. */
+  input(i: number): Val {
+    const v = this.slot(i);
+    if (v.kind === 'sequence') this.malformed(`input ${i} ${JSON.stringify(this.node.inputs[i])} is a sequence, where a tensor is expected`);
+    return v;
+  }
+
+  /** Input i, a sequence. */
+  sequence(i: number): Sequence {
+    const v = this.slot(i);
+    if (v.kind !== 'sequence') this.malformed(`input ${i} ${JSON.stringify(this.node.inputs[i])} is a tensor, where a sequence is expected`);
     return v;
   }
 
@@ -162,6 +211,11 @@ export class NodeContext {
     const a = this.attribute(name, ATTR_TYPE.TENSOR);
     if (!a?.t) return undefined;
     return onnxTensorVal(a.t, this.node.outputs[0] ?? name, `${describeNode(this.ref)}, attribute ${name}`, this.state.external, true);
+  }
+
+  /** A GRAPH attribute (a Loop's body). */
+  graphAttr(name: string): OnnxGraph | undefined {
+    return this.attribute(name, ATTR_TYPE.GRAPH)?.g;
   }
 
   /** An attribute value smelt does not import: names the attribute, the value and what is supported. */

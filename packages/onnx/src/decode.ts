@@ -31,6 +31,8 @@ export interface OnnxAttribute {
   readonly t?: OnnxTensor;
   readonly floats: number[];
   readonly ints: number[];
+  /** A GRAPH attribute's graph (a Loop's body). */
+  readonly g?: OnnxGraph;
 }
 
 export interface OnnxNode {
@@ -132,17 +134,18 @@ class Reader {
     const name = this.str(o, 'name', where);
     const at = `${where}, attribute ${JSON.stringify(name)}`;
     const t = o.t as Obj | undefined;
+    const g = o.g as Obj | undefined;
     const s = o.s;
     return {
       name, type: this.int(o, 'type', at) ?? 0, f: this.int(o, 'f', at), i: this.int(o, 'i', at),
       ...(s instanceof Uint8Array ? { s } : {}), ...(t ? { t: this.tensor(t, `${at} tensor`) } : {}),
-      floats: this.nums(o, 'floats', at), ints: this.nums(o, 'ints', at),
+      floats: this.nums(o, 'floats', at), ints: this.nums(o, 'ints', at), ...(g ? { g: this.graph(g, `${at} graph`) } : {}),
     };
   }
 
-  node(o: Obj, i: number): OnnxNode {
-    const name = this.str(o, 'name', `node ${i}`);
-    const where = `node ${i}${name ? ` ${JSON.stringify(name)}` : ''}`;
+  node(o: Obj, i: number, scope = ''): OnnxNode {
+    const name = this.str(o, 'name', `${scope}node ${i}`);
+    const where = `${scope}node ${i}${name ? ` ${JSON.stringify(name)}` : ''}`;
     const strs = (k: string) => {
       const v = o[k] ?? [];
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) this.fail(where, `${k} is not a list of names`);
@@ -170,6 +173,17 @@ class Reader {
     }) : undefined;
     return { name, elemType: this.int(tt, 'elem_type', at), ...(dims ? { shape: dims } : {}) };
   }
+
+  graph(g: Obj, where: string): OnnxGraph {
+    const at = where === 'graph' ? '' : `${where}, `;
+    return {
+      name: this.str(g, 'name', where),
+      nodes: this.list(g, 'node').map((n, i) => this.node(n, i, at)),
+      initializers: this.list(g, 'initializer').map((t) => this.tensor(t, `${at}initializer`)),
+      inputs: this.list(g, 'input').map((v) => this.valueInfo(v, `${at}graph input`)),
+      outputs: this.list(g, 'output').map((v) => this.valueInfo(v, `${at}graph output`)),
+    };
+  }
 }
 
 /** Decode a ModelProto; every malformed buffer is an OnnxFormatError naming `file`. */
@@ -192,12 +206,6 @@ export function decodeModel(bytes: Uint8Array, file = '<buffer>'): OnnxModel {
     irVersion: r.int(obj, 'ir_version', 'model') ?? 0,
     producer: r.str(obj, 'producer_name', 'model'),
     opsets,
-    graph: {
-      name: r.str(g, 'name', 'graph'),
-      nodes: r.list(g, 'node').map((n, i) => r.node(n, i)),
-      initializers: r.list(g, 'initializer').map((t) => r.tensor(t, 'initializer')),
-      inputs: r.list(g, 'input').map((v) => r.valueInfo(v, 'graph input')),
-      outputs: r.list(g, 'output').map((v) => r.valueInfo(v, 'graph output')),
-    },
+    graph: r.graph(g, 'graph'),
   };
 }

@@ -36,6 +36,12 @@ export function dimDivide(a: Dim, b: Dim): Dim | undefined {
   }
 }
 
+/** Whether a dim is a product of sizes with a positive coefficient (`batch`, `2 * batch * seq`): never negative. */
+export function isNonNegativeProduct(d: Dim): boolean {
+  const m = monomial(d);
+  return m !== undefined && m.coef >= 0;
+}
+
 /**
  * The symbol for an ONNX dim without a size: its dim_param when that is a valid name (letters,
  * digits, underscores, not starting with a digit), else `<input>_<axis>` made valid the same way.

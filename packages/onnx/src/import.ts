@@ -6,7 +6,7 @@
 
 import { type Dim, GraphBuilder, type Graph, type Tensor, Var, verifyGraph } from '@smelt/ir';
 import { ImportState, NodeContext, onnxTensorVal } from './context.ts';
-import { type OnnxModel, decodeModel } from './decode.ts';
+import { type OnnxModel, type OnnxNode, decodeModel } from './decode.ts';
 import { symbolFor } from './dims.ts';
 import { OnnxError, OnnxFormatError, OnnxUnsupportedError, describeNode } from './errors.ts';
 import { ONNX_OPS, SUPPORTED_OPS } from './ops/index.ts';
@@ -57,7 +57,7 @@ function build(model: OnnxModel, options: ImportOptions): ImportedModel {
   const opset = checkOpset(model);
   const g = model.graph;
   const b = new GraphBuilder(options.name ?? (g.name || 'model'));
-  const state = new ImportState(b, options.externalData);
+  const state = new ImportState(b, options.externalData, convertNode);
   for (const t of g.initializers) {
     if (!t.name) throw new OnnxFormatError('an initializer has no name');
     state.values.set(t.name, onnxTensorVal(t, t.name, `initializer ${JSON.stringify(t.name)}`, options.externalData));
@@ -73,6 +73,7 @@ function build(model: OnnxModel, options: ImportOptions): ImportedModel {
   for (const o of g.outputs) {
     const v = state.values.get(o.name);
     if (!v) throw new OnnxFormatError(`graph output ${JSON.stringify(o.name)} is not produced by any node, input or initializer`);
+    if (v.kind === 'sequence') throw new OnnxUnsupportedError(`graph output ${JSON.stringify(o.name)} is a sequence (smelt's outputs are tensors)`);
     const ctx = new NodeContext(state, { name: o.name, opType: 'output', domain: '', inputs: [], outputs: [], attributes: [] }, opset);
     b.output(o.name, ctx.toVar(v, `graph output ${JSON.stringify(o.name)}`).value);
   }
@@ -80,7 +81,7 @@ function build(model: OnnxModel, options: ImportOptions): ImportedModel {
   return { graph: b.graph, weights: state.weights, opset, producer: model.producer };
 }
 
-function convertNode(state: ImportState, node: OnnxModel['graph']['nodes'][number], opset: number): void {
+function convertNode(state: ImportState, node: OnnxNode, opset: number): void {
   const ctx = new NodeContext(state, node, opset);
   const inDefault = node.domain === '' || node.domain === 'ai.onnx';
   const convert = inDefault ? ONNX_OPS[node.opType] : undefined;

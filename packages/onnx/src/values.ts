@@ -4,9 +4,12 @@
 // `srcLen - 1`), so a Reshape whose target was computed from Shape(x) gets dims, not a run-time
 // tensor. A `fill` is ConstantOfShape of a symbolic shape (materialized only where broadcasting does
 // not absorb it); a `weight` is an initializer, which becomes a graph parameter when a node reads
-// it as data and a static tensor when one needs its values.
+// it as data and a static tensor when one needs its values. A `sequence` (SplitToSequence,
+// SequenceEmpty, a Loop's carried list) is a list of values known at import; it never reaches the
+// graph: SequenceAt and ConcatFromSequence pick and join its items.
 
 import { type DType, type Dim, type Tensor, type Var, dimAdd, dimDivExact, dimMul, dimSub } from '@smelt/ir';
+import { isNonNegativeProduct } from './dims.ts';
 
 /** An element of a static tensor: a number (any sign, float or integer) or a symbolic dim. */
 export type El = number | string;
@@ -23,6 +26,16 @@ export type Val =
   | Static
   | { readonly kind: 'fill'; readonly dtype: DType; readonly shape: readonly Dim[]; readonly value: number }
   | { readonly kind: 'weight'; readonly name: string; readonly tensor: Tensor };
+
+/** An ONNX sequence of tensors, its length known at import. */
+export interface Sequence {
+  readonly kind: 'sequence';
+  readonly dtype: DType;
+  readonly items: readonly Val[];
+}
+
+/** What an ONNX value name holds while importing: a tensor value or a sequence. */
+export type Slot = Val | Sequence;
 
 export const staticOf = (dtype: DType, shape: readonly number[], values: readonly El[]): Static => ({ kind: 'static', dtype, shape, values });
 
@@ -99,9 +112,13 @@ export function elDiv(a: El, b: El, integer: boolean): El {
   throw new Error(`cannot divide ${a} by ${b} at import`);
 }
 
-/** a == b when decidable at import (equal text, or two numbers); undefined when it depends on the symbols. */
+/**
+ * a == b when decidable at import (equal text, two numbers, or a product of sizes against a negative
+ * number: exporters test `shape == -1`); undefined when it depends on the symbols.
+ */
 export function elEq(a: El, b: El): boolean | undefined {
   if (a === b) return true;
   if (isNum(a) && isNum(b)) return false;
+  if (isNum(a) ? a < 0 && isNonNegativeProduct(b) : isNum(b) && b < 0 && isNonNegativeProduct(a)) return false;
   return undefined;
 }

@@ -101,6 +101,53 @@ describe('fuse-layer-norm', () => {
   it('fused == unfused', () => expectSameOutputs(before, expected));
 });
 
+describe('fuse-layer-norm: RMSNorm', () => {
+  // Llama's RMSNorm as torch exports it: w * (x * (1 / sqrt(mean(x²) + eps)))
+  const before = ir`
+    graph @g {
+      input %x : f32[batch, seq, 4]
+      param %w : f32[4]
+      %0 = constant() {value = dense<f32[], 2>} : f32[]
+      %1 = pow(%x, %0) : f32[batch, seq, 4]
+      %2 = reduce_mean(%1) {axes = [2], keepdims = true} : f32[batch, seq, 1]
+      %3 = constant() {value = dense<f32[], 0.25>} : f32[]
+      %4 = add(%2, %3) : f32[batch, seq, 1]
+      %5 = sqrt(%4) : f32[batch, seq, 1]
+      %6 = constant() {value = dense<f32[], 1>} : f32[]
+      %7 = div(%6, %5) : f32[batch, seq, 1]
+      %8 = mul(%x, %7) : f32[batch, seq, 4]
+      %9 = mul(%w, %8) : f32[batch, seq, 4]
+      output y = %9
+    }`;
+  const expected = ir`
+    graph @g {
+      input %x : f32[batch, seq, 4]
+      param %w : f32[4]
+      %0 = rms_norm(%x, %w) {eps = 0.25} : f32[batch, seq, 4]
+      output y = %0
+    }`;
+
+  it('recognizes RMSNorm written in primitives (x times the reciprocal, or x divided by the root)', () => {
+    expect(fuse('fuse-layer-norm', before)).toEqual({ text: expected, changed: true });
+    const divided = before.replace('%8 = mul(%x, %7)', '%8 = div(%x, %5)');
+    expect(fuse('fuse-layer-norm', divided)).toEqual({ text: expected, changed: true });
+  });
+
+  it('leaves a mean of another value\'s square, a weight of another size and a norm over another axis', () => {
+    const other = before.replace('input %x : f32[batch, seq, 4]', 'input %x : f32[batch, seq, 4]\n  input %z : f32[batch, seq, 4]').replace('pow(%x, %0)', 'pow(%z, %0)');
+    expect(runPassOnText('fuse-layer-norm', other)).toEqual({ text: other, changed: false });
+    const wide = before.replace('param %w : f32[4]', 'param %w : f32[1]');
+    expect(runPassOnText('fuse-layer-norm', wide)).toEqual({ text: wide, changed: false });
+    const axis = before.replace('{axes = [2], keepdims = true} : f32[batch, seq, 1]', '{axes = [1], keepdims = true} : f32[batch, 1, 4]')
+      .replaceAll(') : f32[batch, seq, 1]', ') : f32[batch, 1, 4]');
+    expect(runPassOnText('fuse-layer-norm', axis)).toEqual({ text: axis, changed: false });
+  });
+
+  it('running twice equals running once', () => expectIdempotent('fuse-layer-norm', before));
+
+  it('fused == unfused', () => expectSameOutputs(before, expected));
+});
+
 describe('fuse-scale-softmax', () => {
   const before = ir`
     graph @g {

@@ -1,10 +1,12 @@
 // Canonicalization: algebraic identities and movement chains collapsed, transposes of the last
 // two axes folded into matmul flags, constants moved to the right of commutative ops, division by
-// a constant as a product and scalar scales moved out of matmuls (as imported ONNX writes them).
+// a constant as a product and scalar scales moved out of matmuls (as imported ONNX writes them),
+// causal masked fills as the DSL's additive causal mask (masked-fill.ts).
 
 import { type Node, type Shape, type Value, broadcastShapes, hasTrait, producer, shapesEqual, tensor, typesEqual } from '@smelt/ir';
 import { constantOf, scalarOf } from '../match.ts';
 import type { Rule } from '../rewrite.ts';
+import { causalFillSoftmax, notOfComparison } from './masked-fill.ts';
 
 /** A rule that replaces a node's single result with an existing value when `pick` finds one. */
 function forward(name: string, law: string, pick: (n: Node) => Value | undefined): Rule {
@@ -184,5 +186,5 @@ const scaleOutOfMatmul: Rule = {
 
 export const CANONICALIZE_RULES: readonly Rule[] = [
   constantsRight, identity, castNoop, reshapeNoop, expandNoop, expandIntoBroadcast, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
-  divByConstant, scaleOutOfMatmul,
+  divByConstant, scaleOutOfMatmul, notOfComparison, causalFillSoftmax,
 ];

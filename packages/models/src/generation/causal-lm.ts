@@ -1,10 +1,11 @@
 // Greedy generation for the zoo's decoder-only language models (GPT-2, Llama), with the key/value cache:
 // the prefill graph runs once over the prompt and returns every layer's keys and values, then the
 // step graph runs once per new token with the caches, which grow by one position each step (on the
-// host between steps, as for seq2seq: docs/ARCHITECTURE.md, "Generation"). `greedyFullPrefix` is
-// the same decode without the cache (the whole sequence through the model graph per token): the
-// baseline the cache must equal. With `eos`, a row that produced it repeats it, drops out of later
-// steps, and decoding stops once every row has.
+// host between steps, as for seq2seq: docs/ARCHITECTURE.md, "Generation"). `greedyPrefixDecode` is
+// the same decode without the cache (the whole sequence through a model per token): over the zoo's
+// model graph (`greedyFullPrefix`, the baseline the cache must equal) and over models of the user's own
+// (`smelt generate --model`: a causal LM, or a seq2seq encoder and decoder pair). With `eos`, a row
+// that produced it repeats it, drops out of later steps, and decoding stops once every row has.
 
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import type { Backend, CompileOptions, Executable } from '@smelt/backends';
@@ -23,14 +24,22 @@ export interface CausalLMGenerateOptions {
   readonly eos?: number;
 }
 
+/** What a request is checked against: the vocabulary, and the position table when the model has a known one. */
+export interface TokenLimits {
+  readonly vocabSize: number;
+  /** undefined: not known (a model of the user's own); only the model itself can refuse a long sequence. */
+  readonly maxPositions?: number;
+}
+
 /** Check the prompt and options against the model before any work: ids in range, positions within the table. */
-export function checkCausalLMRequest(cfg: CausalLMConfig, ids: Tensor, o: CausalLMGenerateOptions): void {
+export function checkCausalLMRequest(cfg: TokenLimits, ids: Tensor, o: CausalLMGenerateOptions, idsName = 'input_ids'): void {
   if (ids.dtype !== 'i32' || ids.shape.length !== 2 || ids.shape[0] < 1 || ids.shape[1] < 1) {
-    throw new GenerationError(`generate: input_ids must be a non-empty i32 [batch, promptLen], got ${ids.dtype} [${ids.shape.join(', ')}]`);
+    throw new GenerationError(`generate: ${idsName} must be a non-empty i32 [batch, promptLen], got ${ids.dtype} [${ids.shape.join(', ')}]`);
   }
-  const room = cfg.maxPositions - ids.shape[1];
+  const room = cfg.maxPositions === undefined ? Number.MAX_SAFE_INTEGER : cfg.maxPositions - ids.shape[1];
   if (!Number.isSafeInteger(o.maxNewTokens) || o.maxNewTokens < 0 || o.maxNewTokens > room) {
-    throw new GenerationError(`generate: maxNewTokens (--max-new-tokens) must be an integer in [0, ${room}] (maxPositions ${cfg.maxPositions} minus the prompt's ${ids.shape[1]}), got ${o.maxNewTokens}`);
+    const range = cfg.maxPositions === undefined ? 'a non-negative integer' : `an integer in [0, ${room}] (maxPositions ${cfg.maxPositions} minus the prompt's ${ids.shape[1]})`;
+    throw new GenerationError(`generate: maxNewTokens (--max-new-tokens) must be ${range}, got ${o.maxNewTokens}`);
   }
   if (o.eos !== undefined && (!Number.isSafeInteger(o.eos) || o.eos < 0 || o.eos >= cfg.vocabSize)) {
     throw new GenerationError(`generate: eos (--eos) must be an integer in [0, ${cfg.vocabSize}), got ${o.eos}`);
@@ -120,15 +129,32 @@ export class CausalLMGenerator {
   }
 }
 
-/** Greedy decoding without the cache: the model graph (`buildCausalLM(cfg, 'model')`) over the whole sequence per token. */
-export async function greedyFullPrefix(cfg: CausalLMConfig, model: Executable, ids: Tensor, options: CausalLMGenerateOptions): Promise<Tensor<'i32'>> {
-  checkCausalLMRequest(cfg, ids, options);
+/**
+ * The logits f32 [rows.length, len, vocab] of a prefix i32 [rows.length, len]: row i of the prefix
+ * continues row rows[i] of the request (finished rows leave the batch).
+ */
+export type PrefixLogits = (prefix: Tensor<'i32'>, rows: readonly number[]) => Promise<Float32Array>;
+
+/** Greedy decoding without a cache: `logitsOf` over the whole sequence per token; the ids first, then each step's argmax. */
+export async function greedyPrefixDecode(
+  limits: TokenLimits, logitsOf: PrefixLogits, ids: Tensor, options: CausalLMGenerateOptions, onStep?: (step: GeneratedStep) => void,
+): Promise<Tensor<'i32'>> {
+  checkCausalLMRequest(limits, ids, options);
   const tokens = new TokenRows(ids, options.eos);
   for (let step = 0; step < options.maxNewTokens && tokens.active.length > 0; step++) {
     const len = tokens.rows[0].length;
     const batch = tensor('i32', [tokens.active.length, len], Int32Array.from(tokens.active.flatMap((r) => tokens.rows[r])));
-    const logits = (await model.run(new Map([['input_ids', batch]]))).get('logits')!.data as Float32Array;
-    tokens.push(logits, cfg.vocabSize, (i) => (i * len + len - 1) * cfg.vocabSize);
+    const logits = await logitsOf(batch, tokens.active);
+    if (logits.length !== tokens.active.length * len * limits.vocabSize) {
+      throw new GenerationError(`generate: the model gave ${logits.length} logits for a prefix [${tokens.active.length}, ${len}], expected [${tokens.active.length}, ${len}, ${limits.vocabSize}]`);
+    }
+    tokens.push(logits, limits.vocabSize, (i) => (i * len + len - 1) * limits.vocabSize);
+    onStep?.({ step, tokens: tokens.last() });
   }
   return tokens.toTensor();
+}
+
+/** Greedy decoding without the cache: the model graph (`buildCausalLM(cfg, 'model')`) over the whole sequence per token. */
+export function greedyFullPrefix(cfg: CausalLMConfig, model: Executable, ids: Tensor, options: CausalLMGenerateOptions): Promise<Tensor<'i32'>> {
+  return greedyPrefixDecode(cfg, async (batch) => (await model.run(new Map([['input_ids', batch]]))).get('logits')!.data as Float32Array, ids, options);
 }

@@ -1,6 +1,6 @@
 // The heavier ONNX ops: MatMul, Gemm, Softmax, LogSoftmax, LayerNormalization, the reductions,
-// ArgMax, CumSum, Pad, Dropout (inference: identity). Each becomes the smelt ops the DSL writes
-// for the same thing (Gemm: matmul {transB} + bias, as nn.Linear), so the fusions see the same graph.
+// ArgMax, CumSum, Pad, Dropout (inference: identity); Conv is conv.ts. Each becomes the smelt ops the
+// DSL writes for the same thing (Gemm: matmul {transB} + bias, as nn.Linear), so the fusions see the same graph.
 
 import { type Var, concat, iota, layerNorm, matmul, normAxis, where } from '@smelt/ir';
 import type { NodeContext } from '../context.ts';
@@ -93,12 +93,17 @@ const padOp: Converter = (c) => {
   axes.forEach((axis, k) => {
     const [before, after] = [pads[k], pads[k + axes.length]];
     if (before < 0 || after < 0) c.badAttr('pads', pads, 'non-negative pads');
-    const piece = (n: number) => c.fillVar(x.shape.map((d, i) => (i === axis ? n : d)), value, x.dtype);
-    const parts = [...(before > 0 ? [piece(before)] : []), x, ...(after > 0 ? [piece(after)] : [])];
-    if (parts.length > 1) x = concat(parts, axis);
+    x = padAxis(c, x, axis, before, after, value);
   });
   return out(x);
 };
+
+/** x with `before` and `after` elements of `value` added along an axis (a concat of fills). */
+export function padAxis(c: NodeContext, x: Var, axis: number, before: number, after: number, value: number): Var {
+  const piece = (n: number) => c.fillVar(x.shape.map((d, i) => (i === axis ? n : d)), value, x.dtype);
+  const parts = [...(before > 0 ? [piece(before)] : []), x, ...(after > 0 ? [piece(after)] : [])];
+  return parts.length > 1 ? concat(parts, axis) : x;
+}
 
 const dropoutOp: Converter = (c) => {
   if (c.node.outputs.slice(1).some((o) => o !== '')) c.unsupported('the mask output is not supported (inference only)');

@@ -23,7 +23,7 @@ const dimsOf = (c: NodeContext, s: Static, what: string): Dim[] =>
   });
 
 /** A value with a new shape (same elements in order). */
-function reshaped(c: NodeContext, x: Val, shape: readonly Dim[]): Val {
+export function reshaped(c: NodeContext, x: Val, shape: readonly Dim[]): Val {
   if (x.kind === 'fill') return { ...x, shape };
   const s = asStatic(x);
   if (s && x.kind !== 'weight' && shape.every((d) => typeof d === 'number')) return reshapeStatic(s, shape as number[]);
@@ -160,8 +160,13 @@ const splitOp: Converter = (c) => {
     sizes = new Array<Dim>(n).fill(d);
   }
   if (sizes.length !== n) c.malformed(`split has ${sizes.length} sizes for ${n} outputs`);
+  return splitValue(c, x, axis, sizes);
+};
+
+/** x cut along `axis` into pieces of the given sizes: static pieces when x is known at import. */
+export function splitValue(c: NodeContext, x: Val, axis: number, sizes: readonly Dim[]): Val[] {
   const s = asStatic(x);
-  if (s && x.kind !== 'weight' && typeof shape[axis] === 'number') {
+  if (s && x.kind !== 'weight' && typeof shapeOfVal(x)[axis] === 'number' && sizes.every((d) => typeof d === 'number')) {
     let at = 0;
     return sizes.map((size) => {
       const part = sliceStatic(s, axis, at, size as number, 1);
@@ -170,7 +175,7 @@ const splitOp: Converter = (c) => {
     });
   }
   return split(c.toVar(x, 'input 0'), sizes, axis).map((v) => ({ kind: 'var', v }));
-};
+}
 
 const BIG = 2 ** 31 - 1;
 
