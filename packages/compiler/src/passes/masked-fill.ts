@@ -54,7 +54,7 @@ export const causalFillSoftmax: Rule = {
     if (c === undefined || c > F32_LOWEST || cond.type.shape.length > x.type.shape.length) return false;
     if (!isAboveDiagonal(throughLeadingOnes(cond)) || !shapesEqual(scores.type.shape, x.type.shape)) return false;
     const mask = rw.insertBefore(n, 'where', [cond, scalarConstant(n, rw, -Infinity), scalarConstant(n, rw, 0)], {})[0];
-    n.inputs[0] = rw.insertBefore(n, 'add', [scores, mask], {})[0];
+    rw.setInput(n, 0, rw.insertBefore(n, 'add', [scores, mask], {})[0]);
     return true;
   },
 };
