@@ -5,7 +5,8 @@
 // against the interpreter), reverse typed digits with the streaming generator on both, open
 // W-base with its layers collapsed, load a .smelt file, and import an .onnx file in the page (the
 // toy's encoder written by exportOnnx; run on wasm against the interpreter on the DSL-built graph;
-// its external data file picked with it or missing; a malformed file's error shown in the page).
+// its external data file picked with it or missing; a malformed file's and an unsupported op's
+// errors shown in the page).
 // A screenshot of each view goes to test-output/playground/; a blank one fails.
 
 import { execFileSync } from 'node:child_process';
@@ -221,15 +222,27 @@ describeBrowser('playground in Chromium', () => {
       }
     });
 
-    it('malformed: the importer\'s named error is shown in the page, nothing thrown', { timeout: 60_000 }, async () => {
+    it('malformed or with an unsupported op: the importer\'s named error is shown in the page, nothing thrown', { timeout: 60_000 }, async () => {
       errors.length = 0;
       await page.setInputFiles('[data-test=file]', [file('broken.onnx', bytes.slice(0, 1000))]);
       await idle();
       expect(await status()).toBe('load failed: broken.onnx: not a valid ONNX model (protobuf: index out of range)');
       expect(await page.getAttribute('[data-test=status]', 'class')).toBe('error');
       await screenshot(page, SHOTS, 'onnx-error');
+      // One node of an op nobody defines, written by Debian's python3-onnx.
+      const odd = "import onnx, sys; from onnx import helper as h, TensorProto as T; io = lambda n: h.make_tensor_value_info(n, T.FLOAT, [2]); onnx.save(h.make_model(h.make_graph([h.make_node('NotAnOp', ['x'], ['y'], name='mystery')], 'g', [io('x')], [io('y')]), opset_imports=[h.make_opsetid('', 17)]), sys.argv[1])";
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-playground-onnx-'));
+      try {
+        execFileSync('/usr/bin/python3', ['-c', odd, path.join(dir, 'odd.onnx')]);
+        await page.setInputFiles('[data-test=file]', [file('odd.onnx', fs.readFileSync(path.join(dir, 'odd.onnx')))]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      await idle();
+      expect(await status()).toMatch(/^load failed: odd\.onnx: node "mystery" \(NotAnOp, domain "ai\.onnx", opset 17\): op NotAnOp is not supported \(supported, domain ai\.onnx: Abs, Add, /);
       expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
-      expect(errors.every((e) => e.includes('broken.onnx'))).toBe(true);
+      expect(errors).toHaveLength(2);
+      expect(errors.every((e) => e.includes('broken.onnx') || e.includes('odd.onnx'))).toBe(true);
     });
   });
 
