@@ -1,8 +1,10 @@
 // smelt for the browser in one file: @smelt/ir, @smelt/compiler and @smelt/backends (the reference,
 // js, wasm and webgpu backends, all registered) as the namespaces `ir`, `compiler` and `backends` of
 // one minified ES module, built by esbuild for the browser platform, where any node: import is an
-// error. `pnpm bundle [FILE]` writes it (default out/smelt.browser.js) and prints its size;
-// tests/browser-bundle.test.ts builds it, checks it and runs it in headless Chromium.
+// error. `pnpm bundle [FILE]` writes it (default out/smelt.browser.js) and prints its size, and the
+// size of the same bundle with @smelt/onnx (namespace `onnx`: the ONNX importer and exporter with
+// protobufjs), which the playground loads lazily as a chunk of its own; tests/browser-bundle.test.ts
+// builds both, checks them and runs the first in headless Chromium.
 
 import { builtinModules } from 'node:module';
 import fs from 'node:fs';
@@ -29,10 +31,11 @@ export interface BrowserBundle {
 
 const BUILTINS = new Set(builtinModules);
 
-export async function buildBrowserBundle(): Promise<BrowserBundle> {
+/** The bundle; with `onnx`, @smelt/onnx too (as `onnx`). */
+export async function buildBrowserBundle(options: { readonly onnx?: boolean } = {}): Promise<BrowserBundle> {
   const result = await esbuild.build({
     // Resolved from tests/, whose package depends on every smelt package.
-    stdin: { contents: ENTRY, resolveDir: path.join(ROOT, 'tests'), sourcefile: 'smelt.browser.js', loader: 'js' },
+    stdin: { contents: options.onnx ? `${ENTRY}export * as onnx from '@smelt/onnx';\n` : ENTRY, resolveDir: path.join(ROOT, 'tests'), sourcefile: 'smelt.browser.js', loader: 'js' },
     bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, metafile: true, logLevel: 'silent',
   });
   const code = result.outputFiles[0].contents;
@@ -52,4 +55,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   fs.writeFileSync(out, bundle.code);
   const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
   process.stdout.write(`bundle: wrote ${path.relative(process.cwd(), out)}: ${kB(bundle.code.length)} minified, ${kB(bundle.gzipBytes)} gzip, ${bundle.inputs.length} files\n`);
+  const withOnnx = await buildBrowserBundle({ onnx: true });
+  process.stdout.write(`bundle: with @smelt/onnx (not written): ${kB(withOnnx.code.length)} minified, ${kB(withOnnx.gzipBytes)} gzip (+${kB(withOnnx.gzipBytes - bundle.gzipBytes)}), ${withOnnx.inputs.length} files\n`);
 }

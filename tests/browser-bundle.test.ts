@@ -1,7 +1,7 @@
 // The compiler in a browser: scripts/bundle-browser.ts bundles @smelt/ir, @smelt/compiler and
 // @smelt/backends with esbuild for the browser platform. The bundle imports no node: module (a
 // node: import fails the build there, and none may be left external), holds smelt's own code only,
-// stays within its size budget, and in headless Chromium it builds a graph with the DSL, compiles
+// stays within its size budget (with @smelt/onnx too), and in headless Chromium it builds a graph with the DSL, compiles
 // it with the js and wasm backends, runs it like the interpreter, and makes an ahead-of-time export.
 
 import fs from 'node:fs';
@@ -25,6 +25,19 @@ describe('browser bundle', () => {
     for (const pkg of ['ir', 'compiler', 'backends']) expect(b.inputs.some((f) => f.startsWith(`packages/${pkg}/src/`)), pkg).toBe(true);
     expect(b.inputs).not.toContain('packages/backends/src/platform/node.ts');
     expect(b.gzipBytes).toBeLessThanOrEqual(GZIP_BUDGET);
+  });
+
+  it('with @smelt/onnx (what the playground loads lazily for .onnx files): no node: import, smelt and protobufjs alone, within the same budget', { timeout: 120_000 }, async () => {
+    const [plain, withOnnx] = await Promise.all([bundle(), buildBrowserBundle({ onnx: true })]);
+    expect(withOnnx.nodeImports).toEqual([]);
+    expect(withOnnx.inputs.some((f) => f.startsWith('packages/onnx/src/'))).toBe(true);
+    const thirdParty = withOnnx.inputs.filter((f) => !f.startsWith('packages/') && f !== 'tests/smelt.browser.js');
+    expect(thirdParty.some((f) => f.includes('/protobufjs/'))).toBe(true);
+    // '(disabled):fs': protobufjs's own browser field maps fs to nothing: an empty module, not Node's.
+    expect(thirdParty.filter((f) => !/node_modules\/(protobufjs|@protobufjs\/[a-z0-9]+|long)\//.test(f) && f !== '(disabled):fs')).toEqual([]);
+    expect(plain.inputs.some((f) => f.startsWith('packages/onnx/'))).toBe(false);
+    expect(withOnnx.gzipBytes).toBeGreaterThan(plain.gzipBytes);
+    expect(withOnnx.gzipBytes).toBeLessThanOrEqual(GZIP_BUDGET);
   });
 });
 

@@ -3,7 +3,10 @@
 // trained toy in the page, step through the passes (a before/after view, a node's details), see
 // the memory plan, run it on wasm and on WebGPU (per-run time, the per-kernel timeline, outputs
 // against the interpreter), reverse typed digits with the streaming generator on both, open
-// W-base with its layers collapsed, and load a .smelt file (and refuse an .onnx one, saying so).
+// W-base with its layers collapsed, load a .smelt file, and import an .onnx file in the page (the
+// toy's encoder written by exportOnnx; run on wasm against the interpreter on the DSL-built graph;
+// its external data file picked with it or missing; a malformed file's and an unsupported op's
+// errors shown in the page).
 // A screenshot of each view goes to test-output/playground/; a blank one fails.
 
 import { execFileSync } from 'node:child_process';
@@ -11,9 +14,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { printGraph, serializeSafetensors } from '@smelt/ir';
+import { interpret, printGraph, serializeSafetensors } from '@smelt/ir';
+import { readSafetensors } from '@smelt/ir/node';
+import { type Seq2SeqConfig, buildSeq2SeqGraph, parseConfig, weightsFor } from '@smelt/models';
+import { exportOnnx, importOnnx } from '@smelt/onnx';
+import { sampleInputs } from '../playground/src/inputs.ts';
 import { PLAIN, block } from './hostile-names.ts';
 import { describeBrowser, serveFolder } from './browser.ts';
 import { TEST_OUTPUT, launchChromium, pageErrors, screenshot } from './playwright.ts';
@@ -148,7 +155,7 @@ describeBrowser('playground in Chromium', () => {
     });
   }
 
-  it('loads a .smelt file with or without its .safetensors, and points an .onnx file at smelt import', { timeout: 120_000 }, async () => {
+  it('loads a .smelt file with or without its .safetensors', { timeout: 120_000 }, async () => {
     const m = block(PLAIN);
     const smelt = { name: 'block.smelt', mimeType: 'text/plain', buffer: Buffer.from(printGraph(m.graph)) };
     await page.setInputFiles('[data-test=file]', [smelt]);
@@ -162,10 +169,81 @@ describeBrowser('playground in Chromium', () => {
     await page.click('[data-test=run]');
     await idle();
     expect(await page.textContent('[data-test=run-result]')).toMatch(/^wasm: .* y f32\[1, 8, 16\], z f32\[1, 8\]; max \|Δ\| vs the interpreter/);
-    await page.setInputFiles('[data-test=file]', [{ name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from([8, 1]) }]);
-    await idle();
-    expect(await status()).toBe('load failed: model.onnx: the page does not import ONNX yet; convert it with "smelt import model.onnx --out DIR" and load the model.smelt and weights.safetensors it writes');
-    expect(errors.filter((e) => !e.includes('ONNX'))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  describe('an .onnx file', () => {
+    const toy = parseConfig(JSON.parse(fs.readFileSync(path.join(ROOT, 'examples/transformer/toy-reverse/config.json'), 'utf8')), 'toy-reverse/config.json') as Seq2SeqConfig;
+    const graph = buildSeq2SeqGraph(toy, 'encoder');
+    const weights = weightsFor(graph, readSafetensors(path.join(ROOT, 'examples/transformer/toy-reverse/weights.safetensors')));
+    const bytes = exportOnnx(graph, weights);
+    const file = (name: string, data: Uint8Array) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(data) });
+
+    it('is imported in the page, compiled, and run on wasm like the interpreter on the DSL-built graph', { timeout: 180_000 }, async () => {
+      await page.setInputFiles('[data-test=file]', [file('toy-encoder.onnx', bytes)]);
+      await idle();
+      expect(await status()).toMatch(/^compiled toy_encoder in the page in [\d.]+ ms: \d+ passes .* \d+ kernels; imported from ONNX \(opset 17, smelt\): weights from toy-encoder\.onnx$/);
+      // The imported graph fuses like the DSL-built one: the encoder's two self-attentions (under 120 ops: no layer folded).
+      expect(await page.locator('svg[data-test=graph] g.op[data-node]', { hasText: /^attention/ }).count()).toBe(2);
+      await screenshot(page, SHOTS, 'onnx-import');
+      await page.selectOption('[data-test=backend]', 'wasm');
+      await page.click('[data-test=run]');
+      await idle();
+      const result = await page.textContent('[data-test=run-result]');
+      expect(result).toMatch(/^wasm: [\d.]+ ms per run .*; memory f32\[1, 8, 64\]; max \|Δ\| vs the interpreter/);
+      expect(Number(/interpreter ([\d.e+-]+)/.exec(result ?? '')?.[1])).toBeLessThan(1e-4);
+      // The page's inputs are sampleInputs of the imported graph; the DSL-built graph's interpreter on them is the reference.
+      const got = (await page.evaluate('Array.from(window.smeltPlayground.outputs.get("memory").data)')) as number[];
+      const want = interpret(graph, sampleInputs(importOnnx(bytes).graph), weights).get('memory')!.data;
+      expect(got).toHaveLength(want.length);
+      expect(Math.max(...got.map((v, i) => Math.abs(v - Number(want[i]))))).toBeLessThan(1e-4);
+      expect(errors).toEqual([]);
+    });
+
+    it('with external data: refused, naming the data file, until it is picked with the model', { timeout: 180_000 }, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-playground-onnx-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'in.onnx'), bytes);
+        const save = "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.save_model(m, sys.argv[2], save_as_external_data=True, all_tensors_to_one_file=True, location='toy.weights', size_threshold=0)";
+        execFileSync('/usr/bin/python3', ['-c', save, path.join(dir, 'in.onnx'), path.join(dir, 'toy-ext.onnx')]);
+        const model = file('toy-ext.onnx', fs.readFileSync(path.join(dir, 'toy-ext.onnx')));
+        expect(model.buffer.length).toBeLessThan(bytes.length / 4);
+        await page.setInputFiles('[data-test=file]', [model]);
+        await idle();
+        expect(await status()).toMatch(/^load failed: toy-ext\.onnx: .*external data file "toy\.weights", which was not picked: choose toy-ext\.onnx and toy\.weights together$/);
+        await page.setInputFiles('[data-test=file]', [model, file('toy.weights', fs.readFileSync(path.join(dir, 'toy.weights')))]);
+        await idle();
+        expect(await status()).toMatch(/^compiled toy_ext in the page .*; imported from ONNX \(opset 17, smelt\): weights from toy-ext\.onnx and toy\.weights$/);
+        await page.click('[data-test=run]');
+        await idle();
+        expect(Number(/interpreter ([\d.e+-]+)/.exec((await page.textContent('[data-test=run-result]')) ?? '')?.[1])).toBeLessThan(1e-4);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('malformed or with an unsupported op: the importer\'s named error is shown in the page, nothing thrown', { timeout: 60_000 }, async () => {
+      errors.length = 0;
+      await page.setInputFiles('[data-test=file]', [file('broken.onnx', bytes.slice(0, 1000))]);
+      await idle();
+      expect(await status()).toBe('load failed: broken.onnx: not a valid ONNX model (protobuf: index out of range)');
+      expect(await page.getAttribute('[data-test=status]', 'class')).toBe('error');
+      await screenshot(page, SHOTS, 'onnx-error');
+      // One node of an op nobody defines, written by Debian's python3-onnx.
+      const odd = "import onnx, sys; from onnx import helper as h, TensorProto as T; io = lambda n: h.make_tensor_value_info(n, T.FLOAT, [2]); onnx.save(h.make_model(h.make_graph([h.make_node('NotAnOp', ['x'], ['y'], name='mystery')], 'g', [io('x')], [io('y')]), opset_imports=[h.make_opsetid('', 17)]), sys.argv[1])";
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-playground-onnx-'));
+      try {
+        execFileSync('/usr/bin/python3', ['-c', odd, path.join(dir, 'odd.onnx')]);
+        await page.setInputFiles('[data-test=file]', [file('odd.onnx', fs.readFileSync(path.join(dir, 'odd.onnx')))]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      await idle();
+      expect(await status()).toMatch(/^load failed: odd\.onnx: node "mystery" \(NotAnOp, domain "ai\.onnx", opset 17\): op NotAnOp is not supported \(supported, domain ai\.onnx: Abs, Add, /);
+      expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+      expect(errors).toHaveLength(2);
+      expect(errors.every((e) => e.includes('broken.onnx') || e.includes('odd.onnx'))).toBe(true);
+    });
   });
 
   it('fails a blank screenshot', async () => {

@@ -1,4 +1,5 @@
-// The playground page: pick a built-in model or load a .smelt IR file (with its .safetensors),
+// The playground page: pick a built-in model or load a .smelt IR file (with its .safetensors) or an
+// .onnx model (imported in the page, onnx-file.ts),
 // compile it here with the pass trace, browse the passes and the memory plan in the viewer, run
 // it on wasm or WebGPU (per-run time, per-kernel timeline), and, for the trained toy, type digits
 // and watch the generator stream the reversed sequence.
@@ -10,6 +11,7 @@ import { Seq2SeqGenerator, initWeights } from '@smelt/models';
 import { type ViewerHandle, mountViewer } from '@smelt/viewer/ui';
 import { type BuiltinModel, MODELS } from './models.ts';
 import { sampleEnv, sampleInputs } from './inputs.ts';
+import { loadOnnxFile } from './onnx-file.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const modelPick = $<HTMLSelectElement>('model');
@@ -23,7 +25,8 @@ interface Loaded { readonly title: string; readonly graph: Graph; readonly weigh
 
 const models: BuiltinModel[] = [...MODELS];
 let current: { model: BuiltinModel; graph: Graph; weights?: Map<string, Tensor>; trace: CompileTrace; viewer: ViewerHandle } | undefined;
-const page = { ready: false, busy: false };
+/** For tests: ready, busy, and the outputs of the last run. */
+const page: { ready: boolean; busy: boolean; outputs?: Map<string, Tensor> } = { ready: false, busy: false };
 (window as unknown as { smeltPlayground: unknown }).smeltPlayground = page;
 
 function say(text: string, error = false): void {
@@ -93,6 +96,7 @@ async function run(): Promise<void> {
   try {
     const inputs = sampleInputs(current.graph);
     const outputs = await exe.run(inputs);
+    page.outputs = outputs;
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
@@ -159,16 +163,27 @@ async function reverseDigits(): Promise<void> {
 
 async function loadFiles(files: FileList): Promise<void> {
   const list = [...files];
-  const onnx = list.find((f) => f.name.toLowerCase().endsWith('.onnx'));
-  if (onnx) throw new Error(`${onnx.name}: the page does not import ONNX yet; convert it with "smelt import model.onnx --out DIR" and load the model.smelt and weights.safetensors it writes`);
+  const onnx = list.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+  if (onnx.length > 1) throw new Error(`pick one .onnx model at a time, got ${onnx.map((f) => f.name).join(', ')}`);
+  if (onnx.length === 1) {
+    say(`importing ${onnx[0].name}…`);
+    await tick();
+    const m = await loadOnnxFile(onnx[0], list.filter((f) => f !== onnx[0]));
+    return addLoaded({ title: onnx[0].name, ...m });
+  }
   const text = list.find((f) => f.name.toLowerCase().endsWith('.smelt'));
-  if (!text) throw new Error(`no .smelt file among ${list.map((f) => f.name).join(', ')}: pick a .smelt IR text file (and, optionally, its .safetensors)`);
+  if (!text) throw new Error(`no .smelt or .onnx file among ${list.map((f) => f.name).join(', ')}: pick an .onnx model (with its external data files, if any), or a .smelt IR text file (and, optionally, its .safetensors)`);
   const graph = parseGraph(await text.text());
   verifyGraph(graph);
   const st = list.find((f) => f.name.toLowerCase().endsWith('.safetensors'));
   const loaded: Loaded = st
     ? { title: text.name, graph, weights: deserializeSafetensors(new Uint8Array(await st.arrayBuffer()), st.name), note: `weights from ${st.name}` }
     : { title: text.name, graph, weights: initWeights(graph, 0), note: 'no .safetensors given: seeded random weights' };
+  await addLoaded(loaded);
+}
+
+/** A loaded model joins the model list, picked and compiled. */
+async function addLoaded(loaded: Loaded): Promise<void> {
   const id = `file:${models.length}`;
   models.push({ id, title: `${loaded.title} (loaded)`, graphs: ['model'], build: () => loaded.graph, weights: async () => loaded.weights, weightsNote: loaded.note });
   fillModels(id);

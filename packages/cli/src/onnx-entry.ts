@@ -9,7 +9,8 @@ export async function onnxNode(): Promise<typeof OnnxNode> {
   try {
     return await import('@smelt/onnx/node');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new ModelIOError('reading .onnx models and --target onnx need the @smelt/onnx package: npm install @smelt/onnx');
+    // Only @smelt/onnx itself missing: a dependency of it missing (protobufjs) is a broken install, said as Node says it.
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /'@smelt\/onnx[/']/.test((e as Error).message)) throw new ModelIOError('reading .onnx models and --target onnx need the @smelt/onnx package: npm install @smelt/onnx');
     throw e;
   }
 }
