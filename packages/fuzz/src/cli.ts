@@ -1,4 +1,4 @@
-// `pnpm fuzz --graphs N --seed S [--backends a,b] [--keep DIR | --no-keep]`: the differential fuzzer
+// `pnpm fuzz --graphs N --seed S [--from K] [--backends a,b] [--keep DIR | --no-keep]`: the differential fuzzer
 // from the command line. Prints each mismatch and the regression case it kept, progress on stderr,
 // and ends with exactly `fuzz: N graphs, M mismatches` (M: graphs with a mismatch); exit 1 when M > 0.
 
@@ -7,17 +7,19 @@ import { describeMismatch } from './differential.ts';
 import { keepMismatch } from './keep.ts';
 import { fuzz } from './run.ts';
 
-const HELP = `usage: pnpm fuzz --graphs N --seed S [--backends ${TARGET_NAMES.join(',')}] [--keep DIR | --no-keep]
+const HELP = `usage: pnpm fuzz --graphs N --seed S [--from K] [--backends ${TARGET_NAMES.join(',')}] [--keep DIR | --no-keep]
 
 Generates N random graphs from seed S and runs each on the interpreter (raw and optimized) and on
 every backend (as built and optimized), comparing against the interpreter. A mismatch is shrunk and
 kept as a regression case in DIR (default tests/fuzz-cases). Without --backends every target that
-can run here runs; a named target that cannot is an error. Ends with "fuzz: N graphs, M mismatches".`;
+can run here runs; a named target that cannot is an error. Ends with "fuzz: N graphs, M mismatches".
+Graph i depends only on S and i: --from K runs graphs K to K + N - 1, so one long run can be split
+into shards (processes) that together run exactly the graphs of one.`;
 
-interface Args { graphs: number; seed: number; backends?: string[]; keep: string | undefined }
+interface Args { graphs: number; seed: number; from: number; backends?: string[]; keep: string | undefined }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { graphs: 100, seed: 1, keep: 'tests/fuzz-cases' };
+  const args: Args = { graphs: 100, seed: 1, from: 0, keep: 'tests/fuzz-cases' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -32,6 +34,7 @@ function parseArgs(argv: readonly string[]): Args {
     };
     if (flag === '--graphs') args.graphs = int('--graphs');
     else if (flag === '--seed') args.seed = int('--seed');
+    else if (flag === '--from') args.from = int('--from');
     else if (flag === '--backends') args.backends = value().split(',').filter(Boolean);
     else if (flag === '--keep') args.keep = value();
     else if (flag === '--no-keep') args.keep = undefined;
@@ -63,10 +66,10 @@ async function main(): Promise<number> {
   }
   const targets = await chooseTargets(args.backends).catch((e: Error) => { console.error(`fuzz: ${e.message}`); return undefined; });
   if (!targets) return 2;
-  console.error(`fuzz: ${args.graphs} graphs from seed ${args.seed} on ${targets.map((t) => t.name).join(', ')}`);
+  console.error(`fuzz: ${args.graphs} graphs from seed ${args.seed}${args.from ? ` (graphs ${args.from} to ${args.from + args.graphs - 1})` : ''} on ${targets.map((t) => t.name).join(', ')}`);
   let seen = 0;
   const report = await fuzz({
-    graphs: args.graphs, seed: args.seed, targets,
+    graphs: args.graphs, seed: args.seed, from: args.from, targets,
     onMismatch: async (graph, caseSeed, found) => {
       seen++;
       console.log(`mismatch in graph ${graph} (case seed ${caseSeed}):`);

@@ -60,6 +60,17 @@ describe('generator table', () => {
 });
 
 describe('differential run', () => {
+  it('splits into shards: --from K runs the graphs K, K + 1, … of the whole run', async () => {
+    const found = async (graphs: number, from?: number) => {
+      const seen: string[] = [];
+      await fuzz({ graphs, seed: 5, from, targets: [brokenTanh], onMismatch: (i, s) => { seen.push(`${i}:${s}`); } });
+      return seen;
+    };
+    const whole = await found(12);
+    expect(whole.length).toBeGreaterThan(0);
+    expect([...await found(5), ...await found(7, 5)]).toEqual(whole);
+  });
+
   it('catches a wrong target and shrinks the mismatch to the op that is wrong', async () => {
     const report = await fuzz({ graphs: 12, seed: 5, targets: [brokenTanh], onMismatch: () => undefined });
     expect(report.mismatches).toBeGreaterThan(0);

@@ -9,6 +9,8 @@ import type { Target } from './targets.ts';
 export interface FuzzOptions {
   readonly graphs: number;
   readonly seed: number;
+  /** The index of the first graph (default 0): a run split into shards runs graphs [from, from + graphs). */
+  readonly from?: number;
   readonly targets: readonly Target[];
   /** Called with each graph's mismatches (after shrinking, when `onMismatch` shrinks). */
   readonly onMismatch?: (graph: number, caseSeed: number, found: readonly Mismatch[]) => Promise<void> | void;
@@ -30,7 +32,8 @@ export function caseSeed(seed: number, i: number): number {
 
 export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   let mismatches = 0;
-  for (let i = 0; i < options.graphs; i++) {
+  const from = options.from ?? 0;
+  for (let i = from; i < from + options.graphs; i++) {
     const s = caseSeed(options.seed, i);
     let found: Mismatch[];
     try {
@@ -42,7 +45,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       mismatches++;
       await options.onMismatch?.(i, s, found);
     }
-    options.onProgress?.(i + 1);
+    options.onProgress?.(i + 1 - from);
   }
   return { graphs: options.graphs, mismatches };
 }
