@@ -50,7 +50,10 @@ export function emitJs(plan: KernelPlan): JsArtifact {
   checkPlan(plan);
   const m: ModuleSource = buildModule(plan);
   return {
-    backend: 'js', plan, source: m.javascript, functionBody: m.functionBody, typescript: m.typescript, model: m.model, constants: m.constants,
+    backend: 'js', plan, model: m.model, constants: m.constants,
+    get source() { return m.javascript; },
+    get functionBody() { return m.functionBody; },
+    get typescript() { return m.typescript; },
     text: () => m.javascript,
   };
 }

@@ -110,15 +110,27 @@ function opHelpersJs(): string {
   return helpersText;
 }
 
-/** The module source of a plan: as JavaScript, as a function body, and (its own part) as TypeScript. */
+/** `make()` once, on first use. */
+function once(make: () => string): () => string {
+  let text: string | undefined;
+  return () => (text ??= make());
+}
+
+/**
+ * The module source of a plan: as JavaScript, as a function body, and (its own part) as TypeScript.
+ * Each text is written when first read: compiling in-process reads only the function body.
+ */
 export function buildModule(plan: KernelPlan): ModuleSource {
   const program = buildProgram(plan);
   const head = header(plan, program.model);
-  const own = ownPart(program, 'module');
+  const own = once(() => ownPart(program, 'module'));
+  const javascript = once(() => `${[head, opHelpersJs(), RUNTIME_JS, javascriptOf(own())].join('\n\n')}\n`);
+  const functionBody = once(() => `${["'use strict';", head, opHelpersJs(), RUNTIME_JS, javascriptOf(ownPart(program, 'function'))].join('\n\n')}\n`);
+  const typescript = once(() => `${typescriptOf(own())}\n`);
   return {
-    javascript: `${[head, opHelpersJs(), RUNTIME_JS, javascriptOf(own)].join('\n\n')}\n`,
-    functionBody: `${["'use strict';", head, opHelpersJs(), RUNTIME_JS, javascriptOf(ownPart(program, 'function'))].join('\n\n')}\n`,
-    typescript: `${typescriptOf(own)}\n`,
+    get javascript() { return javascript(); },
+    get functionBody() { return functionBody(); },
+    get typescript() { return typescript(); },
     model: program.model, constants: program.constants,
   };
 }
