@@ -4,7 +4,7 @@
 // also split compiling in two: emit (kernel plan → a printable artifact) and load (artifact +
 // weights → executable), so an artifact can be inspected, written to disk and loaded elsewhere.
 
-import type { KernelKind, KernelPlan } from '@smelt/compiler';
+import type { KernelKind, KernelPlan, WeightsDType } from '@smelt/compiler';
 import type { DType, Graph, Tensor } from '@smelt/ir';
 
 export type TensorInputs = ReadonlyMap<string, Tensor>;
@@ -41,6 +41,13 @@ export interface CompileOptions {
   readonly strict?: boolean;
   /** Where warnings go (default console.warn): weights the graph never reads. */
   readonly warn?: (message: string) => void;
+  /**
+   * How the matmul weight matrices are stored (quantize.ts, docs/FORMATS.md "Quantized weights"):
+   * f32 (the default), int8 (symmetric, a scale per output channel) or f16. wasm and webgpu keep
+   * only the quantized form and dequantize in their GEMM kernels; js and the interpreter
+   * dequantize on load.
+   */
+  readonly weightsDtype?: WeightsDType;
 }
 
 /**

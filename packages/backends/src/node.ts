@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KernelPlan } from '@smelt/compiler';
+import type { KernelPlan, WeightsDType } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
 import { type Backend, BackendError, type CompileOptions, type ExportedModule, type ModuleFiles, type TensorInputs } from './backend.ts';
 import { jsModuleFiles } from './js/aot.ts';
@@ -48,9 +48,9 @@ export function exportJsModule(plan: KernelPlan, weights: TensorInputs, dir: str
   return writeModuleFiles(dir, jsModuleFiles(plan, weights));
 }
 
-/** The wasm backend's export of a plan (four builds, model.bin, model.js, model.d.ts) into `dir`. */
-export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string): Promise<ExportedModule> {
-  return writeModuleFiles(dir, await wasmModuleFiles(plan, weights));
+/** The wasm backend's export of a plan (four builds, model.bin, model.js, model.d.ts) into `dir`; matmul weights stored as `weightsDtype`. */
+export async function exportWasm(plan: KernelPlan, weights: TensorInputs, dir: string, weightsDtype: WeightsDType = 'f32'): Promise<ExportedModule> {
+  return writeModuleFiles(dir, await wasmModuleFiles(plan, weights, weightsDtype));
 }
 
 /** The WebGPU backend's export of a plan (.wgsl files, weights.bin, model.js, model.d.ts, package.json) into `dir`. */

@@ -1,11 +1,12 @@
 // The reference backend: the interpreter behind the Backend interface. It defines meaning; every
-// other backend is checked against it. Inputs pass the same check as on every backend first.
+// other backend is checked against it; with `weightsDtype` it runs on the dequantized weights. Inputs pass the same check as on every backend first.
 
 import { type Graph, type Tensor, interpret } from '@smelt/ir';
-import { inputContract, optimize } from '@smelt/compiler';
+import { compileGraph, inputContract, optimize } from '@smelt/compiler';
 import type { Backend, CompileOptions, Executable, TensorInputs } from './backend.ts';
 import { checkGraph } from './graph-checks.ts';
 import { checkInputs, inputOf } from './input-check.ts';
+import { dequantizedWeights, weightsDtypeOf } from './quantize.ts';
 
 export const referenceBackend: Backend = {
   name: 'reference',
@@ -17,10 +18,13 @@ export const referenceBackend: Backend = {
     checkGraph(graph, weights, options);
     const contract = inputContract(graph);
     const g = options.optimize ? optimize(graph, { verifyEach: true }).graph : graph;
+    // Quantized weights are dequantized on load: which ones the optimized plan says (quantize.ts).
+    const dtype = weightsDtypeOf(options.weightsDtype);
+    const values = dtype === 'f32' ? weights : dequantizedWeights(compileGraph(graph).plan, weights, dtype);
     return {
       async run(inputs) {
         checkInputs(contract, inputs);
-        return interpret(g, new Map(contract.inputs.map(({ name }) => [name, inputOf(inputs, name) as Tensor])), weights);
+        return interpret(g, new Map(contract.inputs.map(({ name }) => [name, inputOf(inputs, name) as Tensor])), values);
       },
       dispose() {},
     };

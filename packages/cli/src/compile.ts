@@ -18,7 +18,7 @@ import {
   generatorFiles, initWeights, readConfig, readWeights, weightsFor,
 } from '@smelt/models';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
-import { diagnosticOptions } from './run-commands.ts';
+import { WEIGHTS_DTYPE_FLAG, diagnosticOptions } from './run-commands.ts';
 import { MODEL_HELP, loadModel, modelFlag } from './model-file.ts';
 import { onnxNode } from './onnx-entry.ts';
 import { checkReplaceable, writeFolderAtomically } from './staging.ts';
@@ -38,6 +38,7 @@ export const COMPILE_FLAGS: FlagSpecs = {
   seed: { kind: 'string', metavar: 'N', help: 'seed of the random init when --weights is absent (default 0)' },
   graph: { kind: 'string', metavar: 'G', help: 'seq2seq: model (teacher forcing, default), encoder or decoder (full-prefix decoding), encode or step (cached decoding), or generator (encode, step and the generation loop: model.js offers load() → generate() and stream(); docs/FORMATS.md); gpt2, llama: model, prefill or step (cached generation)' },
   mask: { kind: 'list', metavar: 'src|tgt', help: 'take a key-padding mask input for src or tgt (repeatable)' },
+  'weights-dtype': WEIGHTS_DTYPE_FLAG,
   strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
@@ -156,6 +157,7 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   // An export folder holds model.js, an ONNX one model.onnx: a folder of the other kind is not replaced.
   checkReplaceable(out, flags.out as string, target === 'onnx' ? ONNX_FILE : undefined);
   const seed = seedOf(flags);
+  const options = diagnosticOptions(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
 
   const m = await modelToCompile(flags, choice, seed);
@@ -171,7 +173,7 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
 
   const files = await writeFolderAtomically(out, flags.out as string, async (staging) => {
     if (m.generator) await writeGenerator(m.generator.config, m.weights, target, m.generator.masks, flags, staging);
-    else await exportModule(backend, m.graph, weightsFor(m.graph, m.weights), staging, diagnosticOptions(flags));
+    else await exportModule(backend, m.graph, weightsFor(m.graph, m.weights), staging, options);
   });
   if (flags.quiet) return;
   process.stdout.write(

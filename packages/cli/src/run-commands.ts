@@ -5,10 +5,16 @@ import { writeSafetensors } from '@smelt/ir/node';
 import path from 'node:path';
 import { type GenerateOptions, type GeneratedStep, ModelIOError, generateFiles, runFiles, type SessionResult } from '@smelt/models';
 import type { CompileOptions } from '@smelt/backends';
+import { WEIGHTS_DTYPES, type WeightsDType } from '@smelt/compiler';
 import { type FlagSpecs, type ParsedFlags, UsageError } from './args.ts';
 import { BACKEND_HELP, pickBackend } from './backends.ts';
 import { checkModelFlags, generateWithModel } from './generate-model.ts';
 import { MODEL_HELP, loadModel, modelFlag, readModelInputs } from './model-file.ts';
+
+export const WEIGHTS_DTYPE_FLAG: FlagSpecs[string] = {
+  kind: 'string', metavar: 'D',
+  help: `how matmul weights are stored: ${WEIGHTS_DTYPES.join(', ')} (default f32); int8: symmetric, one scale per output channel; f16: IEEE half (docs/FORMATS.md, "Quantized weights")`,
+};
 
 export const RUN_FLAGS: FlagSpecs = {
   config: { kind: 'string', metavar: 'C.json', help: 'model config (docs/FORMATS.md); or --model' },
@@ -21,6 +27,7 @@ export const RUN_FLAGS: FlagSpecs = {
   'no-optimize': { kind: 'boolean', help: 'compile the graph as built, without the pass pipeline (to compare)' },
   threads: { kind: 'string', metavar: 'N', help: 'wasm: threads per kernel (default 1; at most the cores)' },
   simd: { kind: 'string', metavar: 'S', help: 'wasm: auto (relaxed SIMD when the engine has it, default), plain or relaxed' },
+  'weights-dtype': WEIGHTS_DTYPE_FLAG,
   strict: { kind: 'boolean', help: 'weights the graph never reads are an error (default: a warning on stderr)' },
   quiet: { kind: 'boolean', help: 'print nothing on success' },
 };
@@ -80,9 +87,18 @@ async function finish(kind: string, flags: ParsedFlags, backendName: string, res
   );
 }
 
-/** Warnings go to stderr, one line each; --strict makes them errors. */
-export function diagnosticOptions(flags: ParsedFlags): Pick<CompileOptions, 'strict' | 'warn'> {
-  return { strict: flags.strict === true, warn: (message) => process.stderr.write(`smelt: warning: ${message}\n`) };
+/** --weights-dtype, checked (an error naming the flag and the allowed values). */
+function weightsDtypeFlag(flags: ParsedFlags): WeightsDType | undefined {
+  const raw = flags['weights-dtype'] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (!(WEIGHTS_DTYPES as readonly string[]).includes(raw)) throw new UsageError(`--weights-dtype must be one of ${WEIGHTS_DTYPES.join(', ')}, got "${raw}"`);
+  return raw as WeightsDType;
+}
+
+/** Warnings go to stderr, one line each; --strict makes them errors; --weights-dtype. */
+export function diagnosticOptions(flags: ParsedFlags): Pick<CompileOptions, 'strict' | 'warn' | 'weightsDtype'> {
+  const weightsDtype = weightsDtypeFlag(flags);
+  return { strict: flags.strict === true, warn: (message) => process.stderr.write(`smelt: warning: ${message}\n`), ...(weightsDtype ? { weightsDtype } : {}) };
 }
 
 /** The backend's compile options from the flags; a flag the chosen backend does not take is an error. */

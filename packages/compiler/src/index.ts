@@ -9,6 +9,7 @@ export * from './plan/kernel-plan.ts';
 export { LoweringError, lowerToPlan } from './plan/lower.ts';
 export * from './plan/input-contract.ts';
 export * from './plan/memory.ts';
+export * from './plan/quantized.ts';
 export * from './plan/row-schedule.ts';
 export * from './plan/stats.ts';
 export * from './views.ts';

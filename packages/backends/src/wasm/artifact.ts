@@ -31,7 +31,11 @@ function listing(plan: KernelPlan, program: WasmProgram, threads: number): strin
     const b = plan.buffers[id];
     lines.push(`;;   @${address}  %${id} ${b.storage.kind} ${b.dtype}${formatDims(b.shape)}`);
   }
-  for (const p of m.packed) lines.push(`;;   @${p.address}  panels of %${p.source}${p.transB ? 'ᵀ' : ''}: [${Math.ceil(p.n / 8)}][${p.k}][8] f32`);
+  for (const p of m.packed) {
+    const scales = p.scales === undefined ? '' : `, column scales @${p.scales}`;
+    lines.push(`;;   @${p.address}  panels of %${p.source}${p.transB ? 'ᵀ' : ''}: [${Math.ceil(p.n / 8)}][${p.k}][8] ${p.dtype}${scales}`);
+  }
+  if (m.loadOnly.size) lines.push(`;; while loading only: [${m.staticEnd}, ${m.loadEnd}) ${[...m.loadOnly].map((id) => `%${id}`).join(' ')} (then the run-time region)`);
   for (const f of program.functions) lines.push(`(func $${f.name}  ;; ${f.bytes} bytes${label.has(f.name) ? `  ${label.get(f.name)}` : ''})`);
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import type { SimdLevel } from './codegen/context.ts';
 import { WASM_CAPABILITIES } from './kernels/index.ts';
 import { wasmModuleFiles } from './aot/export.ts';
 import { WasmExecutable } from './runtime/executable.ts';
+import { weightsDtypeOf } from '../quantize.ts';
 import { relaxedSimdAvailable, relaxedSimdKnown, relaxedThreadsKnown, simdUnavailable, threadsUnavailable } from './runtime/features.ts';
 
 export { WasmExecutable } from './runtime/executable.ts';
@@ -52,7 +53,8 @@ function threadCount(options: WasmCompileOptions): number {
 /** Generate the module for a plan (no instantiation). Run relaxedSimdAvailable() first for 'auto' to pick relaxed. */
 export function emitWasm(plan: KernelPlan, options: WasmCompileOptions = {}): WasmArtifact {
   const threads = threadCount(options);
-  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd, threads), threads: threads > 1 }), threads);
+  const weightsDtype = weightsDtypeOf(options.weightsDtype);
+  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd, threads), threads: threads > 1, weightsDtype }), threads);
 }
 
 /** Instantiate an artifact: weights written and packed, prologue run, workers started. */
@@ -93,7 +95,7 @@ export const wasmBackend: EmittingBackend<WasmArtifact> = {
   },
   async exportFiles(graph, weights, options) {
     checkGraph(graph, weights, options);
-    return wasmModuleFiles(wasmPlan(graph, options), weights);
+    return wasmModuleFiles(wasmPlan(graph, options), weights, weightsDtypeOf(options?.weightsDtype));
   },
   emit: (plan: KernelPlan) => emitWasm(plan),
   load: loadWasm,

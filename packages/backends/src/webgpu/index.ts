@@ -6,7 +6,8 @@
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
-import type { Backend, CompileOptions, TensorInputs } from '../backend.ts';
+import { type Backend, BackendError, type CompileOptions, type TensorInputs } from '../backend.ts';
+import { weightsDtypeOf } from '../quantize.ts';
 import { checkGraph } from '../graph-checks.ts';
 import { webgpuModuleFiles } from './aot/export.ts';
 import { type CodegenOptions, WEBGPU_CAPABILITIES, generatePrograms } from './codegen.ts';
@@ -32,6 +33,12 @@ export function planFor(graph: Graph, options: WebGpuCompileOptions = {}): Kerne
   return options.optimize === false ? lowerToPlan(graph, arena) : compileGraph(graph, { arena }).plan;
 }
 
+/** Quantized weights are not on this backend yet: refused, never silently f32. */
+function unquantized(options: CompileOptions = {}): void {
+  const dtype = weightsDtypeOf(options.weightsDtype);
+  if (dtype !== 'f32') throw new BackendError(`webgpu: weightsDtype ${dtype} is not supported yet (wasm, js and reference take it); see precision: 'f16' for f16 matmuls`);
+}
+
 /** A CPU adapter (lavapipe): SIMD lanes rather than GPU threads (see CodegenTarget). */
 function isSoftware(adapter: GPUAdapter): boolean {
   return adapter.info?.architecture === 'software' || !!adapter.info?.description?.includes('llvmpipe');
@@ -47,6 +54,7 @@ function fixedSubgroupSize(gpu: GpuDevice): number | undefined {
 
 export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
   checkGraph(graph, weights, options);
+  unquantized(options);
   const plan = planFor(graph, options);
   const gpu = await GpuDevice.shared(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
   let memory: GpuMemory | undefined;
@@ -82,6 +90,7 @@ export const webgpuBackend: Backend = {
   },
   async exportFiles(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     checkGraph(graph, weights, options);
+    unquantized(options);
     return webgpuModuleFiles(planFor(graph, options), weights, options);
   },
 };

@@ -1,10 +1,11 @@
 // Ahead-of-time export (`smelt compile --target wasm`): the module in both SIMD builds, single-
 // threaded and threaded (shared memory, barriers between kernels: what `load({ threads })` uses),
 // the load-time memory image (weights, constants and derived weights, GEMM panels already packed,
-// so loading is one copy; the same for all four builds), and the standalone loader with its types.
+// so loading is one copy; the same for all four builds; with weightsDtype int8 or f16 its panels
+// are quantized, so it is about 4× or 2× smaller), and the standalone loader with its types.
 // In memory; @smelt/backends/node writes the files.
 
-import type { KernelPlan } from '@smelt/compiler';
+import type { KernelPlan, WeightsDType } from '@smelt/compiler';
 import type { ModuleFiles, TensorInputs } from '../../backend.ts';
 import { generateProgram } from '../codegen/program.ts';
 import { WasmExecutable } from '../runtime/executable.ts';
@@ -13,12 +14,12 @@ import { FILES, loaderSource, typesSource } from './loader.ts';
 import { manifestOf } from './manifest.ts';
 
 /** The four builds (model[-threads][-relaxed].wasm), model.bin, model.js and model.d.ts of a plan. */
-export async function wasmModuleFiles(plan: KernelPlan, weights: TensorInputs): Promise<ModuleFiles> {
+export async function wasmModuleFiles(plan: KernelPlan, weights: TensorInputs, weightsDtype: WeightsDType = 'f32'): Promise<ModuleFiles> {
   const builds = {
-    plain: generateProgram(plan, { simd: 'plain', threads: false }),
-    relaxed: generateProgram(plan, { simd: 'relaxed', threads: false }),
-    threads: generateProgram(plan, { simd: 'plain', threads: true }),
-    threadsRelaxed: generateProgram(plan, { simd: 'relaxed', threads: true }),
+    plain: generateProgram(plan, { simd: 'plain', threads: false, weightsDtype }),
+    relaxed: generateProgram(plan, { simd: 'relaxed', threads: false, weightsDtype }),
+    threads: generateProgram(plan, { simd: 'plain', threads: true, weightsDtype }),
+    threadsRelaxed: generateProgram(plan, { simd: 'relaxed', threads: true, weightsDtype }),
   };
   await relaxedSimdAvailable();
   const exe = await WasmExecutable.load(builds.plain, weights);

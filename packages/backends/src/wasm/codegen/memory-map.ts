@@ -5,8 +5,12 @@
 // symbol values by the module's `layout` export: arena slots (arenaLayout's offsets from an
 // aligned base), inputs, and one scratch region per thread. Between the two, a host may keep
 // device tensors (runtime/resident-heap.ts); the header word `runtimeBase` says where they end.
+// Buffers only loading needs (weights only the prologue reads, derived weights only packed into
+// panels) live past the load-time region while the executable loads, where the run-time region
+// goes afterwards: no copy of them stays. Panels of quantized matrices (`weightsDtype`) hold int8
+// with a scale per column, or f16; the GEMM dequantizes them in registers.
 
-import { type Kernel, type KernelPlan, baseBuffer, bufferBytes, kernelReads } from '@smelt/compiler';
+import { type Kernel, type KernelPlan, type WeightsDType, baseBuffer, bufferBytes, kernelReads, quantizedWeights } from '@smelt/compiler';
 
 export const HEADER = {
   barrierCount: 16,
@@ -33,19 +37,26 @@ export const SLACK = 256;
 
 export const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** B of a GEMM packed at load into panels of 8 columns: [ceil(n/8)][k][8] f32, zero padded. */
+/**
+ * B of a GEMM packed at load into panels of 8 columns: [ceil(n/8)][k][8] elements of `dtype`
+ * (f32, int8, or f16 bits), zero padded; int8 panels have [ceil(n/8)][8] f32 column scales at `scales`.
+ */
 export interface PackedPanels {
   readonly source: number;
   readonly transB: boolean;
   readonly k: number;
   readonly n: number;
+  readonly dtype: WeightsDType;
   readonly address: number;
+  readonly scales?: number;
 }
 
 export const PANEL = 8;
 
-export function panelBytes(k: number, n: number): number {
-  return Math.ceil(n / PANEL) * k * PANEL * 4;
+export const PANEL_ELEMENT_BYTES: { readonly [D in WeightsDType]: number } = { f32: 4, int8: 1, f16: 2 };
+
+export function panelBytes(k: number, n: number, dtype: WeightsDType = 'f32'): number {
+  return Math.ceil(n / PANEL) * k * PANEL * PANEL_ELEMENT_BYTES[dtype];
 }
 
 const isLoadTime = (plan: KernelPlan, id: number) => {
@@ -66,10 +77,13 @@ export class MemoryMap {
   /** Start of the load-time region (right after the pointer table). */
   readonly staticBase: number;
   readonly staticEnd: number;
+  /** Buffers needed only while loading, at fixed addresses in [staticEnd, loadEnd). */
+  readonly loadOnly = new Set<number>();
+  readonly loadEnd: number;
   readonly scratchBaseSlot = HEADER.scratchBase;
   readonly scratchStrideSlot = HEADER.scratchStride;
 
-  constructor(readonly plan: KernelPlan) {
+  constructor(readonly plan: KernelPlan, readonly weightsDtype: WeightsDType = 'f32') {
     this.staticBase = alignUp(TABLE_BASE + 4 * plan.buffers.length, 64);
     let at = this.staticBase;
     const place = (bytes: number) => {
@@ -77,30 +91,53 @@ export class MemoryMap {
       at = alignUp(at + bytes, 16);
       return a;
     };
-    const natural = this.naturallyRead();
+    const atRun = this.readPerRun();
+    const atLoad = this.readAtLoad();
+    const loadOnly: number[] = [];
     for (const b of plan.buffers) {
       const kind = b.storage.kind;
-      const stored = kind === 'constant' || kind === 'derived' || (kind === 'weight' && natural.has(b.id));
-      if (stored) this.staticAddresses.set(b.id, place(bufferBytes(b, new Map())));
+      if (kind !== 'constant' && kind !== 'derived' && kind !== 'weight') continue;
+      if (atRun.has(b.id)) this.staticAddresses.set(b.id, place(bufferBytes(b, new Map())));
+      else if (atLoad.has(b.id) || kind === 'derived') loadOnly.push(b.id);
     }
+    const quantized = weightsDtype === 'f32' ? new Map() : quantizedWeights(plan).matrices;
     for (const k of plan.kernels) {
       if (!hasPackedB(plan, k)) continue;
       const source = baseBuffer(plan.buffers, k.b);
       if (this.packedFor(source, k.transB)) continue;
       const [r, c] = (plan.buffers[k.b].shape as number[]).slice(-2);
       const [kk, n] = k.transB ? [c, r] : [r, c];
-      this.packed.push({ source, transB: k.transB, k: kk, n, address: place(panelBytes(kk, n)) });
+      const dtype = quantized.has(source) ? weightsDtype : 'f32';
+      const address = place(panelBytes(kk, n, dtype));
+      this.packed.push({ source, transB: k.transB, k: kk, n, dtype, address, ...(dtype === 'int8' ? { scales: place(Math.ceil(n / PANEL) * PANEL * 4) } : {}) });
     }
     this.staticEnd = alignUp(at + SLACK, 64);
+    at = this.staticEnd;
+    for (const id of loadOnly) {
+      this.loadOnly.add(id);
+      this.staticAddresses.set(id, place(bufferBytes(plan.buffers[id], new Map())));
+    }
+    this.loadEnd = alignUp(at + SLACK, 64);
   }
 
-  /** Buffers some kernel reads in their natural layout (every read but a packed GEMM B), and outputs. */
-  private naturallyRead(): Set<number> {
+  /** Buffers per-run kernels read in their natural layout (every read but a packed GEMM B), and outputs. */
+  private readPerRun(): Set<number> {
     const plan = this.plan;
     const read = new Set(plan.outputs.map((o) => baseBuffer(plan.buffers, o.buffer)));
-    for (const k of [...plan.prologue, ...plan.kernels]) {
+    for (const k of plan.kernels) {
       const packedB = hasPackedB(plan, k) ? k.b : -1;
       for (const r of kernelReads(k)) if (r !== packedB) read.add(baseBuffer(plan.buffers, r));
+    }
+    return read;
+  }
+
+  /** Buffers the prologue reads, and derived B matrices (packed from memory at load; weights and constants pack from the host). */
+  private readAtLoad(): Set<number> {
+    const plan = this.plan;
+    const read = new Set<number>();
+    for (const k of plan.prologue) for (const r of kernelReads(k)) read.add(baseBuffer(plan.buffers, r));
+    for (const k of plan.kernels) {
+      if (hasPackedB(plan, k) && plan.buffers[baseBuffer(plan.buffers, k.b)].storage.kind === 'derived') read.add(baseBuffer(plan.buffers, k.b));
     }
     return read;
   }

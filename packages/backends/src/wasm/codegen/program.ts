@@ -8,7 +8,7 @@
 // Every kernel is its own function (tid, threads, ...symbols), so one module serves every
 // sequence length and every thread count up to the shared memory's.
 
-import type { Kernel, KernelPlan } from '@smelt/compiler';
+import type { Kernel, KernelPlan, WeightsDType } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Dim } from '@smelt/ir';
 import { BackendError } from '../../backend.ts';
 import type { Code } from '../encoder/code.ts';
@@ -24,6 +24,8 @@ export interface ProgramOptions {
   readonly simd: SimdLevel;
   /** Import a shared memory and put a barrier between kernels, so several threads can run. */
   readonly threads: boolean;
+  /** How matmul weight matrices are stored (f32 when absent): memory-map.ts. */
+  readonly weightsDtype?: WeightsDType;
 }
 
 export interface WasmProgram {
@@ -54,9 +56,9 @@ class ParamDims implements DimSource {
 
 export function generateProgram(plan: KernelPlan, options: ProgramOptions): WasmProgram {
   requireCapabilities('wasm', WASM_CAPABILITIES, plan);
-  const memory = new MemoryMap(plan);
-  if (memory.staticEnd > MAX_PAGES * 65536) {
-    throw new BackendError(`wasm: ${JSON.stringify(plan.name)} needs ${memory.staticEnd} bytes for its weights, constants and packed GEMM panels; a wasm memory holds at most ${MAX_PAGES * 65536} (2 GiB)`);
+  const memory = new MemoryMap(plan, options.weightsDtype ?? 'f32');
+  if (memory.loadEnd > MAX_PAGES * 65536) {
+    throw new BackendError(`wasm: ${JSON.stringify(plan.name)} needs ${memory.loadEnd} bytes for its weights, constants and packed GEMM panels; a wasm memory holds at most ${MAX_PAGES * 65536} (2 GiB)`);
   }
   const module = new ModuleBuilder({ module: 'env', name: 'memory', initialPages: pagesFor(memory.staticEnd), maximumPages: MAX_PAGES, shared: options.threads });
   const prog = new ProgramCtx(module, plan, memory, options.simd, options.threads);

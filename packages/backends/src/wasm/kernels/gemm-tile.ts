@@ -4,8 +4,12 @@
 // 2·MR multiply-adds (fused with relaxed SIMD). The k loop is not unrolled: V8 hoists the loads
 // of an unrolled body ahead of the arithmetic and spills; one step per iteration keeps all
 // accumulators in registers. With constant strides one A pointer serves every row through
-// immediate offsets.
+// immediate offsets. Quantized B panels (weightsDtype) dequantize as they load: int8 widens to
+// two f32x4 (the column scales multiply the accumulators afterwards, in matmul.ts); f16 widens
+// each half's bits into f32 bits (sign kept, exponent and mantissa shifted) and multiplies by
+// 2^112 to rebias the exponent, exact for normal and subnormal halves (weights are finite).
 
+import type { WeightsDType } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
 import { type Val, bind, get, i32, iadd, imul, madd, op } from '../codegen/ops.ts';
 
@@ -18,8 +22,8 @@ export interface TileSpec {
   readonly rows: number;
   /** A element (row r, step k) at base + r·rowStride + k·kStride (bytes). */
   readonly a: { readonly base: Val; readonly rowStride: Stride; readonly kStride: Stride };
-  /** Eight B values of step k at base + k·kStride (bytes): two f32x4 at +0 and +16. */
-  readonly b: { readonly base: Val; readonly kStride: Stride };
+  /** Eight B values of step k at base + k·kStride (bytes): f32 (two f32x4 at +0 and +16), int8 or f16 bits. */
+  readonly b: { readonly base: Val; readonly kStride: Stride; readonly dtype?: WeightsDType };
   /** Number of k steps. */
   readonly k: Val;
   /** Initial accumulator (row, half); zero when absent. */
@@ -40,9 +44,9 @@ export function emitTile(c: Code, t: TileSpec): Local[][] {
   const left = bind(c, 'i32', t.k);
   const bv = [c.local('v128'), c.local('v128')];
   const av = c.local('v128');
+  const loadB = bLoader(c, t.b.dtype ?? 'f32', bPtr, bv);
   c.get(left).i32(0).op('i32.gt_s').if(() => c.loop((top) => {
-    c.get(bPtr).mem('v128.load').set(bv[0]);
-    c.get(bPtr).mem('v128.load', 16).set(bv[1]);
+    loadB();
     acc.forEach((row, r) => {
       c.get(constant ? aBase : aPtrs[r]).mem('v128.load32_splat', constant ? r * (t.a.rowStride as number) : 0).set(av);
       row.forEach((l, h) => {
@@ -59,6 +63,36 @@ export function emitTile(c: Code, t: TileSpec): Local[][] {
     c.get(left).i32(1).op('i32.sub').tee(left).i32(0).op('i32.gt_s').brIf(top);
   }));
   return acc;
+}
+
+/** Code that sets bv[0], bv[1] to the eight f32 B values at bPtr (constants it needs set up front). */
+function bLoader(c: Code, dtype: WeightsDType, bPtr: Local, bv: Local[]): () => void {
+  switch (dtype) {
+    case 'f32':
+      return () => {
+        c.get(bPtr).mem('v128.load').set(bv[0]);
+        c.get(bPtr).mem('v128.load', 16).set(bv[1]);
+      };
+    case 'int8': {
+      const wide = c.local('v128');
+      return () => {
+        c.get(bPtr).mem('v128.load8x8_s').set(wide);
+        c.get(wide).op('i32x4.extend_low_i16x8_s').op('f32x4.convert_i32x4_s').set(bv[0]);
+        c.get(wide).op('i32x4.extend_high_i16x8_s').op('f32x4.convert_i32x4_s').set(bv[1]);
+      };
+    }
+    case 'f16': {
+      const keep = bind(c, 'v128', (cc) => cc.i32(0x8fffffff | 0).op('i32x4.splat'));
+      const rebias = bind(c, 'v128', (cc) => cc.f32(2 ** 112).op('f32x4.splat'));
+      return () => bv.forEach((l, h) => {
+        // sign-extended bits << 13: the sign fills bits 28-31; keep bit 31, exponent and mantissa.
+        c.get(bPtr).mem('v128.load16x4_s', 8 * h).i32(13).op('i32x4.shl');
+        c.get(keep).op('v128.and').get(rebias).op('f32x4.mul').set(l);
+      });
+    }
+    default:
+      return dtype satisfies never;
+  }
 }
 
 /** Emit the tile for min(MR, left) rows: the full tile, else one variant per remainder. */

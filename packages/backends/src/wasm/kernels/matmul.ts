@@ -2,7 +2,10 @@
 // as 8-column panels: packed at load for weights, packed per (batch, column chunk) into this
 // thread's scratch otherwise. Work items are (batch, column chunk, row chunk); within an item each
 // B panel stays in L1 while MR-row tiles of A stream past it. Without batch broadcasting, batch
-// folds into the rows (one long GEMM per linear layer).
+// folds into the rows (one long GEMM per linear layer). Panels of quantized weights (int8, f16)
+// are read as they are, dequantized in registers by the tile; int8's column scales multiply the
+// accumulators before the epilogue. One kernel serves every M: a decode step's one row runs the
+// same tile with MR = 1 (the GEMV case), reading 1 or 2 bytes a weight instead of 4.
 
 import { type Kernel, baseBuffer } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
@@ -10,8 +13,8 @@ import type { Code, Local } from '../encoder/code.ts';
 import { mergeView, presence } from '../codegen/broadcast.ts';
 import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
 import { dimProductVal } from '../codegen/context.ts';
-import { PANEL, type PackedPanels, hasPackedB } from '../codegen/memory-map.ts';
-import { type Val, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
+import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../codegen/memory-map.ts';
+import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
 import { MR, type Stride, dispatchRows, emitTile } from './gemm-tile.ts';
@@ -131,14 +134,15 @@ function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const p = c.local('i32');
   forRange(c, p, get(p0), get(p1), () => {
     const panel = s.packed
-      ? iadd(i32(s.packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * 4)))
+      ? iadd(i32(s.packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * PANEL_ELEMENT_BYTES[s.packed.dtype])))
       : iadd(get(s.packBuf), imul(imul(op('i32.sub', get(p), get(p0)), get(s.K)), i32(PANEL * 4)));
-    emitPanelRows(k, ctx, s, { a, panel: ctx.let(panel), j0: ctx.let(imul(get(p), i32(PANEL))), start, end, ...target });
+    const scales = s.packed?.scales === undefined ? undefined : ctx.let(iadd(i32(s.packed.scales), imul(get(p), i32(PANEL * 4))));
+    emitPanelRows(k, ctx, s, { a, panel: ctx.let(panel), scales, j0: ctx.let(imul(get(p), i32(PANEL))), start, end, ...target });
   });
 }
 
 /** Rows [start, end) against one B panel, MR at a time. */
-function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel: Local; j0: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] }): void {
+function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel: Local; scales?: Local; j0: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] }): void {
   const { c, prog } = ctx;
   const { g } = s;
   const aStride: { rowStride: Stride; kStride: Stride } = k.transA
@@ -148,8 +152,16 @@ function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel
   forRange(c, i0, get(t.start), get(t.end), () => {
     const aTile = iadd(get(t.a), imul(k.transA ? get(i0) : imul(get(i0), get(s.K)), i32(4)));
     dispatchRows(c, ctx.let(op('i32.sub', get(t.end), get(i0))), (rows) => {
-      const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * 4 } });
+      const dtype = s.packed?.dtype ?? 'f32';
+      const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * PANEL_ELEMENT_BYTES[dtype], dtype } });
+      if (t.scales) scaleColumns(c, acc, t.scales);
       storeTile(ctx, k, acc, { i0, j0: t.j0, n: s.N, out: t.out, tileBuf: s.tileBuf, extras: t.extras });
     });
   }, MR);
+}
+
+/** acc[r][h] *= the column scales of its four columns (int8 panels). */
+function scaleColumns(c: Code, acc: Local[][], scales: Local): void {
+  const vs = [0, 1].map((h) => bind(c, 'v128', (cc) => cc.get(scales).mem('v128.load', 16 * h)));
+  for (const row of acc) row.forEach((l, h) => { c.get(l).get(vs[h]).op('f32x4.mul').set(l); });
 }

@@ -9,11 +9,11 @@
 
 import type { KernelPlan } from '@smelt/compiler';
 import { BYTES_PER_ELEMENT, type Tensor, resolveDim, resolveShape } from '@smelt/ir';
-import { baseBuffer, bufferBytes } from '@smelt/compiler';
+import { baseBuffer, bufferBytes, kernelReads } from '@smelt/compiler';
 import type { RunInputs, RunProfile, TensorInputs } from '../../backend.ts';
 import { checkInputs, inputOf } from '../../input-check.ts';
 import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../../resident.ts';
-import { packPanels } from '../kernels/gemm-pack.ts';
+import { packQuantized } from '../kernels/gemm-pack.ts';
 import { HEADER } from '../codegen/memory-map.ts';
 import { type WasmProgram, pagesFor } from '../codegen/program.ts';
 import { type WasmMemory, type WasmModule, requireWasm } from './engine.ts';
@@ -40,6 +40,13 @@ class WasmDeviceTensor implements DeviceTensor {
   }
 }
 
+/** The weights a derived buffer is computed from, for messages. */
+function derivedFrom(plan: KernelPlan, id: number): string {
+  const k = plan.prologue.find((x) => x.kind !== 'topk' && 'out' in x && baseBuffer(plan.buffers, x.out) === id);
+  const names = (k ? kernelReads(k) : []).map((r) => plan.buffers[baseBuffer(plan.buffers, r)].storage).flatMap((s) => (s.kind === 'weight' ? [s.name] : []));
+  return names.length ? `derived from ${names.map((n) => JSON.stringify(n)).join(', ')}` : 'derived';
+}
+
 export class WasmExecutable implements ResidentExecutable {
   private disposed = false;
   /** Device tensors' blocks, below the run-time region. */
@@ -62,13 +69,17 @@ export class WasmExecutable implements ResidentExecutable {
     const api = requireWasm();
     const plan = program.memory.plan;
     const module = await api.compile(program.bytes);
-    const memory = new api.Memory({ initial: pagesFor(program.memory.staticEnd), maximum: program.maximumPages, shared: program.options.threads });
+    const memory = new api.Memory({ initial: pagesFor(program.memory.loadEnd), maximum: program.maximumPages, shared: program.options.threads });
     const instance = await api.instantiate(module, { env: { memory } });
     const exe = new WasmExecutable(plan, program, memory, instance.exports as unknown as ProgramExports, undefined);
-    exe.writeLoadTimeData(weights);
+    // What only loading needs sits in [staticEnd, loadEnd): the run-time region starts above it
+    // until the panels are packed, then where the load-time region ends (memory-map.ts).
+    new Int32Array(memory.buffer, HEADER.runtimeBase, 1)[0] = program.memory.loadEnd;
     exe.ensureMemory(exe.exports.layout(1, ...plan.symbols.map(() => 0)));
+    exe.writeLoadTimeData(weights);
     exe.guard('prologue', () => exe.exports.prologue());
     exe.packPanels(weights);
+    new Int32Array(memory.buffer, HEADER.runtimeBase, 1)[0] = 0;
     if (!pool) return exe;
     return new WasmExecutable(plan, program, memory, exe.exports, await pool(module, memory), exe.heap);
   }
@@ -81,7 +92,7 @@ export class WasmExecutable implements ResidentExecutable {
     }
   }
 
-  /** Pack each GEMM B once: from the host weight, the constant, or the derived buffer in memory. */
+  /** Pack each GEMM B once (quantized when its panels are int8 or f16): from the host weight, the constant, or the derived buffer in memory. */
   private packPanels(weights: TensorInputs): void {
     for (const p of this.program.memory.packed) {
       const b = this.plan.buffers[p.source];
@@ -89,8 +100,9 @@ export class WasmExecutable implements ResidentExecutable {
       const src = s.kind === 'weight' ? checkWeight(s.name, weights.get(s.name), b).data as Float32Array
         : s.kind === 'constant' ? s.value.data as Float32Array
           : new Float32Array(this.memory.buffer, bufferAddress(this.program.memory, this.memory, p.source), p.k * p.n);
-      const panels = packPanels(src, p.k, p.n, p.transB);
-      new Float32Array(this.memory.buffer, p.address, panels.length).set(panels);
+      const { panels, scales } = packQuantized(s.kind === 'weight' ? s.name : `%${p.source} (${derivedFrom(this.plan, p.source)})`, src, p);
+      new Uint8Array(this.memory.buffer, p.address, panels.byteLength).set(new Uint8Array(panels.buffer, panels.byteOffset, panels.byteLength));
+      if (scales && p.scales !== undefined) new Float32Array(this.memory.buffer, p.scales, scales.length).set(scales);
     }
   }
 
