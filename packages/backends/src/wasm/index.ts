@@ -54,7 +54,7 @@ function threadCount(options: WasmCompileOptions): number {
 export function emitWasm(plan: KernelPlan, options: WasmCompileOptions = {}): WasmArtifact {
   const threads = threadCount(options);
   const weightsDtype = weightsDtypeOf(options.weightsDtype);
-  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd, threads), threads: threads > 1, weightsDtype }), threads);
+  return wasmArtifact(plan, generateProgram(plan, { simd: resolveSimd(options.simd, threads), threads: threads > 1, ...(weightsDtype === 'f32' ? {} : { weightsDtype }) }), threads);
 }
 
 /** Instantiate an artifact: weights written and packed, prologue run, workers started. */
