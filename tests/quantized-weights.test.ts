@@ -1,0 +1,198 @@
+// Quantized weights (`weightsDtype` int8 and f16): which weights the plan quantizes; wasm's GEMM,
+// which reads int8 panels with column scales or f16 panels and dequantizes in registers (plain and
+// relaxed SIMD, one and two threads), against the interpreter on the dequantized weights (the
+// oracle) to 1e-4; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a
+// quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2); and bad values.
+
+import { describe, expect, it } from 'vitest';
+import { type Tensor, interpret, tensor } from '@smelt/ir';
+import { type KernelPlan, compileGraph, quantizedWeights } from '@smelt/compiler';
+import { type ModelConfig, buildModel, readConfig } from '@smelt/models';
+import path from 'node:path';
+import { GOLDEN_DIR } from './golden-util.ts';
+import { compileJs, getBackend } from '@smelt/backends';
+import { compileWasm, emitWasm, wasmPlan } from '../packages/backends/src/wasm/index.ts';
+import { dequantized, dequantizedWeights } from '../packages/backends/src/quantize.ts';
+import { panelBytes } from '../packages/backends/src/wasm/codegen/memory-map.ts';
+import { randomWeights } from './fixtures.ts';
+import { make } from './op-cases.ts';
+import { expectClose, expectIdentical } from './wasm-suite.ts';
+
+const CORE = {
+  dModel: 32, nHead: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 64, activation: 'gelu', layerNormEps: 1e-5, normFirst: false,
+} as const;
+const TORCH: ModelConfig = { model: 'torch-transformer', ...CORE, activation: 'relu' };
+const SEQ2SEQ: ModelConfig = { model: 'seq2seq', ...CORE, srcVocab: 11, tgtVocab: 13, maxLen: 16, bos: 1, maxDecode: 4 };
+/** W-small of the bench (bench/README.md): d 512, 8 heads, 6+6 layers, ff 2048, vocabularies 512. */
+const W_SMALL: ModelConfig = {
+  model: 'seq2seq', dModel: 512, nHead: 8, numEncoderLayers: 6, numDecoderLayers: 6, dimFeedforward: 2048, activation: 'relu',
+  layerNormEps: 1e-5, normFirst: false, srcVocab: 512, tgtVocab: 512, maxLen: 64, bos: 1, maxDecode: 32,
+};
+
+function inputsFor(cfg: ModelConfig, src: number, tgt: number): Map<string, Tensor> {
+  const ids = (vocab: number, len: number) => make('i32', [2, len], (i) => (i * 7 + 3) % vocab);
+  const pad = (len: number) => tensor('bool', [2, len], Uint8Array.from({ length: 2 * len }, (_, i) => +(i >= 2 * len - 2)));
+  return new Map([
+    ['src', cfg.model === 'seq2seq' ? ids(cfg.srcVocab, src) : make('f32', [2, src, cfg.dModel])],
+    ['tgt', cfg.model === 'seq2seq' ? ids(cfg.tgtVocab, tgt) : make('f32', [2, tgt, cfg.dModel])],
+    ['src_key_padding_mask', pad(src)],
+  ]);
+}
+
+const nameOf = (plan: KernelPlan, id: number) => {
+  const s = plan.buffers[id].storage;
+  return s.kind === 'weight' ? s.name : `%${id} ${s.kind}`;
+};
+
+describe('which weights are quantized', () => {
+  const plan = compileGraph(buildModel(SEQ2SEQ, { srcPadding: true })).plan;
+  const q = quantizedWeights(plan);
+
+  it('every Linear and attention projection weight and the generator; no embedding, norm or bias', () => {
+    const names = [...q.weights.keys()].sort();
+    const layer = (p: string, i: number) => [`${p}.${i}.linear1.weight`, `${p}.${i}.linear2.weight`, `${p}.${i}.self_attn.in_proj_weight`, `${p}.${i}.self_attn.out_proj.weight`];
+    const want = [
+      'generator.weight',
+      ...[0, 1].flatMap((i) => layer('transformer.encoder.layers', i)),
+      ...[0, 1].flatMap((i) => [...layer('transformer.decoder.layers', i), `transformer.decoder.layers.${i}.multihead_attn.in_proj_weight`, `transformer.decoder.layers.${i}.multihead_attn.out_proj.weight`]),
+    ].sort();
+    expect(names).toEqual(want);
+    // torch's Linear weight is [out, in]: scales run along `in`, axis 1.
+    for (const { kAxis } of q.weights.values()) expect(kAxis).toBe(1);
+  });
+
+  it('the split cross-attention weights (derived at load) are quantized matrices, read as B only', () => {
+    const derived = [...q.matrices.keys()].filter((id) => plan.buffers[id].storage.kind === 'derived');
+    expect(derived.length).toBe(2 * SEQ2SEQ.numDecoderLayers);
+    for (const id of q.matrices.keys()) {
+      for (const k of [...plan.prologue, ...plan.kernels]) {
+        if (k.kind === 'matmul' && plan.kernels.includes(k)) expect(k.a, nameOf(plan, id)).not.toBe(id);
+      }
+    }
+  });
+
+  it('a weight read by anything else stays f32: a tied embedding (gather and output projection)', () => {
+    const tied = compileGraph(buildModel(readConfig(path.join(GOLDEN_DIR, 'gpt2', 'config.json')))).plan;
+    const names = [...quantizedWeights(tied).weights.keys()];
+    expect(names).not.toContain('transformer.wte.weight');
+    expect(names.length).toBeGreaterThan(0);
+  });
+});
+
+describe('quantized values', () => {
+  it('int8: a scale per output channel, max |w| / 127, round half away from zero; f16: nearest even', () => {
+    const w = tensor('f32', [2, 4], Float32Array.of(1.27, -0.635, 0.005, 0, 0, 0, 0, 0));
+    const int8 = dequantized('w', w, 1, 'int8').data as Float32Array;
+    const s = Math.fround(1.27 / 127);
+    expect(Array.from(int8)).toEqual([127, -64, 1, 0, 0, 0, 0, 0].map((q) => Math.fround(q * s)));
+    const half = dequantized('w', tensor('f32', [1, 2], Float32Array.of(1 / 3, 65504)), 1, 'f16').data as Float32Array;
+    expect(Array.from(half)).toEqual([0.333251953125, 65504]);
+  });
+
+  it('refuses weights the dtype cannot hold, naming the weight', () => {
+    expect(() => dequantized('w.bad', tensor('f32', [1, 2], Float32Array.of(1, Number.NaN)), 1, 'int8')).toThrow(/weight "w.bad": NaN cannot be stored as int8/);
+    expect(() => dequantized('w.big', tensor('f32', [1, 2], Float32Array.of(1, 70000)), 1, 'f16')).toThrow(/weight "w.big": 70000 is beyond ±65504/);
+  });
+
+  it('refuses an unknown weightsDtype on every backend, naming the allowed values', async () => {
+    const graph = buildModel(TORCH, {});
+    const weights = randomWeights(graph, 3);
+    for (const name of ['reference', 'js', 'wasm', 'webgpu']) {
+      await expect(getBackend(name).compile(graph, weights, { weightsDtype: 'int4' as 'int8' }), name).rejects.toThrow(/weightsDtype must be one of f32, int8, f16, got "int4"/);
+    }
+  });
+});
+
+for (const weightsDtype of ['int8', 'f16'] as const) {
+  describe(`weights ${weightsDtype}: backends against the interpreter on the dequantized weights`, () => {
+    for (const cfg of [TORCH, SEQ2SEQ]) {
+      const graph = buildModel(cfg, { srcPadding: true });
+      const weights = randomWeights(graph, 7);
+      const oracle = dequantizedWeights(compileGraph(graph).plan, weights, weightsDtype);
+      const sets = [inputsFor(cfg, 7, 5), inputsFor(cfg, 13, 1)];
+      const wants = sets.map((set) => interpret(graph, set, oracle));
+
+      it(`${cfg.model}: the dequantized weights differ from f32 (the oracle is not f32)`, () => {
+        const f32 = interpret(graph, sets[0], weights);
+        const out = cfg.model === 'seq2seq' ? 'logits' : 'out';
+        const a = f32.get(out)!.data as Float32Array;
+        const b = wants[0].get(out)!.data as Float32Array;
+        expect(a.some((v, i) => Math.abs(v - b[i]) > 1e-5)).toBe(true);
+      });
+
+      for (const simd of ['plain', 'relaxed'] as const) {
+        it(`${cfg.model}: wasm ${simd} SIMD equals the oracle to 1e-4 (a decode-sized row and a longer target)`, async () => {
+          const exe = await compileWasm(graph, weights, { simd, weightsDtype });
+          try {
+            for (const [i, set] of sets.entries()) {
+              const got = await exe.run(set);
+              for (const [name, t] of wants[i]) expectClose(got.get(name), t, `${cfg.model} set ${i}: ${name}`);
+            }
+          } finally {
+            exe.dispose();
+          }
+        });
+      }
+
+      it(`${cfg.model}: js (dequantized on load) equals the oracle to 1e-4`, async () => {
+        const exe = await compileJs(graph, weights, { weightsDtype });
+        for (const [i, set] of sets.entries()) {
+          const got = await exe.run(set);
+          for (const [name, t] of wants[i]) expectClose(got.get(name), t, `${cfg.model} set ${i}: ${name}`);
+        }
+        exe.dispose();
+      });
+    }
+
+    it('wasm relaxed: two threads give the same bits as one', async () => {
+      const graph = buildModel(SEQ2SEQ, { srcPadding: true });
+      const weights = randomWeights(graph, 11);
+      const set = inputsFor(SEQ2SEQ, 13, 9);
+      const one = await compileWasm(graph, weights, { simd: 'relaxed', weightsDtype });
+      const two = await compileWasm(graph, weights, { simd: 'relaxed', weightsDtype, threads: 2 });
+      try {
+        const [a, b] = [await one.run(set), await two.run(set)];
+        expectIdentical(b.get('logits')!, a.get('logits')!, 'logits, 2 threads vs 1');
+      } finally {
+        one.dispose();
+        two.dispose();
+      }
+    });
+  });
+}
+
+describe('wasm memory with quantized weights (W-small, no f32 copy kept)', () => {
+  const plan = wasmPlan(buildModel(W_SMALL, { srcPadding: true }));
+  const q = quantizedWeights(plan);
+  const maps = Object.fromEntries((['f32', 'int8', 'f16'] as const).map((d) => [d, emitWasm(plan, { simd: 'plain', weightsDtype: d }).program.memory]));
+  const loadTime = (d: 'f32' | 'int8' | 'f16') => maps[d].staticEnd - maps[d].staticBase;
+  const matrices = [...q.matrices].map(([id, { transB }]) => {
+    const [r, c] = (plan.buffers[id].shape as number[]).slice(-2);
+    return transB ? { k: c, n: r } : { k: r, n: c };
+  });
+  const weightBytes = matrices.reduce((s, m) => s + panelBytes(m.k, m.n), 0);
+
+  it('int8: the load-time region is the f32 one less 3/4 of the matmul weights, plus their scales; f16: less 1/2', () => {
+    const scales = matrices.reduce((s, m) => s + Math.ceil(m.n / 8) * 32, 0);
+    const slack = 32 * matrices.length + 64;
+    console.log(`W-small wasm load-time region: f32 ${loadTime('f32')} bytes, int8 ${loadTime('int8')} (${(loadTime('f32') / loadTime('int8')).toFixed(2)}× smaller), f16 ${loadTime('f16')} (${(loadTime('f32') / loadTime('f16')).toFixed(2)}×); matmul weights ${weightBytes} bytes as f32`);
+    expect(Math.abs(loadTime('f32') - loadTime('int8') - (0.75 * weightBytes - scales))).toBeLessThanOrEqual(slack);
+    expect(Math.abs(loadTime('f32') - loadTime('f16') - 0.5 * weightBytes)).toBeLessThanOrEqual(slack);
+    expect(loadTime('f32') / loadTime('int8')).toBeGreaterThan(3.5);
+  });
+
+  it('no quantized matrix, and no weight it is cut from, has a place in the load-time region', () => {
+    for (const d of ['int8', 'f16'] as const) {
+      const m = maps[d];
+      const sources = new Set([...q.weights.keys()]);
+      for (const [id, address] of m.staticAddresses) {
+        if (address >= m.staticEnd) continue;
+        expect(q.matrices.has(id), `${d}: ${nameOf(plan, id)}`).toBe(false);
+        const s = plan.buffers[id].storage;
+        expect(s.kind === 'weight' && sources.has(s.name), `${d}: ${nameOf(plan, id)}`).toBe(false);
+      }
+      expect(m.packed.filter((p) => q.matrices.has(p.source)).every((p) => p.dtype === d)).toBe(true);
+      expect(m.packed.filter((p) => p.dtype === 'int8').every((p) => p.scales !== undefined)).toBe(true);
+    }
+  });
+});
