@@ -2,6 +2,7 @@
 // written folder, copied outside the repository, runs in a fresh Node process with no smelt package
 // resolvable and gives the logits `smelt run --backend reference` writes; bad flags fail with a
 // message and leave --out untouched. (The webgpu target's folder is run in webgpu-aot.test.ts.)
+// `--weights-dtype int8` exports a smaller wasm image that gives `smelt run --weights-dtype int8`'s logits.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -154,6 +155,8 @@ describe('smelt compile', () => {
     ['bad seed', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--seed', '-1'], /--seed must be a non-negative integer/],
     ['seed with weights', (m) => ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o'), '--seed', '1'], /--seed only applies without --weights/],
     ['out is a file', (m) => ['--config', m.config, '--target', 'js', '--out', m.inputs], /exists and is not a folder/],
+    ['bad weights dtype', (m) => ['--config', m.config, '--target', 'wasm', '--out', m.file('o'), '--weights-dtype', 'int4'], /--weights-dtype must be one of f32, int8, f16, got "int4"/],
+    ['quantized js export', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--weights-dtype', 'int8'], /js export: weightsDtype int8 is not supported/],
     ['truncated weights', (m) => { fs.truncateSync(m.weights, 100); return ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o')]; }, /weights\.safetensors/],
   ];
 
@@ -164,5 +167,44 @@ describe('smelt compile', () => {
     expect(r.stderr).toMatch(message);
     expect(fs.existsSync(m.file('o'))).toBe(false);
     expect(fs.readdirSync(m.dir).filter((f) => f.includes('.smelt-'))).toEqual([]);
+  });
+});
+
+describe('--weights-dtype', () => {
+  it('compile --target wasm --weights-dtype int8: a smaller model.bin, run without smelt, equal to `smelt run --weights-dtype int8`', async () => {
+    const m = writeModelDir();
+    const ref = await smelt('run', '--config', m.config, '--weights', m.weights, '--inputs', m.inputs, '--out', m.file('ref.safetensors'), '--backend', 'reference', '--weights-dtype', 'int8', '--quiet');
+    expect(ref.code).toBe(0);
+    const want = readSafetensors(m.file('ref.safetensors')).get('logits')!.data as Float32Array;
+    for (const dtype of ['f32', 'int8'] as const) {
+      const r = await smelt('compile', '--config', m.config, '--weights', m.weights, '--target', 'wasm', '--out', m.file(`aot-${dtype}`), '--weights-dtype', dtype, '--quiet');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    // The fixture is tiny (d 16): embeddings, positions, norms and biases are a large share; W-small's image is 3.8× smaller (quantized-weights.test.ts).
+    expect(fs.statSync(m.file('aot-int8/model.bin')).size).toBeLessThan(fs.statSync(m.file('aot-f32/model.bin')).size * 0.5);
+    const got = runExported(m.file('aot-int8'), m.inputs, 'wasm');
+    expect(got.length).toBe(want.length);
+    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]))));
+  });
+
+  it('run and generate take it on wasm; a bad value is one error naming the flag, and nothing is written', async () => {
+    const m = writeModelDir();
+    for (const command of ['run', 'generate']) {
+      const ok = await smelt(command, '--config', m.config, '--weights', m.weights, '--inputs', m.inputs, '--out', m.file(`${command}.safetensors`), '--backend', 'wasm', '--weights-dtype', 'f16', '--quiet');
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      const bad = await smelt(command, '--config', m.config, '--weights', m.weights, '--inputs', m.inputs, '--out', m.file(`${command}-bad.safetensors`), '--weights-dtype', 'q4');
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr.split('\n').filter((l) => l.includes('error'))).toEqual([expect.stringMatching(/--weights-dtype must be one of f32, int8, f16, got "q4"/)]);
+      expect(fs.existsSync(m.file(`${command}-bad.safetensors`))).toBe(false);
+    }
+  });
+
+  it('--help names it on run, generate and compile', async () => {
+    for (const command of ['run', 'generate', 'compile']) {
+      const r = await smelt(command, '--help');
+      expect(r.stdout).toMatch(/--weights-dtype D +how matmul weights are stored: f32, int8, f16/);
+    }
   });
 });
