@@ -1,7 +1,7 @@
 // What quantized weights cost in accuracy, reported and bounded: the max abs error of the outputs
 // (logits for seq2seq) against PyTorch's f32 answers on the Transformer goldens (tests/goldens),
-// for int8 and f16 weights on every backend that takes them (the interpreter, js, wasm), printed
-// as a table; and the trained toy model (examples/transformer/toy-reverse) decoding greedily with
+// for int8 and f16 weights on every backend (the interpreter, js, wasm, webgpu where there is an
+// adapter), printed as a table; and the trained toy model (examples/transformer/toy-reverse) decoding greedily with
 // the key/value cache gives exactly the f32 tokens with int8 and f16 weights.
 
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { getBackend } from '@smelt/backends';
 import type { WeightsDType } from '@smelt/compiler';
 import { type Seq2SeqConfig, Seq2SeqGenerator, buildSeq2Seq, readConfig, readWeights, runFiles, seededRandom } from '@smelt/models';
 import { goldenCases, maxAbsError } from './golden-util.ts';
+import { describeWebGpu } from './webgpu-suite.ts';
 
 /**
  * Bounds with margin over what was measured (README, "Quantized weights"): the largest errors over
@@ -58,6 +59,24 @@ describe('quantized weights: error against PyTorch on the Transformer goldens', 
     console.log(lines.join('\n'));
     expect(errors.size).toBe(cases.length * BACKENDS.length * DTYPES.length);
   });
+});
+
+describeWebGpu('quantized weights: error against PyTorch on the Transformer goldens, webgpu', () => {
+  for (const c of cases) {
+    it(`${c.name}: int8 and f16 weights, as on the interpreter`, { timeout: 300_000 }, async () => {
+      const out = c.model === 'seq2seq' ? 'logits' : 'out';
+      const errors: string[] = [];
+      for (const weightsDtype of ['int8', 'f16'] as const) {
+        const { outputs } = await runFiles(c, getBackend('webgpu'), { weightsDtype });
+        const { outputs: oracle } = await runFiles(c, getBackend('reference'), { weightsDtype });
+        const err = maxAbsError(c, outputs.get(out)!, c.expected.get(out)!);
+        errors.push(`${weightsDtype} ${err.toExponential(1)}`);
+        expect(err, `${c.name} on webgpu, weights ${weightsDtype}`).toBeLessThanOrEqual(BOUND[weightsDtype]);
+        expect(maxAbsError(c, outputs.get(out)!, oracle.get(out)!), `${c.name} ${weightsDtype}: webgpu agrees with the interpreter`).toBeLessThanOrEqual(1e-4);
+      }
+      console.log(`${c.name} on webgpu: max abs error vs PyTorch ${errors.join(', ')}`);
+    });
+  }
 });
 
 describe('quantized weights: the trained toy model decodes the f32 tokens', () => {

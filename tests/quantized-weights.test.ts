@@ -2,7 +2,8 @@
 // which reads int8 panels with column scales or f16 panels and dequantizes in registers (plain and
 // relaxed SIMD, one and two threads), against the interpreter on the dequantized weights (the
 // oracle) to 1e-4; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a
-// quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2); and bad values.
+// quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2); WebGPU's matmuls,
+// which read them as u32 words and dequantize as they load (every template); and bad values.
 
 import { describe, expect, it } from 'vitest';
 import { type Tensor, interpret, tensor } from '@smelt/ir';
@@ -14,6 +15,9 @@ import { compileJs, getBackend } from '@smelt/backends';
 import { compileWasm, emitWasm, wasmPlan } from '../packages/backends/src/wasm/index.ts';
 import { dequantized, dequantizedWeights } from '../packages/backends/src/quantize.ts';
 import { panelBytes } from '../packages/backends/src/wasm/codegen/memory-map.ts';
+import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
+import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
+import { describeWebGpu } from './webgpu-suite.ts';
 import { randomWeights } from './fixtures.ts';
 import { make } from './op-cases.ts';
 import { expectClose, expectIdentical } from './wasm-suite.ts';
@@ -195,4 +199,54 @@ describe('wasm memory with quantized weights (W-small, no f32 copy kept)', () =>
       expect(m.packed.filter((p) => p.dtype === 'int8').every((p) => p.scales !== undefined)).toBe(true);
     }
   });
+});
+
+describe('webgpu with quantized weights: generated WGSL', () => {
+  const plan = planFor(buildModel(SEQ2SEQ, { srcPadding: true }));
+  const q = quantizedWeights(plan);
+  const f32 = generatePrograms(plan, PORTABLE_TARGET);
+
+  for (const weightsDtype of ['int8', 'f16'] as const) {
+    it(`${weightsDtype}: matmuls bind quantized matrices as u32 words and dequantize in the shader; the host cuts the split weights`, () => {
+      const p = generatePrograms(plan, PORTABLE_TARGET, { weightsDtype });
+      expect([...p.quantized.matrices.keys()].sort()).toEqual([...q.matrices.keys()].sort());
+      expect(p.prologue.length).toBe(f32.prologue.length - p.quantized.hostKernels.size);
+      expect(p.quantized.hostKernels.size).toBeGreaterThan(0);
+      // The cross-attention in_proj_weights only the host reads: never uploaded.
+      expect([...p.quantized.unread].map((id) => nameOf(plan, id)).sort()).toEqual([0, 1].map((i) => `transformer.decoder.layers.${i}.multihead_attn.in_proj_weight`));
+      plan.kernels.forEach((k, i) => {
+        const prog = p.kernels[i];
+        const quantized = prog.bindings.filter((b) => p.quantized.matrices.has(b.buffer));
+        if (k.kind !== 'matmul') return expect(quantized, k.label).toEqual([]);
+        for (const b of quantized) {
+          const name = `b${prog.bindings.indexOf(b) + 1}`;
+          expect(prog.wgsl, k.label).toContain(`var<storage, read> ${name}: array<u32>;`);
+          expect(prog.wgsl, k.label).toContain(`fn dq_${name}(i: u32) -> f32 {`);
+          expect(prog.wgsl, k.label).toContain(weightsDtype === 'f16' ? 'unpack2x16float' : 'bitcast<f32>');
+        }
+        expect(prog.wgsl).not.toMatch(/enable f16/);
+      });
+    });
+  }
+});
+
+describeWebGpu('webgpu with quantized weights: against the interpreter on the dequantized weights', () => {
+  const graph = buildModel(SEQ2SEQ, { srcPadding: true });
+  const weights = randomWeights(graph, 7);
+  const sets = [inputsFor(SEQ2SEQ, 7, 5), inputsFor(SEQ2SEQ, 13, 1)];
+  const cases = [['int8', 'auto'], ['int8', 'workgroup'], ['f16', 'auto'], ['f16', 'registers']] as const;
+  for (const [weightsDtype, matmul] of cases) {
+    it(`${weightsDtype}, matmul template ${matmul}`, { timeout: 300_000 }, async () => {
+      const oracle = dequantizedWeights(compileGraph(graph).plan, weights, weightsDtype);
+      const exe = await compileWebGpu(graph, weights, { weightsDtype, matmul });
+      try {
+        for (const [i, set] of sets.entries()) {
+          const got = await exe.run(set);
+          expectClose(got.get('logits'), interpret(graph, set, oracle).get('logits')!, `set ${i}: logits`);
+        }
+      } finally {
+        exe.dispose();
+      }
+    });
+  }
 });

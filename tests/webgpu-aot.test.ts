@@ -4,7 +4,8 @@
 // package (a node_modules symlink; no smelt package), hands model.js `create([])`, and runs a small
 // model whose names need escaping and a seq2seq Transformer at two sequence lengths through one
 // loaded model, to 1e-4 of the interpreter; exported with precision f16 (where the adapter has
-// shader-f16), to the 2e-2 of webgpu-f16.test.ts.
+// shader-f16), to the 2e-2 of webgpu-f16.test.ts; and with int8 weights (weightsDtype), whose
+// weights.bin is about 4× smaller, to 1e-4 of the interpreter on the dequantized weights.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webg
 import { planFor } from '@smelt/backends';
 import { exportWebGpu } from '@smelt/backends/node';
 import { referenceBackend } from '../packages/backends/src/reference.ts';
+import { dequantizedWeights } from '../packages/backends/src/quantize.ts';
 import { randomWeights } from './fixtures.ts';
 import { make } from './op-cases.ts';
 import { WEBGPU_F16_UNAVAILABLE, describeWebGpu, expectClose } from './webgpu-suite.ts';
@@ -215,4 +217,24 @@ describeWebGpu('webgpu AOT export: a fresh Node process runs the copied folder',
       }
     });
   }
+
+  it('the seq2seq Transformer with int8 weights: a smaller weights.bin, equal to the interpreter on the dequantized weights', { timeout: 300_000 }, async () => {
+    const graph = buildModel(SEQ2SEQ, { srcPadding: true, tgtPadding: true });
+    const weights = randomWeights(graph, 5);
+    const plan = planFor(graph);
+    const [f32Out, out] = [tmp('smelt-webgpu-export-'), tmp('smelt-webgpu-export-')];
+    await exportWebGpu(plan, weights, f32Out);
+    const dir = copyWithWebgpu((await exportWebGpu(plan, weights, out, { weightsDtype: 'int8' })).dir);
+    try {
+      const [f32Bytes, int8Bytes] = [f32Out, dir].map((d) => fs.statSync(path.join(d, 'weights.bin')).size);
+      // d 32: embeddings, positions, norms and biases are a large share of this model.
+      expect(int8Bytes).toBeLessThan(0.4 * f32Bytes);
+      const sets = [seq2seqInputs(7, 5), seq2seqInputs(12, 1)];
+      const { results } = runChild(dir, sets);
+      const oracle = dequantizedWeights(plan, weights, 'int8');
+      sets.forEach((set, i) => expectClose(fromJson(results[i].logits), interpret(graph, set, oracle).get('logits')!, `set ${i}: logits`));
+    } finally {
+      for (const d of [f32Out, out, dir]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
 });

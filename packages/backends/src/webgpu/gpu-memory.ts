@@ -3,7 +3,7 @@
 // arena, one buffer holding every per-run intermediate at the slot offsets of the memory plan,
 // re-created only when the symbol values need more bytes. `locate` answers where a plan buffer's
 // elements are for given symbol values. Elements are 32 bits (wgsl-types.ts), except the f16
-// weights of precision 'f16' (precision.ts).
+// weights of precision 'f16' (precision.ts) and quantized weight matrices (quantized.ts).
 
 import type { KernelPlan } from '@smelt/compiler';
 import { baseBuffer } from '@smelt/compiler';
@@ -13,6 +13,7 @@ import type { GpuDevice } from './device.ts';
 import { fixedBuffers } from './host-tensors.ts';
 import { type SlotLayout, bindingBytes, slotOffsets } from './portable-host.ts';
 import { GPU_BYTES_PER_ELEMENT } from './wgsl-types.ts';
+import { NO_QUANTIZATION, type QuantizedStorage } from './quantized.ts';
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08; // GPUBufferUsage, fixed by the spec
 export const STORAGE_USAGE = STORAGE | COPY_SRC | COPY_DST;
@@ -41,6 +42,8 @@ export class GpuMemory {
     private readonly gpu: GpuDevice, private readonly plan: KernelPlan, private readonly alignment: number,
     /** Base buffers stored as f16 (precision.ts). */
     private readonly half: ReadonlySet<number> = new Set(),
+    /** Quantized weight matrices (quantized.ts). */
+    private readonly quantized: QuantizedStorage = NO_QUANTIZATION,
   ) {}
 
   private create(size: number, label: string): GPUBuffer {
@@ -51,7 +54,7 @@ export class GpuMemory {
 
   /** Upload weights and constants, allocate derived buffers (the prologue fills them). */
   loadFixed(weights: TensorInputs): void {
-    for (const f of fixedBuffers(this.plan, weights, this.half)) {
+    for (const f of fixedBuffers(this.plan, weights, this.half, this.quantized)) {
       const buf = this.create(f.bytes, `${f.kind} ${f.id}`);
       if (f.data) {
         this.gpu.device.queue.writeBuffer(buf, 0, f.data.buffer, f.data.byteOffset, f.data.byteLength);
@@ -67,6 +70,8 @@ export class GpuMemory {
   }
 
   bytes(id: number, env: SymbolEnv): number {
+    const q = this.quantized.matrices.get(id);
+    if (q) return q.bytes;
     return numel(resolveShape(this.plan.buffers[id].shape, env)) * (this.half.has(id) ? 2 : GPU_BYTES_PER_ELEMENT);
   }
 

@@ -8,6 +8,7 @@ import { type DType, type Tensor, f32ToF16Bits, numel } from '@smelt/ir';
 import { BackendError, type TensorInputs } from '../backend.ts';
 import { type HostArray, fromGpuElements, toGpuElements } from './portable-host.ts';
 import { GPU_BYTES_PER_ELEMENT } from './wgsl-types.ts';
+import { NO_QUANTIZATION, type QuantizedStorage, quantizedBytes } from './quantized.ts';
 
 export type GpuArray = Float32Array | Int32Array | Uint32Array;
 
@@ -49,13 +50,22 @@ function halfBytes(values: Float32Array, what: string): Uint8Array {
   return new Uint8Array(bits.buffer);
 }
 
-/** Every weight, constant and derived base buffer of the plan with its GPU bytes (`half`: ids stored as f16). */
-export function fixedBuffers(plan: KernelPlan, weights: TensorInputs, half: ReadonlySet<number>): FixedBuffer[] {
+/**
+ * Every weight, constant and derived base buffer of the plan with its GPU bytes (`half`: ids stored
+ * as f16; `quantized`: matrices stored quantized, made on the host, and the weights left unread).
+ */
+export function fixedBuffers(plan: KernelPlan, weights: TensorInputs, half: ReadonlySet<number>, quantized: QuantizedStorage = NO_QUANTIZATION): FixedBuffer[] {
   const out: FixedBuffer[] = [];
   for (const b of plan.buffers) {
     const s = b.storage;
     if (s.kind !== 'weight' && s.kind !== 'constant' && s.kind !== 'derived') continue;
-    const bytes = numel(b.shape as number[]) * (half.has(b.id) ? 2 : GPU_BYTES_PER_ELEMENT);
+    if (quantized.unread.has(b.id)) continue;
+    const q = quantized.matrices.get(b.id);
+    const bytes = q ? q.bytes : numel(b.shape as number[]) * (half.has(b.id) ? 2 : GPU_BYTES_PER_ELEMENT);
+    if (q && s.kind === 'derived') {
+      out.push({ id: b.id, kind: s.kind, bytes, data: quantizedBytes(plan, b.id, q, weights, quantized.hostKernels) });
+      continue;
+    }
     if (s.kind === 'derived') {
       out.push({ id: b.id, kind: s.kind, bytes });
       continue;
@@ -67,6 +77,10 @@ export function fixedBuffers(plan: KernelPlan, weights: TensorInputs, half: Read
       throw new BackendError(`weight ${JSON.stringify((s as { name: string }).name)}: expected ${want}, got ${t.dtype}[${t.shape.join(', ')}]`);
     }
     const what = s.kind === 'weight' ? `weight ${JSON.stringify(s.name)}` : 'constant';
+    if (q) {
+      out.push({ id: b.id, kind: s.kind, bytes, data: quantizedBytes(plan, b.id, q, weights, quantized.hostKernels) });
+      continue;
+    }
     const gpu = toGpuArray(t, what);
     const data = half.has(b.id) ? halfBytes(gpu as Float32Array, what) : new Uint8Array(gpu.buffer, gpu.byteOffset, gpu.byteLength);
     out.push({ id: b.id, kind: s.kind, bytes, data });

@@ -6,7 +6,7 @@
 
 import { type KernelPlan, compileGraph, lowerToPlan } from '@smelt/compiler';
 import type { Graph } from '@smelt/ir';
-import { type Backend, BackendError, type CompileOptions, type TensorInputs } from '../backend.ts';
+import type { Backend, CompileOptions, TensorInputs } from '../backend.ts';
 import { weightsDtypeOf } from '../quantize.ts';
 import { checkGraph } from '../graph-checks.ts';
 import { webgpuModuleFiles } from './aot/export.ts';
@@ -33,12 +33,6 @@ export function planFor(graph: Graph, options: WebGpuCompileOptions = {}): Kerne
   return options.optimize === false ? lowerToPlan(graph, arena) : compileGraph(graph, { arena }).plan;
 }
 
-/** Quantized weights are not on this backend yet: refused, never silently f32. */
-function unquantized(options: CompileOptions = {}): void {
-  const dtype = weightsDtypeOf(options.weightsDtype);
-  if (dtype !== 'f32') throw new BackendError(`webgpu: weightsDtype ${dtype} is not supported yet (wasm, js and reference take it); see precision: 'f16' for f16 matmuls`);
-}
-
 /** A CPU adapter (lavapipe): SIMD lanes rather than GPU threads (see CodegenTarget). */
 function isSoftware(adapter: GPUAdapter): boolean {
   return adapter.info?.architecture === 'software' || !!adapter.info?.description?.includes('llvmpipe');
@@ -54,7 +48,7 @@ function fixedSubgroupSize(gpu: GpuDevice): number | undefined {
 
 export async function compileWebGpu(graph: Graph, weights: TensorInputs, options: WebGpuCompileOptions = {}): Promise<WebGpuExecutable> {
   checkGraph(graph, weights, options);
-  unquantized(options);
+  weightsDtypeOf(options.weightsDtype);
   const plan = planFor(graph, options);
   const gpu = await GpuDevice.shared(requiredFeatures(options.precision), `precision ${options.precision}`, (a) => (isSoftware(a) ? ['subgroups'] : []));
   let memory: GpuMemory | undefined;
@@ -68,7 +62,7 @@ export async function compileWebGpu(graph: Graph, weights: TensorInputs, options
     const programs = generatePrograms(plan, target, options);
     const pipelines = new PipelineCache(gpu);
     const warmedUp = await warmUpPipelines(gpu, pipelines, [...programs.prologue, ...programs.kernels], plan.symbols.length);
-    const fixed = (memory = new GpuMemory(gpu, plan, alignment, programs.half));
+    const fixed = (memory = new GpuMemory(gpu, plan, alignment, programs.half, programs.quantized));
     await gpu.scoped('uploading weights', () => fixed.loadFixed(weights));
     const exe = new GpuExecutable(gpu, plan, programs, pipelines, fixed);
     exe.warmedUp = warmedUp;
@@ -90,7 +84,7 @@ export const webgpuBackend: Backend = {
   },
   async exportFiles(graph: Graph, weights: TensorInputs, options?: WebGpuCompileOptions) {
     checkGraph(graph, weights, options);
-    unquantized(options);
+    weightsDtypeOf(options?.weightsDtype);
     return webgpuModuleFiles(planFor(graph, options), weights, options);
   },
 };

@@ -5,13 +5,16 @@
 // not use a buffer both as writable and as read-only storage: so every view of the arena (one
 // GPUBuffer) is bound read_write, and a buffer a kernel overwrites in place is bound only once.
 // Under precision 'f16' (precision.ts) the buffers in `half` are bound as arrays of f16: loads
-// widen to f32, stores round (saturating), and the module enables f16 when it uses it.
+// widen to f32, stores round (saturating), and the module enables f16 when it uses it. Quantized
+// weight matrices (`weightsDtype`, quantized.ts) are bound as arrays of u32 words, and loads of
+// them call the binding's dequantizing helper.
 
 import type { DType, Dim } from '@smelt/ir';
 import type { KernelPlan } from '@smelt/compiler';
 import { baseBuffer } from '@smelt/compiler';
 import type { GridSpec } from './portable-host.ts';
 import { WGSL_F16_PRELUDE, WGSL_PRELUDE } from './wgsl-prelude.ts';
+import { type GpuQuantized, dequantizeFn } from './quantized.ts';
 import { DimWriter, type StoreType, bitcastTo, fromStore, storeType, toStore } from './wgsl-types.ts';
 
 export type Access = 'read' | 'read_write';
@@ -62,6 +65,8 @@ export class KernelWriter {
     readonly plan: KernelPlan, readonly target: CodegenTarget, private readonly writes: readonly number[] = [],
     /** Under precision 'f16': the base buffers stored as f16 (undefined under 'f32'). */
     readonly half?: ReadonlySet<number>,
+    /** Quantized weight matrices by base buffer (quantized.ts). */
+    private readonly quantized: ReadonlyMap<number, GpuQuantized> = new Map(),
   ) {
     this.dims = new DimWriter(plan.symbols);
   }
@@ -124,6 +129,7 @@ export class KernelWriter {
   }
 
   private elementType(b: BindingState): ElementType {
+    if (this.quantized.has(b.buffer)) return 'u32';
     if (this.half?.has(b.buffer)) return 'f16';
     return b.types.size === 1 ? [...b.types][0] : 'u32';
   }
@@ -149,6 +155,7 @@ export class KernelWriter {
     const b = this.binding(id);
     const d = this.dtype(id);
     const t = this.elementType(b);
+    if (this.quantized.has(b.buffer)) return `dq_${b.name}(${index})`;
     const raw = this.vec4Bound(b) ? `${b.name}[(${index}) / 4u][(${index}) % 4u]` : `${b.name}[${index}]`;
     if (t === 'f16') return `f32(${raw})`;
     return fromStore(d, bitcastTo(storeType(d), t, raw));
@@ -207,10 +214,11 @@ export class KernelWriter {
       return `@group(0) @binding(${i + 1}) var<storage, ${access}> ${b.name}: array<${elem}>;`;
     });
     const safeLabel = label.replace(/[^\x20-\x7e]/g, '?');
+    const dequantize = this.bindings.flatMap((b) => (this.quantized.has(b.buffer) ? [dequantizeFn(b.name, this.quantized.get(b.buffer)!)] : []));
     const f16 = this.usesF16 || this.bindings.some((b) => this.elementType(b) === 'f16');
     return [
       `// smelt kernel: ${safeLabel}`, ...(f16 ? ['enable f16;'] : []), ...(this.usesSubgroups ? ['enable subgroups;'] : []), this.dims.uniformStruct(), ...decls,
-      WGSL_PRELUDE, ...(f16 ? [WGSL_F16_PRELUDE] : []), body,
+      WGSL_PRELUDE, ...(f16 ? [WGSL_F16_PRELUDE] : []), ...dequantize, body,
     ].join('\n');
   }
 }

@@ -36,7 +36,7 @@ function weightImage(fixed: readonly FixedBuffer[]): { bytes: Uint8Array; at: Ma
  */
 export function webgpuModuleFiles(plan: KernelPlan, weights: TensorInputs, options: CodegenOptions = {}): ModuleFiles {
   const programs = generatePrograms(plan, PORTABLE_TARGET, options);
-  const image = weightImage(fixedBuffers(plan, weights, programs.half));
+  const image = weightImage(fixedBuffers(plan, weights, programs.half, programs.quantized));
   const texts = [...new Set([...programs.prologue, ...programs.kernels].map((p) => p.wgsl))];
   const width = String(texts.length - 1).length;
   const shaders = texts.map((_, i) => `kernel-${String(i).padStart(width, '0')}.wgsl`);

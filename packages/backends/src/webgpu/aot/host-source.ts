@@ -368,7 +368,7 @@ export const HOST_JS = [
   "    }",
   "    bytesOf(id, env) {",
   "        const spec = this.specs.get(id);",
-  "        return dimsProduct(spec.shape, env) * spec.elementBytes;",
+  "        return spec.bytes ?? dimsProduct(spec.shape, env) * spec.elementBytes;",
   "    }",
   "    create(bytes, label) {",
   "        const max = this.device.limits.maxBufferSize;",

@@ -145,7 +145,7 @@ class GpuModel implements Model {
 
   private bytesOf(id: number, env: Symbols): number {
     const spec = this.specs.get(id)!;
-    return dimsProduct(spec.shape, env) * spec.elementBytes;
+    return spec.bytes ?? dimsProduct(spec.shape, env) * spec.elementBytes;
   }
 
   private create(bytes: number, label: string): GPUBuffer {

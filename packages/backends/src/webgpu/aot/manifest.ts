@@ -27,6 +27,8 @@ export interface BufferSpec {
   readonly place: 'fixed' | 'input' | 'arena';
   readonly shape: readonly Dim[];
   readonly elementBytes: number;
+  /** The whole buffer's bytes where they are not shape × elementBytes: a quantized weight matrix (quantized.ts). */
+  readonly bytes?: number;
   /** Fixed buffers with contents: their bytes in the weights file. */
   readonly image?: { readonly offset: number; readonly bytes: number };
 }
@@ -84,9 +86,10 @@ export function manifestOf(plan: KernelPlan, parts: ManifestParts): WebGpuManife
   const buffers: BufferSpec[] = [];
   for (const b of plan.buffers) {
     const place = placeOf(b.storage.kind);
-    if (!place) continue;
+    if (!place || programs.quantized.unread.has(b.id)) continue;
     const image = parts.image.get(b.id);
-    buffers.push({ id: b.id, place, shape: b.shape, elementBytes: programs.half.has(b.id) ? 2 : GPU_BYTES_PER_ELEMENT, ...(image ? { image } : {}) });
+    const q = programs.quantized.matrices.get(b.id);
+    buffers.push({ id: b.id, place, shape: b.shape, elementBytes: programs.half.has(b.id) ? 2 : GPU_BYTES_PER_ELEMENT, ...(q ? { bytes: q.bytes } : {}), ...(image ? { image } : {}) });
   }
   const io = (name: string, id: number): IoSpec => ({ name, dtype: plan.buffers[id].dtype, shape: plan.buffers[id].shape, buffer: baseBuffer(plan.buffers, id) });
   const program = (p: KernelProgram): ProgramSpec => ({
