@@ -7,7 +7,9 @@ inputs.safetensors and expected.safetensors (smelt's reference interpreter). It 
 encoder.onnx and decoder.onnx for seq2seq greedy decoding over the whole prefix, or encode.onnx and
 step.onnx for decoding with the key/value cache, scripts/kv_decoding.py) and prints PyTorch's max abs
 error (or whether its greedy tokens equal) against the reference outputs, a second oracle for the
-bench's data. Exits 2 when an export cannot be made.
+bench's data. Beside each NAME.onnx it writes NAME.q8.onnx, the same model dynamically quantized to
+int8 (scripts/quantize_onnx.py: what onnxruntime's quantize_dynamic writes), for the bench's
+ort-web-q8 rows. Exits 2 when an export cannot be made.
 """
 import json
 import math
@@ -21,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import st  # noqa: E402
 from models import Seq2Seq, Seq2SeqDecoder, Seq2SeqEncoder, causal, make_transformer  # noqa: E402
 import kv_decoding  # noqa: E402
+import quantize_onnx  # noqa: E402
 
 OPSET = 17  # LayerNormalization is an ONNX op from 17 on; torch 1.13 exports up to 17
 
@@ -72,6 +75,7 @@ def export(module, args, path, names, outputs, dynamic=None):
         torch.onnx.export(module, args, path, input_names=names, output_names=outputs, dynamic_axes=dynamic,
                           opset_version=OPSET, do_constant_folding=True)
     print(f"wrote {path}")
+    quantize_onnx.main(path, path[:-len(".onnx")] + ".q8.onnx")
 
 
 def max_err(a, b):

@@ -1,7 +1,7 @@
 // Every engine the bench knows, by name: smelt's registered backends first (engines/smelt.ts),
 // then the peers. Peer packages are imported only inside `create`, in the engine's own process.
 
-import { CACHED_WORKLOADS } from '../workloads/defs.ts';
+import { CACHED_WORKLOADS, QUANTIZED_WORKLOADS } from '../workloads/defs.ts';
 import type { EngineLimit, EngineSpec } from './engine.ts';
 import { smeltOnnxSpecs } from './smelt-onnx.ts';
 import { smeltSpecs } from './smelt.ts';
@@ -16,6 +16,9 @@ const ORT_KV: EngineLimit = { workloads: CACHED_WORKLOADS, why: 'runs the key/va
 
 const ORT_RUNS = [['node', 1], ['node', 2], ['web', 1], ['web', 2]] as const;
 
+/** The int8 rows: the workloads issue 17 compares quantized weights on. */const Q8: EngineLimit = { workloads: QUANTIZED_WORKLOADS.filter((w) => !CACHED_WORKLOADS.includes(w)), why: 'int8 weights: W-small, W-base and full-prefix decoding (issue 17)' };
+const Q8_KV: EngineLimit = { ...ORT_KV, why: 'int8 weights on the key/value-cache export: only the -kv workloads' };
+
 const PEERS: readonly EngineSpec[] = [
   ...ORT_RUNS.map(([flavor, threads]): EngineSpec => ({
     name: `ort-${flavor}-${threads}t`, group: 'peer', needsOnnx: true,
@@ -25,6 +28,14 @@ const PEERS: readonly EngineSpec[] = [
     name: `ort-${flavor}-kv-${threads}t`, group: 'peer', needsOnnx: true, only: ORT_KV,
     create: async () => (await import('./ort.ts')).ortEngine(`ort-${flavor}-kv-${threads}t`, flavor, threads),
   })),
+  {
+    name: 'ort-web-q8-1t', group: 'peer', needsOnnx: true, quantized: true, only: Q8,
+    create: async () => (await import('./ort.ts')).ortEngine('ort-web-q8-1t', 'web', 1, true),
+  },
+  {
+    name: 'ort-web-kv-q8-1t', group: 'peer', needsOnnx: true, quantized: true, only: Q8_KV,
+    create: async () => (await import('./ort.ts')).ortEngine('ort-web-kv-q8-1t', 'web', 1, true),
+  },
   ...(['cpu', 'wasm', 'webgpu'] as const).map((backend): EngineSpec => ({
     name: `tfjs-${backend}`, group: 'peer', only: backend === 'cpu' ? TFJS_CPU : backend === 'webgpu' ? WEBGPU_PEERS : undefined, create: async () => (await import('./tfjs.ts')).tfjsEngine(backend),
   })),

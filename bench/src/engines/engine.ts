@@ -55,6 +55,8 @@ export interface EngineSpec {
   readonly only?: EngineLimit;
   /** It runs the ONNX exports (scripts/export_onnx.py); a failed export makes its rows unavailable. */
   readonly needsOnnx?: boolean;
+  /** Its weights are quantized (int8): its outputs get the looser check of run/check.ts. */
+  readonly quantized?: boolean;
   /**
    * Run by another checkout's bench (`--baseline-tree`): that tree's engine process, which knows
    * this engine as `engine` and runs that tree's smelt. `create` is then never called here.

@@ -6,7 +6,8 @@
 // runs the key/value-cache export (encode.onnx, step.onnx: scripts/kv_decoding.py) as ort-*-kv-*:
 // its inputs and outputs have the names of smelt's encode and step graphs, so the bench's one
 // decoding loop (Seq2SeqGenerator over CachedDecoder) drives both; the first step's caches are empty
-// ([batch, nHead, 0, headDim]).
+// ([batch, nHead, 0, headDim]). With `q8` it loads NAME.q8.onnx instead: the same model dynamically
+// quantized to int8 (scripts/quantize_onnx.py), as transformers.js ships its q8 models.
 
 import path from 'node:path';
 import type * as OrtCommon from 'onnxruntime-node';
@@ -45,8 +46,8 @@ function sessionOptions(flavor: OrtFlavor, threads: number): OrtCommon.Inference
     : { ...common, executionProviders: ['wasm'] };
 }
 
-/** `name`: ort-node-1t, or ort-node-kv-1t for the key/value-cache export (the part's stem picks the file either way). */
-export function ortEngine(name: string, flavor: OrtFlavor, threads: number): Engine {
+/** `name`: ort-node-1t, or ort-node-kv-1t for the key/value-cache export (the part's stem picks the file either way); `q8`: the int8 files. */
+export function ortEngine(name: string, flavor: OrtFlavor, threads: number, q8 = false): Engine {
   let ortP: Promise<Ort> | undefined;
   const ready = () => (ortP ??= loadOrt(flavor, threads));
   return {
@@ -62,11 +63,11 @@ export function ortEngine(name: string, flavor: OrtFlavor, threads: number): Eng
     async describe() {
       const ort = await ready();
       const v = (ort.env as { versions?: Record<string, string> }).versions ?? {};
-      return { package: `onnxruntime-${flavor} ${v[flavor] ?? v.common ?? '?'}`, threads: String(threads), provider: flavor === 'node' ? 'cpu' : 'wasm' };
+      return { package: `onnxruntime-${flavor} ${v[flavor] ?? v.common ?? '?'}`, threads: String(threads), provider: flavor === 'node' ? 'cpu' : 'wasm', ...(q8 ? { weights: 'int8 (dynamic quantization)' } : {}) };
     },
     async load(part: ModelPart, ctx: LoadContext): Promise<EngineExecutable> {
       const ort = await ready();
-      const session = await ort.InferenceSession.create(path.join(ctx.dir, `${partStem(part)}.onnx`), sessionOptions(flavor, threads));
+      const session = await ort.InferenceSession.create(path.join(ctx.dir, `${partStem(part)}${q8 ? '.q8' : ''}.onnx`), sessionOptions(flavor, threads));
       return {
         async run(inputs) {
           const feeds = Object.fromEntries(session.inputNames.map((n) => [n, toOrt(ort, inputOf(inputs, n) as Tensor)]));

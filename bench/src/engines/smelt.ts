@@ -18,6 +18,7 @@ import { weightsFor } from '@smelt/models';
 import type { ModelPart } from '../workloads/defs.ts';
 import { buildPartGraph } from '../workloads/graphs.ts';
 import type { Engine, EngineExecutable, EngineLimit, EngineSpec, LoadContext } from './engine.ts';
+import { QUANTIZED_WORKLOADS } from '../workloads/defs.ts';
 import type { KernelSample } from '../report/kernel-profile.ts';
 import { profileRun } from './smelt-profile.ts';
 import { installWebGpu } from './web-globals.ts';
@@ -28,7 +29,12 @@ export interface SmeltVariant {
   /** Passed to backend.compile (wasm: `simd` and `threads`, the builds issue 5 asks for). */
   readonly options: WasmCompileOptions | WebGpuCompileOptions | CompileOptions;
   readonly only?: EngineLimit;
+  /** int8 weights (weightsDtype): the looser output check (run/check.ts). */
+  readonly quantized?: boolean;
 }
+
+/** int8 weights (issue 17): W-small, W-base and the decoding workloads. */
+const Q8_SMELT: EngineLimit = { workloads: QUANTIZED_WORKLOADS, why: 'int8 weights: W-small, W-base and decoding (issue 17)' };
 
 const KNOWN: readonly SmeltVariant[] = [
   { name: 'smelt-reference', backend: 'reference', options: {}, only: { workloads: ['w-small'], why: 'the interpreter is the oracle, too slow to time on the big workloads' } },
@@ -38,6 +44,8 @@ const KNOWN: readonly SmeltVariant[] = [
   { name: 'smelt-wasm-2t', backend: 'wasm', options: { simd: 'plain', threads: 2 } satisfies WasmCompileOptions },
   { name: 'smelt-wasm-relaxed-2t', backend: 'wasm', options: { simd: 'relaxed', threads: 2 } satisfies WasmCompileOptions },
   { name: 'smelt-webgpu', backend: 'webgpu', options: {} satisfies WebGpuCompileOptions },
+  { name: 'smelt-wasm-relaxed-q8', backend: 'wasm', options: { simd: 'relaxed', threads: 1, weightsDtype: 'int8' } satisfies WasmCompileOptions, only: Q8_SMELT, quantized: true },
+  { name: 'smelt-wasm-relaxed-2t-q8', backend: 'wasm', options: { simd: 'relaxed', threads: 2, weightsDtype: 'int8' } satisfies WasmCompileOptions, only: Q8_SMELT, quantized: true },
 ];
 
 /** The known variants plus one row per other registered backend. */
@@ -165,5 +173,5 @@ function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted
 }
 
 export function smeltSpecs(registered?: readonly string[]): EngineSpec[] {
-  return smeltVariants(registered).map((v) => ({ name: v.name, group: 'smelt', only: v.only, create: async () => smeltEngine(v) }));
+  return smeltVariants(registered).map((v) => ({ name: v.name, group: 'smelt', only: v.only, ...(v.quantized ? { quantized: true } : {}), create: async () => smeltEngine(v) }));
 }

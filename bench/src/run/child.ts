@@ -40,7 +40,8 @@ function osThreads(): number | undefined {
 }
 
 async function onPrepare(engineName: string, workload: string): Promise<Reply> {
-  const engine = await findEngine(engineName).create();
+  const spec = findEngine(engineName);
+  const engine = await spec.create();
   const reason = await engine.available();
   if (reason) return { type: 'unavailable', reason };
   prepared = await prepare(engine, findWorkload(workload));
@@ -51,7 +52,7 @@ async function onPrepare(engineName: string, workload: string): Promise<Reply> {
   probe.calibrate();
   markRunEnd();
   const { loadMs, compileMs, baseRssMB } = prepared;
-  return { type: 'prepared', loadMs, compileMs, baseRssMB, firstRunMs, check: checkOutputs(outputs, prepared.expected), about: await engine.describe() };
+  return { type: 'prepared', loadMs, compileMs, baseRssMB, firstRunMs, check: checkOutputs(outputs, prepared.expected, spec.quantized), about: await engine.describe() };
 }
 
 async function onRun(): Promise<Reply> {

@@ -75,6 +75,9 @@ export const WORKLOADS: readonly WorkloadDef[] = [
 /** The ids of the workloads that decode with the key/value cache (the ORT key/value peers run only these). */
 export const CACHED_WORKLOADS: readonly string[] = WORKLOADS.filter((w) => w.shape.kind === 'seq2seq-greedy' && w.shape.decoding === 'cached').map((w) => w.id);
 
+/** The workloads the int8-weight rows run (issue 17): W-small, W-base and greedy decoding. */
+export const QUANTIZED_WORKLOADS: readonly string[] = ['w-small', 'w-base', 'greedy-32', 'greedy-32-kv', 'greedy-128-base', 'greedy-128-base-kv'];
+
 /** Tokens one run generates, for the decoding workloads (their configs have no eos: always maxDecode). */
 export function tokensPerRun(shape: WorkloadShape): number | undefined {
   return shape.kind === 'seq2seq-greedy' ? shape.config.maxDecode : undefined;

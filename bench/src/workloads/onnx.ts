@@ -1,5 +1,6 @@
 // The ONNX files ONNX Runtime runs, made on demand by scripts/export_onnx.py with Debian's PyTorch
-// from the workload's own weights file. They are remade when older than the weights or the script.
+// from the workload's own weights file, each with its int8 twin NAME.q8.onnx (scripts/quantize_onnx.py).
+// They are remade when older than the weights or the scripts.
 // Without PyTorch (or when the export fails) the ORT rows of that workload say why, and no more.
 
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { type WorkloadDef, partStem, workloadParts } from './defs.ts';
 import { BENCH_ROOT, workloadDir } from './data.ts';
 
 const SCRIPT = path.resolve(BENCH_ROOT, '../scripts/export_onnx.py');
+const QUANTIZE_SCRIPT = path.resolve(BENCH_ROOT, '../scripts/quantize_onnx.py');
 /** Debian's python3-torch installs for the system python (docs/FORMATS.md). */
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const EXPORT_TIMEOUT_MS = 10 * 60_000;
@@ -21,8 +23,8 @@ function mtime(file: string): number {
 
 function isCurrent(def: WorkloadDef): boolean {
   const dir = workloadDir(def.id);
-  const newest = Math.max(mtime(path.join(dir, 'weights.safetensors')), mtime(SCRIPT));
-  return workloadParts(def.shape).every((p) => mtime(path.join(dir, `${partStem(p)}.onnx`)) > newest);
+  const newest = Math.max(mtime(path.join(dir, 'weights.safetensors')), mtime(SCRIPT), mtime(QUANTIZE_SCRIPT));
+  return workloadParts(def.shape).every((p) => ['', '.q8'].every((q8) => mtime(path.join(dir, `${partStem(p)}${q8}.onnx`)) > newest));
 }
 
 function failure(out: ReturnType<typeof spawnSync>): string {
