@@ -66,7 +66,7 @@ export function emitTile(c: Code, t: TileSpec): Local[][] {
 }
 
 /** Code that sets bv[0], bv[1] to the eight f32 B values at bPtr (constants it needs set up front). */
-function bLoader(c: Code, dtype: WeightsDType, bPtr: Local, bv: Local[]): () => void {
+export function bLoader(c: Code, dtype: WeightsDType, bPtr: Local, bv: Local[]): () => void {
   switch (dtype) {
     case 'f32':
       return () => {

@@ -3,11 +3,13 @@
 // thread's scratch otherwise. Work items are (batch, column chunk, row chunk); within an item each
 // B panel stays in L1 while MR-row tiles of A stream past it. Without batch broadcasting, batch
 // folds into the rows (one long GEMM per linear layer). Panels of quantized weights (int8, f16)
-// are read as they are, dequantized in registers by the tile; int8's column scales multiply the
-// accumulators before the epilogue. One kernel serves every M: a decode step's one row runs the
-// same tile with MR = 1 (the GEMV case), reading 1 or 2 bytes a weight instead of 4.
+// are read as they are: with at most QUANT_DIRECT_ROWS rows (a decode step: the GEMV case) the tile
+// dequantizes them in registers, reading 1 or 2 bytes a weight instead of 4, and int8's column
+// scales multiply the accumulators before the epilogue; with more rows, where each panel serves
+// many row tiles, a work item first dequantizes its column chunk (scales applied) into this
+// thread's scratch, as a per-run B is packed, and the f32 tile runs over it.
 
-import { type Kernel, baseBuffer } from '@smelt/compiler';
+import { type Kernel, type WeightsDType, baseBuffer } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
 import type { Code, Local } from '../encoder/code.ts';
 import { mergeView, presence } from '../codegen/broadcast.ts';
@@ -17,7 +19,7 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../co
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { MR, type Stride, dispatchRows, emitTile } from './gemm-tile.ts';
+import { MR, type Stride, bLoader, dispatchRows, emitTile } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
 export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
@@ -26,6 +28,8 @@ export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
 const MC = 64;
 const NCP = 8;
 const TILE_BYTES = MR * PANEL * 4;
+/** Up to this many rows, quantized panels are dequantized in registers; above, once per work item into scratch. */
+const QUANT_DIRECT_ROWS = 2 * MR;
 
 interface Geometry {
   readonly m: Dim; readonly k: Dim; readonly n: Dim;
@@ -54,7 +58,7 @@ function geometry(k: Matmul, prog: ProgramCtx): Geometry {
 
 /** Per-thread scratch: the partial-panel tile, plus a column chunk of packed B when B is packed per run. */
 export function matmulScratch(k: Matmul, prog: ProgramCtx, dims: DimSource): (c: Code) => void {
-  if (hasPackedB(prog.plan, k)) return i32(TILE_BYTES);
+  if (hasPackedB(prog.plan, k) && prog.memory.packedFor(baseBuffer(prog.plan.buffers, k.b), k.transB)?.dtype === 'f32') return i32(TILE_BYTES);
   return iadd(i32(TILE_BYTES), dimProductVal(dims, [geometry(k, prog).k], NCP * PANEL * 4));
 }
 
@@ -111,15 +115,6 @@ function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const p1 = ctx.let(imin(get(s.panels), iadd(get(p0), i32(NCP))));
   const [aOff, bOff, ...extraOffs] = s.space.at(bi);
   const elems = (base: Local, offset: Val) => ctx.let(iadd(get(base), op('i32.shl', offset, i32(2))));
-  if (!s.packed) {
-    // Consecutive items of one thread share a column chunk: pack it once.
-    const chunk = ctx.let(op('i32.div_u', get(item), get(s.mChunks)));
-    op('i32.ne', get(chunk), get(s.lastPacked))(c);
-    c.if(() => {
-      emitPackPanels(ctx, { base: elems(s.bases.b, get(bOff)), k: s.K, n: s.N, transB: k.transB }, p0, p1, s.packBuf);
-      c.get(chunk).set(s.lastPacked);
-    });
-  }
   const target = {
     out: elems(s.bases.out, imul(imul(get(bi), get(s.rows)), get(s.N))),
     extras: s.g.extras.map((e, x): ExtraRow => ({
@@ -131,18 +126,78 @@ function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const a = elems(s.bases.a, get(aOff));
   const start = ctx.let(imul(get(mc), i32(MC)));
   const end = ctx.let(imin(iadd(get(start), i32(MC)), get(s.rows)));
+  const rowsOf = { a, start, end, ...target };
+  if (s.packed && s.packed.dtype !== 'f32') {
+    const packed = s.packed;
+    op('i32.le_u', get(s.rows), i32(QUANT_DIRECT_ROWS))(c);
+    c.if(() => emitPanels(k, ctx, s, p0, p1, rowsOf, packed), () => {
+      packChunk(ctx, s, item, () => emitDequantizePanels(ctx, packed, s.K, p0, p1, s.packBuf));
+      emitPanels(k, ctx, s, p0, p1, rowsOf, undefined);
+    });
+    return;
+  }
+  if (!s.packed) packChunk(ctx, s, item, () => emitPackPanels(ctx, { base: elems(s.bases.b, get(bOff)), k: s.K, n: s.N, transB: k.transB }, p0, p1, s.packBuf));
+  emitPanels(k, ctx, s, p0, p1, rowsOf, s.packed);
+}
+
+/** Pack this item's column chunk into scratch, unless this thread's previous item packed the same one. */
+function packChunk(ctx: KernelCtx, s: Setup, item: Local, pack: () => void): void {
+  const c = ctx.c;
+  const chunk = ctx.let(op('i32.div_u', get(item), get(s.mChunks)));
+  op('i32.ne', get(chunk), get(s.lastPacked))(c);
+  c.if(() => {
+    pack();
+    c.get(chunk).set(s.lastPacked);
+  });
+}
+
+type RowsOf = { a: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] };
+
+/** Panels [p0, p1) against the item's rows: load-time panels (`packed`, maybe quantized) or the chunk in scratch. */
+function emitPanels(k: Matmul, ctx: KernelCtx, s: Setup, p0: Local, p1: Local, t: RowsOf, packed: PackedPanels | undefined): void {
+  const c = ctx.c;
   const p = c.local('i32');
   forRange(c, p, get(p0), get(p1), () => {
-    const panel = s.packed
-      ? iadd(i32(s.packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * PANEL_ELEMENT_BYTES[s.packed.dtype])))
+    const panel = packed
+      ? iadd(i32(packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * PANEL_ELEMENT_BYTES[packed.dtype])))
       : iadd(get(s.packBuf), imul(imul(op('i32.sub', get(p), get(p0)), get(s.K)), i32(PANEL * 4)));
-    const scales = s.packed?.scales === undefined ? undefined : ctx.let(iadd(i32(s.packed.scales), imul(get(p), i32(PANEL * 4))));
-    emitPanelRows(k, ctx, s, { a, panel: ctx.let(panel), scales, j0: ctx.let(imul(get(p), i32(PANEL))), start, end, ...target });
+    const scales = packed?.scales === undefined ? undefined : ctx.let(iadd(i32(packed.scales), imul(get(p), i32(PANEL * 4))));
+    emitPanelRows(k, ctx, s, { ...t, panel: ctx.let(panel), scales, dtype: packed?.dtype ?? 'f32', j0: ctx.let(imul(get(p), i32(PANEL))) });
+  });
+}
+
+/** Dequantize panels [p0, p1) of quantized `packed` (scales applied) into f32 panels at `dst`. */
+function emitDequantizePanels(ctx: KernelCtx, packed: PackedPanels, K: Local, p0: Local, p1: Local, dst: Local): void {
+  const c = ctx.c;
+  const bytes = PANEL * PANEL_ELEMENT_BYTES[packed.dtype];
+  const from = ctx.let(iadd(i32(packed.address), imul(imul(get(p0), get(K)), i32(bytes))));
+  const to = ctx.let(get(dst));
+  const count = ctx.let(imul(op('i32.sub', get(p1), get(p0)), get(K)));
+  const bv = [c.local('v128'), c.local('v128')];
+  const load = bLoader(c, packed.dtype, from, bv);
+  const scale = [c.local('v128'), c.local('v128')];
+  const at = ctx.let(i32(0));
+  forRange(c, at, i32(0), get(count), () => {
+    load();
+    if (packed.scales !== undefined) {
+      // Each panel's 8 scales; a new panel every K steps.
+      op('i32.eqz', op('i32.rem_u', get(at), get(K)))(c);
+      c.if(() => scale.forEach((l, h) => {
+        iadd(i32(packed.scales! + 16 * h), imul(iadd(get(p0), op('i32.div_u', get(at), get(K))), i32(PANEL * 4)))(c);
+        c.mem('v128.load').set(l);
+      }));
+      bv.forEach((l, h) => { c.get(l).get(scale[h]).op('f32x4.mul').set(l); });
+    }
+    bv.forEach((l, h) => { c.get(to).get(l).mem('v128.store', 16 * h); });
+    iadd(get(from), i32(bytes))(c);
+    c.set(from);
+    iadd(get(to), i32(PANEL * 4))(c);
+    c.set(to);
   });
 }
 
 /** Rows [start, end) against one B panel, MR at a time. */
-function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel: Local; scales?: Local; j0: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] }): void {
+function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf & { panel: Local; scales?: Local; dtype: WeightsDType; j0: Local }): void {
   const { c, prog } = ctx;
   const { g } = s;
   const aStride: { rowStride: Stride; kStride: Stride } = k.transA
@@ -152,7 +207,7 @@ function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: { a: Local; panel
   forRange(c, i0, get(t.start), get(t.end), () => {
     const aTile = iadd(get(t.a), imul(k.transA ? get(i0) : imul(get(i0), get(s.K)), i32(4)));
     dispatchRows(c, ctx.let(op('i32.sub', get(t.end), get(i0))), (rows) => {
-      const dtype = s.packed?.dtype ?? 'f32';
+      const dtype = t.dtype;
       const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * PANEL_ELEMENT_BYTES[dtype], dtype } });
       if (t.scales) scaleColumns(c, acc, t.scales);
       storeTile(ctx, k, acc, { i0, j0: t.j0, n: s.N, out: t.out, tileBuf: s.tileBuf, extras: t.extras });
