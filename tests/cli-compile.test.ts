@@ -156,6 +156,7 @@ describe('smelt compile', () => {
     ['seed with weights', (m) => ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o'), '--seed', '1'], /--seed only applies without --weights/],
     ['out is a file', (m) => ['--config', m.config, '--target', 'js', '--out', m.inputs], /exists and is not a folder/],
     ['bad weights dtype', (m) => ['--config', m.config, '--target', 'wasm', '--out', m.file('o'), '--weights-dtype', 'int4'], /--weights-dtype must be one of f32, int8, f16, got "int4"/],
+    ['quantized onnx export', (m) => ['--config', m.config, '--target', 'onnx', '--out', m.file('o'), '--weights-dtype', 'f16'], /--weights-dtype f16 applies to the wasm and webgpu targets/],
     ['quantized js export', (m) => ['--config', m.config, '--target', 'js', '--out', m.file('o'), '--weights-dtype', 'int8'], /js export: weightsDtype int8 is not supported/],
     ['truncated weights', (m) => { fs.truncateSync(m.weights, 100); return ['--config', m.config, '--weights', m.weights, '--target', 'js', '--out', m.file('o')]; }, /weights\.safetensors/],
   ];

@@ -159,6 +159,9 @@ export async function compileCommand(flags: ParsedFlags): Promise<void> {
   const seed = seedOf(flags);
   const options = diagnosticOptions(flags);
   if (flags.weights !== undefined && flags.seed !== undefined) throw new UsageError('--seed only applies without --weights');
+  if (target === 'onnx' && options.weightsDtype !== undefined && options.weightsDtype !== 'f32') {
+    throw new UsageError(`--weights-dtype ${options.weightsDtype} applies to the wasm and webgpu targets; --target onnx writes f32 weights`);
+  }
 
   const m = await modelToCompile(flags, choice, seed);
   if (target === 'onnx') {
