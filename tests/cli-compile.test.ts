@@ -182,7 +182,7 @@ describe('--weights-dtype', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     }
-    // The fixture is tiny (d 16): embeddings, positions, norms and biases are a large share; W-small's image is 3.8× smaller (quantized-weights.test.ts).
+    // The fixture is tiny (d 16): embeddings, positions, norms and biases are a large share; W-base's load-time image is 3.8× smaller (quantized-weights.test.ts).
     expect(fs.statSync(m.file('aot-int8/model.bin')).size).toBeLessThan(fs.statSync(m.file('aot-f32/model.bin')).size * 0.5);
     const got = runExported(m.file('aot-int8'), m.inputs, 'wasm');
     expect(got.length).toBe(want.length);

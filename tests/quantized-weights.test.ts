@@ -27,8 +27,8 @@ const CORE = {
 } as const;
 const TORCH: ModelConfig = { model: 'torch-transformer', ...CORE, activation: 'relu' };
 const SEQ2SEQ: ModelConfig = { model: 'seq2seq', ...CORE, srcVocab: 11, tgtVocab: 13, maxLen: 16, bos: 1, maxDecode: 4 };
-/** W-small of the bench (bench/README.md): d 512, 8 heads, 6+6 layers, ff 2048, vocabularies 512. */
-const W_SMALL: ModelConfig = {
+/** The bench's W-base core (bench/README.md) as seq2seq: d 512, 8 heads, 6+6 layers, ff 2048, vocabularies 512. */
+const W_BASE: ModelConfig = {
   model: 'seq2seq', dModel: 512, nHead: 8, numEncoderLayers: 6, numDecoderLayers: 6, dimFeedforward: 2048, activation: 'relu',
   layerNormEps: 1e-5, normFirst: false, srcVocab: 512, tgtVocab: 512, maxLen: 64, bos: 1, maxDecode: 32,
 };
@@ -165,8 +165,8 @@ for (const weightsDtype of ['int8', 'f16'] as const) {
   });
 }
 
-describe('wasm memory with quantized weights (W-small, no f32 copy kept)', () => {
-  const plan = wasmPlan(buildModel(W_SMALL, { srcPadding: true }));
+describe('wasm memory with quantized weights (W-base, no f32 copy kept)', () => {
+  const plan = wasmPlan(buildModel(W_BASE, { srcPadding: true }));
   const q = quantizedWeights(plan);
   const maps = Object.fromEntries((['f32', 'int8', 'f16'] as const).map((d) => [d, emitWasm(plan, { simd: 'plain', weightsDtype: d }).program.memory]));
   const loadTime = (d: 'f32' | 'int8' | 'f16') => maps[d].staticEnd - maps[d].staticBase;
@@ -179,7 +179,7 @@ describe('wasm memory with quantized weights (W-small, no f32 copy kept)', () =>
   it('int8: the load-time region is the f32 one less 3/4 of the matmul weights, plus their scales; f16: less 1/2', () => {
     const scales = matrices.reduce((s, m) => s + Math.ceil(m.n / 8) * 32, 0);
     const slack = 32 * matrices.length + 64;
-    console.log(`W-small wasm load-time region: f32 ${loadTime('f32')} bytes, int8 ${loadTime('int8')} (${(loadTime('f32') / loadTime('int8')).toFixed(2)}× smaller), f16 ${loadTime('f16')} (${(loadTime('f32') / loadTime('f16')).toFixed(2)}×); matmul weights ${weightBytes} bytes as f32`);
+    console.log(`W-base wasm load-time region: f32 ${loadTime('f32')} bytes, int8 ${loadTime('int8')} (${(loadTime('f32') / loadTime('int8')).toFixed(2)}× smaller), f16 ${loadTime('f16')} (${(loadTime('f32') / loadTime('f16')).toFixed(2)}×); matmul weights ${weightBytes} bytes as f32`);
     expect(Math.abs(loadTime('f32') - loadTime('int8') - (0.75 * weightBytes - scales))).toBeLessThanOrEqual(slack);
     expect(Math.abs(loadTime('f32') - loadTime('f16') - 0.5 * weightBytes)).toBeLessThanOrEqual(slack);
     expect(loadTime('f32') / loadTime('int8')).toBeGreaterThan(3.5);
