@@ -124,6 +124,19 @@ describe("issue 17's figures", () => {
   });
 });
 
+describe("issue 17's int8 figures", () => {
+  it('int8 weights vs f32 and vs ONNX Runtime web on int8, decoding with the cache', () => {
+    const kv = workload('greedy-128-base-kv', [
+      row('smelt-wasm-relaxed', [1800, 2000, 2200]), row('smelt-wasm-relaxed-q8', [1000, 1100, 1200]), row('ort-web-kv-q8-1t', [2000, 2200, 2400]),
+    ]);
+    const t = evaluateTargets([kv]).filter((x) => x.issue === 17);
+    expect(t.map((x) => x.figure)).toEqual(['smelt-wasm-relaxed-q8 vs smelt-wasm-relaxed (int8 weights vs f32)', 'smelt-wasm-relaxed-q8 vs ort-web-kv-q8-1t (both int8 weights)']);
+    expect(t[0].value).toBeCloseTo(2000 / 1100);
+    expect(t[1].value).toBeCloseTo(2);
+    expect(renderTargets(t)).toContain('want ≥ 1.5×: met');
+  });
+});
+
 describe('the machine probe in the report', () => {
   const gemm = workload('gemm-1024', [
     row('smelt-wasm', [80, 80, 80], { probe: [50, 50, 50] }),

@@ -145,6 +145,8 @@ const TARGETS: readonly Target[] = [
   })),
   { issue: 17, figure: "smelt-wasm-relaxed-2t's time ÷ ort-node-2t's (native ORT)", workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'ort-node-2t'], atMost: 1.4, unit: '×', value: timeRatio('smelt-wasm-relaxed-2t', 'ort-node-2t') },
   { issue: 17, figure: 'smelt-wasm-relaxed-2t vs smelt-wasm-relaxed (2 threads vs 1)', workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed'], want: 1.85, unit: '×', value: speedup('smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed') },
+  { issue: 17, figure: 'smelt-wasm-relaxed-q8 vs smelt-wasm-relaxed (int8 weights vs f32)', workload: 'greedy-128-base-kv', engines: ['smelt-wasm-relaxed-q8', 'smelt-wasm-relaxed'], want: 1.5, unit: '×', value: speedup('smelt-wasm-relaxed-q8', 'smelt-wasm-relaxed') },
+  { issue: 17, figure: 'smelt-wasm-relaxed-q8 vs ort-web-kv-q8-1t (both int8 weights)', workload: 'greedy-128-base-kv', engines: ['smelt-wasm-relaxed-q8', 'ort-web-kv-q8-1t'], want: 1, unit: '×', value: speedup('smelt-wasm-relaxed-q8', 'ort-web-kv-q8-1t') },
   { issue: 13, figure: 'smelt-wasm-relaxed with the cache vs full prefix', workload: 'greedy-128-base-kv', versus: 'greedy-128-base', engines: ['smelt-wasm-relaxed'], want: 5, unit: '×', value: gainOver('smelt-wasm-relaxed') },
   ...['greedy-32-kv', 'greedy-128-base-kv'].map((workload): Target => ({
     issue: 13, figure: 'smelt-wasm-relaxed vs ort-web-kv-1t', workload, engines: ['smelt-wasm-relaxed', 'ort-web-kv-1t'], want: 2, unit: '×', value: speedup('smelt-wasm-relaxed', 'ort-web-kv-1t'),

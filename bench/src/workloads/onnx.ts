@@ -31,6 +31,7 @@ function failure(out: ReturnType<typeof spawnSync>): string {
   if (out.error) return `${PYTHON} could not run: ${(out.error as NodeJS.ErrnoException).code ?? out.error.message}`;
   const err = `${out.stderr ?? ''}`.trim();
   if (/No module named ['"]?torch/.test(err)) return `PyTorch is not installed for ${PYTHON} (apt-get install python3-torch)`;
+  if (/No module named ['"]?onnx\b/.test(err)) return `the onnx package is not installed for ${PYTHON} (apt-get install python3-onnx): scripts/quantize_onnx.py writes the int8 twins with it`;
   const last = err.split('\n').filter(Boolean).at(-1) ?? `exit ${out.status ?? out.signal}`;
   return `scripts/export_onnx.py failed: ${last}`;
 }
