@@ -125,8 +125,9 @@ export class MemoryMap {
     const plan = this.plan;
     const read = new Set(plan.outputs.map((o) => baseBuffer(plan.buffers, o.buffer)));
     for (const k of plan.kernels) {
-      const packedB = hasPackedB(plan, k) ? k.b : -1;
-      for (const r of kernelReads(k)) if (r !== packedB) read.add(baseBuffer(plan.buffers, r));
+      // A packed B is read from its panels; the same buffer as an epilogue operand is still read as is.
+      const reads = hasPackedB(plan, k) ? [k.a, ...k.extras] : kernelReads(k);
+      for (const r of reads) read.add(baseBuffer(plan.buffers, r));
     }
     return read;
   }

@@ -100,7 +100,9 @@ function emitQueryTile(ctx: KernelCtx, k: Attention, g: Dims, rows: number, t: Q
   // Key j is valid for row r when j < limit[r]: j < m, and j <= i0 + r when causal.
   const limit = (r: number) => (k.causal ? imin(get(t.m), iadd(get(t.i0), i32(r + 1))) : get(t.m));
   const limits = rowIds.map((r) => bind(c, 'v128', op('i32x4.splat', limit(r))));
-  const kEnd = ctx.let(limit(rows - 1));
+  // Every key is visited, causal or not: a key after the row has p = 0, and 0 · v must still be
+  // NaN where v is NaN or inf, as in the reference's p @ v (and in the unfused graph it came from).
+  const kEnd = ctx.let(get(t.m));
   const kb0 = c.local('i32');
   forRange(c, kb0, i32(0), get(kEnd), () => {
     const nk = ctx.let(imin(i32(KB), op('i32.sub', get(kEnd), get(kb0))));

@@ -2,7 +2,8 @@
 // invocation owns one query row (q and the output accumulator in registers as vec4s); the
 // workgroup stages K and V tiles of TK keys in workgroup memory and every row folds a tile in with
 // the online softmax (running max m, running sum l, rescaling by exp(m_old - m_new)). A row whose
-// keys are all masked ends with l = 0 and is NaN, like the reference. CPU adapters with subgroups
+// keys are all masked ends with l = 0 and is NaN, like the reference; so is a row with a NaN score
+// (WGSL's max may drop a NaN, so each kernel notes one with is_nan). CPU adapters with subgroups
 // get a variant without workgroup memory (subgroupAttention).
 
 import type { Dim } from '@smelt/ir';
@@ -86,6 +87,7 @@ fn main(${BUILTINS}) {
   var acc: array<vec4<f32>, ${DV4}>;
   var m = NEG_INF;
   var l = 0.0f;
+  var poisoned = false;
   for (var t0 = 0u; t0 < Lk; t0 += ${tk}u) {
     for (var e = li; e < ${tk * D4}u; e += ${WQ}u) {
       let key = min(t0 + e / ${D4}u, Lk - 1u);
@@ -107,6 +109,7 @@ fn main(${BUILTINS}) {
           for (var d = 0u; d < ${w.dims.opaque(D4)}; d++) { qk += dot(q[d], Ks[jj * ${D4}u + d]); }
           sc = qk * ${f32Literal(k.scale)};
           ${f.adjust.join(' ')}
+          poisoned = poisoned || is_nan(sc);
         }
         s[jj] = sc;
         tmax = max(tmax, sc);
@@ -130,7 +133,7 @@ fn main(${BUILTINS}) {
   if (!valid) { return; }
   let oBase = (wg.z * Lq + qi) * ${DV}u;
   for (var d = 0u; d < ${DV}u; d++) {
-    let val = select(acc[d / 4u][d % 4u] / l, nan_f32(), l == 0.0f);
+    let val = select(acc[d / 4u][d % 4u] / l, nan_f32(), l == 0.0f || poisoned);
     ${w.store(k.out, 'oBase + d', 'val')}
   }
 }`;
@@ -179,10 +182,12 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
   ${I(DV4).map((d) => `var acc${d} = vec4<f32>();`).join(' ')}
   var m = NEG_INF;
   var l = 0.0f;
+  var poisoned = false;
   for (var j = 0u; j < Lk; j++) {
     ${coop('kb', k.k, `kOff + j * ${D}u`, D4).join('\n    ')}
     ${coop('vb', k.v, `vOff + j * ${DV}u`, DV4).join('\n    ')}
     ${score.join('\n    ')}
+    poisoned = poisoned || is_nan(sc);
     let mNew = max(m, sc);
     let live = mNew != NEG_INF;
     let corr = select(1.0f, exp(m - mNew), live);
@@ -193,7 +198,7 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
   }
   if (qi < Lq) {
     let oBase = (wg.z * Lq + qi) * ${DV}u;
-    let dead = l == 0.0f;
+    let dead = l == 0.0f || poisoned;
     ${I(DV).map((d) => w.store(k.out, `oBase + ${d}u`, `select(acc${d >> 2}.${'xyzw'[d & 3]} / l, nan_f32(), dead)`)).join('\n    ')}
   }
 }`;
@@ -232,7 +237,8 @@ fn main(${BUILTINS}) {
   if (qi >= Lq) { return; }
   ${f.rows.join('\n  ')}
   var m = NEG_INF;
-  for (var j = 0u; j < Lk; j++) { ${score} m = max(m, sc); }
+  var poisoned = false;
+  for (var j = 0u; j < Lk; j++) { ${score} m = max(m, sc); poisoned = poisoned || is_nan(sc); }
   var l = 0.0f;
   for (var j = 0u; j < Lk; j++) { ${score} l += exp(sc - m); }
   let oBase = (wg.z * Lq + qi) * DV;
@@ -243,7 +249,7 @@ fn main(${BUILTINS}) {
       let p = exp(sc - m) / l;
       for (var t = 0u; t < min(${C}u, DV - d0); t++) { acc[t] += p * ${w.load(k.v, 'vOff + j * DV + d0 + t')}; }
     }
-    for (var t = 0u; t < min(${C}u, DV - d0); t++) { ${w.store(k.out, 'oBase + d0 + t', 'acc[t]')} }
+    for (var t = 0u; t < min(${C}u, DV - d0); t++) { ${w.store(k.out, 'oBase + d0 + t', 'select(acc[t], nan_f32(), poisoned)')} }
   }
 }`;
   return {
