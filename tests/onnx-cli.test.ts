@@ -7,25 +7,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphToJSON, parseGraph, tensor } from '@smelt/ir';
 import { readSafetensors, writeSafetensors } from '@smelt/ir/node';
-import { main } from '@smelt/cli';
+import { cli } from './cli-run.ts';
 import { initWeights } from '@smelt/models';
 import { encodeModel, mlpModel } from './onnx-build.ts';
 import { maxAbsDiff, ortRun } from './onnx-fixtures.ts';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { stdout += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { stderr += String(s); return true; });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-doors-'));
 const onnxFile = path.join(dir, 'mlp.onnx');

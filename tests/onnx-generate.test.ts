@@ -7,23 +7,12 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@smelt/ir/node';
-import { main } from '@smelt/cli';
+import { cli } from './cli-run.ts';
 import { describeIfAvailable } from './gate.ts';
 import { fixturesUnavailable, onnxFixtures } from './onnx-fixtures.ts';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { stdout += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { stderr += String(s); return true; });
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 const f = (name: string) => path.join(onnxFixtures(), name);
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-onnx-generate-'));

@@ -63,6 +63,11 @@ function attentionFrame(w: KernelWriter, k: AttentionKernel, D: string, DV: stri
   };
 }
 
+/** The kernel program of an attention kernel's code. */
+function program(w: KernelWriter, k: AttentionKernel, code: string, grid: KernelProgram['grid']): KernelProgram {
+  return { label: k.label, wgsl: w.module(k.label, code), bindings: w.specs(), grid };
+}
+
 export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProgram {
   const headDim = w.shape(k.q).at(-1)!, valueDim = w.shape(k.v).at(-1)!;
   if (typeof headDim !== 'number' || typeof valueDim !== 'number') return runtimeHeadAttention(w, k);
@@ -137,12 +142,7 @@ fn main(${BUILTINS}) {
     ${w.store(k.out, 'oBase + d', 'val')}
   }
 }`;
-  return {
-    label: k.label,
-    wgsl: w.module(k.label, code),
-    bindings: w.specs(),
-    grid: f.grid(WQ),
-  };
+  return program(w, k, code, f.grid(WQ));
 }
 
 /**
@@ -202,12 +202,7 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
     ${I(DV).map((d) => w.store(k.out, `oBase + ${d}u`, `select(acc${d >> 2}.${'xyzw'[d & 3]} / l, nan_f32(), dead)`)).join('\n    ')}
   }
 }`;
-  return {
-    label: k.label,
-    wgsl: w.module(k.label, code),
-    bindings: w.specs(),
-    grid: f.grid(S),
-  };
+  return program(w, k, code, f.grid(S));
 }
 
 /** Output columns a runtime-head-size invocation accumulates per pass over the keys. */
@@ -252,10 +247,5 @@ fn main(${BUILTINS}) {
     for (var t = 0u; t < min(${C}u, DV - d0); t++) { ${w.store(k.out, 'oBase + d0 + t', 'select(acc[t], nan_f32(), poisoned)')} }
   }
 }`;
-  return {
-    label: k.label,
-    wgsl: w.module(k.label, code),
-    bindings: w.specs(),
-    grid: f.grid(WQ),
-  };
+  return program(w, k, code, f.grid(WQ));
 }
