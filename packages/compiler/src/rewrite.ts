@@ -33,7 +33,8 @@ export class Rewriter {
     this.uses.counts.set(v, (this.uses.counts.get(v) ?? 0) - 1);
     if (!node.inputs.includes(v)) {
       const list = this.uses.users.get(v);
-      if (list) list.splice(list.indexOf(node), 1);
+      const at = list ? list.indexOf(node) : -1;
+      if (at >= 0) list!.splice(at, 1);
     }
   }
 
