@@ -14,7 +14,7 @@ import { GROUP_OF_KIND, aggregateProfile, renderProfile } from './kernel-profile
 describe('kernel profile', () => {
   it('groups kernel kinds: gemm, attention, rows, movement, elementwise, other', () => {
     expect(GROUP_OF_KIND).toEqual({
-      matmul: 'gemm', attention: 'attention', row: 'rows', transpose: 'movement', slice: 'movement',
+      matmul: 'gemm', attention: 'attention', row: 'rows', transpose: 'movement', slice: 'movement', dynamic_slice: 'movement',
       concat: 'movement', gather: 'movement', pad: 'movement', elementwise: 'elementwise', rope: 'elementwise',
       conv1d: 'gemm', reduce: 'other', cumsum: 'other', topk: 'other', iota: 'other',
     });
