@@ -120,18 +120,19 @@ fn main(${BUILTINS}) {
         tmax = max(tmax, sc);
       }
       let mNew = max(m, tmax);
-      if (mNew != NEG_INF) {
-        let corr = exp(m - mNew);
-        l = l * corr;
-        for (var d = 0u; d < ${DV4}u; d++) { acc[d] = acc[d] * corr; }
-        // Keys past Lk hold a clamped copy of the last key: they add nothing (0 · inf would be NaN).
-        for (var jj = 0u; jj < min(${w.dims.opaque(tk)}, Lk - t0); jj++) {
-          let p = exp(s[jj] - mNew);
-          l += p;
-          for (var d = 0u; d < ${w.dims.opaque(DV4)}; d++) { acc[d] += p * Vs[jj * ${DV4}u + d]; }
-        }
-        m = mNew;
+      // While every key so far is masked (mNew = -inf), p is 0 but 0 · v is still added: NaN or inf
+      // in a masked key's value reaches the row, as in the reference's p @ v.
+      let live = mNew != NEG_INF;
+      let corr = select(1.0f, exp(m - mNew), live);
+      l = l * corr;
+      for (var d = 0u; d < ${DV4}u; d++) { acc[d] = acc[d] * corr; }
+      // Keys past Lk hold a clamped copy of the last key: they add nothing (0 · inf would be NaN).
+      for (var jj = 0u; jj < min(${w.dims.opaque(tk)}, Lk - t0); jj++) {
+        let p = select(0.0f, exp(s[jj] - mNew), live);
+        l += p;
+        for (var d = 0u; d < ${w.dims.opaque(DV4)}; d++) { acc[d] += p * Vs[jj * ${DV4}u + d]; }
       }
+      m = mNew;
     }
     workgroupBarrier();
   }
