@@ -27,6 +27,7 @@ export const iadd = (a: Val, b: Val) => op('i32.add', a, b);
 export const imul = (a: Val, b: Val) => op('i32.mul', a, b);
 /** The smaller of two i32s; `a` and `b` are evaluated twice, so pass locals or constants. */
 export const imin = (a: Val, b: Val): Val => (c) => { a(c); b(c); a(c); b(c); c.op('i32.lt_s', 'select'); };
+export const imax = (a: Val, b: Val): Val => (c) => { a(c); b(c); a(c); b(c); c.op('i32.gt_s', 'select'); };
 
 // f32x4 vectors
 export const splat = (x: number): Val => (c) => c.f32x4(x);

@@ -8,7 +8,7 @@ import type { Dim } from '@smelt/ir';
 import type { Local } from '../encoder/code.ts';
 import { loadScalar, storeScalar } from '../codegen/access.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { type Val, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
+import { type Val, forRange, get, i32, iadd, imax, imin, imul, op } from '../codegen/ops.ts';
 import { indexSplit } from '../codegen/rows.ts';
 
 type Of<K extends Kernel['kind']> = Extract<Kernel, { kind: K }>;
@@ -82,36 +82,34 @@ function copyRuns(ctx: KernelCtx, outer: Val, src: Val, srcPitch: Val, dst: Val,
   });
 }
 
-export function emitSlice(k: Of<'slice'>, ctx: KernelCtx): void {
+/**
+ * Copy entries [start, start + size) of x along `axis` into out (start in entries, size out's dim),
+ * trapping first when the slice can run past the input: the end is checked with `end` entries.
+ */
+function copySlice(ctx: KernelCtx, x: number, out: number, axis: number, start: Val, end: Val): void {
   const { prog } = ctx;
-  const xs = prog.shape(k.x);
-  const width = prog.elemBytes(k.x);
-  const inner = xs.slice(k.axis + 1);
-  const run = ctx.numel([prog.shape(k.out)[k.axis], ...inner], width);
-  // A symbolic size or start can run past the input: trap, as the interpreter throws.
-  const end = iadd(ctx.dim(k.start), ctx.dim(prog.shape(k.out)[k.axis]));
-  op('i32.gt_u', end, ctx.dim(xs[k.axis]))(ctx.c);
+  const xs = prog.shape(x);
+  const width = prog.elemBytes(x);
+  const inner = xs.slice(axis + 1);
+  const run = ctx.numel([prog.shape(out)[axis], ...inner], width);
+  op('i32.gt_u', end, ctx.dim(xs[axis]))(ctx.c);
   ctx.c.if(() => ctx.c.op('unreachable'));
-  const start = imul(ctx.dim(k.start), ctx.numel(inner, width));
-  copyRuns(ctx, ctx.numel(xs.slice(0, k.axis)), iadd(ctx.addr(k.x), start), ctx.numel(xs.slice(k.axis), width), ctx.addr(k.out), run, run);
+  const from = iadd(ctx.addr(x), imul(start, ctx.numel(inner, width)));
+  copyRuns(ctx, ctx.numel(xs.slice(0, axis)), from, ctx.numel(xs.slice(axis), width), ctx.addr(out), run, run);
+}
+
+export function emitSlice(k: Of<'slice'>, ctx: KernelCtx): void {
+  // A symbolic size or start can run past the input: trap, as the interpreter throws.
+  copySlice(ctx, k.x, k.out, k.axis, ctx.dim(k.start), iadd(ctx.dim(k.start), ctx.dim(ctx.prog.shape(k.out)[k.axis])));
 }
 
 /** A slice from a start read at run time: the i32 scalar clamped into [0, len - size] (a size past len traps). */
 export function emitDynamicSlice(k: Of<'dynamic_slice'>, ctx: KernelCtx): void {
   const { prog } = ctx;
-  const xs = prog.shape(k.x);
-  const width = prog.elemBytes(k.x);
-  const inner = xs.slice(k.axis + 1);
-  const size = prog.shape(k.out)[k.axis];
-  const run = ctx.numel([size, ...inner], width);
-  op('i32.gt_u', ctx.dim(size), ctx.dim(xs[k.axis]))(ctx.c);
-  ctx.c.if(() => ctx.c.op('unreachable'));
-  const last = ctx.let(op('i32.sub', ctx.dim(xs[k.axis]), ctx.dim(size)));
-  const wanted = ctx.let(loadScalar(prog, 'i32', ctx.addr(k.start)));
-  const atLeast0 = ctx.let((c) => { get(wanted)(c); i32(0)(c); get(wanted)(c); i32(0)(c); c.op('i32.gt_s', 'select'); });
-  const start = ctx.let(imin(get(atLeast0), get(last)));
-  const from = iadd(ctx.addr(k.x), imul(get(start), ctx.numel(inner, width)));
-  copyRuns(ctx, ctx.numel(xs.slice(0, k.axis)), from, ctx.numel(xs.slice(k.axis), width), ctx.addr(k.out), run, run);
+  const [len, size] = [ctx.dim(prog.shape(k.x)[k.axis]), ctx.dim(prog.shape(k.out)[k.axis])];
+  const last = ctx.let(op('i32.sub', len, size));
+  const start = ctx.let(imin(imax(loadScalar(prog, 'i32', ctx.addr(k.start)), i32(0)), get(last)));
+  copySlice(ctx, k.x, k.out, k.axis, get(start), size);
 }
 
 export function emitConcat(k: Of<'concat'>, ctx: KernelCtx): void {

@@ -77,26 +77,27 @@ export function transposeKernel(w: KernelWriter, k: { label: string; x: number; 
   return perElement(w, k.label, k.out, [w.store(k.out, 'i', w.load(k.x, linear(w, inCoords, w.shape(k.x))))]);
 }
 
-export function sliceKernel(w: KernelWriter, k: { label: string; x: number; out: number; axis: number; start: Dim }): KernelProgram {
+/** out = x's entries from `start` (a WGSL u32 expression; `setup()` writes statements before it, its bindings made) along `axis`. */
+function sliceFrom(w: KernelWriter, k: { label: string; x: number; out: number; axis: number }, start: string, setup: () => readonly string[] = () => []): KernelProgram {
   w.bind(k.x, 'read');
   w.bind(k.out, 'read_write');
+  const statements = setup();
   const coords = coordNames(w.shape(k.out).length);
-  coords[k.axis] = `(c${k.axis} + ${w.dims.dim(k.start)})`;
-  return perElement(w, k.label, k.out, [w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x))))]);
+  coords[k.axis] = `(c${k.axis} + ${start})`;
+  return perElement(w, k.label, k.out, [...statements, w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x))))]);
+}
+
+export function sliceKernel(w: KernelWriter, k: { label: string; x: number; out: number; axis: number; start: Dim }): KernelProgram {
+  return sliceFrom(w, k, w.dims.dim(k.start));
 }
 
 /** A slice from a start read at run time: the i32 scalar clamped into [0, len - size] (size ≤ len is checked at bind). */
 export function dynamicSliceKernel(w: KernelWriter, k: { label: string; x: number; start: number; out: number; axis: number }): KernelProgram {
-  w.bind(k.x, 'read');
-  w.bind(k.start, 'read');
-  w.bind(k.out, 'read_write');
   const len = w.dims.dim(w.shape(k.x)[k.axis]), size = w.dims.dim(w.shape(k.out)[k.axis]);
-  const coords = coordNames(w.shape(k.out).length);
-  coords[k.axis] = `(c${k.axis} + start)`;
-  return perElement(w, k.label, k.out, [
-    `let start = u32(clamp(${w.load(k.start, '0u')}, 0, i32(${len}) - i32(${size})));`,
-    w.store(k.out, 'i', w.load(k.x, linear(w, coords, w.shape(k.x)))),
-  ]);
+  return sliceFrom(w, k, 'start', () => {
+    w.bind(k.start, 'read');
+    return [`let start = u32(clamp(${w.load(k.start, '0u')}, 0, i32(${len}) - i32(${size})));`];
+  });
 }
 
 export function concatKernel(w: KernelWriter, k: { label: string; inputs: readonly number[]; out: number; axis: number }): KernelProgram {
