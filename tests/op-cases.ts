@@ -115,7 +115,10 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
   gelu: () => (['none', 'tanh'] as const).map((a) => opCase(`gelu ${a}`, { x: inp('f32', ['n', 7], specials) }, ({ x }) => ({ y: x.gelu(a) }))),
   cast: () => ([['f32', 'i32'], ['f32', 'bool'], ['f32', 'f16'], ['f32', 'u8'], ['f32', 'i64'], ['i32', 'f32'], ['i32', 'bool'], ['bool', 'f32'], ['bool', 'i32'], ['i64', 'f32'], ['u8', 'i32']] as const)
     .map(([from, to]) => opCase(`cast ${from}→${to}`, { x: inp(from, ['n', 4], from === 'f32' ? (i) => (i < 3 ? SPECIAL[i] : rand() * 500 - 250) : from === 'bool' ? bools : ints(0, 200)) },
-      ({ x }) => ({ y: x.cast(to), back: to === 'f16' ? x.cast(to).cast('f32') : x.cast(to).cast(to === 'bool' ? 'i32' : to) }))),
+      ({ x }) => ({ y: x.cast(to), back: to === 'f16' ? x.cast(to).cast('f32') : x.cast(to).cast(to === 'bool' ? 'i32' : to) })))
+    // Past ±2³¹ a float truncates and wraps modulo 2³² as an Int32Array store does (0 from 2⁵⁶ on).
+    .concat(opCase('cast f32→i32 wraps', { x: inp('f32', ['n', 4], (i) => [2 ** 31, -(2 ** 31), 3e9, -3e9, 2 ** 32 + 512, 1e10, -1e10, 2 ** 40 + 2 ** 17, 2 ** 55, 2 ** 56, 1e30, -3e38, 16777217, -16777219, 2 ** 24 - 0.5, 2147483520][i % 16]) },
+      ({ x }) => ({ y: x.cast('i32'), bytes: x.cast('u8') }))),
   reduce_sum: () => [
     opCase('sum', { x: inp('f32', ['n', 3, 13]) }, ({ x }) => ({ y: x.sum([1]), z: x.sum([0, 2], true), w: x.sum([2]) })),
     opCase('sum wide keepdims', { x: inp('f32', ['n', 3, 70]) }, ({ x }) => ({ y: x.sum([0, 2], true) })),

@@ -3,7 +3,8 @@
 // written the same way. The mapped type makes an expression op without a rule a compile error.
 // Where ONNX leaves a case undefined or differs from smelt's meaning, the rule spells smelt's out:
 // i32 division by 0 is 0 (and by -1 wraps), float to integer casts send NaN and ±inf to 0 and wrap
-// like the interpreter (through int64), comparisons of bool or u8 compare as i32, relu(NaN) is 0.
+// like the interpreter (in f32, before an in-range Cast), comparisons of bool or u8 compare as i32,
+// relu(NaN) is 0.
 
 import { type DType, type Expr, type ExprOp, foldExpr } from '@smelt/ir';
 import type { OnnxWriter } from './writer.ts';
@@ -42,13 +43,23 @@ function halfXTimesOnePlus(w: OnnxWriter, x: string, inner: string, out?: string
   return w.node('Mul', [w.node('Mul', [x, f(0.5)]), w.node('Add', [f(1), inner])], {}, out);
 }
 
-/** A cast to `to`; floats going to integers truncate through int64 with NaN and ±inf as 0. */
+/**
+ * A cast to `to`. Floats going to integers truncate and wrap modulo the width (2³², 2⁶⁴ for i64)
+ * with NaN and ±inf as 0, as the interpreter's typed-array store: the wrap is done in f32 (fmod by
+ * the width, then into [-width/2, width/2), both exact), so the final Cast is always in range
+ * (ONNX leaves out-of-range float-to-int casts undefined, and ORT saturates some).
+ */
 const castTo = (to: DType): ExprRule => ({ w, args: [x], types: [from], out }) => {
   if (to === 'f32' || to === 'f16' || to === 'bool' || (from !== 'f32' && from !== 'f16')) return w.cast(x, from, to, out);
   const f = w.cast(x, from, 'f32');
   const bad = w.node('Or', [w.node('IsNaN', [f]), w.node('IsInf', [f])]);
-  const wide = w.cast(w.node('Where', [bad, w.scalar('f32', 0), f]), 'f32', 'i64');
-  return to === 'i64' ? w.node('Identity', [wide], {}, out) : w.cast(wide, 'i64', to, out);
+  const width = to === 'i64' ? 2 ** 64 : 2 ** 32;
+  const r = w.node('Mod', [w.node('Where', [bad, w.scalar('f32', 0), f]), w.scalar('f32', width)], { fmod: 1 });
+  const high = w.node('GreaterOrEqual', [r, w.scalar('f32', width / 2)]);
+  const low = w.node('Less', [r, w.scalar('f32', -width / 2)]);
+  const wrapped = w.node('Where', [high, w.node('Sub', [r, w.scalar('f32', width)]), w.node('Where', [low, w.node('Add', [r, w.scalar('f32', width)]), r])]);
+  if (to === 'u8') return w.cast(w.cast(wrapped, 'f32', 'i32'), 'i32', 'u8', out);
+  return w.cast(wrapped, 'f32', to, out);
 };
 
 export const EXPR_RULES: { readonly [K in ExprOp]: ExprRule } = {

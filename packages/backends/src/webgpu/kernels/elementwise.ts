@@ -1,6 +1,6 @@
 // Elementwise kernels: one invocation per output element; each operand is read at its broadcast
 // index and the body is the kernel's Expr rendered by the one renderer. Scalar constants are
-// inlined as literals, so they cost no storage binding.
+// `let`s of their literal value, so they cost no storage binding.
 
 import { type Dim, type Expr, type Tensor, numel } from '@smelt/ir';
 import { type KernelWriter, BUILTINS, FLAT_GROUP, grid1d } from '../kernel-writer.ts';
@@ -37,11 +37,11 @@ export function readOperands(w: KernelWriter, ids: readonly number[], outShape: 
   const operands = ids.map((id, i): Operand => {
     const dtype = w.dtype(id);
     const c = scalarConstant(w, id);
-    if (c !== undefined) return { value: literal(valueType(dtype), c), dtype };
+    // A constant is a `let` as any other operand, never a bare literal (see wgsl-expr.ts).
     const shape = w.shape(id);
     const same = shape.length === outShape.length && shape.every((d, k) => d === outShape[k]);
-    const index = same ? flat : w.broadcastIndex(shape, outShape, prefix);
-    lines.push(`let ${prefix}x${i} = ${w.load(id, index)};`);
+    const value = c !== undefined ? literal(valueType(dtype), c) : w.load(id, same ? flat : w.broadcastIndex(shape, outShape, prefix));
+    lines.push(`let ${prefix}x${i} = ${value};`);
     return { value: `${prefix}x${i}`, dtype };
   });
   return { lines, operands };

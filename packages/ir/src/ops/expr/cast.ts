@@ -1,5 +1,5 @@
 // Casts, one expression op per target dtype (`cast_f32`, `cast_i32`, …): floats truncate toward zero
-// into integers (NaN and ±inf give 0), integers wrap into narrower ones, nonzero is true. Every
+// into integers and wrap to their width (NaN and ±inf give 0), integers wrap into narrower ones, nonzero is true. Every
 // dtype may be an operand, storage dtypes included: f16 is raw half bits in JS (f32 in WGSL and
 // wasm), i64 a bigint in JS (i32 in WGSL, i64 in wasm).
 
@@ -73,7 +73,19 @@ function f32ToF16(value: number): number {
 ];
 
 const WGSL_HELPERS: readonly Helper[] = [
-  { name: 'f32_to_i32', source: '// Floats truncate toward zero into integers; NaN and ±inf give 0.\nfn f32_to_i32(x: f32) -> i32 { return select(0i, i32(trunc(x)), is_finite(x)); }' },
+  {
+    name: 'f32_to_i32',
+    source: `// Floats truncate toward zero into integers, wrapping modulo 2^32 as a typed-array store does; NaN
+// and ±inf give 0. From 2^24 on a float is an integer: its significand shifted by (exponent - 150).
+fn f32_to_i32(x: f32) -> i32 {
+  let b = bitcast<u32>(x);
+  let shift = i32((b >> 23u) & 0xffu) - 150i;
+  if (shift < 0i) { return i32(trunc(x)); }
+  if (shift >= 32i) { return 0i; }
+  let m = ((b & 0x7fffffu) | 0x800000u) << u32(shift);
+  return bitcast<i32>(select(m, 0u - m, (b & 0x80000000u) != 0u));
+}`,
+  },
   {
     name: 'round_f16',
     source: `// Round an f32 to the nearest half-precision value, ties to even (storage dtype f16). Done on bits:
@@ -128,12 +140,29 @@ function wgslCast(to: DType): SourceRule['render'] {
 /** The wasm type scalar code computes a dtype in. */
 const wasmValue = (d: DType): 'f32' | 'i32' | 'i64' => (d === 'f32' || d === 'f16' ? 'f32' : d === 'i64' ? 'i64' : 'i32');
 
-/** Float to integer as castTensor does it: truncate toward zero (wrapping), non-finite → 0. */
-const truncToInt = <V>(w: Wasm<V>, x: V, to: 'i32' | 'i64'): V => w.share('f32', x, (v) => {
-  const finite = w.op('f32.eq', w.op('f32.sub', v, v), w.f32(0));
-  const t = w.op('i64.trunc_sat_f32_s', v);
-  return to === 'i64' ? w.op('select', t, w.i64(0n), finite) : w.op('select', w.op('i32.wrap_i64', t), w.i32(0), finite);
-});
+/**
+ * Float to integer as castTensor does it: truncate toward zero, then wrap modulo 2³² (2⁶⁴ for i64)
+ * as a typed-array store does; NaN and ±inf give 0. Below 2²⁴ the float truncates exactly; from
+ * there on it is an integer, its 24-bit significand shifted left by (exponent - 150), so the wrapped
+ * value is that shift done in the integer width (0 once the shift passes the width; NaN and ±inf
+ * have exponent 255, so they land there too).
+ */
+const truncToInt = <V>(w: Wasm<V>, x: V, to: 'i32' | 'i64'): V => w.share('f32', x, (v) => w.share('i32', w.op('i32.reinterpret_f32', v), (bits) => {
+  const biased = w.op('i32.and', w.op('i32.shr_u', bits, w.i32(23)), w.i32(255));
+  return w.share('i32', w.op('i32.sub', biased, w.i32(150)), (shift) => {
+    const significand = w.op('i32.or', w.op('i32.and', bits, w.i32(0x7fffff)), w.i32(0x800000));
+    const negative = w.op('i32.lt_s', bits, w.i32(0));
+    const integral = w.op('i32.ge_s', shift, w.i32(0));
+    if (to === 'i32') {
+      const shifted = w.op('select', w.op('i32.shl', significand, shift), w.i32(0), w.op('i32.lt_u', shift, w.i32(32)));
+      const wrapped = w.share('i32', shifted, (m) => w.op('select', w.op('i32.sub', w.i32(0), m), m, negative));
+      return w.op('select', wrapped, w.op('i32.trunc_sat_f32_s', v), integral);
+    }
+    const shifted = w.op('select', w.op('i64.shl', w.op('i64.extend_i32_u', significand), w.op('i64.extend_i32_u', shift)), w.i64(0n), w.op('i32.lt_u', shift, w.i32(64)));
+    const wrapped = w.share('i64', shifted, (m) => w.op('select', w.op('i64.sub', w.i64(0n), m), m, negative));
+    return w.op('select', wrapped, w.op('i64.trunc_sat_f32_s', v), integral);
+  });
+}));
 
 function wasmCast(to: DType): WasmRule {
   const maskOrF32 = (types: readonly DType[]) => types[0] === 'bool' || types[0] === 'f32';
