@@ -1,6 +1,6 @@
 // Kernels of the modern Transformer's ops: rope (per x row: the pass-through tail copied, then
-// each rotated pair from its table row; threads split the rows) and pad (the value everywhere,
-// then x's rows copied to their places, on one thread: the fill must come before every copy),
+// each rotated pair from its table row; threads split the rows) and pad (per output row: x's row
+// between the padding, or the value throughout; threads split the rows),
 // cumsum and topk (one line along the axis per work item; f32 sums and topk's comparisons in
 // f64; each topk pick is the best element after the previous pick in topk's order) and conv1d
 // (one output element per work item, the sum in f64).
@@ -12,7 +12,7 @@ import { loadScalar, storeScalar } from '../codegen/access.ts';
 import type { KernelCtx } from '../codegen/context.ts';
 import type { Local } from '../encoder/code.ts';
 import { type Val, bind, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
-import { indexSplit, rowOffsets } from '../codegen/rows.ts';
+import { rowOffsets } from '../codegen/rows.ts';
 
 type Of<K extends Kernel['kind']> = Extract<Kernel, { kind: K }>;
 
@@ -55,25 +55,45 @@ export function emitPad(k: Of<'pad'>, ctx: KernelCtx): void {
   const { c, prog } = ctx;
   const xs = prog.shape(k.x);
   const os = prog.shape(k.out);
+  const rank = os.length;
   const bytes = prog.elemBytes(k.out);
   const value: Val = prog.dtype(k.out) === 'f32' ? (cc) => cc.f32(k.value) : i32(k.value);
-  const outStride = (a: number) => os.slice(a + 1);
-  const base = k.before.reduce<Val>((acc, b, a) => (b === 0 ? acc : iadd(acc, imul(i32(b), ctx.numel(outStride(a))))), i32(0));
-  ctx.single(() => {
-    const [x, out] = [k.x, k.out].map((id) => ctx.let(ctx.addr(id)));
+  const [x, out] = [k.x, k.out].map((id) => ctx.let(ctx.addr(id)));
+  const outWidth = ctx.let(rank ? ctx.dim(os[rank - 1]) : i32(1));
+  const xWidth = ctx.let(rank ? ctx.dim(xs[rank - 1]) : i32(1));
+  const lead = rank ? k.before[rank - 1] : 0;
+  /** Store the value at elements [from, to) of the output row at `row` (a byte address). */
+  const fill = (row: Local, from: Val, to: Val) => {
     const i = c.local('i32');
-    forRange(c, i, i32(0), ctx.numel(os), () => storeScalar(prog, prog.dtype(k.out), iadd(get(out), imul(get(i), i32(bytes))), value)(c));
-    const width = ctx.let(xs.length ? ctx.dim(xs[xs.length - 1]) : i32(1));
-    const space = indexSplit(ctx, xs.slice(0, -1).map((d) => [d]), [xs.slice(0, -1).map((_, a) => outStride(a))]);
-    const start = ctx.let(base);
-    const r = c.local('i32');
-    forRange(c, r, i32(0), get(space.rows), () => {
-      const [off] = space.at(r);
-      iadd(get(out), imul(iadd(get(start), get(off)), i32(bytes)))(c);
-      iadd(get(x), imul(imul(get(r), get(width)), i32(bytes)))(c);
-      imul(get(width), i32(bytes))(c);
+    forRange(c, i, from, to, () => storeScalar(prog, prog.dtype(k.out), iadd(get(row), imul(get(i), i32(bytes))), value)(c));
+  };
+  // One output row per work item, so threads split the rows: the row is x's row r (its outer
+  // coordinates, less the before amounts, inside x) between the padding, or all padding.
+  ctx.forEachItem(ctx.numel(os.slice(0, -1)), (r) => {
+    const row = ctx.let(iadd(get(out), imul(imul(get(r), get(outWidth)), i32(bytes))));
+    const rest = ctx.let(get(r));
+    const inside = ctx.let(i32(1));
+    const xRow = ctx.let(i32(0));
+    const xStride = ctx.let(i32(1));
+    for (let a = rank - 2; a >= 0; a--) {
+      const extent = ctx.let(ctx.dim(os[a]));
+      const at = ctx.let(op('i32.sub', op('i32.rem_u', get(rest), get(extent)), i32(k.before[a])));
+      c.get(rest).get(extent).op('i32.div_u').set(rest);
+      const xExtent = ctx.let(ctx.dim(xs[a]));
+      // at < 0 wraps past every extent as unsigned: outside.
+      c.get(inside).get(at).get(xExtent).op('i32.lt_u').op('i32.and').set(inside);
+      iadd(get(xRow), imul(get(at), get(xStride)))(c);
+      c.set(xRow);
+      c.get(xStride).get(xExtent).op('i32.mul').set(xStride);
+    }
+    c.get(inside).if(() => {
+      fill(row, i32(0), i32(lead));
+      iadd(get(row), i32(lead * bytes))(c);
+      iadd(get(x), imul(imul(get(xRow), get(xWidth)), i32(bytes)))(c);
+      imul(get(xWidth), i32(bytes))(c);
       c.memoryCopy();
-    });
+      fill(row, iadd(i32(lead), get(xWidth)), get(outWidth));
+    }, () => fill(row, i32(0), get(outWidth)));
   });
 }
 
