@@ -43,22 +43,24 @@ const SEQ2SEQ: ModelConfig = {
   activation: 'gelu', layerNormEps: 1e-5, normFirst: false, srcVocab: 11, tgtVocab: 13, maxLen: 16, bos: 1, maxDecode: 4,
 };
 
-function seq2seqInputs(src: number, tgt: number): Map<string, Tensor> {
+/** Two rows; the second row's last two positions padded (`allTgtPadded`: every target position of both rows). */
+function seq2seqInputs(src: number, tgt: number, allTgtPadded = false): Map<string, Tensor> {
   const pad = (len: number) => tensor('bool', [2, len], Uint8Array.from({ length: 2 * len }, (_, i) => +(i >= 2 * len - 2)));
   return new Map([
     ['src', make('i32', [2, src], (i) => (i * 5 + 1) % 11)],
     ['tgt', make('i32', [2, tgt], (i) => (i * 3 + 2) % 13)],
     ['src_key_padding_mask', pad(src)],
-    ['tgt_key_padding_mask', pad(tgt)],
+    ['tgt_key_padding_mask', allTgtPadded ? tensor('bool', [2, tgt], new Uint8Array(2 * tgt).fill(1)) : pad(tgt)],
   ]);
 }
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-interface JsonTensor { dtype: Tensor['dtype']; shape: number[]; data: number[] }
+/** NaN and ±inf as strings in `data` (JSON has neither). */
+interface JsonTensor { dtype: Tensor['dtype']; shape: number[]; data: (number | string)[] }
 const toJson = (m: ReadonlyMap<string, Tensor>) =>
   Object.fromEntries([...m].map(([k, t]): [string, JsonTensor] => [k, { dtype: t.dtype, shape: [...t.shape], data: Array.from(t.data as ArrayLike<number>, Number) }]));
-const fromJson = (t: JsonTensor) => tensor(t.dtype, t.shape, Float32Array.from(t.data));
+const fromJson = (t: JsonTensor) => tensor(t.dtype, t.shape, Float32Array.from(t.data, Number));
 
 /** The child: load model.js with a Dawn GPU object, run every input set, print outputs and submits per run as JSON; then each bad set's error. */
 const CHILD = `
@@ -79,7 +81,8 @@ for (const set of JSON.parse(fs.readFileSync('inputs.json', 'utf8'))) {
   const before = submits;
   const out = await model.run(inputs);
   perRun.push(submits - before);
-  results.push(Object.fromEntries(MODEL.outputs.map((o) => [o.name, { dtype: out[o.name].dtype, shape: out[o.name].shape, data: Array.from(out[o.name].data, Number) }])));
+  // JSON has no NaN or inf: those travel as strings (fromJson's Float32Array.from reads them back).
+  results.push(Object.fromEntries(MODEL.outputs.map((o) => [o.name, { dtype: out[o.name].dtype, shape: out[o.name].shape, data: Array.from(out[o.name].data, (v) => (Number.isFinite(Number(v)) ? Number(v) : String(v))) }])));
 }
 const errors = [];
 for (const set of fs.existsSync('bad.json') ? JSON.parse(fs.readFileSync('bad.json', 'utf8')) : []) {
@@ -200,7 +203,8 @@ describeWebGpu('webgpu AOT export: a fresh Node process runs the copied folder',
       const dir = copyWithWebgpu((await exportWebGpu(planFor(graph), weights, out, { precision })).dir);
       try {
         if (precision === 'f16') expect(fs.readFileSync(path.join(dir, 'model.d.ts'), 'utf8')).toContain('It needs the adapter feature shader-f16.');
-        const sets = [seq2seqInputs(7, 5), seq2seqInputs(12, 9)];
+        // The third set masks every target key: NaN rows, as in process (docs/ARCHITECTURE.md, numerics).
+        const sets = [seq2seqInputs(7, 5), seq2seqInputs(12, 9), seq2seqInputs(7, 5, true)];
         // Inputs the shared check refuses (input-check.test.ts): the same messages as in process.
         const bad = [seq2seqInputs(7, SEQ2SEQ.maxLen + 1), new Map([...seq2seqInputs(7, 5), ['src', make('i32', [2, 7], (i) => (i === 3 ? 11 : 1))]])];
         const { results, errors } = runChild(dir, sets, bad);
@@ -208,6 +212,7 @@ describeWebGpu('webgpu AOT export: a fresh Node process runs the copied folder',
           const want = interpret(graph, set, weights).get('logits')!;
           expectClose(fromJson(results[i].logits), want, `set ${i}: logits`, precision === 'f16' ? 2e-2 : 1e-4);
         });
+        expect(Array.from(fromJson(results[2].logits).data as Float32Array).every(Number.isNaN), 'every target masked: NaN logits').toBe(true);
         const reference = await referenceBackend.compile(graph, weights);
         expect(errors).toEqual(await Promise.all(bad.map((set) => reference.run(set).then(() => 'ran', (e: Error) => e.message))));
         expect(errors[0]).toMatch(/^input "tgt": dim 1 \(tgtLen\) is 17, more than 16/);
