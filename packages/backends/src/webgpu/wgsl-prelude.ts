@@ -16,8 +16,10 @@ export const WGSL_PRELUDE = `${BASE}${targetHelpers('wgsl').map((h) => h.source)
 `;
 
 // Helpers of precision f16 (precision.ts): an f32 → f16 conversion of a value outside the half
-// range is undefined in WGSL, so values saturate to ±65504 first.
+// range is undefined in WGSL, so values saturate to ±65504 first. clamp of NaN is undefined too
+// (lavapipe gives a finite number), so a NaN is converted as is (IEEE: NaN): a NaN activation (an
+// attention row whose keys are all masked) stays NaN through an f16 matmul, as under f32.
 export const WGSL_F16_PRELUDE = `
-fn to_f16(x: f32) -> f16 { return f16(clamp(x, -65504.0f, 65504.0f)); }
-fn to_f16x4(v: vec4<f32>) -> vec4<f16> { return vec4<f16>(clamp(v, vec4<f32>(-65504.0f), vec4<f32>(65504.0f))); }
+fn to_f16(x: f32) -> f16 { return select(f16(clamp(x, -65504.0f, 65504.0f)), f16(x), is_nan(x)); }
+fn to_f16x4(v: vec4<f32>) -> vec4<f16> { return vec4<f16>(to_f16(v.x), to_f16(v.y), to_f16(v.z), to_f16(v.w)); }
 `;
