@@ -2,8 +2,9 @@
 // loop over the encode/ and step/ exports), copied outside the repository, is loaded by a fresh Node
 // process with no smelt package resolvable (webgpu: only the `webgpu` package, for Dawn), and its
 // generate() and stream() give the in-process generator's tokens on the same backend, greedy,
-// sampled with a seed and beam search, over a batch with source padding and eos; bad options and a
-// missing mask are refused with the in-process messages.
+// sampled with a seed and beam search, over a batch with source padding and eos; the caches stay in
+// the step part between steps (its byte counts: per step only tokens and logits, webgpu only token
+// ids, as in process); bad options and a missing mask are refused with the in-process messages.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,10 +14,10 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { readSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
-import { DECODE_JS, type Decoded, EXPECTED_ERRORS, casesJson, decodeInProcess, expectSameTokens, writeGeneratorModel } from './generator-aot.ts';
+import {
+  DECODE_JS, type Decoded, EXPECTED_ERRORS, type GeneratorTarget as Target, casesJson, decodeInProcess, expectResidentCaches, expectSameTokens, writeGeneratorModel,
+} from './generator-aot.ts';
 import { describeWebGpu } from './webgpu-suite.ts';
-
-type Target = 'js' | 'wasm' | 'webgpu';
 
 async function compileGenerator(target: Target, out: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   const m = writeGeneratorModel(fs.mkdtempSync(path.join(os.tmpdir(), 'smelt-gen-model-')));
@@ -83,6 +84,7 @@ async function checkTarget(target: Target): Promise<void> {
   const got = runExported(out, target);
   expect(got.smelt, 'smelt must not be resolvable from the exported folder').toBe('not resolvable');
   expectSameTokens(got.decoded, want, `${target} export in Node`);
+  expectResidentCaches(got.decoded, want, target, `${target} export in Node`);
   expect(got.errors).toEqual(EXPECTED_ERRORS);
 }
 

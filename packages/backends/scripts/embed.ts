@@ -54,15 +54,15 @@ export const EMBEDDINGS: readonly Embedding[] = [
   },
   {
     out: 'wasm/aot/loader-source.ts', constant: 'LOADER_JS',
-    about: "What a wasm export's model.js carries besides its own loader (wasm/aot/loader.ts): computed dims, the input check, the pool's run protocol, trap messages",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'wasm/runtime/pool-run.ts', 'wasm/runtime/trap.ts'],
+    about: "What a wasm export's model.js carries besides its own loader (wasm/aot/loader.ts): computed dims, the input check, device tensors in the memory, the pool's run protocol, trap messages",
+    files: ['render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'wasm/runtime/resident-heap.ts', 'wasm/runtime/wasm-resident.ts', 'wasm/runtime/pool-run.ts', 'wasm/runtime/trap.ts'],
     exporting: [],
   },
   {
     root: '', out: 'models/src/generation/aot/loop-source.ts', constant: 'LOOP_JS',
     about: "The generation loop of @smelt/models and the host of an exported generator's model.js (generation/aot/model-js.ts): load exported",
     files: [
-      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'backends/src/resident.ts', 'models/src/cache-names.ts',
+      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'backends/src/resident-checks.ts', 'backends/src/resident.ts', 'models/src/cache-names.ts',
       'models/src/generation/prng.ts', 'models/src/generation/sampler.ts', 'models/src/generation/options.ts', 'models/src/generation/beam.ts',
       'models/src/generation/rows.ts', 'models/src/generation/cached-decoder.ts', 'models/src/generation/generator.ts',
       'models/src/generation/aot/host.ts',

@@ -10,7 +10,8 @@
 
 import type { DType, Tensor } from '@smelt/ir';
 import type { TensorInputs } from '../backend.ts';
-import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
+import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts } from '../resident.ts';
+import { foreignTensor, isDeviceTensor, rowBytes } from '../resident-checks.ts';
 import type { JsArtifact } from './emit.ts';
 import type { HostTensor, ModelSpec, TensorsIn } from './runtime/harness.ts';
 
