@@ -43,7 +43,10 @@ export const EMBEDDINGS: readonly Embedding[] = [
   {
     out: 'js/runtime-source.ts', constant: 'RUNTIME_JS',
     about: "The JS backend's runtime library, which begins every emitted module (js/module.ts)",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'js/runtime/geometry.ts', 'js/runtime/movement.ts', 'js/runtime/ops.ts', 'js/runtime/rows.ts', 'js/runtime/gemm.ts', 'js/runtime/harness.ts'],
+    files: [
+      'render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'js/runtime/geometry.ts', 'js/runtime/movement.ts', 'js/runtime/ops.ts',
+      'js/runtime/rows.ts', 'js/runtime/gemm.ts', 'js/runtime/harness.ts', 'js/runtime/device-tensors.ts',
+    ],
     exporting: [],
   },
   {
