@@ -52,7 +52,10 @@ export const EMBEDDINGS: readonly Embedding[] = [
   {
     out: 'webgpu/aot/host-source.ts', constant: 'HOST_JS',
     about: "The host of a WebGPU export's model.js (webgpu/aot/model-js.ts): MODEL and load exported",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'webgpu/portable-host.ts', 'webgpu/aot/host.ts'],
+    files: [
+      'render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'webgpu/portable-host.ts', 'webgpu/device-tensors.ts', 'webgpu/token-choice.ts',
+      'webgpu/aot/host.ts',
+    ],
     exporting: ['webgpu/aot/host.ts'],
   },
   {
@@ -92,12 +95,18 @@ function dropMembers(e: Embedding, file: string, text: string): string {
   return cuts.sort((a, b) => b[0] - a[0]).reduce((t, [from, to]) => t.slice(0, from) + t.slice(to), text);
 }
 
+/** The names a declaration binds, destructured ones included (`const { a, b: [c] } = x` binds a and c). */
+function bindingNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
 /** Value names a file declares at its top level (functions, classes, variables, enums). */
 function topLevelNames(sf: ts.SourceFile): string[] {
   return sf.statements.flatMap((st) => {
     if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) return [st.name.text];
     if (ts.isVariableStatement(st) && !st.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) {
-      return st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : []));
+      return st.declarationList.declarations.flatMap((d) => bindingNames(d.name));
     }
     return [];
   });
