@@ -54,7 +54,7 @@ export const EMBEDDINGS: readonly Embedding[] = [
     about: "The host of a WebGPU export's model.js (webgpu/aot/model-js.ts): MODEL and load exported",
     files: [
       'render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'webgpu/portable-host.ts', 'webgpu/device-tensors.ts', 'webgpu/token-choice.ts',
-      'webgpu/aot/host.ts',
+      'webgpu/aot/gpu-model.ts', 'webgpu/aot/host.ts',
     ],
     exporting: ['webgpu/aot/host.ts'],
   },

@@ -1,6 +1,6 @@
 // The text of an exported model.js and model.d.ts. model.js is a header, `const MANIFEST = {…}`
 // (JSON: every name from the user's graph is a JSON string), then render/computed-dims.ts, input-check.ts,
-// portable-host.ts and host.ts as
+// resident-checks.ts, portable-host.ts, device-tensors.ts, token-choice.ts, gpu-model.ts and host.ts as
 // JavaScript with their imports cut (HOST_JS, embedded by scripts/embed.ts): the same host code the
 // repository type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
 
