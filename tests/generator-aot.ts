@@ -2,7 +2,9 @@
 // with eos and a source padding mask, a batch of 3 whose rows have different lengths, the three
 // strategies with their options, what the in-process generator makes of them on the same backend
 // (generate and stream), the script a fresh Node process or a page runs against the exported
-// model.js, and the check of its tokens against the in-process ones.
+// model.js, and the check of its tokens against the in-process ones; and of the bytes that cross
+// between the host and the step part (`transfers`): per step only the tokens and the logits (webgpu:
+// the token ids), never a cache, and the same counts as the in-process generator's.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,11 +32,18 @@ export const STRATEGIES: readonly GenerateOptions[] = [
   { strategy: 'beam', numBeams: 3, lengthPenalty: 0.7 },
 ];
 
+export interface Transfer {
+  readonly toBackend: number;
+  readonly fromBackend: number;
+}
+
 export interface Decoded {
   /** Per strategy: generate()'s tokens, i32 [batch, 1 + steps], as rows of numbers. */
   readonly generated: number[][][];
   /** Per strategy: stream()'s steps, each its tokens. */
   readonly streamed: number[][][];
+  /** Per strategy: the bytes that crossed to and from the step part during generate(), and between stream()'s yields. */
+  readonly transfers: { readonly generate: Transfer; readonly steps: Transfer[] }[];
 }
 
 export interface GeneratorModelDir {
@@ -57,16 +66,26 @@ const rows = (t: Tensor) => Array.from({ length: t.shape[0] }, (_, r) => Array.f
 /** What the in-process generator on `backend` makes of every strategy. */
 export async function decodeInProcess(backend: string, weights: ReadonlyMap<string, Tensor>): Promise<Decoded> {
   const gen = await Seq2SeqGenerator.compile(GEN_CONFIG, weights, getBackend(backend), {}, { srcPadding: true });
+  const since = (t: Transfer): Transfer => ({ toBackend: gen.transfers.toBackend - t.toBackend, fromBackend: gen.transfers.fromBackend - t.fromBackend });
   try {
     const generated: number[][][] = [];
     const streamed: number[][][] = [];
+    const transfers: Decoded['transfers'][number][] = [];
     for (const o of STRATEGIES) {
+      const before = gen.transfers;
       generated.push(rows(await gen.generate(SOURCE, o)));
+      const counts = { generate: since(before), steps: [] as Transfer[] };
       const steps: number[][] = [];
-      for await (const s of gen.stream(SOURCE, o)) steps.push(Array.from(s.tokens));
+      let last = gen.transfers;
+      for await (const s of gen.stream(SOURCE, o)) {
+        steps.push(Array.from(s.tokens));
+        counts.steps.push(since(last));
+        last = gen.transfers;
+      }
       streamed.push(steps);
+      transfers.push(counts);
     }
-    return { generated, streamed };
+    return { generated, streamed, transfers };
   } finally {
     gen.dispose();
   }
@@ -87,13 +106,22 @@ export const DECODE_JS = `
 const arrays = { i32: Int32Array, bool: Uint8Array };
 const asTensor = (t) => ({ dtype: t.dtype, shape: t.shape, data: arrays[t.dtype].from(t.data) });
 const source = { src: asTensor(cases.src), srcPaddingMask: asTensor(cases.srcPaddingMask) };
-const decoded = { generated: [], streamed: [] };
+const decoded = { generated: [], streamed: [], transfers: [] };
+const since = (t) => ({ toBackend: gen.transfers.toBackend - t.toBackend, fromBackend: gen.transfers.fromBackend - t.fromBackend });
 for (const o of cases.strategies) {
+  const before = gen.transfers;
   const t = await gen.generate(source, o);
   decoded.generated.push(Array.from({ length: t.shape[0] }, (_, r) => Array.from(t.data.subarray(r * t.shape[1], (r + 1) * t.shape[1]))));
+  const counts = { generate: since(before), steps: [] };
   const steps = [];
-  for await (const s of gen.stream(source, o)) steps.push(Array.from(s.tokens));
+  let last = gen.transfers;
+  for await (const s of gen.stream(source, o)) {
+    steps.push(Array.from(s.tokens));
+    counts.steps.push(since(last));
+    last = gen.transfers;
+  }
   decoded.streamed.push(steps);
+  decoded.transfers.push(counts);
 }
 const errors = [];
 for (const [inputs, o] of [[source, { topP: 2 }], [{ src: source.src }, {}], [source, { strategy: 'beam', numBeams: 0 }]]) {
@@ -113,5 +141,41 @@ export function expectSameTokens(got: Decoded, want: Decoded, what: string): voi
     const name = `${what}, ${o.strategy ?? 'greedy'}`;
     expect(got.generated[i], `${name}: generate()`).toEqual(want.generated[i]);
     expect(got.streamed[i], `${name}: stream()`).toEqual(want.streamed[i]);
+  });
+}
+
+export type GeneratorTarget = 'js' | 'wasm' | 'webgpu';
+
+/**
+ * What crosses per step after the first (the first also uploads the source's cross keys and values):
+ * the tokens of the active rows in (webgpu sampling: and one f32 draw a row); out, the logits
+ * (wasm), only the chosen ids (webgpu), or nothing (js, whose memory is the host's). A row is
+ * active while its last token is not eos. No term grows with the cache.
+ */
+function perStep(target: GeneratorTarget, strategy: GenerateOptions['strategy'], active: number): Transfer {
+  const sample = strategy === 'sample';
+  switch (target) {
+    case 'js': return { toBackend: 0, fromBackend: 0 };
+    case 'wasm': return { toBackend: 4 * active, fromBackend: 4 * active * GEN_CONFIG.tgtVocab };
+    case 'webgpu': return { toBackend: 4 * active * (sample ? 2 : 1), fromBackend: 4 * active };
+    default: return target satisfies never;
+  }
+}
+
+/**
+ * The export's caches stayed in the step part: each greedy and sampled step after the first moved
+ * exactly `perStep`'s bytes, and every count (beam search's too) equals the in-process generator's.
+ */
+export function expectResidentCaches(got: Decoded, want: Decoded, target: GeneratorTarget, what: string): void {
+  STRATEGIES.forEach((o, i) => {
+    const name = `${what}, ${o.strategy ?? 'greedy'}`;
+    expect(got.transfers[i], `${name}: bytes to and from the step part`).toEqual(want.transfers[i]);
+    if (o.strategy === 'beam') return;
+    const steps = got.streamed[i];
+    expect(steps.length, name).toBeGreaterThan(2);
+    for (let s = 1; s < steps.length; s++) {
+      const active = steps[s - 1].filter((t) => t !== GEN_CONFIG.eos).length;
+      expect(got.transfers[i].steps[s], `${name}: step ${s} (${active} active rows)`).toEqual(perStep(target, o.strategy, active));
+    }
   });
 }

@@ -1,7 +1,8 @@
 // Exported generators in a browser (headless Chromium): model.js imports encode/model.js and
 // step/model.js, which fetch their own files, and runs smelt's generation loop; generate() and
 // stream() give the in-process generator's tokens on the same backend (greedy, sampled with a seed,
-// beam search; a batch with source padding and eos), and bad options get the in-process messages.
+// beam search; a batch with source padding and eos) with the caches kept in the step part (the
+// in-process byte counts), and bad options get the in-process messages.
 // js and wasm (one thread, and two Web Workers per part on the cross-origin isolated page), and
 // webgpu on navigator.gpu (SwiftShader where there is no GPU), each from `smelt compile --graph generator`.
 
@@ -13,7 +14,9 @@ import { readSafetensors } from '@smelt/ir/node';
 import { main } from '@smelt/cli';
 import { CHROMIUM, describeBrowser, runPage } from './browser.ts';
 import { describeIfAvailable } from './gate.ts';
-import { DECODE_JS, type Decoded, EXPECTED_ERRORS, casesJson, decodeInProcess, expectSameTokens, writeGeneratorModel } from './generator-aot.ts';
+import {
+  DECODE_JS, type Decoded, EXPECTED_ERRORS, casesJson, decodeInProcess, expectResidentCaches, expectSameTokens, writeGeneratorModel,
+} from './generator-aot.ts';
 import { WEBGPU_UNAVAILABLE } from './webgpu-suite.ts';
 
 /** Chromium's WebGPU without a GPU: SwiftShader behind the unsafe-WebGPU switch (as webgpu-browser.test.ts). */
@@ -69,8 +72,12 @@ describeBrowser('exported generators in a browser', () => {
     expect(r.error).toBeUndefined();
     const want = await decodeInProcess(target, readSafetensors(weights));
     expectSameTokens(r.decoded, want, `${target} export in Chromium`);
+    expectResidentCaches(r.decoded, want, target, `${target} export in Chromium`);
     expect(r.errors).toEqual(EXPECTED_ERRORS);
-    if (target === 'wasm') expectSameTokens(r.threaded!.decoded, want, 'wasm export in Chromium, two threads');
+    if (target === 'wasm') {
+      expectSameTokens(r.threaded!.decoded, want, 'wasm export in Chromium, two threads');
+      expectResidentCaches(r.threaded!.decoded, want, target, 'wasm export in Chromium, two threads');
+    }
   });
 
 });
@@ -84,7 +91,9 @@ describeIfAvailable('webgpu', 'a WebGPU adapter and Chromium', WEBGPU_IN_BROWSER
     fs.writeFileSync(path.join(dir, 'index.html'), page('{ gpu: navigator.gpu }', false));
     const r = await runPage(dir, 'index.html', 240_000, WEBGPU_FLAGS) as PageResult;
     expect(r.error).toBeUndefined();
-    expectSameTokens(r.decoded, await decodeInProcess('webgpu', readSafetensors(weights)), 'webgpu export in Chromium');
+    const want = await decodeInProcess('webgpu', readSafetensors(weights));
+    expectSameTokens(r.decoded, want, 'webgpu export in Chromium');
+    expectResidentCaches(r.decoded, want, 'webgpu', 'webgpu export in Chromium');
     expect(r.errors).toEqual(EXPECTED_ERRORS);
   });
 });

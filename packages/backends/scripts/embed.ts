@@ -43,26 +43,32 @@ export const EMBEDDINGS: readonly Embedding[] = [
   {
     out: 'js/runtime-source.ts', constant: 'RUNTIME_JS',
     about: "The JS backend's runtime library, which begins every emitted module (js/module.ts)",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'js/runtime/geometry.ts', 'js/runtime/movement.ts', 'js/runtime/ops.ts', 'js/runtime/rows.ts', 'js/runtime/gemm.ts', 'js/runtime/harness.ts'],
+    files: [
+      'render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'js/runtime/geometry.ts', 'js/runtime/movement.ts', 'js/runtime/ops.ts',
+      'js/runtime/rows.ts', 'js/runtime/gemm.ts', 'js/runtime/harness.ts', 'js/runtime/device-tensors.ts',
+    ],
     exporting: [],
   },
   {
     out: 'webgpu/aot/host-source.ts', constant: 'HOST_JS',
     about: "The host of a WebGPU export's model.js (webgpu/aot/model-js.ts): MODEL and load exported",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'webgpu/portable-host.ts', 'webgpu/aot/host.ts'],
+    files: [
+      'render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'webgpu/portable-host.ts', 'webgpu/device-tensors.ts', 'webgpu/token-choice.ts',
+      'webgpu/aot/gpu-model.ts', 'webgpu/aot/host.ts',
+    ],
     exporting: ['webgpu/aot/host.ts'],
   },
   {
     out: 'wasm/aot/loader-source.ts', constant: 'LOADER_JS',
-    about: "What a wasm export's model.js carries besides its own loader (wasm/aot/loader.ts): computed dims, the input check, the pool's run protocol, trap messages",
-    files: ['render/computed-dims.ts', 'input-check.ts', 'wasm/runtime/pool-run.ts', 'wasm/runtime/trap.ts'],
+    about: "What a wasm export's model.js carries besides its own loader (wasm/aot/loader.ts): computed dims, the input check, device tensors in the memory, the pool's run protocol, trap messages",
+    files: ['render/computed-dims.ts', 'input-check.ts', 'resident-checks.ts', 'wasm/runtime/resident-heap.ts', 'wasm/runtime/wasm-resident.ts', 'wasm/runtime/pool-run.ts', 'wasm/runtime/trap.ts'],
     exporting: [],
   },
   {
     root: '', out: 'models/src/generation/aot/loop-source.ts', constant: 'LOOP_JS',
     about: "The generation loop of @smelt/models and the host of an exported generator's model.js (generation/aot/model-js.ts): load exported",
     files: [
-      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'backends/src/resident.ts', 'models/src/cache-names.ts',
+      'ir/src/dtype.ts', 'ir/src/tensor.ts', 'backends/src/resident-checks.ts', 'backends/src/resident.ts', 'models/src/cache-names.ts',
       'models/src/generation/prng.ts', 'models/src/generation/sampler.ts', 'models/src/generation/options.ts', 'models/src/generation/beam.ts',
       'models/src/generation/rows.ts', 'models/src/generation/cached-decoder.ts', 'models/src/generation/generator.ts',
       'models/src/generation/aot/host.ts',
@@ -89,12 +95,18 @@ function dropMembers(e: Embedding, file: string, text: string): string {
   return cuts.sort((a, b) => b[0] - a[0]).reduce((t, [from, to]) => t.slice(0, from) + t.slice(to), text);
 }
 
+/** The names a declaration binds, destructured ones included (`const { a, b: [c] } = x` binds a and c). */
+function bindingNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
 /** Value names a file declares at its top level (functions, classes, variables, enums). */
 function topLevelNames(sf: ts.SourceFile): string[] {
   return sf.statements.flatMap((st) => {
     if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) return [st.name.text];
     if (ts.isVariableStatement(st) && !st.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) {
-      return st.declarationList.declarations.flatMap((d) => (ts.isIdentifier(d.name) ? [d.name.text] : []));
+      return st.declarationList.declarations.flatMap((d) => bindingNames(d.name));
     }
     return [];
   });

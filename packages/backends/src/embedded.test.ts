@@ -34,6 +34,7 @@ describe('the embedding rules', () => {
     '',
   ].join('\n'));
   fs.writeFileSync(path.join(dir, 'dup.ts'), 'export const helper = 2;\n');
+  fs.writeFileSync(path.join(dir, 'destructured.ts'), 'const { x: [helper] } = { x: [2] };\nexport const y = helper;\n');
   const embedding = (files: string[], drop?: Record<string, string[]>) => ({ root, out: 'x.ts', constant: 'X', about: 'test', files, exporting: ['b.ts'], drop });
 
   it('cuts imports and the dropped member; keeps the exporting file\'s export', () => {
@@ -51,5 +52,6 @@ describe('the embedding rules', () => {
 
   it('refuses a name declared twice: the files share one scope', () => {
     expect(() => embeddedJavascript(embedding(['a.ts', 'dup.ts']))).toThrow('dup.ts declares helper, which an earlier embedded file declares');
+    expect(() => embeddedJavascript(embedding(['a.ts', 'destructured.ts']))).toThrow('destructured.ts declares helper, which an earlier embedded file declares');
   });
 });

@@ -2,6 +2,7 @@
 
 export * from './backend.ts';
 export * from './resident.ts';
+export { foreignTensor, isDeviceTensor, rowBytes } from './resident-checks.ts';
 export { checkGraph, unreadWeights } from './graph-checks.ts';
 export { checkInputs, inputOf, type InputContractData, type NamedInputs } from './input-check.ts';
 export { referenceBackend } from './reference.ts';

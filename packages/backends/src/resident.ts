@@ -7,6 +7,7 @@
 
 import { type DType, type Tensor, numel, tensor } from '@smelt/ir';
 import type { Executable } from './backend.ts';
+import { foreignTensor, isDeviceTensor, rowBytes } from './resident-checks.ts';
 
 /** A tensor held in one executable's memory; only that executable's runs take it. */
 export interface DeviceTensor {
@@ -19,10 +20,6 @@ export interface DeviceTensor {
 
 /** A run input or output: on the host, or in the backend. */
 export type RunValue = Tensor | DeviceTensor;
-
-export function isDeviceTensor(v: unknown): v is DeviceTensor {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'device';
-}
 
 /** Bytes copied between host tensors and the backend's memory since the executable was loaded. */
 export interface TransferCounts {
@@ -76,18 +73,6 @@ export function isResident(exe: Executable): exe is ResidentExecutable {
 /** The executable itself when it keeps tensors in its own memory, else an adapter holding host tensors. */
 export function residentOf(exe: Executable): ResidentExecutable {
   return isResident(exe) ? exe : new HostResident(exe);
-}
-
-/** The error for a device tensor used after dispose() or by an executable that did not make it. */
-export function foreignTensor(backend: string, what: string): Error {
-  return new Error(`${backend}: ${what} is not a live device tensor of this executable (disposed, or made by another one)`);
-}
-
-/** Check `rows` against a tensor's first dim; the bytes of one row. */
-export function rowBytes(t: { readonly shape: readonly number[]; readonly dtype: DType }, rows: readonly number[], bytesPerElement: number): number {
-  const n = t.shape[0];
-  for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= n) throw new Error(`selectRows: row ${r} is out of range [0, ${n})`);
-  return numel(t.shape.slice(1)) * bytesPerElement;
 }
 
 class HostTensor implements DeviceTensor {

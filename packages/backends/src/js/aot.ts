@@ -1,12 +1,13 @@
 // Ahead-of-time export: a kernel plan and its weights → the files of a folder that runs with
 // nothing of smelt installed: model.js (the emitted module), model.d.ts (typed named inputs and
-// outputs, dims in their docs), weights.safetensors (the weights the plan reads plus its large
+// outputs, dims in their docs, and the device tensors of runtime/device-tensors.ts), weights.safetensors (the weights the plan reads plus its large
 // constants) and a package.json that marks the folder as an ES module package. In memory, so it
 // runs in a browser too; @smelt/backends/node writes them.
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type Tensor, serializeSafetensors } from '@smelt/ir';
 import { BackendError, type ModuleFiles, type TensorInputs } from '../backend.ts';
+import { residentDeclarations } from '../render/aot-types.ts';
 import { block, commentText } from '../render/source-text.ts';
 import { emitJs } from './emit.ts';
 import { stringLiteral } from './expr-js.ts';
@@ -35,7 +36,8 @@ export function declarations(model: ModelSpec): string {
     tensorInterface('Inputs', `The inputs of ${stringLiteral(model.name)}; ${symbols}.`, model.inputs),
     tensorInterface('Outputs', `The outputs of ${stringLiteral(model.name)}.`, model.outputs),
     tensorInterface('Weights', 'The tensors of weights.safetensors: the weights, then graph constants.', [...model.weights, ...model.constants]),
-    'export interface Model {\n  /** Run once; symbolic dims bind from the input shapes. */\n  run(inputs: Inputs | ReadonlyMap<string, AnyTensor>): Outputs;\n  /** The arena for these symbol values (made once, then cached). */\n  layout(symbols: readonly number[]): { readonly arena: ArrayBuffer };\n  /** Bytes of outputs copied so far (outputs are written into arrays of their own, except one that passes an input through). */\n  readonly copied: number;\n  dispose(): void;\n}',
+    residentDeclarations('AnyTensor', 'DType'),
+    'export interface Model extends ResidentModel {\n  /** Run once; symbolic dims bind from the input shapes. */\n  run(inputs: Inputs | ReadonlyMap<string, AnyTensor>): Outputs;\n  /** run() with inputs that may be device tensors, and the outputs named in `keep` returned as device tensors (the arrays themselves: nothing is copied). */\n  runResident(inputs: ResidentInputs, keep: Iterable<keyof Outputs & string>): ResidentOutputs;\n  /** The arena for these symbol values (made once, then cached). */\n  layout(symbols: readonly number[]): { readonly arena: ArrayBuffer };\n  /** Bytes of outputs copied so far (outputs are written into arrays of their own, except one that passes an input through). */\n  readonly copied: number;\n  dispose(): void;\n}',
     'export declare const MODEL: {\n  readonly name: string;\n  readonly symbols: readonly string[];\n  readonly inputs: readonly TensorSpec[];\n  readonly outputs: readonly TensorSpec[];\n  readonly weights: readonly TensorSpec[];\n  readonly constants: readonly TensorSpec[];\n};',
     '/** Bind the weights (checked by name, dtype and shape), run the prologue, pack the GEMM operands. */\nexport declare function createModel(weights: Weights | ReadonlyMap<string, AnyTensor>): Model;',
     '/** Read weights.safetensors next to model.js (or at `source`: a path or URL) and create the model. */\nexport declare function load(source?: string | URL): Promise<Model>;',

@@ -7,11 +7,13 @@
 // The js backend's memory is the host's: a device tensor (resident.ts) is the typed array itself,
 // inputs are read where they are and outputs are written into arrays of their own, so nothing is
 // copied either way (the module counts the copies it does make, of outputs that pass an input through).
+// Those methods are the module's own (runtime/device-tensors.ts), so an exported model.js has them too.
 
-import type { DType, Tensor } from '@smelt/ir';
+import type { Tensor } from '@smelt/ir';
 import type { TensorInputs } from '../backend.ts';
-import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
+import type { DeviceTensor, ResidentExecutable, RunValue, TransferCounts } from '../resident.ts';
 import type { JsArtifact } from './emit.ts';
+import type { DeviceTensors } from './runtime/device-tensors.ts';
 import type { HostTensor, ModelSpec, TensorsIn } from './runtime/harness.ts';
 
 /** The exports of an emitted module that the backend uses. */
@@ -20,7 +22,7 @@ export interface JsModule {
   createModel(weights: TensorsIn): JsModel;
 }
 
-export interface JsModel {
+export interface JsModel extends DeviceTensors {
   run(inputs: TensorsIn): { [name: string]: HostTensor };
   layout(symbols: readonly number[]): { readonly arena: ArrayBuffer; readonly [view: string]: unknown };
   /** Bytes of outputs copied so far (outputs that pass an input, weight or constant through). */
@@ -38,16 +40,8 @@ export function evaluateJs(artifact: JsArtifact): JsModule {
   return new Function(artifact.functionBody)() as JsModule;
 }
 
-const toTensor = (t: HostTensor): Tensor => ({ dtype: t.dtype as DType, shape: t.shape, data: t.data }) as Tensor;
-
-/** A typed array of the host, as a device tensor of one executable. */
-class JsDeviceTensor implements DeviceTensor {
-  readonly kind = 'device';
-  constructor(readonly value: Tensor, readonly owner: object) {}
-  get dtype(): DType { return this.value.dtype; }
-  get shape(): readonly number[] { return this.value.shape; }
-  dispose(): void {}
-}
+/** The module's outputs in MODEL's order, as a Map. */
+const outputMap = <T>(mod: JsModule, out: { readonly [name: string]: T }) => new Map(mod.MODEL.outputs.map((o) => [o.name, out[o.name]]));
 
 /** Load an artifact with its weights: weights bound and checked, prologue run, B packed. */
 export async function loadJs(artifact: JsArtifact, weights: TensorInputs): Promise<JsExecutable> {
@@ -55,37 +49,19 @@ export async function loadJs(artifact: JsArtifact, weights: TensorInputs): Promi
   const all = new Map<string, HostTensor>(weights as ReadonlyMap<string, HostTensor>);
   for (const [key, t] of artifact.constants) all.set(key, t as HostTensor);
   const model = mod.createModel(all);
-  const own = (t: DeviceTensor, what: string): Tensor => {
-    if (!(t instanceof JsDeviceTensor) || t.owner !== model) throw foreignTensor('js', what);
-    return t.value;
-  };
-  const runOnce = (inputs: Parameters<JsModel['run']>[0]) => {
-    const out = model.run(inputs);
-    return new Map(mod.MODEL.outputs.map((o) => [o.name, toTensor(out[o.name])]));
-  };
   return {
     model,
     async run(inputs) {
-      return runOnce(inputs as ReadonlyMap<string, HostTensor>);
+      return outputMap(mod, model.run(inputs as ReadonlyMap<string, HostTensor>)) as Map<string, Tensor>;
     },
     async runResident(inputs, keep) {
-      const host = new Map<string, HostTensor>();
-      for (const [name, v] of inputs) host.set(name, (isDeviceTensor(v) ? own(v, `input "${name}"`) : v) as HostTensor);
-      const out = runOnce(host);
-      return new Map<string, RunValue>([...out].map(([name, t]) => [name, keep.has(name) ? new JsDeviceTensor(t, model) : t]));
+      return outputMap(mod, model.runResident(inputs as ReadonlyMap<string, HostTensor>, keep)) as Map<string, RunValue>;
     },
-    upload: (t) => new JsDeviceTensor(t, model),
-    download: async (t) => own(t, 'download'),
-    selectRows(t, rows) {
-      const v = own(t, 'selectRows');
-      const inner = v.shape.slice(1).reduce((a, b) => a * b, 1);
-      rowBytes(v, rows, 1);
-      const data = new (v.data.constructor as new (n: number) => Float32Array)(rows.length * inner);
-      rows.forEach((r, i) => data.set((v.data as Float32Array).subarray(r * inner, (r + 1) * inner), i * inner));
-      return new JsDeviceTensor({ dtype: v.dtype, shape: [rows.length, ...v.shape.slice(1)], data } as Tensor, model);
-    },
+    upload: (t) => model.upload(t as HostTensor) as DeviceTensor,
+    download: async (t) => (await model.download(t)) as Tensor,
+    selectRows: (t, rows) => model.selectRows(t, rows) as DeviceTensor,
     get transfers(): TransferCounts {
-      return { toBackend: 0, fromBackend: model.copied };
+      return model.transfers;
     },
     dispose: () => model.dispose(),
   };

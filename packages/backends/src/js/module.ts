@@ -49,8 +49,8 @@ function header(plan: KernelPlan, model: ModelSpec): string {
   ].join('\n');
 }
 
-const MODEL_INTERFACE = `/** A loaded model: run it any number of times, at any symbol values. */
-export interface Model {
+const MODEL_INTERFACE = `/** A loaded model: run it any number of times, at any symbol values; tensors may stay in it between runs (device-tensors.ts). */
+export interface Model extends DeviceTensors {
   /** Run once: named inputs in (a Map or an object), named outputs out; symbolic dims bind from the input shapes. */
   run(inputs: TensorsIn): { [name: string]: HostTensor };
   /** The arena (and its views and kernel geometry) for these symbol values, made once and cached. */

@@ -241,12 +241,13 @@ export function buildProgram(plan: KernelPlan): ProgramParts {
     ...p.forwardFunction(codes),
     `const layouts = new Map${typeOnly('<string, Layout>')}();`,
     'let copied = 0;',
-    ...objectLiteral('return', [
+    ...objectLiteral('const model =', [
       ...p.runMethod().map((l, i, all) => (i === all.length - 1 ? `${l},` : l)),
       `layout: (s${typeOnly(': readonly number[]')}) => cached(layouts, s.join(), 4, () => layout(s)),`,
       'get copied() { return copied; },',
       'dispose: () => layouts.clear(),',
     ]),
+    'return withDeviceTensors(model);',
   ];
   const spec = (io: { name: string; buffer: number }): TensorSpec => ({ name: io.name, dtype: plan.buffers[io.buffer].dtype, shape: plan.buffers[io.buffer].shape });
   const model: ModelSpec = {

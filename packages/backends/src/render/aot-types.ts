@@ -43,3 +43,42 @@ export interface Outputs {
 ${outputs.map(field).join('\n')}
 }`;
 }
+
+/**
+ * The device-tensor part of a model.d.ts (resident.ts, as an export offers it): `DeviceTensor`,
+ * `ResidentInputs`, `ResidentOutputs`, `TransferCounts` and `ResidentModel`, over the file's own
+ * tensor type and dtype union (`Inputs` and `Outputs` must be declared).
+ */
+export function residentDeclarations(tensor = 'Tensor', dtype = 'keyof Arrays'): string {
+  return `/** A tensor kept in the model's own memory between runs; only this model's runs take it. */
+export interface DeviceTensor {
+  readonly kind: 'device';
+  readonly dtype: ${dtype};
+  readonly shape: readonly number[];
+  /** Free its memory; using it afterwards is an error. Disposing twice is allowed. */
+  dispose(): void;
+}
+
+/** Run inputs, each on the host or a device tensor of this model (read where it is). */
+export type ResidentInputs = { readonly [K in keyof Inputs]: Inputs[K] | DeviceTensor } | ReadonlyMap<string, ${tensor} | DeviceTensor>;
+
+/** Run outputs: those named in \`keep\` are device tensors (the caller disposes them), the others host tensors. */
+export type ResidentOutputs = { readonly [K in keyof Outputs]: Outputs[K] | DeviceTensor };
+
+/** Bytes copied between host tensors and the model's memory since load(). */
+export interface TransferCounts {
+  readonly toBackend: number;
+  readonly fromBackend: number;
+}
+
+/** Tensors that stay in the model's memory between runs, so a loop feeds one run's outputs to the next without the host. */
+export interface ResidentModel {
+  /** Copy a host tensor into the model's memory (counted in \`transfers\`). */
+  upload(t: ${tensor}): DeviceTensor;
+  /** Copy a device tensor back to the host (counted). */
+  download(t: DeviceTensor): Promise<${tensor}>;
+  /** Rows \`rows\` of axis 0 (in that order, a row may repeat) as a new device tensor, copied within the model's memory. */
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor;
+  readonly transfers: TransferCounts;
+}`;
+}

@@ -7,13 +7,14 @@
 // is, and a kept output gets a new buffer that its kernels write directly (such a run builds its
 // bind groups for those buffers); only the other outputs are copied back. Row selections of device
 // tensors are buffer-to-buffer copies encoded at the head of the next run's command encoder, so a
-// decoding step stays one submit.
+// decoding step stays one submit (device-tensors.ts, which an exported model.js runs too).
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
 import type { RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
-import { type DeviceTensor, type RunValue, type TokenChoice, type TokenChoosingExecutable, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../resident.ts';
+import type { DeviceTensor, RunValue, TokenChoice, TokenChoosingExecutable, TransferCounts } from '../resident.ts';
+import { isDeviceTensor } from '../resident-checks.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
 import type { GpuDevice } from './device.ts';
@@ -22,10 +23,10 @@ import { fromGpuBytes, toGpuArray } from './host-tensors.ts';
 import type { PipelineCache } from './pipelines.ts';
 import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
-import { GPU_BYTES_PER_ELEMENT } from './wgsl-types.ts';
-import { TOKEN_CHOICE_PROGRAM, tokenChoiceUniform } from './token-choice.ts';
+import { TOKEN_CHOICE_PROGRAM, tokenChoiceStep } from './token-choice.ts';
+import { type GpuDeviceTensor, GpuTensors } from './device-tensors.ts';
 
-const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1, STORAGE = 0x80, COPY_SRC = 0x04;
+const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
 /** The output name under which a run that chooses tokens reads them back. */
 const TOKENS = '\u0000tokens';
 const MAX_CACHED_ENVS = 8;
@@ -59,34 +60,21 @@ interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; r
 interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice }
 interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[] }
 
-/** A GPU buffer of its own holding one tensor (32-bit elements). */
-class GpuDeviceTensor implements DeviceTensor {
-  readonly kind = 'device';
-  live = true;
-  constructor(readonly dtype: Tensor['dtype'], readonly shape: readonly number[], readonly buffer: GPUBuffer, readonly bytes: number, readonly owner: GpuExecutable) {}
-  dispose(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.owner.retire(this.buffer);
-  }
-}
-
 export class GpuExecutable implements WebGpuExecutable {
   lastRun: RunStats | undefined;
   warmedUp = 0;
   private readonly states = new Map<string, EnvState>();
   private chain: Promise<unknown> = Promise.resolve();
   private disposed = false;
-  private readonly counts = { toBackend: 0, fromBackend: 0 };
-  /** Copies between device tensors, encoded before the next run's kernels. */
-  private pending: ((encoder: GPUCommandEncoder) => void)[] = [];
-  /** Buffers of disposed device tensors that pending copies still read: destroyed once those are submitted. */
-  private retired: GPUBuffer[] = [];
+  /** Device tensors, and the bytes copied between them and the host. */
+  private readonly tensors: GpuTensors;
 
   constructor(
     private readonly gpu: GpuDevice, readonly plan: KernelPlan, readonly programs: PlanPrograms,
     private readonly pipelines: PipelineCache, private readonly memory: GpuMemory,
-  ) {}
+  ) {
+    this.tensors = new GpuTensors(gpu.device, (bytes, label) => memory.createLoose(bytes, label));
+  }
 
   get pipelineCount(): number {
     return this.pipelines.size;
@@ -126,7 +114,7 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   get transfers(): TransferCounts {
-    return { ...this.counts };
+    return { ...this.tensors.counts };
   }
 
   /** One run with each kernel in its own submit, timed from submit to the queue's work done. */
@@ -160,7 +148,7 @@ export class GpuExecutable implements WebGpuExecutable {
     for (const { name, buffer } of this.plan.inputs) {
       const v = inputOf(inputs as RunInputs, name) as RunValue | undefined;
       if (!isDeviceTensor(v)) continue;
-      moved.set(baseBuffer(this.plan.buffers, buffer), this.own(v, `input "${name}"`).buffer);
+      moved.set(baseBuffer(this.plan.buffers, buffer), this.tensors.own(v, `input "${name}"`).buffer);
       onDevice.add(name);
     }
     const env = checkInputs(this.plan.contract, inputs as RunInputs, onDevice);
@@ -202,8 +190,8 @@ export class GpuExecutable implements WebGpuExecutable {
       const outputs: Map<string, RunValue> = this.readOutputs(state);
       this.gpu.check();
       const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
-      this.counts.toBackend += uploaded;
-      this.counts.fromBackend += readBack;
+      this.tensors.counts.toBackend += uploaded;
+      this.tensors.counts.fromBackend += readBack;
       this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded, bytesReadBack: readBack, pipelinesCreated: this.pipelines.created - createdBefore };
       for (const [name, t] of kept) outputs.set(name, t);
       return outputs;
@@ -222,8 +210,7 @@ export class GpuExecutable implements WebGpuExecutable {
         for (const k of kept.values()) k.dispose();
         throw new Error(`webgpu: output "${name}" cannot stay on the GPU: it is not a buffer of its own (an input, a weight, or another kept output's buffer)`);
       }
-      const bytes = this.memory.bytes(base, env);
-      const t = new GpuDeviceTensor(this.plan.buffers[buffer].dtype, resolveShape(this.plan.buffers[buffer].shape, env), this.memory.createLoose(bytes, `kept ${name}`), bytes, this);
+      const t = this.tensors.make(this.plan.buffers[buffer].dtype, resolveShape(this.plan.buffers[buffer].shape, env), this.memory.bytes(base, env), `kept ${name}`);
       moved.set(base, t.buffer);
       kept.set(name, t);
     }
@@ -240,88 +227,25 @@ export class GpuExecutable implements WebGpuExecutable {
     const shape = resolveShape(this.plan.buffers[logits.buffer].shape, env);
     const vocab = shape[shape.length - 1];
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    if (choice.strategy === 'sample' && choice.draws?.length !== rows) throw new Error(`webgpu: runChoosing: sampling needs one draw per row (${rows}), got ${choice.draws?.length ?? 0}`);
-    return this.buildState(env, this.programs.kernels, layout, readBack, moved, await this.choiceStep(choice, from, vocab, rows));
-  }
-
-  /** The token-choice dispatch over the logits at `from`, and where its tokens are. */
-  private async choiceStep(choice: TokenChoice, from: Location, vocab: number, rows: number): Promise<{ step: Step; tokens: Location; buffers: GPUBuffer[] }> {
-    const { device } = this.gpu;
-    const { pipeline, layout } = await this.pipelines.get(TOKEN_CHOICE_PROGRAM);
-    const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST, label: 'token choice' });
-    device.queue.writeBuffer(params, 0, tokenChoiceUniform(vocab, { greedy: choice.strategy === 'greedy', temperature: choice.temperature, topK: choice.topK, topP: choice.topP }));
-    const draws = device.createBuffer({ size: bindingBytes(4 * rows), usage: STORAGE | COPY_DST, label: 'draws' });
-    if (choice.draws) device.queue.writeBuffer(draws, 0, Float32Array.from(choice.draws));
-    const tokens = device.createBuffer({ size: bindingBytes(4 * rows), usage: STORAGE | COPY_SRC, label: 'tokens' });
-    const bindGroup = device.createBindGroup({
-      layout,
-      entries: [
-        { binding: 0, resource: { buffer: params } },
-        { binding: 1, resource: { buffer: from.buffer, offset: from.offset, size: bindingBytes(from.bytes) } },
-        { binding: 2, resource: { buffer: draws } },
-        { binding: 3, resource: { buffer: tokens } },
-      ],
-    });
-    return { step: { pipeline, bindGroup, grid: [rows, 1, 1] }, tokens: { buffer: tokens, offset: 0, bytes: 4 * rows }, buffers: [params, draws, tokens] };
-  }
-
-  private own(t: DeviceTensor, what: string): GpuDeviceTensor {
-    if (!(t instanceof GpuDeviceTensor) || t.owner !== this || !t.live) throw foreignTensor('webgpu', what);
-    return t;
+    const { pipeline, layout: bgl } = await this.pipelines.get(TOKEN_CHOICE_PROGRAM);
+    const c = tokenChoiceStep(this.gpu.device, bgl, choice, from, vocab, rows);
+    return this.buildState(env, this.programs.kernels, layout, readBack, moved, { step: { pipeline, bindGroup: c.bindGroup, grid: c.grid }, tokens: c.tokens, buffers: c.buffers });
   }
 
   upload(t: Tensor): DeviceTensor {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
-    const data = toGpuArray(t, 'upload');
-    const d = new GpuDeviceTensor(t.dtype, t.shape, this.memory.createLoose(data.byteLength, 'device tensor'), data.byteLength, this);
-    if (data.byteLength) this.gpu.device.queue.writeBuffer(d.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    this.counts.toBackend += data.byteLength;
-    return d;
+    return this.tensors.upload(t.dtype, t.shape, toGpuArray(t, 'upload')) as DeviceTensor;
   }
 
   download(t: DeviceTensor): Promise<Tensor> {
     return this.queued(async () => {
-      const d = this.own(t, 'download');
-      const staging = this.gpu.device.createBuffer({ size: Math.max(d.bytes, 16), usage: MAP_READ | COPY_DST, label: 'download' });
-      try {
-        const encoder = this.gpu.device.createCommandEncoder();
-        this.flushPending(encoder);
-        if (d.bytes) encoder.copyBufferToBuffer(d.buffer, 0, staging, 0, d.bytes);
-        this.submit(encoder);
-        await this.gpu.orLost(staging.mapAsync(MAP_MODE_READ));
-        const out = fromGpuBytes(d.dtype, d.shape, staging.getMappedRange().slice(0, d.bytes));
-        this.counts.fromBackend += d.bytes;
-        return out;
-      } finally {
-        staging.destroy();
-      }
+      const d = await this.tensors.download(t, (p) => this.gpu.orLost(p));
+      return fromGpuBytes(d.dtype as Tensor['dtype'], d.shape, d.bytes);
     });
   }
 
   selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor {
-    const d = this.own(t, 'selectRows');
-    const row = rowBytes(d, rows, GPU_BYTES_PER_ELEMENT);
-    const out = new GpuDeviceTensor(d.dtype, [rows.length, ...d.shape.slice(1)], this.memory.createLoose(row * rows.length, 'device tensor'), row * rows.length, this);
-    if (row > 0) this.pending.push((encoder) => rows.forEach((r, i) => encoder.copyBufferToBuffer(d.buffer, r * row, out.buffer, i * row, row)));
-    return out;
-  }
-
-  private flushPending(encoder: GPUCommandEncoder): void {
-    for (const p of this.pending) p(encoder);
-    this.pending = [];
-  }
-
-  /** Destroy a disposed device tensor's buffer, after the copies still pending (selectRows) are submitted. */
-  retire(buffer: GPUBuffer): void {
-    if (this.pending.length) this.retired.push(buffer);
-    else buffer.destroy();
-  }
-
-  /** Submit commands, then destroy the buffers that waited for the copies they held. */
-  private submit(encoder: GPUCommandEncoder): void {
-    this.gpu.device.queue.submit([encoder.finish()]);
-    for (const b of this.retired) b.destroy();
-    this.retired = [];
+    return this.tensors.selectRows(t, rows) as DeviceTensor;
   }
 
   private async state(env: SymbolEnv): Promise<EnvState> {
@@ -388,7 +312,7 @@ export class GpuExecutable implements WebGpuExecutable {
   /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */
   private encodeAndSubmit(state: EnvState): number {
     const encoder = this.gpu.device.createCommandEncoder();
-    this.flushPending(encoder);
+    this.tensors.flush(encoder);
     const pass = encoder.beginComputePass();
     let dispatches = 0;
     for (const s of state.steps) {
@@ -402,7 +326,7 @@ export class GpuExecutable implements WebGpuExecutable {
     for (const o of state.outputs) {
       if (o.from.bytes) encoder.copyBufferToBuffer(o.from.buffer, o.from.offset, state.staging, o.at, o.from.bytes);
     }
-    this.submit(encoder);
+    this.tensors.submit(encoder);
     return dispatches;
   }
 
@@ -418,7 +342,7 @@ export class GpuExecutable implements WebGpuExecutable {
     if (this.disposed) return;
     this.disposed = true;
     this.dropStates();
-    for (const b of this.retired) b.destroy();
+    this.tensors.destroyRetired();
     this.memory.destroy(); // the device and its pipelines are shared (GpuDevice.shared): they stay for the next compile
   }
 }

@@ -5,6 +5,12 @@
 // needs. (Inputs are checked by input-check.ts, which model.js inlines too.)
 
 
+/** GPUBufferUsage flags, fixed by the spec (a model.js in Node has no such global). */
+export const BUFFER_USAGE = { MAP_READ: 0x01, COPY_SRC: 0x04, COPY_DST: 0x08, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+/** GPUMapMode.READ and GPUShaderStage.COMPUTE. */
+export const MAP_MODE_READ = 0x1;
+export const STAGE_COMPUTE = 0x4;
+
 export type Dim = number | string;
 /** Symbol values by name. */
 export type Symbols = ReadonlyMap<string, number>;

@@ -12,8 +12,13 @@
 //   draw:   u = draw * mass(top-p cut); the token is the largest T with mass(T) > u.
 // The CPU sampler works in f64, this in f32: a token can differ only where u lands within f32
 // rounding of a boundary between two tokens' running sums.
+// The in-process executable and an exported model.js (aot/host.ts, which carries this file's text)
+// both dispatch it through `tokenChoiceStep`, so it imports only types and embedded files.
 
+import type { TokenChoice } from '../resident.ts';
+import { BUFFER_USAGE, bindingBytes } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
+
 
 const WORKGROUP = 64;
 
@@ -164,4 +169,35 @@ export function tokenChoiceUniform(vocab: number, p: TokenChoiceParams): ArrayBu
   f[4] = p.temperature;
   f[5] = p.topP;
   return buf;
+}
+
+/** The dispatch of a token choice over `rows` rows of logits of `vocab` at `logits`, where its tokens land, and the buffers it made. */
+export interface TokenChoiceStep {
+  readonly bindGroup: GPUBindGroup;
+  readonly grid: [number, number, number];
+  readonly tokens: { readonly buffer: GPUBuffer; readonly offset: number; readonly bytes: number };
+  /** Its uniform, draws and tokens: destroyed once the run has read the tokens. */
+  readonly buffers: GPUBuffer[];
+}
+
+/** Bind the token choice (its pipeline's `layout`) to the logits; sampling needs one draw per row. */
+export function tokenChoiceStep(
+  device: GPUDevice, layout: GPUBindGroupLayout, choice: TokenChoice, logits: { readonly buffer: GPUBuffer; readonly offset: number; readonly bytes: number }, vocab: number, rows: number,
+): TokenChoiceStep {
+  if (choice.strategy === 'sample' && choice.draws?.length !== rows) throw new Error(`webgpu: runChoosing: sampling needs one draw per row (${rows}), got ${choice.draws?.length ?? 0}`);
+  const params = device.createBuffer({ size: 32, usage: BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST, label: 'token choice' });
+  device.queue.writeBuffer(params, 0, tokenChoiceUniform(vocab, { greedy: choice.strategy === 'greedy', temperature: choice.temperature, topK: choice.topK, topP: choice.topP }));
+  const draws = device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST, label: 'draws' });
+  if (choice.draws) device.queue.writeBuffer(draws, 0, Float32Array.from(choice.draws));
+  const tokens = device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC, label: 'tokens' });
+  const bindGroup = device.createBindGroup({
+    layout,
+    entries: [
+      { binding: 0, resource: { buffer: params } },
+      { binding: 1, resource: { buffer: logits.buffer, offset: logits.offset, size: bindingBytes(logits.bytes) } },
+      { binding: 2, resource: { buffer: draws } },
+      { binding: 3, resource: { buffer: tokens } },
+    ],
+  });
+  return { bindGroup, grid: [rows, 1, 1], tokens: { buffer: tokens, offset: 0, bytes: 4 * rows }, buffers: [params, draws, tokens] };
 }

@@ -3,7 +3,7 @@
 // decoding. Rows that finish (eos) are dropped from later steps, so they stop costing work.
 
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
-import type { Backend, CompileOptions } from '@smelt/backends';
+import type { Backend, CompileOptions, TransferCounts } from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
 import { weightsFor } from '../io.ts';
 import { buildSeq2SeqEncode, buildSeq2SeqStep } from '../models.ts';
@@ -34,6 +34,11 @@ export class Seq2SeqGenerator {
       encode.dispose();
       throw e;
     }
+  }
+
+  /** Bytes copied so far between the host and the step executable's memory (the caches never are; a caller diffs two readings). */
+  get transfers(): TransferCounts {
+    return this.decoder.transfers;
   }
 
   /** bos then the generated tokens of every row: i32 [batch, 1 + steps]; `onStep` sees each step as it comes. */

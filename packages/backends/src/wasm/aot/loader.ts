@@ -3,12 +3,14 @@
 // validates that build; `load({ threads: n })` runs the threaded build on worker_threads in Node
 // and Web Workers in a browser, over a shared memory), and model.d.ts typing its inputs and
 // outputs by name. It inlines what the in-process executable uses too: the input check
-// (input-check.ts), one threaded run (pool-run.ts) and the message of a trap (trap.ts).
+// (input-check.ts), device tensors kept in the memory between runs (wasm-resident.ts: the loaded
+// model offers resident.ts' interface, upload / download / selectRows / runResident / transfers),
+// one threaded run (pool-run.ts) and the message of a trap (trap.ts).
 
-import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
+import { jsonLiteral, residentDeclarations, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/source-text.ts';
 import { LOADER_JS } from './loader-source.ts';
-import { HEADER } from '../codegen/memory-map.ts';
+import { HEADER, SLACK } from '../codegen/memory-map.ts';
 import { WORKER_SOURCE } from '../runtime/worker-source.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -23,13 +25,14 @@ export function loaderSource(manifest: Manifest): string {
 // weights image ${FILES.image}; run() takes and returns { dtype, shape, data } tensors by name.
 // load({ threads: n }) uses ${FILES.threads} (${FILES.threadsRelaxed}) on a shared memory with n - 1
 // workers (worker_threads in Node, Web Workers in a browser, which must then be cross-origin
-// isolated); at most one thread per core; results are identical to one thread.
+// isolated); at most one thread per core; results are identical to one thread. Tensors can stay in
+// the model's memory between runs (upload, runResident with outputs to keep, download): see model.d.ts.
 
 const MANIFEST = ${jsonLiteral(manifest)};
 const FILES = ${jsonLiteral(FILES)};
 const HEADER = ${jsonLiteral(HEADER)};
+const SLACK = ${SLACK};
 const WORKER_SOURCE = ${jsonLiteral(WORKER_SOURCE)};
-const ARRAYS = { f32: Float32Array, f16: Uint16Array, i32: Int32Array, i64: BigInt64Array, u8: Uint8Array, bool: Uint8Array };
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const pages = (bytes) => Math.ceil(bytes / 65536);
 
@@ -123,8 +126,42 @@ export async function load(options = {}) {
   new Uint8Array(memory.buffer, MANIFEST.imageBase, image.length).set(image);
   const wasm = instance.exports;
   const pool = threads > 1 ? await startWorkers(module, memory, threads) : undefined;
-  const address = (spec) => spec.address ?? new Int32Array(memory.buffer, spec.slot, 1)[0];
+  const ensure = (end) => {
+    if (pages(end) > MANIFEST.maximumPages) throw new Error('wasm: these shapes need ' + pages(end) + ' pages of memory, more than the ' + MANIFEST.maximumPages + ' allowed');
+    const grow = pages(end) - memory.buffer.byteLength / 65536;
+    if (grow > 0) memory.grow(grow);
+  };
+  const resident = new WasmResidency(memory, MANIFEST.staticEnd, SLACK, ensure);
   let closed = false;
+  const live = (what) => { if (closed) throw new Error(what + ': the model is disposed'); };
+  // One run: inputs on the host or in the memory; the outputs named in keep stay there.
+  const runWith = (inputs, keep) => {
+    live('run');
+    const onDevice = resident.deviceInputs(inputs, MANIFEST.inputs);
+    const env = checkInputs(MANIFEST.contract, inputs, onDevice);
+    computeDims(env, MANIFEST.symbols, MANIFEST.computed);
+    const symbols = MANIFEST.symbols.map((s) => env.get(s));
+    const shapeOf = (shape) => shape.map((d) => (typeof d === 'number' ? d : env.get(d)));
+    const kept = resident.allocate(keep, MANIFEST.outputs, shapeOf);
+    try {
+      new Int32Array(memory.buffer, HEADER.runtimeBase, 1)[0] = resident.heap.end;
+      ensure(Math.max(resident.heap.end, wasm.layout(threads, ...symbols)));
+      resident.bind(inputs, MANIFEST.inputs, onDevice, kept);
+      if (pool) {
+        guarded(memory, () => pool.run(symbols, () => wasm.run(0, threads, ...symbols)));
+      } else {
+        guarded(memory, () => wasm.run(0, 1, ...symbols));
+      }
+    } catch (e) {
+      for (const k of kept) k.tensor.dispose();
+      throw e;
+    }
+    const outputs = {};
+    for (const [name, t] of resident.collect(MANIFEST.outputs, kept, shapeOf)) {
+      Object.defineProperty(outputs, name, { value: t, enumerable: true, writable: true, configurable: true });
+    }
+    return outputs;
+  };
   return {
     simd,
     threads,
@@ -132,31 +169,16 @@ export async function load(options = {}) {
       if (!closed) pool?.close();
       closed = true;
     },
-    run(inputs) {
-      if (closed) throw new Error('run: the model is disposed');
-      const env = checkInputs(MANIFEST.contract, inputs);
-      computeDims(env, MANIFEST.symbols, MANIFEST.computed);
-      const symbols = MANIFEST.symbols.map((s) => env.get(s));
-      const end = wasm.layout(threads, ...symbols);
-      const grow = pages(end) - memory.buffer.byteLength / 65536;
-      if (grow > 0) memory.grow(grow);
-      for (const spec of MANIFEST.inputs) {
-        const d = inputOf(inputs, spec.name).data;
-        new Uint8Array(memory.buffer, address(spec), d.byteLength).set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-      }
-      if (pool) {
-        guarded(memory, () => pool.run(symbols, () => wasm.run(0, threads, ...symbols)));
-      } else {
-        guarded(memory, () => wasm.run(0, 1, ...symbols));
-      }
-      const outputs = {};
-      for (const spec of MANIFEST.outputs) {
-        const shape = spec.shape.map((d) => (typeof d === 'number' ? d : env.get(d)));
-        const data = new ARRAYS[spec.dtype](shape.reduce((a, b) => a * b, 1));
-        new Uint8Array(data.buffer).set(new Uint8Array(memory.buffer, address(spec), data.byteLength));
-        Object.defineProperty(outputs, spec.name, { value: { dtype: spec.dtype, shape, data }, enumerable: true, writable: true, configurable: true });
-      }
-      return outputs;
+    run: (inputs) => runWith(inputs, new Set()),
+    runResident: (inputs, keep) => runWith(inputs, new Set(keep)),
+    upload(t) {
+      live('upload');
+      return resident.upload(t);
+    },
+    download: async (t) => resident.download(t),
+    selectRows: (t, rows) => resident.selectRows(t, rows),
+    get transfers() {
+      return { ...resident.counts };
     },
   };
 }
@@ -176,12 +198,16 @@ export interface LoadOptions {
   readonly threads?: number;
 }
 
-export interface Model {
+${residentDeclarations()}
+
+export interface Model extends ResidentModel {
   /** The build in use: relaxed SIMD where the engine accepts it. */
   readonly simd: 'plain' | 'relaxed';
   /** Threads each run uses. */
   readonly threads: number;
   run(inputs: Inputs | ReadonlyMap<string, Tensor>): Outputs;
+  /** run() with inputs that may be device tensors, and the outputs named in \`keep\` left in the memory as device tensors. */
+  runResident(inputs: ResidentInputs, keep: Iterable<keyof Outputs & string>): ResidentOutputs;
   /** Stop the worker threads (a no-op with one thread); run() fails afterwards. */
   dispose(): void;
 }

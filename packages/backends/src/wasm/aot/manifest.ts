@@ -1,6 +1,8 @@
 // What an exported model's loader needs to know, as plain JSON: symbols, where the load-time
 // image goes, and for each input and output its dtype, declared shape and where it lives (a
-// fixed address, or a pointer-table slot filled by the module's `layout`), and the input contract.
+// fixed address, or a pointer-table slot filled by the module's `layout`; for an output also the
+// buffer holding it, which a kept output takes the place of), and the input contract. The
+// in-process executable binds its inputs and outputs from the same specs (ioSpecs).
 
 import type { ComputedDimData } from '../../render/computed-dims.ts';
 import { type InputContract, type KernelPlan, baseBuffer } from '@smelt/compiler';
@@ -17,6 +19,12 @@ export interface TensorSpec {
   readonly slot?: number;
 }
 
+/** An output, with what keeping it in memory (wasm-resident.ts) needs of the buffer that holds it. */
+export interface OutputSpec extends TensorSpec {
+  /** The base buffer: its dtype and shape size a kept copy; an arena buffer's kernels may write the copy directly. */
+  readonly base: { readonly dtype: DType; readonly shape: readonly Dim[]; readonly arena: boolean };
+}
+
 export interface Manifest {
   readonly name: string;
   readonly symbols: readonly string[];
@@ -28,20 +36,29 @@ export interface Manifest {
   /** Work counters of the threaded builds' loops (zeroed before every threaded run). */
   readonly counters: number;
   readonly inputs: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
+  readonly outputs: readonly OutputSpec[];
   /** What the inputs must satisfy (input-check.ts checks it before each run). */
   readonly contract: InputContract;
   /** Each run kernel's kind and label, for the message of a trap (trap.ts). */
   readonly kernels: readonly { readonly kind: string; readonly label: string }[];
 }
 
-export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
+/** Where each input and output lives: what the in-process executable and an exported loader bind. */
+export function ioSpecs(plan: KernelPlan, memory: MemoryMap): { inputs: TensorSpec[]; outputs: OutputSpec[] } {
   const spec = (name: string, id: number): TensorSpec => {
     const b = plan.buffers[id];
     const base = baseBuffer(plan.buffers, id);
     const address = memory.staticAddress(base);
     return { name, dtype: b.dtype, shape: b.shape, ...(address === undefined ? { slot: memory.pointerSlot(base) } : { address }) };
   };
+  const output = (name: string, id: number): OutputSpec => {
+    const base = plan.buffers[baseBuffer(plan.buffers, id)];
+    return { ...spec(name, id), base: { dtype: base.dtype, shape: base.shape, arena: base.storage.kind === 'arena' } };
+  };
+  return { inputs: plan.inputs.map((i) => spec(i.name, i.buffer)), outputs: plan.outputs.map((o) => output(o.name, o.buffer)) };
+}
+
+export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: number, counters: number): Manifest {
   return {
     name: plan.name,
     symbols: plan.symbols,
@@ -50,8 +67,7 @@ export function manifestOf(plan: KernelPlan, memory: MemoryMap, maximumPages: nu
     staticEnd: memory.staticEnd,
     maximumPages,
     counters,
-    inputs: plan.inputs.map((i) => spec(i.name, i.buffer)),
-    outputs: plan.outputs.map((o) => spec(o.name, o.buffer)),
+    ...ioSpecs(plan, memory),
     contract: plan.contract,
     kernels: plan.kernels.map((k) => ({ kind: k.kind, label: k.label })),
   };

@@ -5,39 +5,30 @@
 // Device tensors (resident.ts) are blocks of the same memory (resident-heap.ts): an input held
 // there is read in place (its address goes into the pointer table instead of a copy into the
 // input's region), and a kept output is written straight into a new block (its buffer's pointer
-// redirected before the run), so nothing of either crosses to the host.
+// redirected before the run), so nothing of either crosses to the host. That part of a run is
+// wasm-resident.ts, which an exported model.js runs too.
 
 import type { KernelPlan } from '@smelt/compiler';
-import { BYTES_PER_ELEMENT, type Tensor, resolveDim, resolveShape } from '@smelt/ir';
-import { baseBuffer, bufferBytes, kernelReads } from '@smelt/compiler';
+import { type Dim, type Tensor, resolveDim, resolveShape } from '@smelt/ir';
+import { baseBuffer, kernelReads } from '@smelt/compiler';
 import type { RunInputs, RunProfile, TensorInputs } from '../../backend.ts';
-import { checkInputs, inputOf } from '../../input-check.ts';
-import { type DeviceTensor, type ResidentExecutable, type RunValue, type TransferCounts, foreignTensor, isDeviceTensor, rowBytes } from '../../resident.ts';
+import { checkInputs } from '../../input-check.ts';
+import type { DeviceTensor, ResidentExecutable, RunValue, TransferCounts } from '../../resident.ts';
 import { packQuantized } from '../kernels/gemm-pack.ts';
-import { HEADER } from '../codegen/memory-map.ts';
+import { HEADER, SLACK } from '../codegen/memory-map.ts';
+import { type OutputSpec, type TensorSpec, ioSpecs } from '../aot/manifest.ts';
 import { type WasmProgram, pagesFor } from '../codegen/program.ts';
 import { type WasmMemory, type WasmModule, requireWasm } from './engine.ts';
-import { bufferAddress, checkWeight, readTensor, writeTensor } from './host.ts';
+import { bufferAddress, checkWeight, writeTensor } from './host.ts';
 import type { ThreadPool } from './threads.ts';
 import { trapMessage } from './trap.ts';
-import { ResidentHeap } from './resident-heap.ts';
+import type { ResidentHeap } from './resident-heap.ts';
+import { WasmResidency } from './wasm-resident.ts';
 
 export interface ProgramExports {
   layout(threads: number, ...symbols: number[]): number;
   prologue(): void;
   run(tid: number, threads: number, ...symbols: number[]): void;
-}
-
-/** A block of the executable's memory holding one tensor. */
-class WasmDeviceTensor implements DeviceTensor {
-  readonly kind = 'device';
-  live = true;
-  constructor(readonly dtype: Tensor['dtype'], readonly shape: readonly number[], readonly address: number, readonly bytes: number, readonly owner: WasmExecutable) {}
-  dispose(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.owner.heap.release(this.address, this.bytes);
-  }
 }
 
 /** The weights a derived buffer is computed from, for messages. */
@@ -49,9 +40,10 @@ function derivedFrom(plan: KernelPlan, id: number): string {
 
 export class WasmExecutable implements ResidentExecutable {
   private disposed = false;
-  /** Device tensors' blocks, below the run-time region. */
-  readonly heap: ResidentHeap;
-  private readonly counts = { toBackend: 0, fromBackend: 0 };
+  /** Device tensors: blocks below the run-time region, and the bytes that crossed. */
+  private readonly resident: WasmResidency;
+  /** Where each input and output lives (the specs an export's loader binds by). */
+  private readonly io: { readonly inputs: readonly TensorSpec[]; readonly outputs: readonly OutputSpec[] };
 
   private constructor(
     readonly plan: KernelPlan,
@@ -59,9 +51,15 @@ export class WasmExecutable implements ResidentExecutable {
     private readonly memory: WasmMemory,
     private readonly exports: ProgramExports,
     private readonly pool: ThreadPool | undefined,
-    heap?: ResidentHeap,
+    resident?: WasmResidency,
   ) {
-    this.heap = heap ?? new ResidentHeap(program.memory.staticEnd);
+    this.resident = resident ?? new WasmResidency(memory, program.memory.staticEnd, SLACK, (end) => this.ensureMemory(end));
+    this.io = ioSpecs(plan, program.memory);
+  }
+
+  /** Device tensors' blocks, below the run-time region. */
+  get heap(): ResidentHeap {
+    return this.resident.heap;
   }
 
   /** Instantiate `program`, write the weights, run the prologue, pack GEMM panels. */
@@ -81,7 +79,7 @@ export class WasmExecutable implements ResidentExecutable {
     exe.packPanels(weights);
     new Int32Array(memory.buffer, HEADER.runtimeBase, 1)[0] = 0;
     if (!pool) return exe;
-    return new WasmExecutable(plan, program, memory, exe.exports, await pool(module, memory), exe.heap);
+    return new WasmExecutable(plan, program, memory, exe.exports, await pool(module, memory), exe.resident);
   }
 
   private writeLoadTimeData(weights: TensorInputs): void {
@@ -142,7 +140,7 @@ export class WasmExecutable implements ResidentExecutable {
   }
 
   get transfers(): TransferCounts {
-    return { ...this.counts };
+    return { ...this.resident.counts };
   }
 
   /** One run on the calling thread (memory laid out as for the pool), each kernel's exported function called and timed alone. */
@@ -174,116 +172,34 @@ export class WasmExecutable implements ResidentExecutable {
 
   private runWith(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, body: (symbols: number[]) => void): Map<string, RunValue> {
     if (this.disposed) throw new Error('wasm executable is disposed');
-    const onDevice = new Set<string>();
-    for (const { name } of this.plan.inputs) {
-      const v = inputOf(inputs as RunInputs, name) as RunValue | undefined;
-      if (isDeviceTensor(v)) {
-        this.own(v, `input "${name}"`);
-        onDevice.add(name);
-      }
-    }
+    const onDevice = this.resident.deviceInputs(inputs, this.io.inputs);
     const env = checkInputs(this.plan.contract, inputs as RunInputs, onDevice);
     const symbols = this.plan.symbols.map((s) => resolveDim(s, env));
-    const threads = this.threads;
-    const kept = this.allocateKept(keep, env);
+    const shapeOf = (shape: readonly Dim[]) => resolveShape(shape, env);
+    const kept = this.resident.allocate(keep, this.io.outputs, shapeOf);
     try {
       new Int32Array(this.memory.buffer, HEADER.runtimeBase, 1)[0] = this.heap.end;
-      this.ensureMemory(Math.max(this.heap.end, this.exports.layout(threads, ...symbols)));
-      this.placeInputs(inputs as RunInputs, onDevice);
-      for (const k of kept) if (k.redirect) this.setPointer(k.base, k.tensor.address);
+      this.ensureMemory(Math.max(this.heap.end, this.exports.layout(this.threads, ...symbols)));
+      this.resident.bind(inputs, this.io.inputs, onDevice, kept);
       this.guard('run', () => body(symbols));
     } catch (e) {
       for (const k of kept) k.tensor.dispose();
       throw e;
     }
-    const out = new Map<string, RunValue>();
-    for (const { name, buffer } of this.plan.outputs) {
-      const k = kept.find((x) => x.name === name);
-      const address = bufferAddress(this.program.memory, this.memory, buffer);
-      if (k && !k.redirect) new Uint8Array(this.memory.buffer).copyWithin(k.tensor.address, address, address + k.tensor.bytes);
-      if (k) {
-        out.set(name, k.tensor);
-        continue;
-      }
-      const b = this.plan.buffers[buffer];
-      const t = readTensor(this.memory, address, b.dtype, resolveShape(b.shape, env));
-      this.counts.fromBackend += t.data.byteLength;
-      out.set(name, t);
-    }
-    return out;
-  }
-
-  /**
-   * A block per kept output. Its buffer's pointer is redirected to the block when the buffer is an
-   * arena buffer no other kept output shares; otherwise it is copied there after the run (within memory).
-   */
-  private allocateKept(keep: ReadonlySet<string>, env: ReadonlyMap<string, number>): { name: string; base: number; redirect: boolean; tensor: WasmDeviceTensor }[] {
-    const redirected = new Set<number>();
-    const kept = [];
-    for (const { name, buffer } of this.plan.outputs) {
-      if (!keep.has(name)) continue;
-      const b = this.plan.buffers[buffer];
-      const base = baseBuffer(this.plan.buffers, buffer);
-      const redirect = this.plan.buffers[base].storage.kind === 'arena' && !redirected.has(base);
-      if (redirect) redirected.add(base);
-      const bytes = bufferBytes(this.plan.buffers[base], env);
-      const tensor = new WasmDeviceTensor(b.dtype, resolveShape(b.shape, env), this.heap.allocate(bytes), bytes, this);
-      kept.push({ name, base, redirect, tensor });
-    }
-    return kept;
-  }
-
-  /** Host inputs copied into their regions; device inputs read where they are. */
-  private placeInputs(inputs: RunInputs, onDevice: ReadonlySet<string>): void {
-    for (const { name, buffer } of this.plan.inputs) {
-      const v = inputOf(inputs, name) as RunValue;
-      if (onDevice.has(name)) {
-        this.setPointer(baseBuffer(this.plan.buffers, buffer), (v as WasmDeviceTensor).address);
-        continue;
-      }
-      writeTensor(this.memory, bufferAddress(this.program.memory, this.memory, buffer), v as Tensor);
-      this.counts.toBackend += (v as Tensor).data.byteLength;
-    }
-  }
-
-  private setPointer(base: number, address: number): void {
-    new Int32Array(this.memory.buffer, this.program.memory.pointerSlot(base), 1)[0] = address;
-  }
-
-  private own(t: DeviceTensor, what: string): WasmDeviceTensor {
-    if (!(t instanceof WasmDeviceTensor) || t.owner !== this || !t.live) throw foreignTensor('wasm', what);
-    return t;
-  }
-
-  /** A new block holding `t`, grown into the memory when needed. */
-  private block(dtype: Tensor['dtype'], shape: readonly number[], bytes: number): WasmDeviceTensor {
-    const t = new WasmDeviceTensor(dtype, shape, this.heap.allocate(bytes), bytes, this);
-    this.ensureMemory(this.heap.end);
-    return t;
+    return this.resident.collect(this.io.outputs, kept, shapeOf) as Map<string, RunValue>;
   }
 
   upload(t: Tensor): DeviceTensor {
     if (this.disposed) throw new Error('wasm executable is disposed');
-    const d = this.block(t.dtype, t.shape, t.data.byteLength);
-    writeTensor(this.memory, d.address, t);
-    this.counts.toBackend += t.data.byteLength;
-    return d;
+    return this.resident.upload(t);
   }
 
   async download(t: DeviceTensor): Promise<Tensor> {
-    const d = this.own(t, 'download');
-    const out = readTensor(this.memory, d.address, d.dtype, d.shape);
-    this.counts.fromBackend += out.data.byteLength;
-    return out;
+    return this.resident.download(t) as Tensor;
   }
 
   selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor {
-    const d = this.own(t, 'selectRows');
-    const row = rowBytes(d, rows, BYTES_PER_ELEMENT[d.dtype]);
-    const out = this.block(d.dtype, [rows.length, ...d.shape.slice(1)], row * rows.length);
-    const bytes = new Uint8Array(this.memory.buffer);
-    rows.forEach((r, i) => bytes.copyWithin(out.address + i * row, d.address + r * row, d.address + (r + 1) * row));
-    return out;
+    return this.resident.selectRows(t, rows);
   }
 
   /** The load-time region as loaded: weights, constants, derived weights, packed panels (what AOT export saves). */

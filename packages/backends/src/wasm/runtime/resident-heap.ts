@@ -3,12 +3,13 @@
 // scratch) at the header word `runtimeBase`, so the heap grows by moving that word up between runs
 // (the run-time region holds nothing from one run to the next). Blocks are first fit over a free
 // list kept in address order, merged with their neighbours when freed; a free block at the top
-// gives its bytes back to the run-time region.
-
-import { SLACK, alignUp } from '../codegen/memory-map.ts';
+// gives its bytes back to the run-time region. Standalone (no imports): an exported model.js
+// carries its text (wasm/aot/loader.ts).
 
 /** Every block starts on this boundary (the widest vector a kernel loads). */
 const BLOCK_ALIGNMENT = 64;
+
+const blockSize = (bytes: number) => Math.ceil(Math.max(bytes, 1) / BLOCK_ALIGNMENT) * BLOCK_ALIGNMENT;
 
 interface Block { readonly at: number; readonly bytes: number }
 
@@ -16,19 +17,19 @@ export class ResidentHeap {
   private readonly free: Block[] = [];
   private top: number;
 
-  /** `base`: the first byte past the load-time region. */
-  constructor(private readonly base: number) {
+  /** `base`: the first byte past the load-time region; `slack`: bytes past a region's end that kernels may read (memory-map.ts SLACK). */
+  constructor(private readonly base: number, private readonly slack: number) {
     this.top = base;
   }
 
   /** Where the run-time region starts now. */
   get end(): number {
-    return this.top === this.base ? this.base : alignUp(this.top + SLACK, BLOCK_ALIGNMENT);
+    return this.top === this.base ? this.base : blockSize(this.top + this.slack);
   }
 
   /** The address of a new block of at least `bytes` (kernels may read up to SLACK past it). */
   allocate(bytes: number): number {
-    const size = alignUp(Math.max(bytes, 1), BLOCK_ALIGNMENT);
+    const size = blockSize(bytes);
     const i = this.free.findIndex((b) => b.bytes >= size);
     if (i < 0) {
       const at = this.top;
@@ -43,7 +44,7 @@ export class ResidentHeap {
 
   /** Give back the block of `bytes` at `at` (as allocate rounded it). */
   release(at: number, bytes: number): void {
-    const size = alignUp(Math.max(bytes, 1), BLOCK_ALIGNMENT);
+    const size = blockSize(bytes);
     let i = this.free.findIndex((b) => b.at > at);
     if (i < 0) i = this.free.length;
     this.free.splice(i, 0, { at, bytes: size });

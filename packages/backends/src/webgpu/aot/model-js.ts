@@ -1,10 +1,10 @@
 // The text of an exported model.js and model.d.ts. model.js is a header, `const MANIFEST = {…}`
 // (JSON: every name from the user's graph is a JSON string), then render/computed-dims.ts, input-check.ts,
-// portable-host.ts and host.ts as
+// resident-checks.ts, portable-host.ts, device-tensors.ts, token-choice.ts, gpu-model.ts and host.ts as
 // JavaScript with their imports cut (HOST_JS, embedded by scripts/embed.ts): the same host code the
 // repository type-checks, with no smelt import and no `webgpu` import (the caller hands it a GPU object).
 
-import { jsonLiteral, tensorDeclarations } from '../../render/aot-types.ts';
+import { jsonLiteral, residentDeclarations, tensorDeclarations } from '../../render/aot-types.ts';
 import { commentText } from '../../render/source-text.ts';
 import { HOST_JS } from './host-source.ts';
 import type { WebGpuManifest } from './manifest.ts';
@@ -52,12 +52,34 @@ export interface LoadOptions {
   readonly read?: (file: string) => Promise<Uint8Array>;
 }
 
-/** A loaded model: GPU pipelines, weights and derived weights stay on the device until dispose(). */
-export interface Model {
+${residentDeclarations()}
+
+/** How runChoosing picks each row's next token from the logits (smelt's sampler, on the GPU). */
+export interface TokenChoice {
+  /** The output holding the logits; its last dim is the vocabulary, the rest are rows. It is not read back. */
+  readonly logits: keyof Outputs & string;
+  /** greedy: the first index of the largest logit; sample: as smelt's CPU sampler, computed in f32. */
+  readonly strategy: 'greedy' | 'sample';
+  /** sample: logits are divided by it (> 0). */
+  readonly temperature: number;
+  /** sample: keep the k most likely tokens (0: all). */
+  readonly topK: number;
+  /** sample: keep the most likely tokens whose probabilities add up to at least p, in (0, 1]. */
+  readonly topP: number;
+  /** sample: one draw in [0, 1) per row, in row order. */
+  readonly draws?: readonly number[];
+}
+
+/** A loaded model: GPU pipelines, weights and derived weights stay on the device until dispose(). Device tensors are GPU buffers of their own. */
+export interface Model extends ResidentModel {
   /** The GPUDevice it runs on (its own, or the one given to load()). */
   readonly device: unknown;
   /** One forward pass: the inputs uploaded, one queue.submit, the outputs read back. Runs are serialized. */
   run(inputs: Inputs | ReadonlyMap<string, Tensor>): Promise<Outputs>;
+  /** run() with inputs that may be device tensors (bound where they are), and the outputs named in \`keep\` left on the GPU, written there by their kernels. */
+  runResident(inputs: ResidentInputs, keep: Iterable<keyof Outputs & string>): Promise<ResidentOutputs>;
+  /** runResident, then each row's token chosen on the GPU in the same submit: only the token ids (4 bytes a row) come back, not the logits. */
+  runChoosing(inputs: ResidentInputs, keep: Iterable<keyof Outputs & string>, choice: TokenChoice): Promise<{ readonly outputs: Partial<ResidentOutputs>; readonly tokens: Int32Array }>;
   /** Release the buffers, and the device when load() opened it. */
   dispose(): void;
 }

@@ -2,10 +2,16 @@
 // and step exports in the folders beside it (encode/model.js, step/model.js, each a standalone
 // export of the target) and runs @smelt/models' own generation loop over them: Seq2SeqGenerator
 // over CachedDecoder, embedded with this file as text (backends/scripts/embed.ts), so the export
-// decodes exactly as the package does. model-js.ts writes CONFIG, TARGET, SRC_PADDING and PARTS
-// before it; imports here are types only, or of files embedded before it.
+// decodes exactly as the package does. Each loaded part offers resident.ts' interface (device
+// tensors in its own memory: wasm linear memory, GPU buffers, the js arrays), so the step part is a
+// ResidentExecutable here as in process: the caches stay in the part between steps, and the webgpu
+// step part chooses the tokens itself (runChoosing), so only the token ids come back.
+// model-js.ts writes CONFIG, TARGET, SRC_PADDING and PARTS before it; imports here are types only,
+// or of files embedded before it.
 
-import type { Executable, RunInputs } from '@smelt/backends';
+import type {
+  DeviceTensor, ResidentExecutable, RunInputs, RunValue, TokenChoice, TokenChoosingExecutable, TransferCounts,
+} from '@smelt/backends';
 import type { Tensor } from '@smelt/ir';
 import type { Seq2SeqConfig } from '../../config.ts';
 import { CachedDecoder, type SourceInputs } from '../cached-decoder.ts';
@@ -14,9 +20,18 @@ import type { GenerateOptions } from '../options.ts';
 
 export type GeneratorTarget = 'js' | 'wasm' | 'webgpu';
 
+type Outputs<T> = Record<string, T> | Promise<Record<string, T>>;
+
 /** An exported part's model (each target's loader; the js and wasm ones return their outputs at once). */
 interface PartModel {
-  run(inputs: RunInputs): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+  run(inputs: RunInputs): Outputs<Tensor>;
+  runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Outputs<RunValue>;
+  /** webgpu: the tokens chosen on the GPU. */
+  runChoosing?(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice): Promise<{ outputs: Record<string, RunValue>; tokens: Int32Array }>;
+  upload(t: Tensor): DeviceTensor;
+  download(t: DeviceTensor): Promise<Tensor>;
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor;
+  readonly transfers: TransferCounts;
   dispose(): void;
   /** webgpu: the device it runs on. */
   readonly device?: unknown;
@@ -44,6 +59,8 @@ export interface GeneratorLoadOptions {
 
 export interface Generator {
   readonly config: Seq2SeqConfig;
+  /** Bytes copied between the host and the step part's memory since load (the caches never are). */
+  readonly transfers: TransferCounts;
   /** bos then the generated tokens of every row: i32 [batch, 1 + steps] (docs/ARCHITECTURE.md, "Generation"). */
   generate(inputs: SourceInputs, options?: GenerateOptions): Promise<Tensor<'i32'>>;
   /** The tokens as each step makes them (beam search yields its best rows once it ends). */
@@ -69,15 +86,42 @@ function partOptions(part: 'encode' | 'step', o: GeneratorLoadOptions, device?: 
   }
 }
 
-/** `dispose`: whether the loop's dispose() disposes the part (the encode part is disposed last, by load's generator). */
-function executable(model: PartModel, dispose: boolean): Executable {
-  return {
-    async run(inputs) {
-      return new Map(Object.entries(await model.run(inputs)));
-    },
-    dispose: () => { if (dispose) model.dispose(); },
-  };
+/** A part as an Executable with device tensors. `dispose`: whether the loop's dispose() disposes it (the encode part is disposed last, by load's generator). */
+class PartExecutable implements ResidentExecutable {
+  constructor(protected readonly model: PartModel, private readonly disposes: boolean) {}
+  async run(inputs: RunInputs): Promise<Map<string, Tensor>> {
+    return new Map(Object.entries(await this.model.run(inputs)));
+  }
+  async runResident(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>): Promise<Map<string, RunValue>> {
+    return new Map(Object.entries(await this.model.runResident(inputs, keep)));
+  }
+  upload(t: Tensor): DeviceTensor {
+    return this.model.upload(t);
+  }
+  download(t: DeviceTensor): Promise<Tensor> {
+    return this.model.download(t);
+  }
+  selectRows(t: DeviceTensor, rows: readonly number[]): DeviceTensor {
+    return this.model.selectRows(t, rows);
+  }
+  get transfers(): TransferCounts {
+    return this.model.transfers;
+  }
+  dispose(): void {
+    if (this.disposes) this.model.dispose();
+  }
 }
+
+/** A part that chooses tokens where the logits are (webgpu). */
+class ChoosingPartExecutable extends PartExecutable implements TokenChoosingExecutable {
+  async runChoosing(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice): Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> {
+    const r = await this.model.runChoosing!(inputs, keep, choice);
+    return { outputs: new Map(Object.entries(r.outputs)), tokens: r.tokens };
+  }
+}
+
+const executable = (model: PartModel, disposes: boolean): PartExecutable =>
+  (typeof model.runChoosing === 'function' ? new ChoosingPartExecutable(model, disposes) : new PartExecutable(model, disposes));
 
 /** The source inputs against what the export takes: a padding mask exactly when compiled with --mask src. */
 function sourceOf(inputs: SourceInputs): SourceInputs {
@@ -107,6 +151,9 @@ export async function load(options: GeneratorLoadOptions = {}): Promise<Generato
   const generator = new Seq2SeqGenerator(CONFIG, new CachedDecoder(CONFIG, executable(encode, false), executable(step, true)));
   const loaded: Generator = {
     config: CONFIG,
+    get transfers() {
+      return generator.transfers;
+    },
     // Errors reach the caller as the in-process generator's do: a rejected promise, a throwing next().
     generate: async (inputs, o) => generator.generate(sourceOf(inputs), o),
     async *stream(inputs, o) {

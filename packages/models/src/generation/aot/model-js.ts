@@ -17,7 +17,8 @@ export function generatorModelJs(cfg: Seq2SeqConfig, target: GeneratorTarget, sr
 // imports only the two exports beside it, encode/model.js (source → every decoder layer's cross-attention
 // keys and values) and step/model.js (one token → logits and the grown self-attention cache), and runs
 // smelt's generation loop over them: greedy, sampled (seeded, the same tokens as smelt generate) or beam
-// search. load(options) → { generate(inputs, options), stream(inputs, options), dispose() }.
+// search, with the self-attention caches kept in the step part's memory between steps.
+// load(options) → { generate(inputs, options), stream(inputs, options), transfers, dispose() }.
 
 import * as encodePart from './encode/model.js';
 import * as stepPart from './step/model.js';
@@ -84,6 +85,11 @@ export interface GeneratedStep {
 
 export interface Generator {
   readonly config: Readonly<Record<string, unknown>>;
+  /**
+   * Bytes copied between the host and the step part's memory since load(): the source's cross-attention
+   * keys and values once per call, then per step the tokens in and ${target === 'webgpu' ? 'only the chosen token ids out (greedy and sampling pick on the GPU; beam search reads the logits)' : target === 'wasm' ? 'the logits out' : 'nothing out (js memory is the host\'s)'}. The caches stay in the part.
+   */
+  readonly transfers: { readonly toBackend: number; readonly fromBackend: number };
   /** bos then the generated tokens of every row: i32 [batch, 1 + steps]. */
   generate(inputs: SourceInputs, options?: GenerateOptions): Promise<Tensor<'i32'>>;
   /** The tokens as each step makes them (beam search yields its best rows once it ends). */
