@@ -10,7 +10,8 @@ export type AttrSpec =
   | { readonly kind: 'int' }
   | { readonly kind: 'float' }
   | { readonly kind: 'bool' }
-  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  /** `default`: the value an omitted attribute takes; the printer and JSON leave it out, so graphs written before it existed read and print as they did. */
+  | { readonly kind: 'enum'; readonly values: readonly string[]; readonly default?: string }
   | { readonly kind: 'ints' }
   | { readonly kind: 'dim' }
   | { readonly kind: 'dims' }
@@ -45,6 +46,7 @@ function fail(op: string, name: string, want: string, got: unknown): never {
 
 /** Check a JS value against a spec; used by the builder, the parser and the verifier. */
 export function checkAttr(op: string, name: string, spec: AttrSpec, v: unknown): void {
+  if (v === undefined && attrDefault(spec) !== undefined) return;
   switch (spec.kind) {
     case 'int':
       if (!Number.isSafeInteger(v)) fail(op, name, 'an integer', v);
@@ -104,10 +106,22 @@ function canonicalOrSame(v: unknown): unknown {
   }
 }
 
-/** Attributes as the DSL was given them, with every dim made canonical (the builder's first step). */
+/** The value an attribute takes when it is not written, or undefined when it must be written. */
+export function attrDefault(spec: AttrSpec): string | undefined {
+  return spec.kind === 'enum' ? spec.default : undefined;
+}
+
+/** True when `v` is the attribute's default (or left out where it has one): the printer and JSON leave it out. */
+export function isDefaultAttr(spec: AttrSpec, v: unknown): boolean {
+  const d = attrDefault(spec);
+  return d !== undefined && (v === d || v === undefined);
+}
+
+/** Attributes as the DSL was given them, with every dim made canonical and omitted defaults filled in (the builder's first step). */
 export function canonicalAttrs(specs: Readonly<Record<string, AttrSpec>>, attrs: object): object {
   const out: Record<string, unknown> = { ...attrs };
   for (const [k, spec] of Object.entries(specs)) {
+    if (out[k] === undefined && attrDefault(spec) !== undefined) out[k] = attrDefault(spec);
     const v = out[k];
     if (spec.kind === 'dim') out[k] = canonicalOrSame(v);
     else if (spec.kind === 'dims' && Array.isArray(v)) out[k] = v.map(canonicalOrSame);

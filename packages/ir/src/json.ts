@@ -2,7 +2,7 @@
 // index in the order inputs, params, then node results. Tensors are base64; non-finite floats
 // are the strings "inf", "-inf", "nan" (and -0 is "-0"). graphFromJSON re-checks everything through the builder rules.
 
-import { type AttrSpec, checkAttr, formatNumber } from './attrs.ts';
+import { type AttrSpec, attrDefault, checkAttr, formatNumber, isDefaultAttr } from './attrs.ts';
 import { bytesToBase64 } from './base64.ts';
 import { type DType, isDType } from './dtype.ts';
 import { Graph, type Value } from './graph.ts';
@@ -54,7 +54,8 @@ export function graphToJSON(g: Graph): JsonGraph {
   const params = g.params.map(named);
   const nodes = g.nodes.map((n): JsonNode => {
     const specs = OPS[n.op].attrs as Record<string, AttrSpec>;
-    const attrs = Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, attrToJson(s, (n.attrs as Record<string, unknown>)[k])]));
+    const given = n.attrs as Record<string, unknown>;
+    const attrs = Object.fromEntries(Object.entries(specs).filter(([k, s]) => !isDefaultAttr(s, given[k])).map(([k, s]) => [k, attrToJson(s, given[k])]));
     const operands = n.inputs.map(ref);
     n.outputs.forEach((v) => index.set(v, index.size));
     return { op: n.op, operands, attrs, results: n.outputs.map((v) => ({ dtype: v.type.dtype, shape: [...v.type.shape] })) };
@@ -86,7 +87,7 @@ export function graphFromJSON(j: JsonGraph): Graph {
     const specs = OPS[op].attrs as Record<string, AttrSpec>;
     const attrs: Record<string, unknown> = {};
     for (const [k, s] of Object.entries(specs)) {
-      attrs[k] = attrFromJson(s, n.attrs[k]);
+      attrs[k] = n.attrs[k] === undefined && attrDefault(s) !== undefined ? attrDefault(s) : attrFromJson(s, n.attrs[k]);
       checkAttr(op, k, s, attrs[k]);
     }
     const types = OPS[op].infer(operands.map((v) => v.type), attrs as never);

@@ -415,6 +415,27 @@ test('attention', 'grouped-query: kv head g serves query heads g·R … g·R + R
   const t = (shape: number[]) => ({ dtype: 'f32' as const, shape });
   expect(() => OPS.attention.infer([t([1, 4, 2, 3]), t([1, 3, 2, 3]), t([1, 3, 2, 3])], { scale: 1, causal: false })).toThrow('key heads 3 do not divide the query heads 4');
 });
+test('attention', 'layout bshd: q, k, v and the result [..., L, H, d] mean bhsd with rows and heads swapped; grouped kv heads; the mask stays [..., H, Lq, Lk]', () => {
+  const q = f32([2, 3, 4, 2], Array.from({ length: 48 }, (_, i) => Math.sin(i)));
+  const k = f32([2, 5, 2, 2], Array.from({ length: 40 }, (_, i) => Math.cos(i)));
+  const v = f32([2, 5, 2, 3], Array.from({ length: 60 }, (_, i) => (i % 7) - 3));
+  const mask = f32([4, 1, 5], Array.from({ length: 20 }, (_, i) => (i % 6 === 1 ? -Infinity : i / 10)));
+  const swap = (t: Tensor) => run1('transpose', [t], { perm: [0, 2, 1, 3] });
+  for (const causal of [false, true]) {
+    const bshd = run1('attention', [q, k, v, mask], { scale: 0.7, causal, layout: 'bshd' });
+    expect(bshd.shape).toEqual([2, 3, 4, 3]);
+    expectClose(vals(bshd), vals(swap(run1('attention', [swap(q), swap(k), swap(v), mask], { scale: 0.7, causal }))));
+  }
+  // Head 3 of the result reads kv head 1 (4 query heads over 2), at every query row.
+  const head = (t: Tensor, h: number) => run1('slice', [t], { axis: 2, start: h, size: 1 });
+  const one = run1('attention', [head(q, 3), head(k, 1), head(v, 1)], { scale: 0.7, causal: false, layout: 'bshd' });
+  expectClose(vals(head(run1('attention', [q, k, v], { scale: 0.7, causal: false, layout: 'bshd' }), 3)), vals(one));
+  const t = (shape: number[]) => ({ dtype: 'f32' as const, shape });
+  const bshd = { scale: 1, causal: false, layout: 'bshd' } as const;
+  expect(() => OPS.attention.infer([t([1, 2, 4, 3]), t([1, 2, 3, 3]), t([1, 2, 3, 3])], bshd)).toThrow(/layout bshd, .* read as \[\.\.\., H, L, d\]: key heads 3 do not divide the query heads 4/);
+  expect(() => OPS.attention.infer([t([2, 3]), t([2, 3]), t([2, 3])], bshd)).toThrow(/layout bshd needs q \[\.\.\., Lq, H, d\].*rank >= 3/);
+  expect(() => OPS.attention.infer([t([1, 2, 4, 3]), t([1, 5, 4, 3]), t([1, 5, 4, 2]), t([1, 4, 5, 2])], bshd)).toThrow(/in layout bshd are \[1, 4, 2, 5\]/);
+});
 const X5 = [1, 2, 3, 4, 5, -1, 0.5, 2, -3, 7];
 const C4 = [0.6, 1, -1, 0];
 const S4 = [0.8, 0, 0, 1];

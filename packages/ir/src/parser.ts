@@ -1,7 +1,7 @@
 // The parser of the textual IR (the printer's inverse). It rebuilds the graph and re-runs every
 // op's shape rule, so a hand-edited type that disagrees with the rule is an error at its line.
 
-import { type AttrLiteral, type AttrSpec, attrFromLiteral } from './attrs.ts';
+import { type AttrLiteral, type AttrSpec, attrDefault, attrFromLiteral } from './attrs.ts';
 import { type DType, isDType } from './dtype.ts';
 import { Graph, type Value } from './graph.ts';
 import { IRSyntaxError, type Token, tokenize } from './lexer.ts';
@@ -134,6 +134,7 @@ class Parser {
       } while (this.accept(','));
       this.expect('punct', '}');
     }
+    for (const [k, spec] of Object.entries(specs)) if (!Object.hasOwn(out, k) && attrDefault(spec) !== undefined) out[k] = attrDefault(spec);
     const missing = Object.keys(specs).filter((k) => !Object.hasOwn(out, k));
     if (missing.length) this.fail(at, `${op} is missing attribute(s) ${missing.join(', ')}`);
     return out;

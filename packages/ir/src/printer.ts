@@ -8,7 +8,7 @@
 //     output logits = %0
 //   }
 
-import { type AttrSpec, formatNumber } from './attrs.ts';
+import { type AttrSpec, formatNumber, isDefaultAttr } from './attrs.ts';
 import type { Graph, Node, Value } from './graph.ts';
 import { OPS } from './ops/table.ts';
 import { type TensorType, formatType } from './shape.ts';
@@ -35,7 +35,7 @@ export function formatAttr(spec: AttrSpec, v: unknown): string {
 export function formatAttrs(node: Node): string {
   const specs = OPS[node.op].attrs as Record<string, AttrSpec>;
   const attrs = node.attrs as Record<string, unknown>;
-  const parts = Object.entries(specs).map(([k, spec]) => `${k} = ${formatAttr(spec, attrs[k])}`);
+  const parts = Object.entries(specs).filter(([k, spec]) => !isDefaultAttr(spec, attrs[k])).map(([k, spec]) => `${k} = ${formatAttr(spec, attrs[k])}`);
   return parts.length ? ` {${parts.join(', ')}}` : '';
 }
 

@@ -45,6 +45,8 @@ function everyAttrGraph(): Graph {
   const mask = where(iota(b, ['seq', 'seq'], 1).gt(iota(b, ['seq', 'seq'], 0, 'i32')), -Infinity, 0);
   const [probs] = b.emit('scaled_masked_softmax', [scores.value, mask.value], { scale: 0.125 });
   const [att] = b.emit('attention', [h0.value, h1.value, h1.value, mask.value], { scale: 0.5, causal: true });
+  const rows = sum.reshape(['batch', 'seq', 2, 4]);
+  const [attRows] = b.emit('attention', [rows.value, rows.value, rows.value], { scale: 0.25, causal: false, layout: 'bshd' });
   const [lin] = b.emit('linear', [normed.value, proj.value, pbias.value], { transB: true, epilogue: 'gelu_tanh(add($0, $1))' });
   const [fused] = b.emit('fused_elementwise', [lin, constant(b, f32([], [2])).value], { expr: 'add(mul($0, $1), 0.5)' });
   const consts = CONSTANTS.map(([, t]) => constant(b, t));
@@ -52,6 +54,7 @@ function everyAttrGraph(): Graph {
   b.output('with space', new Var(b, fused).sum([-1, 0], true).value);
   b.output('inf', normed.argmax(-1).value);
   b.output('true', att);
+  b.output('bshd', attRows);
   b.output('concat', concat([consts[3], consts[3]], 0).value);
   return b.graph;
 }
@@ -64,7 +67,7 @@ describe('round trip', () => {
     for (const piece of [
       'graph @"every attr" {', 'input %"token ids" : i32[batch, seq]', 'param %"proj w" : f32[4, 8]', 'param %embed.weight : f32[16, 8]',
       '{axis = 0, start = 0, size = seq}', '{shape = [batch, seq, 2, 4]}', '{perm = [0, 2, 1, 3]}', '{to = f16}', '{approximate = "tanh"}',
-      '{eps = 0.00001}', '{eps = 1e-7}', '{transA = false, transB = true}', '{scale = 0.5, causal = true}', '{shape = [seq, seq], axis = 1, dtype = i32}',
+      '{eps = 0.00001}', '{eps = 1e-7}', '{transA = false, transB = true}', '{scale = 0.5, causal = true}', '{scale = 0.25, causal = false, layout = "bshd"} : f32[batch, seq, 2, 4]', '{shape = [seq, seq], axis = 1, dtype = i32}',
       '{transB = true, epilogue = "gelu_tanh(add($0, $1))"}', '{expr = "add(mul($0, $1), 0.5)"}',
       '{axes = [-1, 0], keepdims = true}', 'output "with space" = ', 'output "inf" = ', 'output true = ',
       ...CONSTANTS.map(([, , lit]) => lit),
@@ -75,6 +78,14 @@ describe('round trip', () => {
 
   it('parse(print(g)) prints identically', () => expect(viaText(g)).toBe(text));
   it('the JSON form prints identically', () => expect(viaJSON(g)).toBe(text));
+
+  it('leaves a defaulted attribute out of text and JSON, and reads it back as the default', () => {
+    const attentions = graphToJSON(g).nodes.filter((n) => n.op === 'attention');
+    expect(attentions.map((n) => n.attrs.layout)).toEqual([undefined, 'bshd']);
+    const parsed = parseGraph(text).nodes.filter((n) => n.op === 'attention');
+    expect(parsed.map((n) => (n.attrs as { layout?: string }).layout)).toEqual(['bhsd', 'bshd']);
+    expect(() => parseGraph(text.replace('layout = "bshd"', 'layout = "hbsd"'))).toThrow(/attribute layout must be one of bhsd\|bshd/);
+  });
 
   it.each(CONSTANTS)('constant %s keeps its bits', (_name, t) => {
     const b = new GraphBuilder('c');

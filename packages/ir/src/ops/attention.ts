@@ -2,14 +2,35 @@
 // multi-query attention: a batch dim of k and v (the kv heads) may divide q's (the query heads),
 // query head h then reading kv head ⌊h / (Hq / Hkv)⌋, the order of Hugging Face's repeat_kv
 // (each kv head repeated for consecutive query heads). Other batch dims broadcast as in matmul.
+// `layout` says where the head axis (the last batch axis) sits: bhsd, [..., H, L, d] (the default),
+// or bshd, [..., L, H, d] in q, k, v and the result alike (the layout of the projections before
+// the head split, so no transpose copies the heads out and back); the mask keeps the scores' shape
+// [..., H, Lq, Lk] in both.
 
 import { type Dim, type TensorType, broadcastShapes, formatDims } from '../shape.ts';
 import { type Tensor, numel, stridesOf } from '../tensor.ts';
 import { checkMask, scaledScores } from './fused.ts';
 import { matmulRef } from './matmul.ts';
+import { transposeRef } from './movement.ts';
 import { describe, requireDTypes } from './ref-util.ts';
 import { ROW_OPS } from './rows.ts';
-import type { OpDef } from './types.ts';
+import type { AttentionLayout, OpAttrs, OpDef } from './types.ts';
+
+/** The layout of an attention node's attributes: bhsd when none is written. */
+export function attentionLayout(attrs: OpAttrs['attention']): AttentionLayout {
+  return attrs.layout ?? 'bhsd';
+}
+
+/** The perm that swaps the row axis and the head axis before it (axes -2 and -3): bshd ⇄ bhsd, its own inverse. */
+export function headSwapPerm(rank: number): number[] {
+  const perm = [...Array(rank).keys()];
+  [perm[rank - 3], perm[rank - 2]] = [perm[rank - 2], perm[rank - 3]];
+  return perm;
+}
+
+function swapHeads(t: TensorType): TensorType {
+  return { dtype: t.dtype, shape: headSwapPerm(t.shape.length).map((p) => t.shape[p]) };
+}
 
 /** A kv batch dim seen against the query's: grouped (it divides a larger known head count) counts as the query's. */
 function alignKv(kv: readonly Dim[], q: readonly Dim[], what: string): Dim[] {
@@ -30,8 +51,23 @@ export interface AttentionDims {
   readonly dv: Dim;
 }
 
-/** The shape rule of attention(q, k, v): q [..., Lq, d], k [..., Lk, d], v [..., Lk, dv]. */
-export function attentionDims(q: TensorType, k: TensorType, v: TensorType): AttentionDims {
+/**
+ * The shape rule of attention(q, k, v): in bhsd q [..., Lq, d], k [..., Lk, d], v [..., Lk, dv]; in
+ * bshd q [..., Lq, H, d], k [..., Lk, Hk, d], v [..., Lk, Hk, dv]. The batch dims are bhsd's (heads last).
+ */
+export function attentionDims(q: TensorType, k: TensorType, v: TensorType, layout: AttentionLayout = 'bhsd'): AttentionDims {
+  if (layout === 'bhsd') return headMajorDims(q, k, v);
+  if (q.shape.length < 3 || k.shape.length < 3 || v.shape.length < 3) {
+    throw new Error(`layout bshd needs q [..., Lq, H, d], k [..., Lk, Hk, d] and v [..., Lk, Hk, dv] (rank >= 3), got ${describe([q, k, v])}`);
+  }
+  try {
+    return headMajorDims(swapHeads(q), swapHeads(k), swapHeads(v));
+  } catch (e) {
+    throw new Error(`layout bshd, ${describe([q, k, v])} read as [..., H, L, d]: ${(e as Error).message}`);
+  }
+}
+
+function headMajorDims(q: TensorType, k: TensorType, v: TensorType): AttentionDims {
   requireDTypes([q, k, v], ['f32'], 'attention');
   if (q.shape.length < 2 || k.shape.length < 2 || v.shape.length < 2) throw new Error(`q, k and v need rank >= 2, got ${describe([q, k, v])}`);
   const [lq, d] = q.shape.slice(-2);
@@ -75,22 +111,30 @@ export function toAttentionBatch(t: Tensor, batch: readonly number[]): Tensor {
 }
 
 const attention: OpDef<'attention'> = {
-  summary: 'softmax(q kᵀ * scale + mask, causal) v over the last two axes; heads are a batch dim, kv heads may divide query heads (grouped-query)',
-  example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false} : f32[batch, 8, seq, 64]',
+  summary: 'softmax(q kᵀ * scale + mask, causal) v over the rows and depth; heads are a batch dim (layout bhsd [..., H, L, d] or bshd [..., L, H, d]), kv heads may divide query heads (grouped-query)',
+  example: '%4 = attention(%0, %1, %2, %3) {scale = 0.125, causal = false, layout = "bshd"} : f32[batch, seq, 8, 64]',
   traits: ['fused', 'contraction'],
   operands: [3, 4],
-  attrs: { scale: { kind: 'float' }, causal: { kind: 'bool' } },
-  infer([q, k, v, mask]) {
-    const { batch, lq, lk, dv } = attentionDims(q, k, v);
+  attrs: { scale: { kind: 'float' }, causal: { kind: 'bool' }, layout: { kind: 'enum', values: ['bhsd', 'bshd'], default: 'bhsd' } },
+  infer([q, k, v, mask], attrs) {
+    const layout = attentionLayout(attrs);
+    const { batch, lq, lk, dv } = attentionDims(q, k, v, layout);
     const scores: TensorType = { dtype: 'f32', shape: [...batch, lq, lk] };
     try {
       checkMask(scores, mask);
     } catch (e) {
-      throw new Error(`${(e as Error).message} (the scores of ${describe([q, k])} are ${formatDims(scores.shape)})`);
+      throw new Error(`${(e as Error).message} (the scores of ${describe([q, k])} in layout ${layout} are ${formatDims(scores.shape)})`);
     }
-    return [{ dtype: 'f32', shape: [...batch, lq, dv] }];
+    const out: TensorType = { dtype: 'f32', shape: [...batch, lq, dv] };
+    return [layout === 'bshd' ? swapHeads(out) : out];
   },
   evaluate([q, k, v, mask], attrs) {
+    if (attentionLayout(attrs) === 'bshd') {
+      // bshd means bhsd with the head and row axes swapped in every operand but the mask, and in the result.
+      const [tq, tk, tv] = [q, k, v].map((t) => transposeRef(t, headSwapPerm(t.shape.length)));
+      const [y] = attention.evaluate(mask ? [tq, tk, tv, mask] : [tq, tk, tv], { ...attrs, layout: 'bhsd' }, new Map());
+      return [transposeRef(y, headSwapPerm(y.shape.length))];
+    }
     const { batch } = attentionDims(q, k, v);
     const b = batch as number[];
     const scores = matmulRef(toAttentionBatch(q, b), toAttentionBatch(k, b), false, true);

@@ -51,27 +51,30 @@ const transpose: OpDef<'transpose'> = {
     if (!ok) throw new Error(`perm [${attrs.perm.join(', ')}] is not a permutation of the axes of ${formatType(x)}`);
     return [{ dtype: x.dtype, shape: transposeShape(x.shape, attrs.perm) }];
   },
-  evaluate([x], attrs) {
-    const shape = transposeShape(x.shape, attrs.perm);
-    const inStrides = stridesOf(x.shape);
-    const strides = attrs.perm.map((p) => inStrides[p]);
-    const n = x.data.length;
-    const out = allocArray(x.dtype, n);
-    const counter = new Array<number>(shape.length).fill(0);
-    let src = 0;
-    for (let k = 0; k < n; k++) {
-      (out as Float32Array)[k] = (x.data as Float32Array)[src];
-      for (let a = shape.length - 1; a >= 0; a--) {
-        counter[a]++;
-        src += strides[a];
-        if (counter[a] < shape[a]) break;
-        src -= strides[a] * counter[a];
-        counter[a] = 0;
-      }
-    }
-    return [{ dtype: x.dtype, shape, data: out }];
-  },
+  evaluate: ([x], attrs) => [transposeRef(x, attrs.perm)],
 };
+
+/** The reference transpose: result axis i is x's axis perm[i]. */
+export function transposeRef(x: Tensor, perm: readonly number[]): Tensor {
+  const shape = transposeShape(x.shape, perm);
+  const inStrides = stridesOf(x.shape);
+  const strides = perm.map((p) => inStrides[p]);
+  const n = x.data.length;
+  const out = allocArray(x.dtype, n);
+  const counter = new Array<number>(shape.length).fill(0);
+  let src = 0;
+  for (let k = 0; k < n; k++) {
+    (out as Float32Array)[k] = (x.data as Float32Array)[src];
+    for (let a = shape.length - 1; a >= 0; a--) {
+      counter[a]++;
+      src += strides[a];
+      if (counter[a] < shape[a]) break;
+      src -= strides[a] * counter[a];
+      counter[a] = 0;
+    }
+  }
+  return { dtype: x.dtype, shape, data: out };
+}
 
 /** Copy `size` entries starting at `start` along `axis` (concrete shapes). */
 function sliceTensor(x: Tensor, axis: number, start: number, size: number): Tensor {

@@ -49,11 +49,15 @@ export interface OpAttrs extends RecordOpAttrs, RowOpAttrs {
   // fused ops (produced by the compiler, still interpretable)
   /** epilogue: an expression over $0 = x @ w(ᵀ) and $1… = the operands after w. */
   linear: { transB: boolean; epilogue: string };
-  attention: { scale: number; causal: boolean };
+  /** layout: where the head axis sits in q, k, v and the result; left out, bhsd. */
+  attention: { scale: number; causal: boolean; layout?: AttentionLayout };
   fused_elementwise: { expr: string };
 }
 
 export type OpKind = keyof OpAttrs;
+
+/** Where attention's head axis sits: bhsd [..., H, L, d] or bshd [..., L, H, d] (ops/attention.ts). */
+export type AttentionLayout = 'bhsd' | 'bshd';
 
 export type Trait =
   | 'elementwise' // output element i depends only on input elements at i (after broadcasting)
