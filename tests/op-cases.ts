@@ -281,6 +281,29 @@ export const CASES: { readonly [K in OpKind]: () => OpCase[] } = {
       causal: emit(b, 'attention', [q, ck, cv], { scale: 0.35, causal: true }),
       mqa: emit(b, 'attention', [q, mk, mv, mask.slice(3, 0, 'n')], { scale: 0.35, causal: true }),
     })),
+    // Layout bshd: q, k, v and the result [..., L, H, d] (rows H·d apart), the mask [..., H, Lq, Lk] as in bhsd.
+    opCase('attention bshd: padding mask, causal, odd head sizes', {
+      q: inp('f32', [2, 'n', 3, 8]), k: inp('f32', [2, 'm', 3, 8]), v: inp('f32', [2, 'm', 3, 4]),
+      mask: inp('f32', [2, 1, 1, 'm'], (i) => (i % 13 === 0 || i % 3 === 0 ? -Infinity : 0)),
+      cq: inp('f32', ['n', 3, 5], uniform(-4, 4)), ck: inp('f32', ['n', 3, 5]), cv: inp('f32', ['n', 3, 7]),
+      cmask: inp('f32', [3, 'n', 'n'], (i) => (i % 4 === 1 ? -Infinity : 0)),
+    }, ({ q, k, v, mask, cq, ck, cv, cmask }, b) => ({
+      y: emit(b, 'attention', [q, k, v, mask], { scale: 0.35, causal: false, layout: 'bshd' }),
+      z: emit(b, 'attention', [cq, ck, cv, cmask], { scale: 1.5, causal: true, layout: 'bshd' }),
+      w: emit(b, 'attention', [cq, ck, cv], { scale: 0.4, causal: true, layout: 'bshd' }),
+    })),
+    opCase('attention bshd: grouped-query over 37 keys, multi-query, causal', {
+      q: inp('f32', [2, 'n', 6, 8]), k: inp('f32', [2, 37, 2, 8]), v: inp('f32', [2, 37, 2, 4]),
+      heads: inp('f32', [6, 1, 37], (i) => (i % 4 === 1 ? -Infinity : 0)),
+      ck: inp('f32', [2, 'n', 3, 8]), cv: inp('f32', [2, 'n', 3, 4]), mk: inp('f32', ['n', 1, 8]), mv: inp('f32', ['n', 1, 4]),
+    }, ({ q, k, v, heads, ck, cv, mk, mv }, b) => ({
+      gqa: emit(b, 'attention', [q, k, v, heads], { scale: 0.35, causal: false, layout: 'bshd' }),
+      causal: emit(b, 'attention', [q, ck, cv], { scale: 0.35, causal: true, layout: 'bshd' }),
+      mqa: emit(b, 'attention', [q, mk, mv], { scale: 0.5, causal: true, layout: 'bshd' }),
+    })),
+    opCase('attention bshd: head size known at run time', {
+      q: inp('f32', [2, 'm', 2, 'n']), k: inp('f32', [2, 'm', 2, 'n']), v: inp('f32', [2, 'm', 2, 'n']),
+    }, ({ q, k, v }, b) => ({ y: emit(b, 'attention', [q, k, v], { scale: 0.3, causal: true, layout: 'bshd' }) })),
   ],
   fused_elementwise: () => [
     opCase('fused f32', { a: inp('f32', ['n', 5], specials), c: inp('f32', [5]), m: inp('bool', ['n', 1], bools) }, ({ a, c, m }, b) =>

@@ -6,6 +6,7 @@ export * from './pass.ts';
 export * from './rewrite.ts';
 export * from './compile.ts';
 export * from './plan/kernel-plan.ts';
+export * from './plan/attention-access.ts';
 export { LoweringError, lowerToPlan } from './plan/lower.ts';
 export * from './plan/input-contract.ts';
 export * from './plan/memory.ts';

@@ -3,7 +3,7 @@
 // matmuls and row kernels (softmax, norms) call generated templates; the rest call the runtime library (js/runtime/). JS_KERNELS,
 // one entry per kernel kind, is also what the backend declares it can run.
 
-import type { Kernel, KernelKind, KernelPlan } from '@smelt/compiler';
+import { type AttentionOperand, type Kernel, type KernelKind, type KernelPlan, type Stride, attentionAccess } from '@smelt/compiler';
 import { type Dim, shapesEqual } from '@smelt/ir';
 import { type TemplateFn, elementwiseTemplate, gemmTemplate } from './templates.ts';
 import { numberLiteral } from './expr-js.ts';
@@ -90,9 +90,15 @@ export const JS_KERNELS: { readonly [K in KernelKind]: KernelRule<K> } = {
   matmul,
   concat,
   attention(k, ctx) {
-    const { b, s } = access(ctx);
+    const { b } = access(ctx);
+    const a = attentionAccess(k, (id) => ctx.plan.buffers[id].shape);
+    const stride = (st: Stride) => (st === null ? '0' : st.map((d) => ctx.dim(d)).join(' * ') || '1');
+    const strides = (o: AttentionOperand, col: Stride = []) => `[[${o.batch.map(stride).join(', ')}], ${stride(o.row)}, ${stride(col)}]`;
+    const operands = [a.q, a.k, a.v, a.out].map((o) => strides(o));
+    const mask = a.mask === undefined ? 'null' : strides(a.mask, a.mask.col);
+    const dims = [a.lq, a.lk, a.depth, a.dv].map((d) => ctx.dim(d)).join(', ');
     return {
-      geometry: `attentionGeometry(${s(k.q)}, ${s(k.k)}, ${s(k.v)}, ${optional(ctx, k.mask, s)}, ${s(k.out)})`,
+      geometry: `attentionGeometry([${a.batch.map((d) => ctx.dim(d)).join(', ')}], [${operands.join(', ')}, ${mask}], ${dims})`,
       call: (g) => `attention(${g}, ${num(k.scale)}, ${k.causal}, ${b(k.q)}, ${b(k.k)}, ${b(k.v)}, ${optional(ctx, k.mask, b)}, ${b(k.out)});`,
     };
   },

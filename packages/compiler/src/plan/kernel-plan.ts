@@ -4,7 +4,7 @@
 // symbols, so one plan serves every sequence length. Elementwise bodies, matmul epilogues and row
 // programs (softmax, norms) are expressions (ir/expr.ts) that backends render generically.
 
-import type { DType, Dim, Expr, RowProgram, Tensor } from '@smelt/ir';
+import type { AttentionLayout, DType, Dim, Expr, RowProgram, Tensor } from '@smelt/ir';
 import type { InputContract } from './input-contract.ts';
 
 export type BufferStorage =
@@ -36,8 +36,9 @@ export type Kernel = KernelBase & (
       readonly epilogue: Expr; readonly extras: readonly number[];
     }
   | {
+      /** q, k, v and out in `layout` (bhsd [..., H, L, d] or bshd [..., L, H, d]); attentionAccess says how a kernel addresses them. */
       readonly kind: 'attention'; readonly q: number; readonly k: number; readonly v: number; readonly mask?: number;
-      readonly out: number; readonly scale: number; readonly causal: boolean;
+      readonly out: number; readonly scale: number; readonly causal: boolean; readonly layout: AttentionLayout;
     }
   | {
       /**

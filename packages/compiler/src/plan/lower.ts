@@ -6,13 +6,12 @@
 // attributes typed by the kind.
 
 import {
-  type DType, type Dim, type Graph, type Node, type OpNode, type TensorType, type Value, allocArray, dependsOnSymbols, dimAdd, dimTerms, isExprNode,
+  type DType, type Dim, type Graph, type Node, type OpNode, type TensorType, type Value, allocArray, attentionLayout, dependsOnSymbols, dimAdd, dimTerms, isExprNode,
   isRowNode, isSymbol,
   normAxis, opDef, opNode, parseExpr,
 } from '@smelt/ir';
 import { nodeExpr, operandExprs } from '../elementwise-expr.ts';
 import type { ComputedDim, Kernel, KernelPlan, PlanBuffer } from './kernel-plan.ts';
-import { splitGroupedHeads } from './grouped-heads.ts';
 import { inputContract } from './input-contract.ts';
 import { planArena, type ArenaOptions } from './memory.ts';
 
@@ -66,15 +65,6 @@ class Lowerer {
     const storage = (): PlanBuffer['storage'] => (early ? { kind: 'derived' } : { kind: 'arena', slot: -1 });
     const to = early ? this.prologue : this.kernels;
     const emit: Emit = (k) => { to.push(k); this.origins?.set(k, n); };
-    const split = n.op === 'attention' ? splitGroupedHeads(n) : undefined;
-    if (split) {
-      // The kernel runs on views with the grouped head axes split; the node's value views its result.
-      const out = this.anonymous(n.outputs[0].type.dtype, split.out, storage());
-      this.ids.set(n.outputs[0], this.anonymous(n.outputs[0].type.dtype, n.outputs[0].type.shape, { kind: 'alias', of: out }));
-      const views = ins.map((id, i) => this.anonymous(this.buffers[id].dtype, split.operands[i], { kind: 'alias', of: id }));
-      lowerKernel(n, views, [out], emit);
-      return;
-    }
     const outs = n.outputs.map((v) => this.buffer(v, storage()));
     if (isRowNode(n) && ins.length === 1 && outs.length === 1) {
       const t = n.outputs[0].type;
@@ -148,7 +138,7 @@ function lowerKernel(n: KernelNode, ins: number[], outs: number[], emit: Emit): 
     case 'conv1d':
       return emit({ kind: 'conv1d', label, x: ins[0], w: ins[1], bias: ins[2], out, ...n.attrs });
     case 'attention':
-      return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal });
+      return emit({ kind: 'attention', label, q: ins[0], k: ins[1], v: ins[2], mask: ins[3], out, scale: n.attrs.scale, causal: n.attrs.causal, layout: attentionLayout(n.attrs) });
     case 'reduce_sum': case 'reduce_mean': case 'reduce_max': case 'reduce_min': {
       const axes = n.attrs.axes.map((x) => normAxis(x, rank)).sort((p, q) => p - q);
       return emit({ kind: 'reduce', label, op: REDUCE_OPS[n.op], x: ins[0], out, axes });

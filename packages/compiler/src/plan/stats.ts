@@ -2,6 +2,7 @@
 // analytic FLOP count, bytes moved by the kernels, and peak arena bytes against the naive sum.
 
 import { type Expr, type Graph, OP_KINDS, type SymbolEnv, hasTrait, numel, opCounts, resolveShape } from '@smelt/ir';
+import { attentionAccess } from './attention-access.ts';
 import type { Kernel, KernelPlan } from './kernel-plan.ts';
 import { arenaLayout, bufferBytes, kernelReads, kernelWrites, naiveBytes } from './memory.ts';
 
@@ -36,12 +37,9 @@ export function kernelFlops(plan: KernelPlan, k: Kernel, env: SymbolEnv): number
       return outElems * (2 * depth + exprOps(k.epilogue));
     }
     case 'attention': {
-      const q = shapeOf(plan, k.q, env);
-      const kk = shapeOf(plan, k.k, env);
-      const rows = numel(q.slice(0, -1));
-      const keys = kk[kk.length - 2];
-      const dv = shapeOf(plan, k.v, env).at(-1)!;
-      return rows * keys * (2 * q[q.length - 1] + 2 * dv + 5);
+      const a = attentionAccess(k, (id) => plan.buffers[id].shape);
+      const [lq, keys, depth, dv] = resolveShape([a.lq, a.lk, a.depth, a.dv], env);
+      return numel(resolveShape(a.batch, env)) * lq * keys * (2 * depth + 2 * dv + 5);
     }
     case 'elementwise': return outElems * exprOps(k.expr);
     case 'row': {

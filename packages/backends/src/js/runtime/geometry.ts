@@ -108,16 +108,6 @@ export function elementwiseGeometry(out: Shape, operands: readonly (Shape | null
   };
 }
 
-/** Where a broadcast operand (mask, residual) of a row kernel is read: row offsets and column step. */
-export interface RowOperand {
-  readonly rows: Int32Array;
-  readonly col: number;
-}
-
-export function rowOperand(outer: Shape, shape: Shape | null): RowOperand | null {
-  return shape === null ? null : { rows: rowOffsets(outer, shape), col: colStride(shape) };
-}
-
 export interface ReduceGeometry {
   /** Offset in x of the first element reduced into each output element. */
   readonly outer: Int32Array;

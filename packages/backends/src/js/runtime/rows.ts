@@ -4,7 +4,7 @@
 // precision and in the reference's order. Dot products run 2 × 2 at a time over operands packed
 // into plain arrays of doubles, as the GEMM does (js/runtime/gemm.ts says why not typed arrays).
 
-import { type RowOperand, type Shape, doubles, matrixOffsets, numel, rowOffsets, rowOperand } from './geometry.ts';
+import { type Shape, doubles, numel, offsetTable } from './geometry.ts';
 
 /** Query rows and keys (or value columns) per register tile of attention: 2 × 2 dot products in locals. */
 const ATT_TILE = 2;
@@ -37,17 +37,24 @@ function dot2x2(a: readonly number[], b: readonly number[], span: number, tile: 
   tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11;
 }
 
+/** Where an operand of attention is read: the start of each batch item, the step from row to row (and key to key). */
+export interface AttentionOperand {
+  readonly starts: Int32Array;
+  readonly row: number;
+  readonly col: number;
+}
+
 export interface AttentionGeometry {
   readonly batches: number;
   readonly lq: number;
   readonly lk: number;
   readonly depth: number;
   readonly dv: number;
-  /** Start of each query row (over batch × lq), and the key and value matrix of each batch. */
-  readonly qRows: Int32Array;
-  readonly kMats: Int32Array;
-  readonly vMats: Int32Array;
-  readonly mask: RowOperand | null;
+  readonly q: AttentionOperand;
+  readonly k: AttentionOperand;
+  readonly v: AttentionOperand;
+  readonly out: AttentionOperand;
+  readonly mask: AttentionOperand | null;
   /**
    * Scratch, doubles: the keys of one batch in panels of 2 keys interleaved by depth, its values in
    * panels of 2 columns interleaved by key, 2 query rows interleaved by depth, their scores (row
@@ -61,40 +68,42 @@ export interface AttentionGeometry {
   readonly tile: number[];
 }
 
-export function attentionGeometry(q: Shape, k: Shape, v: Shape, mask: Shape | null, out: Shape): AttentionGeometry {
-  const batch = out.slice(0, -2);
-  const lq = q[q.length - 2];
-  const lk = k[k.length - 2];
-  const depth = q[q.length - 1];
-  const dv = v[v.length - 1];
-  const rows = [...batch, lq];
+/** An operand's strides as the compiler's attentionAccess gives them: per batch axis, per row, per column (mask only). */
+export type AttentionStrides = readonly [batch: readonly number[], row: number, col: number];
+
+/**
+ * `batch`: the logical batch axes; `operands`: q, k, v, out and the mask (or null), each read at
+ * Σ batch coordinate · stride + row · row stride (+ key · column stride for the mask), in either layout.
+ */
+export function attentionGeometry(batch: Shape, operands: readonly (AttentionStrides | null)[], lq: number, lk: number, depth: number, dv: number): AttentionGeometry {
   const panels = (n: number, size: number) => Array.from({ length: Math.ceil(n / ATT_TILE) }, () => doubles(size * ATT_TILE));
+  const read = (s: AttentionStrides | null): AttentionOperand | null => (s === null ? null : { starts: offsetTable(batch, s[0]), row: s[1], col: s[2] });
+  const [q, k, v, out, mask] = operands.map(read);
   return {
-    batches: numel(batch), lq, lk, depth, dv,
-    qRows: rowOffsets(rows, q), kMats: matrixOffsets(batch, k), vMats: matrixOffsets(batch, v), mask: rowOperand(rows, mask),
+    batches: numel(batch), lq, lk, depth, dv, q: q!, k: k!, v: v!, out: out!, mask,
     kPanels: panels(lk, depth), vPanels: panels(dv, lk), qPanel: doubles(ATT_TILE * depth),
     scores: doubles(ATT_TILE * lk), probs: doubles(ATT_TILE * lk), tile: doubles(ATT_TILE * ATT_TILE),
   };
 }
 
-/** Pack `count` rows of `len` from x at `base` into panels of 2 rows interleaved along the row (zero padded). */
-function packRows(x: Float32Array, base: number, count: number, len: number, panels: readonly number[][]): void {
+/** Pack `count` rows of `len` (`stride` apart) from x at `base` into panels of 2 rows interleaved along the row (zero padded). */
+function packRows(x: Float32Array, base: number, count: number, len: number, stride: number, panels: readonly number[][]): void {
   for (let jp = 0; jp < panels.length; jp++) {
     const panel = panels[jp];
     for (let c = 0; c < ATT_TILE; c++) {
       const j = jp * ATT_TILE + c;
-      for (let d = 0, u = c, o = base + j * len; d < len; d++, u += ATT_TILE) panel[u] = j < count ? x[o + d] : 0;
+      for (let d = 0, u = c, o = base + j * stride; d < len; d++, u += ATT_TILE) panel[u] = j < count ? x[o + d] : 0;
     }
   }
 }
 
-/** Pack a `rows` × `cols` matrix from x at `base` into panels of 2 columns interleaved along the rows (zero padded). */
-function packColumns(x: Float32Array, base: number, rows: number, cols: number, panels: readonly number[][]): void {
+/** Pack a `rows` × `cols` matrix (rows `stride` apart) from x at `base` into panels of 2 columns interleaved along the rows (zero padded). */
+function packColumns(x: Float32Array, base: number, rows: number, cols: number, stride: number, panels: readonly number[][]): void {
   for (let jp = 0; jp < panels.length; jp++) {
     const panel = panels[jp];
     for (let c = 0; c < ATT_TILE; c++) {
       const j = jp * ATT_TILE + c;
-      for (let t = 0, u = c, o = base + j; t < rows; t++, u += ATT_TILE, o += cols) panel[u] = j < cols ? x[o] : 0;
+      for (let t = 0, u = c, o = base + j; t < rows; t++, u += ATT_TILE, o += stride) panel[u] = j < cols ? x[o] : 0;
     }
   }
 }
@@ -104,7 +113,7 @@ function packColumns(x: Float32Array, base: number, rows: number, cols: number, 
  * along the depth in order), scaled, masked and causal, rounded where the reference stores them,
  * into g.scores row after row; a padding row past `rows` repeats the last one.
  */
-function scoreBlock(g: AttentionGeometry, scale: number, causal: boolean, mask: Float32Array | null, r0: number, i0: number, rows: number): void {
+function scoreBlock(g: AttentionGeometry, scale: number, causal: boolean, mask: Float32Array | null, bi: number, i0: number, rows: number): void {
   const { lk, kPanels, qPanel, scores, tile } = g;
   const span = g.depth * ATT_TILE;
   for (let jp = 0, t = 0; jp < kPanels.length; jp++, t += ATT_TILE) {
@@ -115,7 +124,7 @@ function scoreBlock(g: AttentionGeometry, scale: number, causal: boolean, mask: 
   const mcol = g.mask ? g.mask.col : 0;
   for (let r = 0; r < ATT_TILE; r++) {
     const row = Math.min(r, rows - 1), i = i0 + row, o = r * lk;
-    const mo = g.mask ? g.mask.rows[r0 + row] : 0;
+    const mo = g.mask ? g.mask.starts[bi] + i * g.mask.row : 0;
     for (let t = 0; t < lk; t++) {
       let s = Math.fround(Math.fround(scores[o + t]) * scale);
       if (mask !== null) s = Math.fround(s + mask[mo + t * mcol]);
@@ -142,18 +151,18 @@ function probabilities(g: AttentionGeometry): void {
   }
 }
 
-/** out rows r0.. (`rows` of them) = probabilities times values, 2 × 2 at a time, summed along the keys in order. */
-function weightedValues(g: AttentionGeometry, out: Float32Array, r0: number, rows: number): void {
+/** out rows from `at` (`rows` of them, g.out.row apart) = probabilities times values, 2 × 2 at a time, summed along the keys in order. */
+function weightedValues(g: AttentionGeometry, out: Float32Array, at: number, rows: number): void {
   const { dv, vPanels, probs, tile } = g;
-  const span = g.lk * ATT_TILE;
+  const span = g.lk * ATT_TILE, step = g.out.row;
   for (let jp = 0, j = 0; jp < vPanels.length; jp++, j += ATT_TILE) {
     dot2x2(probs, vPanels[jp], span, tile);
-    const o = r0 * dv + j, wide = j + 1 < dv;
+    const o = at + j, wide = j + 1 < dv;
     out[o] = tile[0];
     if (wide) out[o + 1] = tile[1];
     if (rows > 1) {
-      out[o + dv] = tile[2];
-      if (wide) out[o + dv + 1] = tile[3];
+      out[o + step] = tile[2];
+      if (wide) out[o + step + 1] = tile[3];
     }
   }
 }
@@ -166,19 +175,20 @@ export function attention(
   g: AttentionGeometry, scale: number, causal: boolean,
   q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array | null, out: Float32Array,
 ): void {
-  const { batches, lq, lk, depth, dv, kMats, vMats, qRows, qPanel } = g;
+  const { batches, lq, lk, depth, dv, qPanel } = g;
   for (let bi = 0; bi < batches; bi++) {
-    packRows(k, kMats[bi] * lk * depth, lk, depth, g.kPanels);
-    packColumns(v, vMats[bi] * lk * dv, lk, dv, g.vPanels);
+    packRows(k, g.k.starts[bi], lk, depth, g.k.row, g.kPanels);
+    packColumns(v, g.v.starts[bi], lk, dv, g.v.row, g.vPanels);
+    const qAt = g.q.starts[bi], outAt = g.out.starts[bi];
     for (let i0 = 0; i0 < lq; i0 += ATT_TILE) {
-      const r0 = bi * lq + i0, rows = Math.min(ATT_TILE, lq - i0);
+      const rows = Math.min(ATT_TILE, lq - i0);
       for (let r = 0; r < ATT_TILE; r++) {
-        const src = qRows[r0 + Math.min(r, rows - 1)];
+        const src = qAt + (i0 + Math.min(r, rows - 1)) * g.q.row;
         for (let d = 0, u = r; d < depth; d++, u += ATT_TILE) qPanel[u] = q[src + d];
       }
-      scoreBlock(g, scale, causal, mask, r0, i0, rows);
+      scoreBlock(g, scale, causal, mask, bi, i0, rows);
       probabilities(g);
-      weightedValues(g, out, r0, rows);
+      weightedValues(g, out, outAt + i0 * g.out.row, rows);
     }
   }
 }
