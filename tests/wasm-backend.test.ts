@@ -117,7 +117,7 @@ describe('wasm backend: runs', () => {
   });
 
   it('gives the same bits on one and two threads', async () => {
-    for (const c of [...GEMM_CASES, attention, ...CASES.softmax().map(atEnvs), ...CASES.add_layer_norm().map(atEnvs), ...CASES.pad().map(atEnvs)]) {
+    for (const c of [...GEMM_CASES, attention, ...CASES.attention().filter((a) => a.name.includes('bshd')).map(atEnvs), ...CASES.softmax().map(atEnvs), ...CASES.add_layer_norm().map(atEnvs), ...CASES.pad().map(atEnvs)]) {
       const [one, two] = await Promise.all([compileWasm(c.graph, c.weights, { simd: 'relaxed' }), compileWasm(c.graph, c.weights, { simd: 'relaxed', threads: 2 })]);
       const [a, b] = [await one.run(c.inputs[0]), await two.run(c.inputs[0])];
       for (const [name, t] of a) expectIdentical(b.get(name)!, t, `${c.name}: ${name}`);

@@ -62,12 +62,12 @@ export function softmaxBlockUpdate(ctx: KernelCtx, b: BlockRow): void {
   c.get(max).set(b.runMax);
 }
 
-/** Output rows: the accumulated tile divided by each row's sum. */
-export function writeRows(ctx: KernelCtx, w: { oTile: Local; dvp: Local; dv: Local; out: Local; runSum: readonly Local[]; rows: number }): void {
+/** Output rows (`outStep` elements apart): the accumulated tile divided by each row's sum. */
+export function writeRows(ctx: KernelCtx, w: { oTile: Local; dvp: Local; dv: Local; out: Local; outStep: Local; runSum: readonly Local[]; rows: number }): void {
   const c = ctx.c;
   for (let r = 0; r < w.rows; r++) {
     const oRow = ctx.let(iadd(get(w.oTile), op('i32.shl', imul(get(w.dvp), i32(r)), i32(2))));
-    const outRow = ctx.let(iadd(get(w.out), op('i32.shl', imul(get(w.dv), i32(r)), i32(2))));
+    const outRow = ctx.let(iadd(get(w.out), op('i32.shl', imul(get(w.outStep), i32(r)), i32(2))));
     const sum = bind(c, 'v128', op('f32x4.splat', get(w.runSum[r])));
     rowPass(c, w.dv, (s) => s.store(outRow, fdiv(s.load(oRow), get(sum)))(c));
   }

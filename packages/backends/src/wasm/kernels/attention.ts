@@ -4,51 +4,52 @@
 // MR×KB scores (scaled, masked, causal and out-of-range keys set to -inf while still in
 // registers), the running max and sum update, and a second GEMM tile accumulates P·V into an
 // MR×dv scratch tile. A row whose keys are all masked ends with sum 0 and gives NaN, as the
-// reference's softmax does.
+// reference's softmax does. Operands are addressed by the compiler's attentionAccess: a batch·head
+// item's start in each operand and the step between its rows (d in bhsd, H·d in bshd), so q, k, v
+// and the result are read and written in either layout with no copy.
 
-import type { Kernel } from '@smelt/compiler';
-import type { Dim } from '@smelt/ir';
+import { type AttentionAccess, type Kernel, type Stride, attentionAccess } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
-import { mergeView, presence } from '../codegen/broadcast.ts';
 import { type DimSource, type KernelCtx, type ProgramCtx, dimProductVal } from '../codegen/context.ts';
 import { PANEL } from '../codegen/memory-map.ts';
 import { type Val, bind, fmul, forRange, get, i32, iadd, imin, imul, op, splat, vselect } from '../codegen/ops.ts';
-import { rowOffsets } from '../codegen/rows.ts';
+import { indexSplit } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
 import { MR, dispatchRows, emitTile } from './gemm-tile.ts';
 import { KB, softmaxBlockUpdate, writeRows } from './attention-rows.ts';
 
 type Attention = Extract<Kernel, { kind: 'attention' }>;
 
-interface Dims { n: Dim; m: Dim; d: Dim; dv: Dim; batch: readonly Dim[] }
+const accessOf = (k: Attention, prog: ProgramCtx): AttentionAccess => attentionAccess(k, (id) => prog.shape(id));
 
-function dimsOf(k: Attention, prog: ProgramCtx): Dims {
-  const [qs, ks, vs, os] = [k.q, k.k, k.v, k.out].map((id) => prog.shape(id));
-  return { n: qs[qs.length - 2], d: qs[qs.length - 1], m: ks[ks.length - 2], dv: vs[vs.length - 1], batch: os.slice(0, -2) };
+/** A row stride in bytes: a number when every dim is known (the GEMM tile then uses immediate offsets), else a local. */
+function strideBytes(ctx: KernelCtx, s: Stride, elements: Local): number | Local {
+  if (s !== null && s.every((d) => typeof d === 'number')) return (s as number[]).reduce((a, b) => a * b, 4);
+  return ctx.let(op('i32.shl', get(elements), i32(2)));
 }
 
 const roundUp8 = (v: Val): Val => op('i32.and', iadd(v, i32(PANEL - 1)), i32(-PANEL));
 
 /** Scratch per thread: scores MR×KB, output tile MR×⌈dv⌉₈, and K of one batch·head in panels. */
 export function attentionScratch(k: Attention, prog: ProgramCtx, dims: DimSource): (c: Code) => void {
-  const g = dimsOf(k, prog);
+  const g = accessOf(k, prog);
   const tile = iadd(i32(MR * KB * 4), imul(roundUp8(dims.dim(g.dv)), i32(MR * 4)));
-  return iadd(tile, imul(roundUp8(dims.dim(g.m)), dimProductVal(dims, [g.d], 4)));
+  return iadd(tile, imul(roundUp8(dims.dim(g.lk)), dimProductVal(dims, [g.depth], 4)));
 }
 
 export function emitAttention(k: Attention, ctx: KernelCtx): void {
   const { c, prog } = ctx;
-  const g = dimsOf(k, prog);
-  const os = prog.shape(k.out);
-  const [n, m, d, dv] = [g.n, g.m, g.d, g.dv].map((x) => ctx.let(ctx.dim(x)));
+  const g = accessOf(k, prog);
+  const [n, m, d, dv] = [g.lq, g.lk, g.depth, g.dv].map((x) => ctx.let(ctx.dim(x)));
   const dvp = ctx.let(roundUp8(get(dv)));
-  const operands = [k.q, k.k, k.v, ...(k.mask === undefined ? [] : [k.mask])];
-  const shapes = operands.map((id) => prog.shape(id));
-  const maskAlong = k.mask === undefined ? [false, false] : presence(prog.shape(k.mask), os).slice(-2);
-  const inner = [[g.n, g.d], [g.m, g.d], [g.m, g.dv], [...(maskAlong[0] ? [g.n] : []), ...(maskAlong[1] ? [g.m] : [])]];
-  const space = rowOffsets(ctx, mergeView(g.batch, shapes.map((s) => s.slice(0, -2))), inner.slice(0, operands.length));
-  const bases = operands.map((id) => ctx.let(ctx.addr(id)));
-  const outBase = ctx.let(ctx.addr(k.out));
+  const operands = [g.q, g.k, g.v, g.out, ...(g.mask ? [g.mask] : [])];
+  const ids = [k.q, k.k, k.v, k.out, ...(k.mask === undefined ? [] : [k.mask])];
+  const space = indexSplit(ctx, g.batch.map((x) => [x]), operands.map((o) => o.batch));
+  const step = (s: Stride) => ctx.let(s === null ? i32(0) : ctx.numel(s));
+  const rowStep = { q: step(g.q.row), k: step(g.k.row), v: step(g.v.row), out: step(g.out.row), mask: g.mask ? step(g.mask.row) : undefined };
+  const tileStride = { q: strideBytes(ctx, g.q.row, rowStep.q), v: strideBytes(ctx, g.v.row, rowStep.v) };
+  const maskAlong = g.mask ? [g.mask.row !== null, g.mask.col !== null] : [false, false];
+  const bases = ids.map((id) => ctx.let(ctx.addr(id)));
   const scores = ctx.let(ctx.scratch());
   const oTile = ctx.let(iadd(get(scores), i32(MR * KB * 4)));
   const kPacked = ctx.let(iadd(get(oTile), imul(get(dvp), i32(MR * 4))));
@@ -59,23 +60,28 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
     const i0 = ctx.let(imul(op('i32.rem_u', get(item), get(qTiles)), i32(MR)));
     const offs = space.at(bi);
     const ptr = (o: number) => ctx.let(iadd(get(bases[o]), op('i32.shl', get(offs[o]), i32(2))));
-    const [q, key, v] = [ptr(0), ptr(1), ptr(2)];
-    const mask = k.mask === undefined ? undefined : ptr(3);
+    const [q, key, v, outAt] = [ptr(0), ptr(1), ptr(2), ptr(3)];
+    const mask = k.mask === undefined ? undefined : ptr(4);
     op('i32.ne', get(bi), get(lastPacked))(c);
     c.if(() => {
       const panels = ctx.let(op('i32.shr_u', roundUp8(get(m)), i32(3)));
-      emitPackPanels(ctx, { base: key, k: d, n: m, transB: true }, ctx.let(i32(0)), panels, kPacked);
+      emitPackPanels(ctx, { base: key, k: d, n: m, transB: true, stride: rowStep.k }, ctx.let(i32(0)), panels, kPacked);
       c.get(bi).set(lastPacked);
     });
-    const out = ctx.let(iadd(get(outBase), op('i32.shl', imul(iadd(imul(get(bi), get(n)), get(i0)), get(dv)), i32(2))));
+    const out = ctx.let(iadd(get(outAt), op('i32.shl', imul(get(i0), get(rowStep.out)), i32(2))));
     const left = ctx.let(op('i32.sub', get(n), get(i0)));
-    const tile = (rows: number) => emitQueryTile(ctx, k, g, rows, { q, key: kPacked, v, mask, maskAlong, i0, n, m, d, dv, dvp, scores, oTile, out });
+    const tile = (rows: number) => emitQueryTile(ctx, k, rows, { q, key: kPacked, v, mask, maskAlong, rowStep, tileStride, i0, n, m, d, dv, dvp, scores, oTile, out });
     dispatchRows(c, left, tile);
   });
 }
 
+/** Elements from one row to the next in q, k, v, the result and the mask (0 where the mask broadcasts along the queries). */
+interface RowSteps { readonly q: Local; readonly k: Local; readonly v: Local; readonly out: Local; readonly mask?: Local }
+
 export interface QueryTile {
-  readonly q: Local; readonly key: Local; readonly v: Local; readonly mask?: Local; readonly maskAlong: readonly boolean[];
+  readonly q: Local; readonly key: Local; readonly v: Local; readonly mask?: Local; readonly maskAlong: readonly boolean[]; readonly rowStep: RowSteps;
+  /** q's and v's row strides in bytes, as the GEMM tile takes them. */
+  readonly tileStride: { readonly q: number | Local; readonly v: number | Local };
   readonly i0: Local; readonly n: Local; readonly m: Local; readonly d: Local; readonly dv: Local; readonly dvp: Local;
   readonly scores: Local; readonly oTile: Local; readonly out: Local;
 }
@@ -89,7 +95,7 @@ interface Block {
   readonly relaxed: boolean;
 }
 
-function emitQueryTile(ctx: KernelCtx, k: Attention, g: Dims, rows: number, t: QueryTile): void {
+function emitQueryTile(ctx: KernelCtx, k: Attention, rows: number, t: QueryTile): void {
   const c = ctx.c;
   const rowIds = Array.from({ length: rows }, (_, r) => r);
   const runMax = rowIds.map(() => bind(c, 'f32', (cc) => cc.f32(-Infinity)));
@@ -107,20 +113,20 @@ function emitQueryTile(ctx: KernelCtx, k: Attention, g: Dims, rows: number, t: Q
   forRange(c, kb0, i32(0), get(kEnd), () => {
     const nk = ctx.let(imin(i32(KB), op('i32.sub', get(kEnd), get(kb0))));
     const block: Block = { rows, kb0, nk, panels: ctx.let(op('i32.shr_u', roundUp8(get(nk)), i32(3))), relaxed: ctx.prog.simd === 'relaxed' };
-    emitScores(ctx, k, g, t, block, limits);
+    emitScores(ctx, k, t, block, limits);
     for (const r of rowIds) {
       softmaxBlockUpdate(ctx, { scores: t.scores, row: r, vectors: ctx.let(op('i32.shl', get(block.panels), i32(1))), oTile: t.oTile, dvp: t.dvp, runMax: runMax[r], runSum: runSum[r] });
     }
-    emitWeightedValues(ctx, g, t, block);
+    emitWeightedValues(ctx, t, block);
   }, KB);
-  writeRows(ctx, { oTile: t.oTile, dvp: t.dvp, dv: t.dv, out: t.out, runSum, rows });
+  writeRows(ctx, { oTile: t.oTile, dvp: t.dvp, dv: t.dv, out: t.out, outStep: t.rowStep.out, runSum, rows });
 }
 
 /** scores[r][j - kb0] = q·k·scale + mask, or -inf for keys past the row's limit (GEMM tile per key panel). */
-function emitScores(ctx: KernelCtx, k: Attention, g: Dims, t: QueryTile, b: Block, limits: readonly Local[]): void {
+function emitScores(ctx: KernelCtx, k: Attention, t: QueryTile, b: Block, limits: readonly Local[]): void {
   const c = ctx.c;
-  const qRowStride = typeof g.d === 'number' ? g.d * 4 : ctx.let(op('i32.shl', get(t.d), i32(2)));
-  const q = ctx.let(iadd(get(t.q), op('i32.shl', imul(get(t.i0), get(t.d)), i32(2))));
+  const qRowStride = t.tileStride.q;
+  const q = ctx.let(iadd(get(t.q), op('i32.shl', imul(get(t.i0), get(t.rowStep.q)), i32(2))));
   const pp = c.local('i32');
   forRange(c, pp, i32(0), get(b.panels), () => {
     const panel = iadd(get(t.key), imul(iadd(op('i32.shr_u', get(b.kb0), i32(3)), get(pp)), op('i32.shl', get(t.d), i32(5))));
@@ -138,13 +144,13 @@ function emitScores(ctx: KernelCtx, k: Attention, g: Dims, t: QueryTile, b: Bloc
 }
 
 /** oTile += P·V over the block's keys, 8 value columns per GEMM tile. */
-function emitWeightedValues(ctx: KernelCtx, g: Dims, t: QueryTile, b: Block): void {
+function emitWeightedValues(ctx: KernelCtx, t: QueryTile, b: Block): void {
   const c = ctx.c;
-  const vStride = typeof g.dv === 'number' ? g.dv * 4 : ctx.let(op('i32.shl', get(t.dv), i32(2)));
+  const vStride = t.tileStride.v;
   const qp = c.local('i32');
   forRange(c, qp, i32(0), op('i32.shr_u', get(t.dvp), i32(3)), () => {
     const oAt = (r: number, h: number): Val => iadd(get(t.oTile), iadd(op('i32.shl', imul(i32(r), get(t.dvp)), i32(2)), iadd(op('i32.shl', get(qp), i32(5)), i32(16 * h))));
-    const vBase = iadd(get(t.v), op('i32.shl', iadd(imul(get(b.kb0), get(t.dv)), op('i32.shl', get(qp), i32(3))), i32(2)));
+    const vBase = iadd(get(t.v), op('i32.shl', iadd(imul(get(b.kb0), get(t.rowStep.v)), op('i32.shl', get(qp), i32(3))), i32(2)));
     const acc = emitTile(c, {
       rows: b.rows, k: get(b.nk), relaxed: b.relaxed, init: (r, h) => (cc) => { oAt(r, h)(cc); cc.mem('v128.load'); },
       a: { base: get(t.scores), rowStride: KB * 4, kStride: 4 }, b: { base: vBase, kStride: vStride },
@@ -156,7 +162,7 @@ function emitWeightedValues(ctx: KernelCtx, g: Dims, t: QueryTile, b: Block): vo
 /** The mask at (row i0 + r, keys j..j+3), broadcast as its shape says. */
 function maskAt(ctx: KernelCtx, t: QueryTile, r: number, j: Local): Val {
   const [alongN, alongM] = t.maskAlong;
-  const row = alongN ? imul(iadd(get(t.i0), i32(r)), alongM ? get(t.m) : i32(1)) : i32(0);
+  const row = alongN ? imul(iadd(get(t.i0), i32(r)), get(t.rowStep.mask!)) : i32(0);
   const col = alongM ? get(j) : i32(0);
   const address = iadd(get(t.mask!), op('i32.shl', iadd(row, col), i32(2)));
   return (c) => { address(c); c.mem(alongM ? 'v128.load' : 'v128.load32_splat'); };

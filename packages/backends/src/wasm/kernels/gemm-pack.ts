@@ -53,7 +53,11 @@ export interface PackSource {
   readonly k: Local;
   readonly n: Local;
   readonly transB: boolean;
+  /** Elements from one stored row to the next (attention's keys in bshd); packed rows when absent. */
+  readonly stride?: Local;
 }
+
+const rowStride = (src: PackSource): Local => src.stride ?? (src.transB ? src.k : src.n);
 
 /** Emit: pack panels [p0, p1) of `src` to `dst`. Full panels copy straight; the last may pad with zeros. */
 export function emitPackPanels(ctx: KernelCtx, src: PackSource, p0: Local, p1: Local, dst: Local): void {
@@ -72,7 +76,7 @@ function packFullRows(ctx: KernelCtx, src: PackSource, j0: Local, panel: Local):
   const c = ctx.c;
   const from = ctx.let(iadd(get(src.base), op('i32.shl', get(j0), i32(2))));
   const to = ctx.let(get(panel));
-  const rowBytes = ctx.let(op('i32.shl', get(src.n), i32(2)));
+  const rowBytes = ctx.let(op('i32.shl', get(rowStride(src)), i32(2)));
   const kk = c.local('i32');
   forRange(c, kk, i32(0), get(src.k), () => {
     c.get(to).get(from).mem('v128.load').mem('v128.store');
@@ -90,7 +94,7 @@ function packFullTransposed(ctx: KernelCtx, src: PackSource, j0: Local, panel: L
   const jj = c.local('i32');
   const kk = c.local('i32');
   forRange(c, jj, i32(0), i32(PANEL), () => {
-    const from = ctx.let(iadd(get(src.base), op('i32.shl', imul(iadd(get(j0), get(jj)), get(src.k)), i32(2))));
+    const from = ctx.let(iadd(get(src.base), op('i32.shl', imul(iadd(get(j0), get(jj)), get(rowStride(src))), i32(2))));
     const to = ctx.let(iadd(get(panel), op('i32.shl', get(jj), i32(2))));
     forRange(c, kk, i32(0), get(src.k), () => {
       c.get(to).get(from).mem('f32.load').mem('f32.store');
@@ -112,7 +116,7 @@ function packPartial(ctx: KernelCtx, src: PackSource, j0: Local, panel: Local): 
       const j = ctx.let(iadd(get(j0), get(jj)));
       const inside = ctx.let(op('i32.lt_s', get(j), get(src.n)));
       const jc = ctx.let((cc) => { cc.get(j); op('i32.sub', get(src.n), i32(1))(cc); cc.get(inside).op('select'); });
-      const at: Val = src.transB ? iadd(imul(get(jc), get(src.k)), get(kk)) : iadd(imul(get(kk), get(src.n)), get(jc));
+      const at: Val = src.transB ? iadd(imul(get(jc), get(rowStride(src))), get(kk)) : iadd(imul(get(kk), get(rowStride(src))), get(jc));
       iadd(get(panel), op('i32.shl', iadd(imul(get(kk), i32(PANEL)), get(jj)), i32(2)))(c);
       iadd(get(src.base), op('i32.shl', at, i32(2)))(c);
       c.mem('f32.load').f32(0).get(inside).op('select').mem('f32.store');
