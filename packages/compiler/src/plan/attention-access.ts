@@ -15,7 +15,8 @@
 import { type AttentionLayout, type Dim, headSwapPerm } from '@smelt/ir';
 import type { Kernel } from './kernel-plan.ts';
 
-type AttentionKernel = Extract<Kernel, { kind: 'attention' }>;
+/** What addressing needs of an attention kernel: its buffers and layout. */
+type AttentionKernel = Pick<Extract<Kernel, { kind: 'attention' }>, 'q' | 'k' | 'v' | 'out' | 'mask' | 'layout'>;
 
 /** An element stride: a product of dims ([] is 1), or null for 0 (the operand broadcasts there). */
 export type Stride = readonly Dim[] | null;

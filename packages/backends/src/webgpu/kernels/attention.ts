@@ -4,9 +4,12 @@
 // the online softmax (running max m, running sum l, rescaling by exp(m_old - m_new)). A row whose
 // keys are all masked ends with l = 0 and is NaN, like the reference; so is a row with a NaN score
 // (WGSL's max may drop a NaN, so each kernel notes one with is_nan). CPU adapters with subgroups
-// get a variant without workgroup memory (subgroupAttention).
+// get a variant without workgroup memory (subgroupAttention). Every variant addresses q, k, v, the
+// mask and the result through the compiler's attentionAccess (a batch·head item's start, the step
+// between rows: d in bhsd, H·d in bshd), so either layout and grouped heads read with no copy.
 
-import type { Dim } from '@smelt/ir';
+import { type Stride, attentionAccess } from '@smelt/compiler';
+import type { AttentionLayout } from '@smelt/ir';
 import { type KernelWriter, BUILTINS } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
 import { f32Literal } from '../wgsl-types.ts';
@@ -16,7 +19,7 @@ const MAX_TK = 16;
 
 export interface AttentionKernel {
   readonly label: string; readonly q: number; readonly k: number; readonly v: number; readonly mask?: number;
-  readonly out: number; readonly scale: number; readonly causal: boolean;
+  readonly out: number; readonly scale: number; readonly causal: boolean; readonly layout: AttentionLayout;
 }
 
 /** A WGSL expression of the vec4 `d4` of a row starting at element `base` (zero beyond `len`). */
@@ -27,39 +30,42 @@ function rowVec4(w: KernelWriter, id: number, base: string, d4: string, len: num
 }
 
 /**
- * What both attention templates share: the bindings (q, k, v as vec4s where `vec4` says), `head`
- * (NEG_INF, the lengths Lq and Lk, the batch coordinates), `rows` (given qi: the clamped query row
- * qr, the offsets of q, k and v, the mask's base and step), `adjust` (the statements that add the
- * mask to a score sc of key j and apply causality), and the grid of `per` queries per workgroup.
+ * What the attention templates share: the bindings (q, k, v as vec4s where `vec4` says), `head`
+ * (NEG_INF, the lengths Lq and Lk, the batch coordinates, the row strides QS, KS, VS and OS), `rows`
+ * (given qi: the clamped query row qr, the offsets of q's row, of k, v and the result's item, the
+ * mask's base and step), `adjust` (the statements that add the mask to a score sc of key j and apply
+ * causality), and the grid of `per` queries per workgroup.
  */
-function attentionFrame(w: KernelWriter, k: AttentionKernel, D: string, DV: string, vec4: readonly [boolean, boolean, boolean]) {
-  const qs = w.shape(k.q), ks = w.shape(k.k), vs = w.shape(k.v), os = w.shape(k.out);
+function attentionFrame(w: KernelWriter, k: AttentionKernel, vec4: readonly [boolean, boolean, boolean]) {
+  const a = attentionAccess(k, (id) => w.shape(id));
   w.bind(k.q, 'read', vec4[0]);
   w.bind(k.k, 'read', vec4[1]);
   w.bind(k.v, 'read', vec4[2]);
   if (k.mask !== undefined) w.bind(k.mask, 'read');
   w.bind(k.out, 'read_write');
-  const batch = os.slice(0, -2);
-  const offset = (s: readonly Dim[], rows: string, width: string) => `(${w.broadcastIndex(s.slice(0, -2), batch, 'z')}) * ${rows} * ${width}`;
+  const stride = (st: Stride) => (st === null ? '0u' : w.dims.product(st));
+  const offset = (strides: readonly Stride[]) => strides.flatMap((st, i) => (st === null ? [] : [`z${i} * ${stride(st)}`])).join(' + ') || '0u';
   const rows = [
     'let qr = min(qi, max(Lq, 1u) - 1u);',
-    `let qOff = ${offset(qs, 'Lq', D)} + qr * ${D};`,
-    `let kOff = ${offset(ks, 'Lk', D)};`,
-    `let vOff = ${offset(vs, 'Lk', DV)};`,
+    `let qOff = ${offset(a.q.batch)} + qr * QS;`,
+    `let kOff = ${offset(a.k.batch)};`,
+    `let vOff = ${offset(a.v.batch)};`,
+    `let oOff = ${offset(a.out.batch)};`,
   ];
-  if (k.mask !== undefined) {
-    const ms = w.shape(k.mask);
-    rows.push(`let z${batch.length} = qr; let z${batch.length + 1} = 0u;`);
-    rows.push(`let m_base = ${w.broadcastIndex(ms, [...batch, qs.at(-2)!, ks.at(-2)!], 'z')}; let m_step = ${ms.length === 0 || ms.at(-1) === 1 ? '0u' : '1u'};`);
+  if (a.mask !== undefined) {
+    rows.push(`let m_base = ${offset(a.mask.batch)} + qr * ${stride(a.mask.row)}; let m_step = ${stride(a.mask.col)};`);
   }
   return {
-    head: ['let NEG_INF = f32_bits(0xff800000u);', `let Lq = ${w.dims.dim(qs.at(-2)!)}; let Lk = ${w.dims.dim(ks.at(-2)!)};`, ...w.coords('wg.z', batch, 'z')],
+    head: [
+      'let NEG_INF = f32_bits(0xff800000u);', `let Lq = ${w.dims.dim(a.lq)}; let Lk = ${w.dims.dim(a.lk)};`, ...w.coords('wg.z', a.batch, 'z'),
+      `let QS = ${stride(a.q.row)}; let KS = ${stride(a.k.row)}; let VS = ${stride(a.v.row)}; let OS = ${stride(a.out.row)};`,
+    ],
     rows,
     adjust: [
       k.mask !== undefined ? `sc = sc + ${w.load(k.mask, 'm_base + j * m_step')};` : '',
       k.causal ? 'if (j > qi) { sc = NEG_INF; }' : '',
     ],
-    grid: (per: number): KernelProgram['grid'] => ({ kind: 'xyz', axes: [{ dims: [qs.at(-2)!], per }, { dims: [], per: 1 }, { dims: batch, per: 1 }] }),
+    grid: (per: number): KernelProgram['grid'] => ({ kind: 'xyz', axes: [{ dims: [a.lq], per }, { dims: [], per: 1 }, { dims: a.batch, per: 1 }] }),
   };
 }
 
@@ -78,7 +84,7 @@ export function attentionKernel(w: KernelWriter, k: AttentionKernel): KernelProg
   if (tk < 1) {
     throw new Error(`attention "${k.label}": maxComputeWorkgroupStorageSize needed ${(D4 + DV4) * 16} bytes for one key, available ${w.target.maxComputeWorkgroupStorageSize}`);
   }
-  const f = attentionFrame(w, k, `${D}u`, `${DV}u`, [D % 4 === 0, D % 4 === 0, DV % 4 === 0]);
+  const f = attentionFrame(w, k, [D % 4 === 0, D % 4 === 0, DV % 4 === 0]);
   const code = `var<workgroup> Ks: array<vec4<f32>, ${tk * D4}>;
 var<workgroup> Vs: array<vec4<f32>, ${tk * DV4}>;
 @compute @workgroup_size(${WQ})
@@ -96,11 +102,11 @@ fn main(${BUILTINS}) {
   for (var t0 = 0u; t0 < Lk; t0 += ${tk}u) {
     for (var e = li; e < ${tk * D4}u; e += ${WQ}u) {
       let key = min(t0 + e / ${D4}u, Lk - 1u);
-      Ks[e] = ${rowVec4(w, k.k, `kOff + key * ${D}u`, `(e % ${D4}u)`, D)};
+      Ks[e] = ${rowVec4(w, k.k, 'kOff + key * KS', `(e % ${D4}u)`, D)};
     }
     for (var e = li; e < ${tk * DV4}u; e += ${WQ}u) {
       let key = min(t0 + e / ${DV4}u, Lk - 1u);
-      Vs[e] = ${rowVec4(w, k.v, `vOff + key * ${DV}u`, `(e % ${DV4}u)`, DV)};
+      Vs[e] = ${rowVec4(w, k.v, 'vOff + key * VS', `(e % ${DV4}u)`, DV)};
     }
     workgroupBarrier();
     if (valid) {
@@ -137,7 +143,7 @@ fn main(${BUILTINS}) {
     workgroupBarrier();
   }
   if (!valid) { return; }
-  let oBase = (wg.z * Lq + qi) * ${DV}u;
+  let oBase = oOff + qi * OS;
   for (var d = 0u; d < ${DV}u; d++) {
     let val = select(acc[d / 4u][d % 4u] / l, nan_f32(), l == 0.0f || poisoned);
     ${w.store(k.out, 'oBase + d', 'val')}
@@ -157,7 +163,7 @@ fn main(${BUILTINS}) {
  */
 function subgroupAttention(w: KernelWriter, k: AttentionKernel, D: number, DV: number): KernelProgram {
   const S = w.target.subgroupSize!;
-  const f = attentionFrame(w, k, `${D}u`, `${DV}u`, [true, true, true]);
+  const f = attentionFrame(w, k, [true, true, true]);
   w.useSubgroups();
   const vec4 = w.isVec4(k.q) && w.isVec4(k.k) && w.isVec4(k.v);
   const D4 = D / 4, DV4 = DV / 4;
@@ -185,8 +191,8 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
   var l = 0.0f;
   var poisoned = false;
   for (var j = 0u; j < Lk; j++) {
-    ${coop('kb', k.k, `kOff + j * ${D}u`, D4).join('\n    ')}
-    ${coop('vb', k.v, `vOff + j * ${DV}u`, DV4).join('\n    ')}
+    ${coop('kb', k.k, 'kOff + j * KS', D4).join('\n    ')}
+    ${coop('vb', k.v, 'vOff + j * VS', DV4).join('\n    ')}
     ${score.join('\n    ')}
     poisoned = poisoned || is_nan(sc);
     let mNew = max(m, sc);
@@ -198,7 +204,7 @@ fn main(${BUILTINS}, @builtin(subgroup_invocation_id) sid: u32) {
     m = mNew;
   }
   if (qi < Lq) {
-    let oBase = (wg.z * Lq + qi) * ${DV}u;
+    let oBase = oOff + qi * OS;
     let dead = l == 0.0f || poisoned;
     ${I(DV).map((d) => w.store(k.out, `oBase + ${d}u`, `select(acc${d >> 2}.${'xyzw'[d & 3]} / l, nan_f32(), dead)`)).join('\n    ')}
   }
@@ -217,11 +223,11 @@ const RUNTIME_DV_CHUNK = 8;
  * is the reference's (max, exp, sum, divide), so all-masked rows are NaN and 0 · inf is NaN as there.
  */
 function runtimeHeadAttention(w: KernelWriter, k: AttentionKernel): KernelProgram {
-  const f = attentionFrame(w, k, 'D', 'DV', [false, false, false]);
+  const f = attentionFrame(w, k, [false, false, false]);
   const C = RUNTIME_DV_CHUNK;
   const score = [
     'var qk = 0.0f;',
-    `for (var d = 0u; d < D; d++) { qk += ${w.load(k.q, 'qOff + d')} * ${w.load(k.k, 'kOff + j * D + d')}; }`,
+    `for (var d = 0u; d < D; d++) { qk += ${w.load(k.q, 'qOff + d')} * ${w.load(k.k, 'kOff + j * KS + d')}; }`,
     `var sc = qk * ${f32Literal(k.scale)};`,
     ...f.adjust,
   ].filter(Boolean).join(' ');
@@ -237,13 +243,13 @@ fn main(${BUILTINS}) {
   for (var j = 0u; j < Lk; j++) { ${score} m = max(m, sc); poisoned = poisoned || is_nan(sc); }
   var l = 0.0f;
   for (var j = 0u; j < Lk; j++) { ${score} l += exp(sc - m); }
-  let oBase = (wg.z * Lq + qi) * DV;
+  let oBase = oOff + qi * OS;
   for (var d0 = 0u; d0 < DV; d0 += ${C}u) {
     var acc = array<f32, ${C}>();
     for (var j = 0u; j < Lk; j++) {
       ${score}
       let p = exp(sc - m) / l;
-      for (var t = 0u; t < min(${C}u, DV - d0); t++) { acc[t] += p * ${w.load(k.v, 'vOff + j * DV + d0 + t')}; }
+      for (var t = 0u; t < min(${C}u, DV - d0); t++) { acc[t] += p * ${w.load(k.v, 'vOff + j * VS + d0 + t')}; }
     }
     for (var t = 0u; t < min(${C}u, DV - d0); t++) { ${w.store(k.out, 'oBase + d0 + t', 'select(acc[t], nan_f32(), poisoned)')} }
   }
