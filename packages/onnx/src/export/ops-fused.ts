@@ -3,10 +3,11 @@
 // (ONNX has RMSNormalization only from opset 23); add_layer_norm and add_rms_norm are the Add (their
 // second result) and the norm of it; scaled_masked_softmax is Softmax(x · scale + mask); linear is
 // MatMul and its epilogue expression; attention is MatMul, scale, mask, the causal Where, Softmax and
-// MatMul, with grouped kv heads repeated (Unsqueeze, Expand, Reshape: Hugging Face's repeat_kv);
+// MatMul, with grouped kv heads repeated (Unsqueeze, Expand, Reshape: Hugging Face's repeat_kv),
+// and in layout bshd a Transpose of q, k and v to [..., H, L, d] before and of the result after;
 // rope is Slice, Mul, Sub/Add and Concat (interleaved pairs by step-2 slices, joined back pairwise).
 
-import { type Dim, type TensorType, dimMul, parseExpr } from '@smelt/ir';
+import { type Dim, type TensorType, attentionLayout, dimMul, headSwapPerm, parseExpr } from '@smelt/ir';
 import { lowerExpr } from './expr.ts';
 import { type LowerContext, type LoweringTable, swapLast } from './lowering.ts';
 import type { OnnxWriter } from './writer.ts';
@@ -49,15 +50,27 @@ function causal(w: OnnxWriter, scores: string, lq: Dim, lk: Dim): string {
   return w.node('Where', [later, w.scalar('f32', -Infinity), scores]);
 }
 
-function attention({ w, attrs, ins, outs, inTypes }: LowerContext<'attention'>): void {
-  const [tq, tk, tv] = inTypes;
-  const k = repeatKv(w, ins[1], tk, tq);
-  const v = repeatKv(w, ins[2], tv, tq);
-  let scores = w.node('MatMul', [ins[0], w.node('Transpose', [k], { perm: swapLast(tk.shape.length) })]);
+/** bshd ⇄ bhsd: the row axis and the head axis before it swapped. */
+function swapHeads(w: OnnxWriter, x: string, t: TensorType): [string, TensorType] {
+  const perm = headSwapPerm(t.shape.length);
+  return [w.node('Transpose', [x], { perm }), { dtype: t.dtype, shape: perm.map((p) => t.shape[p]) }];
+}
+
+function attention({ w, attrs, ins, outs, inTypes, outTypes }: LowerContext<'attention'>): void {
+  const bshd = attentionLayout(attrs) === 'bshd';
+  const [[q, tq], [k0, tk], [v0, tv]] = [0, 1, 2].map((i): [string, TensorType] => (bshd ? swapHeads(w, ins[i], inTypes[i]) : [ins[i], inTypes[i]]));
+  const k = repeatKv(w, k0, tk, tq);
+  const v = repeatKv(w, v0, tv, tq);
+  let scores = w.node('MatMul', [q, w.node('Transpose', [k], { perm: swapLast(tk.shape.length) })]);
   if (attrs.scale !== 1) scores = w.node('Mul', [scores, w.scalar('f32', attrs.scale)]);
   if (ins[3] !== undefined) scores = w.node('Add', [scores, ins[3]]);
   if (attrs.causal) scores = causal(w, scores, tq.shape[tq.shape.length - 2], tk.shape[tk.shape.length - 2]);
-  w.node('MatMul', [w.node('Softmax', [scores], { axis: -1 }), v], {}, outs[0]);
+  const probs = w.node('Softmax', [scores], { axis: -1 });
+  if (!bshd) {
+    w.node('MatMul', [probs, v], {}, outs[0]);
+    return;
+  }
+  w.node('Transpose', [w.node('MatMul', [probs, v])], { perm: headSwapPerm(outTypes[0].shape.length) }, outs[0]);
 }
 
 /** x · cos - rotate(x) · sin over the first 2·H entries of the last axis; the rest passes through. */
