@@ -57,6 +57,15 @@ describe('smelt inspect', () => {
     expect(stats.fusions.add_layer_norm).toBe(3 * D + (normFirst ? 1 : 0));
   });
 
+  it('the trained toy model: no transpose left (attention reads and writes the heads in bshd), 4 per attention without fuse-head-layout', async () => {
+    const toy = new URL('../examples/transformer/toy-reverse/config.json', import.meta.url).pathname;
+    const on = JSON.parse((await smelt('inspect', '--config', toy, '--format', 'json')).stdout);
+    const off = JSON.parse((await smelt('inspect', '--config', toy, '--format', 'json', '--disable', 'fuse-head-layout')).stdout);
+    expect([on.ops.transpose, on.fusions.attention]).toEqual([undefined, 6]);
+    expect(off.ops.transpose).toBe(4 * 6);
+    expect(off.kernels - on.kernels).toBe(4 * 6);
+  });
+
   it('with fuse-attention disabled, the softmaxes appear as scaled_masked_softmax', async () => {
     const r = await smelt('inspect', '--config', configFile(TORCH), '--format', 'json', '--disable', 'fuse-attention');
     const stats = JSON.parse(r.stdout);

@@ -8,6 +8,7 @@ import { addRmsNorm } from './fusions/add-rms-norm.ts';
 import { attentionFusion } from './fusions/attention.ts';
 import { gatedLinear } from './fusions/gated-linear.ts';
 import { groupedAttention } from './fusions/grouped-attention.ts';
+import { headLayoutAttention } from './fusions/head-layout.ts';
 import { fuseElementwiseChains } from './fusions/elementwise-chains.ts';
 import { layerNormFromParts, rmsNormFromParts } from './fusions/layer-norm.ts';
 import { matmulEpilogue } from './fusions/matmul-epilogue.ts';
@@ -41,6 +42,7 @@ export const PHASES: readonly Phase[] = [
       rulePass('fuse-scale-softmax', scaleSoftmax.law, [scaleSoftmax]),
       rulePass('fuse-attention', attentionFusion.law, [attentionFusion]),
       rulePass('fuse-grouped-attention', groupedAttention.law, [groupedAttention]),
+      rulePass('fuse-head-layout', headLayoutAttention.law, [headLayoutAttention]),
       rulePass('fuse-add-layer-norm', addLayerNorm.law, [addLayerNorm]),
       rulePass('fuse-add-rms-norm', addRmsNorm.law, [addRmsNorm]),
       rulePass('fuse-matmul-epilogue', matmulEpilogue.law, [matmulEpilogue]),

@@ -43,6 +43,11 @@ export class Rewriter {
     return this.index().counts.get(v) ?? 0;
   }
 
+  /** The nodes that read `v` (each once, however many of its slots read it; graph outputs are not nodes). */
+  users(v: Value): readonly Node[] {
+    return this.index().users.get(v) ?? [];
+  }
+
   /** The node that reads `v`, when it is v's only use (one operand slot, not a graph output). */
   soleUser(v: Value): Node | undefined {
     return this.useCount(v) === 1 ? this.index().users.get(v)?.[0] : undefined;
