@@ -326,11 +326,15 @@ export const OP_GENS: { readonly [K in OpKind]: OpGenEntry } = {
   },
   attention: (g) => {
     const [lq, lk, d, dv] = [g.dim(), g.dim(), g.rng.int(1, 9), g.rng.int(1, 9)];
-    const batch = g.shape(g.rng.int(0, 2));
-    const [q, k, v] = [[lq, d], [lk, d], [lk, dv]].map((s) => g.operand(FLOAT, (it) => summable(it.facts), [...batch, ...s]));
+    // Layout bshd (a third of the time) puts the last batch dim, the heads, between the rows and the depth.
+    const bshd = g.rng.chance(0.33);
+    const batch = g.shape(g.rng.int(bshd ? 1 : 0, 2));
+    const rows = (l: Dim, depth: Dim): Dim[] => (bshd ? [...batch.slice(0, -1), l, batch[batch.length - 1], depth] : [...batch, l, depth]);
+    const [q, k, v] = [[lq, d], [lk, d], [lk, dv]].map(([l, depth]) => g.operand(FLOAT, (it) => summable(it.facts), rows(l, depth)));
     const mask = g.rng.chance(0.6) ? [g.declare('f32', g.rng.chance(0.5) ? [lq, lk] : [1, lk], 'mask')] : [];
     const facts = inexact([q.facts, k.facts, v.facts], v.facts.mag);
-    return g.emit('attention', [q, k, v, ...mask], { scale: g.rng.pick(SCALES), causal: g.rng.chance(0.4) }, facts) !== undefined;
+    const attrs = { scale: g.rng.pick(SCALES), causal: g.rng.chance(0.4), ...(bshd ? { layout: 'bshd' as const } : {}) };
+    return g.emit('attention', [q, k, v, ...mask], attrs, facts) !== undefined;
   },
   fused_elementwise: (g) => {
     const xs = [g.operand(FLOAT, (it) => stable(it.facts))];

@@ -1,9 +1,9 @@
 // Generators of the subgraphs the fusions look for, written with the DSL as a model would be:
 // softmax(x·c + m) (fuse-scale-softmax), layer_norm(x + r) (fuse-add-layer-norm),
 // act(x@w + b) + r (fuse-matmul-epilogue), and attention softmax(q@kᵀ·c + mask)@v with a padding or
-// causal mask (fuse-attention). Drawn like op kinds (generate.ts), so graphs mix them with the rest.
+// causal mask (fuse-attention), its heads sometimes split and merged by transposes (fuse-head-layout). Drawn like op kinds (generate.ts), so graphs mix them with the rest.
 
-import { type Var, layerNorm, nn, scalar, unary } from '@smelt/ir';
+import { type Var, headSwapPerm, layerNorm, nn, scalar, unary } from '@smelt/ir';
 import type { GenContext } from './context.ts';
 import { inexact, summable } from './facts.ts';
 import type { OpGen } from './op-gens.ts';
@@ -62,14 +62,22 @@ const attention: OpGen = (g) => {
   const [lq, d] = [g.dim(), g.rng.int(1, 8)];
   const causal = g.rng.chance(0.4);
   const lk = causal ? lq : g.dim();
-  const [q, k, v] = [[lq, d], [lk, d], [lk, g.rng.int(1, 8)]].map((s) => g.operand(['f32'], (it) => summable(it.facts), [...batch, ...s]));
+  // A third of the time the heads come as a Transformer's projections give them, [..., L, H, d], split
+  // out and merged back by transposes (fuse-head-layout folds them into attention's bshd layout).
+  const split = g.rng.chance(0.33);
+  const lead = batch.slice(0, -1), heads = batch[batch.length - 1];
+  const [q, k, v] = [[lq, d], [lk, d], [lk, g.rng.int(1, 8)]].map(([l, depth]) =>
+    g.operand(['f32'], (it) => summable(it.facts), split ? [...lead, l, heads, depth] : [...batch, l, depth]));
   const mask = causal ? undefined : g.rng.chance(0.7) ? g.declare('f32', [1, lk], 'mask') : undefined;
   const scale = 1 / Math.sqrt(d);
+  const swap = headSwapPerm(batch.length + 2);
   const y = g.tryBuild(() => {
-    let s = q.v.matmul(k.v.mT()).mul(scalar(g.b, scale));
+    const [qh, kh, vh] = [q, k, v].map((x) => (split ? x.v.transpose(swap) : x.v));
+    let s = qh.matmul(kh.mT()).mul(scalar(g.b, scale));
     if (causal) s = s.add(nn.causalMask(g.b, lq));
     else if (mask) s = s.add(mask.v);
-    return s.softmax(-1).matmul(v.v);
+    const out = s.softmax(-1).matmul(vh);
+    return split ? out.transpose(swap) : out;
   });
   return y !== undefined && !!g.add(y, inexact([q.facts, k.facts, v.facts], v.facts.mag));
 };
