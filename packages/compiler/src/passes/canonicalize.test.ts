@@ -56,6 +56,27 @@ describe('canonicalize', () => {
       }`);
   });
 
+  it('writes a transpose that moves only axes of size 1 as a reshape (a view); one that moves a longer axis stays', () => {
+    const out = run(ir`
+      graph @g {
+        input %x : f32[batch, 1, 4, 16]
+        input %y : f32[batch, 2, 4, 16]
+        %0 = transpose(%x) {perm = [0, 2, 1, 3]} : f32[batch, 4, 1, 16]
+        %1 = transpose(%y) {perm = [0, 2, 1, 3]} : f32[batch, 4, 2, 16]
+        output a = %0
+        output b = %1
+      }`);
+    expect(out.text).toBe(ir`
+      graph @g {
+        input %x : f32[batch, 1, 4, 16]
+        input %y : f32[batch, 2, 4, 16]
+        %0 = reshape(%x) {shape = [batch, 4, 1, 16]} : f32[batch, 4, 1, 16]
+        %1 = transpose(%y) {perm = [0, 2, 1, 3]} : f32[batch, 4, 2, 16]
+        output a = %0
+        output b = %1
+      }`);
+  });
+
   it('collapses reshape and transpose chains and drops identities', () => {
     const out = run(ir`
       graph @g {

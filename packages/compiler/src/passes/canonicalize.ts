@@ -1,5 +1,5 @@
-// Canonicalization: algebraic identities and movement chains collapsed, transposes of the last
-// two axes folded into matmul flags, constants moved to the right of commutative ops, division by
+// Canonicalization: algebraic identities and movement chains collapsed, transposes that move only
+// axes of size 1 as reshapes (views), transposes of the last two axes folded into matmul flags, constants moved to the right of commutative ops, division by
 // a constant as a product and scalar scales moved out of matmuls (as imported ONNX writes them),
 // causal masked fills as the DSL's additive causal mask (masked-fill.ts).
 
@@ -83,6 +83,22 @@ const expandIntoBroadcast: Rule = {
 // transpose(x, identity) = x
 const transposeNoop = forward('transpose-noop', 'transpose(x, [0, 1, …]) = x', (n) =>
   n.op === 'transpose' && (n as Node<'transpose'>).attrs.perm.every((p, i) => p === i) ? n.inputs[0] : undefined);
+
+// transpose(x, p) = reshape(x, shape(transpose(x, p))) when p moves only axes of size 1: the
+// elements keep their order, so the copy is a view (cached decoding's one-token head split and merge)
+const transposeAsReshape: Rule = {
+  name: 'transpose-as-reshape',
+  law: 'transpose(x, p) = reshape(x, p(shape(x)))  (p keeps the order of every axis not of size 1)',
+  apply(n, rw) {
+    if (n.op !== 'transpose') return false;
+    const shape = n.inputs[0].type.shape;
+    const moved = (n as Node<'transpose'>).attrs.perm.filter((p) => shape[p] !== 1);
+    if (!moved.every((p, i) => i === 0 || moved[i - 1] < p)) return false;
+    const [y] = rw.insertBefore(n, 'reshape', [n.inputs[0]], { shape: [...n.outputs[0].type.shape] });
+    rw.replace(n.outputs[0], y);
+    return true;
+  },
+};
 
 // reshape(reshape(x, s1), s2) = reshape(x, s2)
 const reshapeChain: Rule = {
@@ -185,6 +201,6 @@ const scaleOutOfMatmul: Rule = {
 };
 
 export const CANONICALIZE_RULES: readonly Rule[] = [
-  constantsRight, identity, castNoop, reshapeNoop, expandNoop, expandIntoBroadcast, transposeNoop, reshapeChain, transposeChain, transposeIntoMatmul,
+  constantsRight, identity, castNoop, reshapeNoop, expandNoop, expandIntoBroadcast, transposeNoop, transposeAsReshape, reshapeChain, transposeChain, transposeIntoMatmul,
   divByConstant, scaleOutOfMatmul, notOfComparison, causalFillSoftmax,
 ];
