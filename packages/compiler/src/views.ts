@@ -2,7 +2,7 @@
 // edges) and the stats table that ends `smelt inspect`'s text output (as IR comments, so the
 // output still parses).
 
-import { type Graph, type Node, type Value, formatType, hasTrait, opNode, printGraph } from '@smelt/ir';
+import { type Graph, type Node, type Value, attentionLayout, formatType, hasTrait, opNode, printGraph } from '@smelt/ir';
 import { type GraphStats } from './plan/stats.ts';
 
 const dotString = (s: string) => JSON.stringify(s);
@@ -10,7 +10,7 @@ const dotString = (s: string) => JSON.stringify(s);
 function nodeLabel(node: Node): string {
   const n = opNode(node);
   if (n.op === 'linear') return `linear\\n${n.attrs.epilogue}`;
-  if (n.op === 'attention') return `attention${n.attrs.causal ? '\\ncausal' : ''}`;
+  if (n.op === 'attention') return `attention${n.attrs.causal ? '\\ncausal' : ''}${attentionLayout(n.attrs) === 'bshd' ? '\\nbshd' : ''}`;
   if (n.op === 'fused_elementwise') return `fused_elementwise\\n${n.attrs.expr}`;
   return n.op;
 }
