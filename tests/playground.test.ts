@@ -126,13 +126,13 @@ describeBrowser('playground in Chromium', () => {
     });
   }
 
-  it('opens the base Transformer (hundreds of kernels) with its layers collapsed', { timeout: 300_000 }, async () => {
+  it('opens the base Transformer (over a hundred and fifty kernels) with its layers collapsed', { timeout: 300_000 }, async () => {
     await page.selectOption('[data-test=model]', 'base');
     await page.click('[data-test=compile]');
     await idle();
     const text = await status();
     const kernels = Number(/(\d+) kernels/.exec(text ?? '')?.[1]);
-    expect(kernels).toBeGreaterThan(200);
+    expect(kernels).toBeGreaterThan(150); // 164 since attention reads the heads in place (236 with the head transposes)
     expect(await page.locator('svg[data-test=graph] g.layer').count()).toBe(12);
     expect(await page.locator('svg[data-test=graph] g.op').count()).toBeLessThan(40);
     await page.locator('svg[data-test=graph] g.layer').nth(3).click();
