@@ -2,8 +2,9 @@
 // this turns it into `let` statements (one per op, so no operand is evaluated twice) over operand
 // values the caller provides. Constants are `let`s too: an op whose operands are all literals is a
 // WGSL const-expression, evaluated when the shader is created, where a value outside the op's domain
-// (`sqrt(-2.0f)`, an f32 overflow) is a shader error instead of the NaN or inf it is at run time. Each op is written by its record's `wgsl` template (@smelt/ir
-// ops/expr/); the helper functions those call are in every shader's prelude (wgsl-prelude.ts).
+// (`sqrt(-2.0f)`, an f32 overflow) is a shader error instead of the NaN or inf it is at run time.
+// Each op is written by its record's `wgsl` template (@smelt/ir ops/expr/); the helper functions
+// those call are in every shader's prelude (wgsl-prelude.ts).
 
 import { type DType, EXPR_OPS, type Expr, foldExpr } from '@smelt/ir';
 import { f32Literal } from './wgsl-types.ts';

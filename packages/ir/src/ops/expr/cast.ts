@@ -1,7 +1,7 @@
 // Casts, one expression op per target dtype (`cast_f32`, `cast_i32`, …): floats truncate toward zero
-// into integers and wrap to their width (NaN and ±inf give 0), integers wrap into narrower ones, nonzero is true. Every
-// dtype may be an operand, storage dtypes included: f16 is raw half bits in JS (f32 in WGSL and
-// wasm), i64 a bigint in JS (i32 in WGSL, i64 in wasm).
+// into integers and wrap to their width (NaN and ±inf give 0), integers wrap into narrower ones,
+// nonzero is true. Every dtype may be an operand, storage dtypes included: f16 is raw half bits in
+// JS (f32 in WGSL and wasm), i64 a bigint in JS (i32 in WGSL, i64 in wasm).
 
 import { DTYPES, type DType } from '../../dtype.ts';
 import type { ExprOpRecord, Helper, SourceRule } from './record.ts';
