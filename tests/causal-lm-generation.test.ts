@@ -3,7 +3,8 @@
 // logits equal the full forward's at that position (1e-4), the greedy tokens equal PyTorch's
 // (tests/goldens/gpt2 and llama: scripts/make_zoo_goldens.py, which also checks torch's cached and uncached
 // decodes agree), and with an eos that the rows reach at different steps the tokens equal
-// full-prefix greedy decoding on the same backend (finished rows drop out of the step batch).
+// full-prefix greedy decoding on the same backend (finished rows drop out of the step batch); the
+// caches stay in the step executable between steps (its byte counts).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -155,7 +156,15 @@ describe.each(VARIANTS)('$c.name generation with the cache on $label', ({ backen
 
       const gen = await CausalLMGenerator.compile(CFG, WEIGHTS, be, options);
       try {
+        const before = gen.transfers.toBackend;
         const tokens = await gen.generate(PROMPT, { maxNewTokens: NEW });
+        // The caches stay in the step executable: the prefill's go in once, then only the tokens
+        // (4 bytes a row a step); caches sent every step would be NEW - 1 growing copies. js and the
+        // reference hold host arrays, so nothing crosses there.
+        const kvHeads = CFG.model === 'llama' ? CFG.nKvHead : CFG.nHead;
+        const cacheBytes = CFG.numLayers * 2 * batch * kvHeads * prompt * (CFG.dModel / CFG.nHead) * 4;
+        const sent = backend === 'wasm' || backend === 'webgpu' ? cacheBytes + (NEW - 1) * batch * 4 : 0;
+        expect(gen.transfers.toBackend - before, 'bytes sent to the step executable').toBe(sent);
         expect(tokens.shape).toEqual(EXPECTED.shape);
         expect([...tokens.data]).toEqual([...EXPECTED.data]);
         expect([...(await greedyFullPrefix(CFG, full, PROMPT, { maxNewTokens: NEW })).data]).toEqual([...EXPECTED.data]);

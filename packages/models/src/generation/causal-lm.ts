@@ -1,14 +1,17 @@
 // Greedy generation for the zoo's decoder-only language models (GPT-2, Llama), with the key/value cache:
 // the prefill graph runs once over the prompt and returns every layer's keys and values, then the
-// step graph runs once per new token with the caches, which grow by one position each step (on the
-// host between steps, as for seq2seq: docs/ARCHITECTURE.md, "Generation"). `greedyPrefixDecode` is
+// step graph runs once per new token with the caches, which grow by one position each step and stay
+// in the step executable's memory between steps (device tensors, as for seq2seq: docs/ARCHITECTURE.md,
+// "Generation"): the prefill's caches go there once, then only the tokens go in and the logits come out. `greedyPrefixDecode` is
 // the same decode without the cache (the whole sequence through a model per token): over the zoo's
 // model graph (`greedyFullPrefix`, the baseline the cache must equal) and over models of the user's own
 // (`smelt generate --model`: a causal LM, or a seq2seq encoder and decoder pair). With `eos`, a row
 // that produced it repeats it, drops out of later steps, and decoding stops once every row has.
 
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
-import type { Backend, CompileOptions, Executable } from '@smelt/backends';
+import {
+  type Backend, type CompileOptions, type DeviceTensor, type Executable, type ResidentExecutable, type RunValue, type TransferCounts, isDeviceTensor, residentOf,
+} from '@smelt/backends';
 import { weightsFor } from '../io.ts';
 import { CACHE_NAMES } from '../cache-names.ts';
 import { type CausalLMConfig, buildCausalLM } from '../zoo.ts';
@@ -83,8 +86,16 @@ class TokenRows {
   }
 }
 
+const freeAll = (tensors: Iterable<DeviceTensor>) => { for (const t of tensors) t.dispose(); };
+
 export class CausalLMGenerator {
-  constructor(readonly cfg: CausalLMConfig, private readonly prefill: Executable, private readonly stepExe: Executable, readonly graphs: readonly Graph[] = []) {}
+  private readonly stepExe: ResidentExecutable;
+  private readonly presentNames: ReadonlySet<string>;
+
+  constructor(readonly cfg: CausalLMConfig, private readonly prefill: Executable, stepExe: Executable, readonly graphs: readonly Graph[] = []) {
+    this.stepExe = residentOf(stepExe);
+    this.presentNames = new Set(Array.from({ length: cfg.numLayers }, (_, i) => Object.values(CACHE_NAMES.present(i))).flat());
+  }
 
   static async compile(cfg: CausalLMConfig, weights: ReadonlyMap<string, Tensor>, backend: Backend, options: CompileOptions = {}): Promise<CausalLMGenerator> {
     const [prefillGraph, stepGraph] = [buildCausalLM(cfg, 'prefill'), buildCausalLM(cfg, 'step')];
@@ -98,27 +109,65 @@ export class CausalLMGenerator {
     }
   }
 
+  /** Bytes copied between the host and the step executable's memory so far (a caller diffs two readings). */
+  get transfers(): TransferCounts {
+    return this.stepExe.transfers;
+  }
+
   /** The prompt then up to maxNewTokens greedy tokens per row: i32 [batch, promptLen + steps]; `onStep` sees each step's tokens. */
   async generate(ids: Tensor, options: CausalLMGenerateOptions, onStep?: (step: GeneratedStep) => void): Promise<Tensor<'i32'>> {
     checkCausalLMRequest(this.cfg, ids, options);
     const tokens = new TokenRows(ids, options.eos);
     const V = this.cfg.vocabSize;
     const len = ids.shape[1];
-    let out = await this.prefill.run(new Map([['input_ids', ids]]));
+    const prefilled = await this.prefill.run(new Map([['input_ids', ids]]));
+    let logits = prefilled.get('logits')!.data as Float32Array;
     let at = (i: number) => (i * len + len - 1) * V;
-    for (let step = 0; step < options.maxNewTokens; step++) {
-      const keep = tokens.push(out.get('logits')!.data as Float32Array, V, at);
-      onStep?.({ step, tokens: tokens.last() });
-      if (step === options.maxNewTokens - 1 || keep.length === 0) break;
-      const feed = new Map<string, Tensor>([['input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!))]]);
-      for (let i = 0; i < this.cfg.numLayers; i++) {
-        for (const part of ['k', 'v'] as const) {
-          const t = out.get(CACHE_NAMES.present(i)[part])!;
-          feed.set(CACHE_NAMES.past(i)[part], isIdentity(keep, t.shape[0]) ? t : selectRows(t, keep));
+    // The caches in the step executable's memory (undefined until the first step uploads the prefill's).
+    let past: Map<string, DeviceTensor> | undefined;
+    try {
+      for (let step = 0; step < options.maxNewTokens; step++) {
+        const keep = tokens.push(logits, V, at);
+        onStep?.({ step, tokens: tokens.last() });
+        if (step === options.maxNewTokens - 1 || keep.length === 0) break;
+        const feed = new Map<string, RunValue>([['input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!))]]);
+        const fed: DeviceTensor[] = [];
+        for (let i = 0; i < this.cfg.numLayers; i++) {
+          for (const part of ['k', 'v'] as const) {
+            const name = CACHE_NAMES.past(i)[part];
+            let t: DeviceTensor;
+            if (past === undefined) {
+              const host = prefilled.get(CACHE_NAMES.present(i)[part])!;
+              t = this.stepExe.upload(isIdentity(keep, host.shape[0]) ? host : selectRows(host, keep));
+            } else {
+              const cur = past.get(name)!;
+              t = isIdentity(keep, cur.shape[0]) ? cur : this.stepExe.selectRows(cur, keep);
+            }
+            fed.push(t);
+            feed.set(name, t);
+          }
         }
+        let out: Map<string, RunValue>;
+        try {
+          out = await this.stepExe.runResident(feed, this.presentNames);
+        } finally {
+          // This step's inputs are spent either way (disposing a tensor twice is allowed).
+          freeAll(fed);
+          if (past) freeAll(past.values());
+          past = undefined;
+        }
+        past = new Map();
+        for (let i = 0; i < this.cfg.numLayers; i++) {
+          const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
+          past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
+        }
+        const l = out.get('logits')!;
+        if (isDeviceTensor(l)) throw new Error('internal: logits were kept in the backend');
+        logits = l.data as Float32Array;
+        at = (i: number) => i * V;
       }
-      out = await this.stepExe.run(feed);
-      at = (i: number) => i * V;
+    } finally {
+      if (past) freeAll(past.values());
     }
     return tokens.toTensor();
   }
