@@ -40,7 +40,17 @@ export interface StepState {
   readonly position: number;
 }
 
-const freeAll = (tensors: Iterable<DeviceTensor>) => { for (const t of tensors) t.dispose(); };
+export const freeAll = (tensors: Iterable<DeviceTensor>) => { for (const t of tensors) t.dispose(); };
+
+/** A step's kept present caches of `layers` layers, named as the next step's past ones. */
+export function presentAsPast(out: ReadonlyMap<string, RunValue>, layers: number): Map<string, DeviceTensor> {
+  const past = new Map<string, DeviceTensor>();
+  for (let i = 0; i < layers; i++) {
+    const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
+    past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
+  }
+  return past;
+}
 
 export class CachedDecoder {
   private sourceFor?: { readonly enc: Encoded; readonly rows: readonly number[]; readonly tensors: ReadonlyMap<string, DeviceTensor> };
@@ -114,12 +124,7 @@ export class CachedDecoder {
   /** The state after a step: the step's present caches as the next past; the old caches freed. */
   private grown(state: StepState, out: ReadonlyMap<string, RunValue>): StepState {
     freeAll(state.past.values());
-    const past = new Map<string, DeviceTensor>();
-    for (let i = 0; i < this.cfg.numDecoderLayers; i++) {
-      const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
-      past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
-    }
-    return { sourceRows: state.sourceRows, past, position: state.position + 1 };
+    return { sourceRows: state.sourceRows, past: presentAsPast(out, this.cfg.numDecoderLayers), position: state.position + 1 };
   }
 
   /** The state with only `rows` of it (in that order; consumes `state`): finished rows dropped, beams reordered. */

@@ -17,6 +17,7 @@ import { CACHE_NAMES } from '../cache-names.ts';
 import { type CausalLMConfig, buildCausalLM } from '../zoo.ts';
 import type { GeneratedStep } from './generator.ts';
 import { GenerationError } from './options.ts';
+import { freeAll, presentAsPast } from './cached-decoder.ts';
 import { isIdentity, selectRows } from './rows.ts';
 import { argmaxRow } from './sampler.ts';
 
@@ -86,8 +87,6 @@ class TokenRows {
   }
 }
 
-const freeAll = (tensors: Iterable<DeviceTensor>) => { for (const t of tensors) t.dispose(); };
-
 export class CausalLMGenerator {
   private readonly stepExe: ResidentExecutable;
   private readonly presentNames: ReadonlySet<string>;
@@ -156,11 +155,7 @@ export class CausalLMGenerator {
           if (past) freeAll(past.values());
           past = undefined;
         }
-        past = new Map();
-        for (let i = 0; i < this.cfg.numLayers; i++) {
-          const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
-          past.set(to.k, out.get(from.k) as DeviceTensor).set(to.v, out.get(from.v) as DeviceTensor);
-        }
+        past = presentAsPast(out, this.cfg.numLayers);
         const l = out.get('logits')!;
         if (isDeviceTensor(l)) throw new Error('internal: logits were kept in the backend');
         logits = l.data as Float32Array;

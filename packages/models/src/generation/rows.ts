@@ -1,5 +1,5 @@
-// Host tensors by batch row: cached decoding keeps its caches on the host between steps and picks
-// rows (beams reordered, finished rows dropped) by copying them.
+// Host tensors by batch row: rows picked (beams reordered, finished rows dropped) by copying them,
+// for tensors still on the host (a prefill's caches before they go to the step executable).
 
 import { type Tensor, numel, tensor } from '@smelt/ir';
 
