@@ -236,7 +236,7 @@ describeWebGpu('webgpu with quantized weights: against the interpreter on the de
   const graph = buildModel(SEQ2SEQ, { srcPadding: true });
   const weights = randomWeights(graph, 7);
   const sets = [inputsFor(SEQ2SEQ, 7, 5), inputsFor(SEQ2SEQ, 13, 1)];
-  const cases = [['int8', 'auto'], ['int8', 'workgroup'], ['f16', 'auto'], ['f16', 'registers']] as const;
+  const cases = [['int8', 'auto'], ['int8', 'workgroup'], ['int8', 'gemv'], ['f16', 'auto'], ['f16', 'registers']] as const;
   for (const [weightsDtype, matmul] of cases) {
     it(`${weightsDtype}, matmul template ${matmul}`, { timeout: 300_000 }, async () => {
       const oracle = dequantizedWeights(compileGraph(graph).plan, weights, weightsDtype);

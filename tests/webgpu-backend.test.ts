@@ -1,9 +1,9 @@
 // The WebGPU backend against the reference interpreter: every op kind of the op table (OP_KINDS,
 // the cases of op-cases.ts at both symbol bindings) on the raw graph and on the optimized graph,
-// both matmul templates, one executable across sequence lengths, and one queue.submit per run.
+// every matmul template, one executable across sequence lengths, and one queue.submit per run.
 
 import { expect, it } from 'vitest';
-import { OP_KINDS, interpret } from '@smelt/ir';
+import { GraphBuilder, OP_KINDS, Var, input, interpret } from '@smelt/ir';
 import { compileWebGpu } from '../packages/backends/src/webgpu/index.ts';
 import { CASES, ENVS, type OpCase, make } from './op-cases.ts';
 import { describeWebGpu, expectClose } from './webgpu-suite.ts';
@@ -33,7 +33,39 @@ describeWebGpu('webgpu backend: every op kind vs the interpreter', () => {
         if (kind === 'matmul' || kind === 'linear') {
           await check(c, { optimize: false, matmul: 'registers' });
           await check(c, { optimize: false, matmul: 'workgroup' });
+          await check(c, { optimize: false, matmul: 'gemv' });
         }
+      }
+    });
+  }
+});
+
+describeWebGpu('webgpu backend: row-vector matmuls (a decoding step) on a CPU adapter', () => {
+  // [batch, 1, K] against a weight, both transB flags, K past the unrolled steps with a tail (260)
+  // and K under one subgroup step (37), a bias epilogue: auto picks the gemv template where the
+  // adapter has fixed-size subgroups (lavapipe), and it agrees with the interpreter at batch 1 and 3.
+  for (const K of [260, 37]) {
+    it(`K = ${K}`, { timeout: 180_000 }, async () => {
+      const b = new GraphBuilder('row_vector_matmuls');
+      const x = input(b, 'x', 'f32', ['batch', 1, K]);
+      const wt = new Var(b, b.param('wt', 'f32', [70, K]));
+      const w = new Var(b, b.param('w', 'f32', [K, 70]));
+      const c = new Var(b, b.param('c', 'f32', [70]));
+      b.output('y', new Var(b, b.emit('linear', [x.value, wt.value, c.value], { transB: true, epilogue: 'add($0, $1)' })[0]).value);
+      b.output('z', x.matmul(w).value);
+      const weights = new Map([['wt', make('f32', [70, K])], ['w', make('f32', [K, 70])], ['c', make('f32', [70])]]);
+      const exe = await compileWebGpu(b.graph, weights);
+      try {
+        if (exe.programs.kernels.some((p) => p.wgsl.includes('enable subgroups'))) {
+          expect(exe.programs.kernels.filter((p) => p.wgsl.includes('subgroupAdd(acc0)'))).toHaveLength(2);
+        }
+        for (const batch of [1, 3]) {
+          const inputs = new Map([['x', make('f32', [batch, 1, K])]]);
+          const got = await exe.run(inputs);
+          for (const [name, t] of interpret(b.graph, inputs, weights)) expectClose(got.get(name), t, `batch ${batch} output ${name}`);
+        }
+      } finally {
+        exe.dispose();
       }
     });
   }

@@ -1,17 +1,19 @@
 // Matmul kernels with a fused epilogue: out = epilogue(a @ b, extras…) with batch broadcast and
-// transpose flags. Two templates share the index math and the epilogue: `registers` (each
+// transpose flags. Four templates share the index math and the epilogue: `registers` (each
 // invocation keeps a REGISTER_TILE in registers and reads A and B straight from memory, with vec4
-// loads where the layout allows: along K for A and for a transposed B, along N for a plain B) and
-// `workgroup` (a 64×64 tile per workgroup staged through workgroup memory in K steps of 16).
+// loads where the layout allows: along K for A and for a transposed B, along N for a plain B),
+// `workgroup` (a 64×64 tile per workgroup staged through workgroup memory in K steps of 16), and on
+// CPU adapters with fixed-size subgroups `subgroup` (rows of A shared with subgroupBroadcast) and
+// `gemv` (one row, lanes splitting K, summed with subgroupAdd: a decoding step's row vector).
 // When B has no batch dims the batch folds into M, so a Linear over [batch, seq, d] is one GEMM.
-// Under precision 'f16' both templates form products in vec4<f16> and accumulate in f32 (precision.ts).
+// Under precision 'f16' the registers and workgroup templates form products in vec4<f16> and accumulate in f32 (precision.ts).
 
 import type { Dim, Expr } from '@smelt/ir';
 import { type KernelWriter, BUILTINS } from '../kernel-writer.ts';
 import type { KernelProgram } from '../program.ts';
 import { renderExpr } from '../wgsl-expr.ts';
 
-export type MatmulVariant = 'registers' | 'workgroup' | 'subgroup';
+export type MatmulVariant = 'registers' | 'workgroup' | 'subgroup' | 'gemv';
 
 export interface MatmulKernel {
   readonly label: string; readonly a: number; readonly b: number; readonly out: number;
@@ -69,13 +71,14 @@ const isSameShape = (s: readonly Dim[], o: readonly Dim[]) => s.length === o.len
 const isColumnVector = (s: readonly Dim[], n: Dim) => s.length >= 1 && s.at(-1) === n && s.slice(0, -1).every((d) => d === 1);
 
 export function matmulKernel(w: KernelWriter, k: MatmulKernel, requested: MatmulVariant): KernelProgram {
-  // The subgroup template needs a target with a fixed subgroup size, and computes in f32 only.
-  const variant = requested === 'subgroup' && (!w.target.subgroupSize || w.f16) ? 'registers' : requested;
+  // The subgroup and gemv templates need a target with a fixed subgroup size, and compute in f32 only.
+  const variant = (requested === 'subgroup' || requested === 'gemv') && (!w.target.subgroupSize || w.f16) ? 'registers' : requested;
   const g = geometry(w, k);
   const kNum = typeof g.K === 'number' ? g.K : 0;
   const nNum = typeof g.N === 'number' ? g.N : 0;
   const regs = variant === 'registers';
   const sg = variant === 'subgroup';
+  const gemv = variant === 'gemv';
   const aVec = regs && !k.transA && kNum % 4 === 0 && kNum > 0;
   const bVec = (regs && (k.transB ? kNum % 4 === 0 && kNum > 0 : nNum % 4 === 0 && nNum > 0)) || (sg && k.transB && kNum % 4 === 0 && kNum > 0);
   w.bind(k.a, 'read', aVec);
@@ -83,7 +86,7 @@ export function matmulKernel(w: KernelWriter, k: MatmulKernel, requested: Matmul
   for (const e of k.extras) w.bind(e, 'read');
   w.bind(k.out, 'read_write');
   if (w.f16) w.useF16();
-  if (sg) w.useSubgroups();
+  if (sg || gemv) w.useSubgroups();
   const M = w.dims.product(g.M), N = w.dims.dim(g.N), K = typeof g.K === 'number' ? w.dims.opaque(g.K) : w.dims.dim(g.K);
   const aOff = g.batch.length ? `(${w.broadcastIndex(g.aBatch, g.batch, 'z')}) * ${M} * ${K}` : '0u';
   const bOff = g.batch.length ? `(${w.broadcastIndex(g.bBatch, g.batch, 'z')}) * ${K} * ${N}` : '0u';
@@ -97,14 +100,15 @@ export function matmulKernel(w: KernelWriter, k: MatmulKernel, requested: Matmul
   const S = w.target.subgroupSize ?? 0;
   const body = regs
     ? registerBody(w, k, A, B, aVec && w.isVec4(k.a), bVec && w.isVec4(k.b))
-    : sg ? subgroupBody(w, k, A, B, bVec && w.isVec4(k.b)) : workgroupBody(w, k, A, B);
+    : sg ? subgroupBody(w, k, A, B, bVec && w.isVec4(k.b)) : gemv ? gemvBody(w, k, A, B) : workgroupBody(w, k, A, B);
   const tile = regs ? [REGISTER_TILE.wg * REGISTER_TILE.cols, REGISTER_TILE.wg * REGISTER_TILE.rows]
-    : sg ? [S * SUBGROUP_TILE.cols, SUBGROUP_TILE.rows * SUBGROUP_TILE.wy] : [64, 64];
-  const wgSize = regs ? `${REGISTER_TILE.wg}, ${REGISTER_TILE.wg}` : sg ? `${S}, ${SUBGROUP_TILE.wy}` : '16, 16';
+    : sg ? [S * SUBGROUP_TILE.cols, SUBGROUP_TILE.rows * SUBGROUP_TILE.wy]
+    : gemv ? [GEMV_TILE.cols * GEMV_TILE.wy, 1] : [64, 64];
+  const wgSize = regs ? `${REGISTER_TILE.wg}, ${REGISTER_TILE.wg}` : sg ? `${S}, ${SUBGROUP_TILE.wy}` : gemv ? `${S}, ${GEMV_TILE.wy}` : '16, 16';
   const code = `${epilogueFn(w, k, g.N)}
-${regs || sg ? '' : `var<workgroup> As: array<${computeVec(w)}, 256>;\nvar<workgroup> Bs: array<${computeVec(w)}, 256>;`}
+${regs || sg || gemv ? '' : `var<workgroup> As: array<${computeVec(w)}, 256>;\nvar<workgroup> Bs: array<${computeVec(w)}, 256>;`}
 @compute @workgroup_size(${wgSize})
-fn main(${BUILTINS}${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
+fn main(${BUILTINS}${sg || gemv ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
   ${head}
   ${body}
 }`;
@@ -219,6 +223,43 @@ function subgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader, bV
   ${stores.join('\n  ')}`;
 }
 
+/**
+ * One output row per workgroup row (for M = 1, a decoding step's matmuls): each subgroup owns
+ * `cols` consecutive columns and its S lanes split K (lane l takes k ≡ l mod S, so lanes read
+ * consecutive elements of A's row and of B's rows where B is transposed), unrolled `unroll` deep;
+ * subgroupAdd sums the lanes' partials. The K loop is uniform (subgroupAdd needs uniform control
+ * flow): a partial last step clamps its reads and zeroes A past K.
+ */
+const GEMV_TILE = { cols: 4, wy: 4, unroll: 4 } as const;
+
+function gemvBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader): string {
+  const S = w.target.subgroupSize!;
+  const { cols: TN, unroll: U } = GEMV_TILE;
+  const J = [...Array(TN).keys()], Us = [...Array(U).keys()];
+  const step = Us.flatMap((u) => [
+    `let a${u} = ${A('r', `k + ${u * S}u + sid`)};`,
+    ...J.map((j) => `acc${j} += a${u} * ${B(`k + ${u * S}u + sid`, `cb${j}`)};`),
+  ]);
+  const tail = [
+    'let kk = min(k + sid, K - 1u);',
+    `let at = select(0.0f, ${A('r', 'kk')}, k + sid < K);`,
+    ...J.map((j) => `acc${j} += at * ${B('kk', `cb${j}`)};`),
+  ];
+  const stores = J.map((j) => `let s${j} = subgroupAdd(acc${j});
+  if (sid == 0u && wg.y < M && c0 + ${j}u < N) { let o = oOff + r * N + c0 + ${j}u; ${w.store(k.out, 'o', `epilogue(s${j}, o, c0 + ${j}u)`)} }`);
+  return `let r = min(wg.y, M - 1u); let c0 = (wg.x * ${GEMV_TILE.wy}u + lid.y) * ${TN}u;
+  ${J.map((j) => `let cb${j} = min(c0 + ${j}u, N - 1u);`).join(' ')}
+  ${J.map((j) => `var acc${j} = 0.0f;`).join(' ')}
+  var k = 0u;
+  for (; k + ${U * S}u <= K; k += ${U * S}u) {
+    ${step.join('\n    ')}
+  }
+  for (; k < K; k += ${S}u) {
+    ${tail.join('\n    ')}
+  }
+  ${stores.join('\n  ')}`;
+}
+
 /** Workgroup-memory tiling: 64×64 outputs per workgroup, A and B tiles staged 16 deep in K. */
 function workgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader): string {
   const guarded = (load: string, cond: string) => `select(0.0f, ${load}, ${cond})`;
@@ -247,10 +288,18 @@ function workgroupBody(w: KernelWriter, k: MatmulKernel, A: Loader, B: Loader): 
   }`;
 }
 
-/** The default variant: on a GPU, workgroup tiles once M, N and K each fill a 64-wide tile; on a CPU, subgroups where it has them, else registers. */
+/**
+ * The default variant: on a GPU, workgroup tiles once M, N and K each fill a 64-wide tile. On a CPU,
+ * gemv for a row vector times a matrix (the matrix's row dim is 1, as in a decoding step, with fewer
+ * than 16 fixed rows of batch), else subgroups where it has them, else registers.
+ */
 export function chooseMatmulVariant(w: KernelWriter, k: MatmulKernel): MatmulVariant {
-  if (!w.target.workgroupTiles) return w.target.subgroupSize && !w.f16 ? 'subgroup' : 'registers';
   const g = geometry(w, k);
+  if (!w.target.workgroupTiles) {
+    if (!w.target.subgroupSize || w.f16) return 'registers';
+    const fixedRows = g.M.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
+    return g.M.at(-1) === 1 && fixedRows < SUBGROUP_TILE.rows ? 'gemv' : 'subgroup';
+  }
   const big = (ds: readonly Dim[]) => ds.some((d) => typeof d !== 'number') || ds.reduce<number>((p, d) => p * (d as number), 1) >= 64;
   return big(g.M) && big([g.N]) && big([g.K]) ? 'workgroup' : 'registers';
 }
