@@ -7,13 +7,13 @@
 // immediate offsets. A tile can also span several panels (`panels`, for fewer than MR rows: a
 // decode step's GEMV): each panel has its own B pointer, every row's A element is splatted once
 // per k step and serves all of them. One row against one panel is two chains of dependent
-// multiply-adds reading one stream; eight panels give sixteen independent chains over eight
-// streams, which is what lets a GEMV approach the memory's bandwidth (about twice the rate from
-// the cache, 1.4× from DRAM, on the bench's machine). Each accumulator still sums its k steps
-// in order, so the result is bit for bit the one-panel tile's. Quantized B panels (weightsDtype) dequantize as they load: int8 widens to
-// two f32x4 (the column scales multiply the accumulators afterwards, in matmul.ts); f16 widens
-// each half's bits into f32 bits (sign kept, exponent and mantissa shifted) and multiplies by
-// 2^112 to rebias the exponent, exact for normal and subnormal halves (weights are finite).
+// multiply-adds reading one stream; four panels give eight independent chains over four
+// streams, which brings a GEMV closer to the memory's bandwidth (1.2-1.6× the one-panel rate on
+// the bench's machine). Each accumulator still sums its k steps in order, so the result is bit
+// for bit the one-panel tile's. Quantized B panels (weightsDtype) dequantize as they load: int8
+// widens to two f32x4 (the column scales multiply the accumulators afterwards, in matmul.ts); f16
+// widens each half's bits into f32 bits (sign kept, exponent and mantissa shifted) and multiplies
+// by 2^112 to rebias the exponent, exact for normal and subnormal halves (weights are finite).
 
 import type { WeightsDType } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
