@@ -17,9 +17,15 @@
 
 import type { WeightsDType } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
-import { type Val, bind, get, i32, iadd, imul, madd, op } from '../codegen/ops.ts';
+import { type Val, bind, forRange, get, i32, iadd, imul, madd, op } from '../codegen/ops.ts';
 
 export const MR = 4;
+
+/**
+ * Panels per tile for 1, 2, 3 rows (fewer than MR): 8 to 12 accumulators, no spills. On the bench's
+ * machine 4 panels for one row beat 8 (16 accumulators: V8 spills) and 1, interleaved in one process.
+ */
+export const WIDE = [0, 4, 2, 2];
 
 export type Stride = number | Local;
 
@@ -34,8 +40,8 @@ export interface TileSpec {
   readonly panels?: number;
   /** Number of k steps. */
   readonly k: Val;
-  /** Initial accumulator (row, half); zero when absent. */
-  readonly init?: (r: number, h: number) => Val;
+  /** Initial accumulator (row, half, panel); zero when absent. */
+  readonly init?: (r: number, h: number, q: number) => Val;
   readonly relaxed: boolean;
 }
 
@@ -50,7 +56,7 @@ export function emitTile(c: Code, t: TileSpec): Local[][] {
 export function emitTiles(c: Code, t: TileSpec): Local[][][] {
   const panels = t.panels ?? 1;
   if (panels > 1 && t.b.panelStride === undefined) throw new Error('internal: a tile over several panels needs b.panelStride');
-  const acc = Array.from({ length: panels }, () => Array.from({ length: t.rows }, (_, r) => [0, 1].map((h) => bind(c, 'v128', t.init?.(r, h) ?? ((cc) => cc.f32x4(0))))));
+  const acc = Array.from({ length: panels }, (_, q) => Array.from({ length: t.rows }, (_, r) => [0, 1].map((h) => bind(c, 'v128', t.init?.(r, h, q) ?? ((cc) => cc.f32x4(0))))));
   const constant = typeof t.a.rowStride === 'number' && typeof t.a.kStride === 'number' && typeof t.b.kStride === 'number';
   // One A pointer with immediate row offsets when strides are constant; one pointer per row otherwise.
   const aBase = bind(c, 'i32', t.a.base);
@@ -133,4 +139,22 @@ export function dispatchRows(c: Code, left: Local, tile: (rows: number) => void)
     c.if(() => tile(mr), () => chain(mr - 1));
   };
   chain(MR);
+}
+
+/** For panels p over [from, to): body(n) on groups of n = `wide` panels from p, then on single panels. */
+export function forPanelGroups(c: Code, p: Local, from: Val, to: Local, wide: number, body: (panels: number) => void): void {
+  from(c);
+  c.set(p);
+  if (wide > 1) {
+    const fullEnd = bind(c, 'i32', op('i32.sub', get(to), i32(wide - 1)));
+    c.block((done) => c.loop((top) => {
+      op('i32.ge_s', get(p), get(fullEnd))(c);
+      c.brIf(done);
+      body(wide);
+      iadd(get(p), i32(wide))(c);
+      c.set(p);
+      c.br(top);
+    }));
+  }
+  forRange(c, p, get(p), get(to), () => body(1));
 }

@@ -21,7 +21,7 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../co
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { MR, type Stride, bLoader, dispatchRows, emitTile, emitTiles } from './gemm-tile.ts';
+import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
 export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
@@ -32,11 +32,6 @@ const NCP = 8;
 const TILE_BYTES = MR * PANEL * 4;
 /** Up to this many rows, quantized panels are dequantized in registers; above, once per work item into scratch. */
 const QUANT_DIRECT_ROWS = 2 * MR;
-/**
- * Panels per tile for 1, 2, 3 rows (fewer than MR): 8 to 12 accumulators, no spills. On the bench's
- * machine 4 panels for one row beat 8 (16 accumulators: V8 spills) and 1, interleaved in one process.
- */
-const WIDE = [0, 4, 2, 2];
 
 interface Geometry {
   readonly m: Dim; readonly k: Dim; readonly n: Dim;
@@ -193,21 +188,7 @@ function emitPanels(k: Matmul, ctx: KernelCtx, s: Setup, p0: Local, p1: Local, t
   const src = panelSource(ctx, s, p0, packed);
   const rows = ctx.let(op('i32.sub', get(t.end), get(t.start)));
   const p = c.local('i32');
-  const fewRows = (r: number) => {
-    const wide = WIDE[r];
-    const fullEnd = ctx.let(op('i32.sub', get(p1), i32(wide - 1)));
-    c.get(p0).set(p);
-    // Groups of `wide` panels, then the panels left one at a time.
-    c.block((done) => c.loop((top) => {
-      op('i32.ge_s', get(p), get(fullEnd))(c);
-      c.brIf(done);
-      emitWideTile(k, ctx, s, t, src, p, r, wide);
-      iadd(get(p), i32(wide))(c);
-      c.set(p);
-      c.br(top);
-    }));
-    forRange(c, p, get(p), get(p1), () => emitWideTile(k, ctx, s, t, src, p, r, 1));
-  };
+  const fewRows = (r: number) => forPanelGroups(c, p, get(p0), p1, WIDE[r], (wide) => emitWideTile(k, ctx, s, t, src, p, r, wide));
   op('i32.ge_s', get(rows), i32(MR))(c);
   c.if(() => forRange(c, p, get(p0), get(p1), () => emitPanelRows(k, ctx, s, { ...t, panel: ctx.let(src.at(p)), scales: src.scalesAt && ctx.let(src.scalesAt(p)), dtype: src.dtype, j0: ctx.let(imul(get(p), i32(PANEL))) })),
     () => {
