@@ -167,6 +167,32 @@ for (const weightsDtype of ['int8', 'f16'] as const) {
   });
 }
 
+describe('quantized GEMV (fewer rows than the tile: several panels per tile, dequantized in registers)', () => {
+  // 100 output columns: a tile of 8 (or 4, 2) panels, single panels, a partial panel.
+  const b = new GraphBuilder('gemv');
+  const x = input(b, 'x', 'f32', ['n', 37]);
+  const [w, c] = [b.param('w', 'f32', [100, 37]), b.param('c', 'f32', [100])];
+  b.output('y', b.emit('linear', [x.value, w, c], { transB: true, epilogue: 'add($0, $1)' })[0]);
+  const weights = new Map([['w', make('f32', [100, 37])], ['c', make('f32', [100])]]);
+  for (const weightsDtype of ['int8', 'f16'] as const) {
+    it(`${weightsDtype}: 1, 2 and 3 rows on plain and relaxed SIMD, one and two threads, equal the oracle to 1e-4`, async () => {
+      expect(quantizedWeights(compileGraph(b.graph).plan).weights.has('w'), 'w is quantized').toBe(true);
+      const oracle = dequantizedWeights(compileGraph(b.graph).plan, weights, weightsDtype);
+      for (const build of [{ simd: 'plain' }, { simd: 'relaxed' }, { simd: 'relaxed', threads: 2 }] as const) {
+        const exe = await compileWasm(b.graph, weights, { ...build, weightsDtype });
+        try {
+          for (const rows of [1, 2, 3]) {
+            const set = new Map([['x', make('f32', [rows, 37])]]);
+            expectClose((await exe.run(set)).get('y'), interpret(b.graph, set, oracle).get('y')!, `${JSON.stringify(build)}, ${rows} row(s)`);
+          }
+        } finally {
+          exe.dispose();
+        }
+      }
+    });
+  }
+});
+
 describe('wasm memory with quantized weights (W-base, no f32 copy kept)', () => {
   const plan = wasmPlan(buildModel(W_BASE, { srcPadding: true }));
   const q = quantizedWeights(plan);

@@ -1,7 +1,7 @@
 // The wasm backend against the reference interpreter: every op kind of the op table (OP_KINDS,
 // the cases of op-cases.ts at both symbol bindings), raw and optimized, for each build (plain and relaxed
 // SIMD, one and two threads); GEMM edge shapes (odd sizes, chunking, packed and per-run B,
-// broadcast epilogues, in-place residuals); one module across sequence lengths; the run-time
+// broadcast epilogues, in-place residuals, fewer rows than the tile); one module across sequence lengths; the run-time
 // layout equal to the compiler's arenaLayout; and the errors a caller can cause.
 
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,16 @@ const GEMM_CASES = [
   graphCase('300 deep, A transposed', { a: [[300, 'n'], [300, 9]] }, { w: [300, 10] }, ({ a, w }) => ({ y: a.matmul(w, { transA: true }) })),
   graphCase('520 deep, in place over its residual', { x: [['n', 520], [33, 520]] }, { w: [520, 520], c: [520] },
     ({ x, w, c }, b) => ({ y: linear(b, [x.relu(), w, c, x.mul(2)], { transB: false, epilogue: 'add(relu(add($0, $1)), $2)' }).add(1) })),
+  // Fewer rows than the tile (a decode step's GEMV): tiles of 8, 4 or 2 panels, then single
+  // panels, then a partial one (100 and 75 columns); both transposes; B packed per run.
+  ...[1, 2, 3].flatMap((rows) => [
+    graphCase(`GEMV, ${rows} row(s): 37 deep @ (100×37)ᵀ, linear relu with bias and residual`, { x: [['n', 37], [rows, 37]], r: [['n', 100], [rows, 100]] }, { w: [100, 37], c: [100] },
+      ({ x, r, w, c }, b) => ({ y: linear(b, [x, w, c, r], { transB: true, epilogue: 'add(relu(add($0, $1)), $2)' }) })),
+    graphCase(`GEMV, ${rows} row(s): A transposed, 45 deep @ 45×75`, { a: [[45, 'n'], [45, rows]] }, { w: [45, 75] }, ({ a, w }) => ({ y: a.matmul(w, { transA: true }) })),
+    graphCase(`GEMV, ${rows} row(s): input B of symbolic depth, plain and transposed`, { a: [['n', 'm'], [rows, 45]], c: [['m', 130], [45, 130]], d: [[70, 'm'], [70, 45]] },
+      {}, ({ a, c, d }) => ({ y: a.matmul(c), z: a.matmul(d, { transB: true }) })),
+    graphCase(`GEMV, ${rows} row(s) per batch: batched input B`, { a: [[3, 'n', 9], [3, rows, 9]], c: [[3, 9, 'm'], [3, 9, 75]] }, {}, ({ a, c }) => ({ y: a.matmul(c) })),
+  ]),
 ];
 
 describe('wasm backend: GEMM shapes', () => {

@@ -242,12 +242,25 @@ export function dimTerms(d: Dim, symbols: readonly string[]): number[][] {
 }
 
 /** The value of a dim for symbol values given by `lookup`; an error names the dim when it is negative. */
+/** A polynomial's terms with their symbols split out, by text: evalDim runs per dim per run, so it parses nothing. */
+const termsCache = new Map<string, readonly { readonly c: number; readonly factors: readonly string[] }[]>();
+
+function termsOf(d: string): readonly { readonly c: number; readonly factors: readonly string[] }[] {
+  let terms = termsCache.get(d);
+  if (terms === undefined) {
+    terms = [...polyOf(d)].map(([m, c]) => ({ c, factors: monomialFactors(m) }));
+    if (termsCache.size >= POLY_CACHE_LIMIT) termsCache.clear();
+    termsCache.set(d, terms);
+  }
+  return terms;
+}
+
 export function evalDim(d: Dim, lookup: (symbol: string) => number | undefined): number {
   if (typeof d === 'number') return d;
   let v = 0;
-  for (const [m, c] of polyOf(d)) {
+  for (const { c, factors } of termsOf(d)) {
     let t = c;
-    for (const f of monomialFactors(m)) {
+    for (const f of factors) {
       const x = lookup(f);
       if (x === undefined) throw new Error(`symbol ${f} has no value: no input binds it`);
       t *= x;

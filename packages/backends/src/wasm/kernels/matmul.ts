@@ -1,7 +1,9 @@
 // Matmul with a fused epilogue: out = epilogue(a @ b, extras…) over broadcast batch dims. B comes
 // as 8-column panels: packed at load for weights, packed per (batch, column chunk) into this
 // thread's scratch otherwise. Work items are (batch, column chunk, row chunk); within an item each
-// B panel stays in L1 while MR-row tiles of A stream past it. Without batch broadcasting, batch
+// B panel stays in L1 while MR-row tiles of A stream past it. An item with fewer than MR rows (a
+// decode step's GEMV) instead runs tiles spanning several panels (gemm-tile.ts emitTiles): B is
+// read once either way, and the wide tile reads it faster. Without batch broadcasting, batch
 // folds into the rows (one long GEMM per linear layer). Panels of quantized weights (int8, f16)
 // are read as they are: with at most QUANT_DIRECT_ROWS rows (a decode step: the GEMV case) the tile
 // dequantizes them in registers, reading 1 or 2 bytes a weight instead of 4, and int8's column
@@ -19,7 +21,7 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../co
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { MR, type Stride, bLoader, dispatchRows, emitTile } from './gemm-tile.ts';
+import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
 export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
@@ -153,16 +155,64 @@ function packChunk(ctx: KernelCtx, s: Setup, item: Local, pack: () => void): voi
 
 type RowsOf = { a: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] };
 
-/** Panels [p0, p1) against the item's rows: load-time panels (`packed`, maybe quantized) or the chunk in scratch. */
+/** Panel source of this item: load-time panels (`packed`, maybe quantized) or the chunk in scratch. */
+interface PanelSource {
+  readonly dtype: WeightsDType;
+  /** Address of panel p's first byte. */
+  at(p: Local): Val;
+  /** Address of panel p's 8 int8 column scales, when quantized to int8. */
+  scalesAt?(p: Local): Val;
+  /** Bytes from one panel to the next. */
+  readonly stride: Local;
+}
+
+function panelSource(ctx: KernelCtx, s: Setup, p0: Local, packed: PackedPanels | undefined): PanelSource {
+  const dtype = packed?.dtype ?? 'f32';
+  const stride = ctx.let(imul(get(s.K), i32(PANEL * PANEL_ELEMENT_BYTES[dtype])));
+  if (!packed) return { dtype, stride, at: (p) => iadd(get(s.packBuf), imul(op('i32.sub', get(p), get(p0)), get(stride))) };
+  const scales = packed.scales;
+  return {
+    dtype, stride,
+    at: (p) => iadd(i32(packed.address), imul(get(p), get(stride))),
+    ...(scales !== undefined && { scalesAt: (p: Local) => iadd(i32(scales), imul(get(p), i32(PANEL * 4))) }),
+  };
+}
+
+/**
+ * Panels [p0, p1) against the item's rows. MR rows or more: one panel at a time, MR-row tiles
+ * streaming past it. Fewer (a decode step's GEMV, or the last rows of a chunk): WIDE[rows] panels
+ * per tile, so the k loop has independent accumulators and several B streams to read.
+ */
 function emitPanels(k: Matmul, ctx: KernelCtx, s: Setup, p0: Local, p1: Local, t: RowsOf, packed: PackedPanels | undefined): void {
   const c = ctx.c;
+  const src = panelSource(ctx, s, p0, packed);
+  const rows = ctx.let(op('i32.sub', get(t.end), get(t.start)));
   const p = c.local('i32');
-  forRange(c, p, get(p0), get(p1), () => {
-    const panel = packed
-      ? iadd(i32(packed.address), imul(imul(get(p), get(s.K)), i32(PANEL * PANEL_ELEMENT_BYTES[packed.dtype])))
-      : iadd(get(s.packBuf), imul(imul(op('i32.sub', get(p), get(p0)), get(s.K)), i32(PANEL * 4)));
-    const scales = packed?.scales === undefined ? undefined : ctx.let(iadd(i32(packed.scales), imul(get(p), i32(PANEL * 4))));
-    emitPanelRows(k, ctx, s, { ...t, panel: ctx.let(panel), scales, dtype: packed?.dtype ?? 'f32', j0: ctx.let(imul(get(p), i32(PANEL))) });
+  const fewRows = (r: number) => forPanelGroups(c, p, get(p0), p1, WIDE[r], (wide) => emitWideTile(k, ctx, s, t, src, p, r, wide));
+  op('i32.ge_s', get(rows), i32(MR))(c);
+  c.if(() => forRange(c, p, get(p0), get(p1), () => emitPanelRows(k, ctx, s, { ...t, panel: ctx.let(src.at(p)), scales: src.scalesAt && ctx.let(src.scalesAt(p)), dtype: src.dtype, j0: ctx.let(imul(get(p), i32(PANEL))) })),
+    () => {
+      const chain = (r: number): void => {
+        if (r === 1) return fewRows(1);
+        op('i32.eq', get(rows), i32(r))(c);
+        c.if(() => fewRows(r), () => chain(r - 1));
+      };
+      chain(MR - 1);
+    });
+}
+
+/** Rows [start, end) (fewer than MR: `rows` of them) against panels [p, p + wide). */
+function emitWideTile(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf, src: PanelSource, p: Local, rows: number, wide: number): void {
+  const { c, prog } = ctx;
+  const acc = emitTiles(c, {
+    rows, panels: wide, k: get(s.K), relaxed: prog.simd === 'relaxed',
+    a: { base: aTileAt(k, s, t, t.start), ...aStrides(k, ctx, s) },
+    b: { base: src.at(p), kStride: PANEL * PANEL_ELEMENT_BYTES[src.dtype], dtype: src.dtype, panelStride: src.stride },
+  });
+  acc.forEach((panelAcc, q) => {
+    const pq = ctx.let(iadd(get(p), i32(q)));
+    if (src.scalesAt) scaleColumns(c, panelAcc, ctx.let(src.scalesAt(pq)));
+    storeTile(ctx, k, panelAcc, { i0: t.start, j0: ctx.let(imul(get(pq), i32(PANEL))), n: s.N, out: t.out, tileBuf: s.tileBuf, extras: t.extras });
   });
 }
 
@@ -199,13 +249,10 @@ function emitDequantizePanels(ctx: KernelCtx, packed: PackedPanels, K: Local, p0
 /** Rows [start, end) against one B panel, MR at a time. */
 function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf & { panel: Local; scales?: Local; dtype: WeightsDType; j0: Local }): void {
   const { c, prog } = ctx;
-  const { g } = s;
-  const aStride: { rowStride: Stride; kStride: Stride } = k.transA
-    ? { rowStride: 4, kStride: typeof g.m === 'number' ? g.m * 4 : ctx.let(imul(get(s.rows), i32(4))) }
-    : { rowStride: typeof g.k === 'number' ? g.k * 4 : ctx.let(imul(get(s.K), i32(4))), kStride: 4 };
+  const aStride = aStrides(k, ctx, s);
   const i0 = c.local('i32');
   forRange(c, i0, get(t.start), get(t.end), () => {
-    const aTile = iadd(get(t.a), imul(k.transA ? get(i0) : imul(get(i0), get(s.K)), i32(4)));
+    const aTile = aTileAt(k, s, t, i0);
     dispatchRows(c, ctx.let(op('i32.sub', get(t.end), get(i0))), (rows) => {
       const dtype = t.dtype;
       const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * PANEL_ELEMENT_BYTES[dtype], dtype } });
@@ -214,6 +261,17 @@ function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf & { panel:
     });
   }, MR);
 }
+
+/** Bytes from one A row to the next and from one k step to the next. */
+function aStrides(k: Matmul, ctx: KernelCtx, s: Setup): { rowStride: Stride; kStride: Stride } {
+  const { g } = s;
+  return k.transA
+    ? { rowStride: 4, kStride: typeof g.m === 'number' ? g.m * 4 : ctx.let(imul(get(s.rows), i32(4))) }
+    : { rowStride: typeof g.k === 'number' ? g.k * 4 : ctx.let(imul(get(s.K), i32(4))), kStride: 4 };
+}
+
+/** Address of A's row i0 (its first k step). */
+const aTileAt = (k: Matmul, s: Setup, t: RowsOf, i0: Local): Val => iadd(get(t.a), imul(k.transA ? get(i0) : imul(get(i0), get(s.K)), i32(4)));
 
 /** acc[r][h] *= the column scales of its four columns (int8 panels). */
 function scaleColumns(c: Code, acc: Local[][], scales: Local): void {
