@@ -241,7 +241,6 @@ export function dimTerms(d: Dim, symbols: readonly string[]): number[][] {
   })]);
 }
 
-/** The value of a dim for symbol values given by `lookup`; an error names the dim when it is negative. */
 /** A polynomial's terms with their symbols split out, by text: evalDim runs per dim per run, so it parses nothing. */
 const termsCache = new Map<string, readonly { readonly c: number; readonly factors: readonly string[] }[]>();
 
@@ -255,6 +254,7 @@ function termsOf(d: string): readonly { readonly c: number; readonly factors: re
   return terms;
 }
 
+/** The value of a dim for symbol values given by `lookup`; an error names the dim when it is negative. */
 export function evalDim(d: Dim, lookup: (symbol: string) => number | undefined): number {
   if (typeof d === 'number') return d;
   let v = 0;
