@@ -78,22 +78,28 @@ function formatPoly(p: Poly): Dim {
 // ---- parsing: sums, differences, products, parentheses and exact division by an integer ----
 
 /** Parsed dims by text; bounded, since a long-lived process (a fuzzer) may see endless distinct dims. */
-const polyCache = new Map<string, Poly>();
-const POLY_CACHE_LIMIT = 4096;
+/** `f` with its results remembered by argument; the memory empties itself at 4096 entries. */
+function remembered<T>(f: (d: string) => T): (d: string) => T {
+  const cache = new Map<string, T>();
+  return (d) => {
+    let v = cache.get(d);
+    if (v === undefined) {
+      v = f(d);
+      if (cache.size >= 4096) cache.clear();
+      cache.set(d, v);
+    }
+    return v;
+  };
+}
 
 function constPoly(c: number): Poly {
   return c === 0 ? new Map() : new Map([['', c]]);
 }
 
+const parsedPoly = remembered((d): Poly => (isSymbolName(d) ? new Map([[d, 1]]) : new DimParser(d).parse()));
+
 function polyOf(d: Dim): Poly {
-  if (typeof d === 'number') return constPoly(d);
-  let p = polyCache.get(d);
-  if (p === undefined) {
-    p = isSymbolName(d) ? new Map([[d, 1]]) : new DimParser(d).parse();
-    if (polyCache.size >= POLY_CACHE_LIMIT) polyCache.clear();
-    polyCache.set(d, p);
-  }
-  return p;
+  return typeof d === 'number' ? constPoly(d) : parsedPoly(d);
 }
 
 class DimParser {
@@ -242,17 +248,7 @@ export function dimTerms(d: Dim, symbols: readonly string[]): number[][] {
 }
 
 /** A polynomial's terms with their symbols split out, by text: evalDim runs per dim per run, so it parses nothing. */
-const termsCache = new Map<string, readonly { readonly c: number; readonly factors: readonly string[] }[]>();
-
-function termsOf(d: string): readonly { readonly c: number; readonly factors: readonly string[] }[] {
-  let terms = termsCache.get(d);
-  if (terms === undefined) {
-    terms = [...polyOf(d)].map(([m, c]) => ({ c, factors: monomialFactors(m) }));
-    if (termsCache.size >= POLY_CACHE_LIMIT) termsCache.clear();
-    termsCache.set(d, terms);
-  }
-  return terms;
-}
+const termsOf = remembered((d) => [...polyOf(d)].map(([m, c]) => ({ c, factors: monomialFactors(m) })));
 
 /** The value of a dim for symbol values given by `lookup`; an error names the dim when it is negative. */
 export function evalDim(d: Dim, lookup: (symbol: string) => number | undefined): number {
