@@ -113,6 +113,28 @@ export class CausalLMGenerator {
     return this.stepExe.transfers;
   }
 
+  /** The prefill's caches, rows `keep` of them, as the first step's past in the step executable's memory. */
+  private uploadCaches(prefilled: ReadonlyMap<string, Tensor>, keep: readonly number[]): Map<string, DeviceTensor> {
+    const past = new Map<string, DeviceTensor>();
+    for (let i = 0; i < this.cfg.numLayers; i++) {
+      const [from, to] = [CACHE_NAMES.present(i), CACHE_NAMES.past(i)];
+      for (const part of ['k', 'v'] as const) {
+        const host = prefilled.get(from[part])!;
+        past.set(to[part], this.stepExe.upload(isIdentity(keep, host.shape[0]) ? host : selectRows(host, keep)));
+      }
+    }
+    return past;
+  }
+
+  /** Rows `keep` of the caches (consumes `past`): finished rows dropped. */
+  private keepRows(past: Map<string, DeviceTensor>, keep: readonly number[]): Map<string, DeviceTensor> {
+    const [first] = past.values();
+    if (isIdentity(keep, first.shape[0])) return past;
+    const kept = new Map([...past].map(([k, t]) => [k, this.stepExe.selectRows(t, keep)] as const));
+    freeAll(past.values());
+    return kept;
+  }
+
   /** The prompt then up to maxNewTokens greedy tokens per row: i32 [batch, promptLen + steps]; `onStep` sees each step's tokens. */
   async generate(ids: Tensor, options: CausalLMGenerateOptions, onStep?: (step: GeneratedStep) => void): Promise<Tensor<'i32'>> {
     checkCausalLMRequest(this.cfg, ids, options);
@@ -129,30 +151,15 @@ export class CausalLMGenerator {
         const keep = tokens.push(logits, V, at);
         onStep?.({ step, tokens: tokens.last() });
         if (step === options.maxNewTokens - 1 || keep.length === 0) break;
-        const feed = new Map<string, RunValue>([['input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!))]]);
-        const fed: DeviceTensor[] = [];
-        for (let i = 0; i < this.cfg.numLayers; i++) {
-          for (const part of ['k', 'v'] as const) {
-            const name = CACHE_NAMES.past(i)[part];
-            let t: DeviceTensor;
-            if (past === undefined) {
-              const host = prefilled.get(CACHE_NAMES.present(i)[part])!;
-              t = this.stepExe.upload(isIdentity(keep, host.shape[0]) ? host : selectRows(host, keep));
-            } else {
-              const cur = past.get(name)!;
-              t = isIdentity(keep, cur.shape[0]) ? cur : this.stepExe.selectRows(cur, keep);
-            }
-            fed.push(t);
-            feed.set(name, t);
-          }
-        }
+        past = past === undefined ? this.uploadCaches(prefilled, keep) : this.keepRows(past, keep);
+        const feed = new Map<string, RunValue>(past);
+        feed.set('input_ids', tensor('i32', [keep.length, 1], Int32Array.from(tokens.active, (r) => tokens.rows[r].at(-1)!)));
         let out: Map<string, RunValue>;
         try {
           out = await this.stepExe.runResident(feed, this.presentNames);
         } finally {
-          // This step's inputs are spent either way (disposing a tensor twice is allowed).
-          freeAll(fed);
-          if (past) freeAll(past.values());
+          // This step's caches are spent either way.
+          freeAll(past.values());
           past = undefined;
         }
         past = presentAsPast(out, this.cfg.numLayers);
