@@ -1,7 +1,8 @@
 // Choosing tokens on the GPU (webgpu/token-choice.ts) equals the CPU sampler of @smelt/models
 // (argmax, and sampling with temperature, top-k and top-p from the same draws), token for token,
 // over random logits with ties, for small and large vocabularies; and a cached greedy decoding
-// step on WebGPU is one submit that reads back only the token ids (4 bytes a row).
+// step on WebGPU is one submit that reads back only the token ids (4 bytes a row), makes bind
+// groups only for the kernels that touch its caches, and mostly reuses earlier caches' buffers.
 
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Tensor, input, tensor } from '@smelt/ir';
@@ -109,6 +110,49 @@ describe('a cached decoding step on WebGPU', () => {
       expect(chosen).toEqual(await hostGreedy(weights, src, 8));
     } finally {
       queue.submit = original;
+      decoder.dispose();
+    }
+  }, 300_000);
+
+  it('makes bind groups only for the kernels that touch the caches, and reuses the buffers of earlier caches', async () => {
+    if (!(await available())) return;
+    const weights = randomWeights(buildSeq2Seq(CFG), 5);
+    const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
+    const stepExe = await webgpu.compile(step, weightsFor(step, weights)) as WebGpuExecutable;
+    const decoder = new CachedDecoder(CFG, await webgpu.compile(encode, weightsFor(encode, weights)), stepExe);
+    const device = (globalThis as unknown as { GPUDevice: { prototype: Record<'createBindGroup' | 'createBuffer', (...a: unknown[]) => unknown> } }).GPUDevice.prototype;
+    const original = { createBindGroup: device.createBindGroup, createBuffer: device.createBuffer };
+    const made = { groups: 0, buffers: 0 };
+    try {
+      const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
+      const enc = await decoder.encode({ src });
+      let state = decoder.start(enc);
+      let last: Int32Array = new Int32Array(3).fill(CFG.bos);
+      device.createBindGroup = function (this: unknown, ...args: unknown[]) { made.groups++; return original.createBindGroup.apply(this, args); };
+      device.createBuffer = function (this: unknown, ...args: unknown[]) { made.buffers++; return original.createBuffer.apply(this, args); };
+      const perStep: { groups: number; buffers: number }[] = [];
+      for (let s = 0; s < 14; s++) {
+        const before = { ...made };
+        const { tokens, next } = await decoder.chooseStep(enc, state, last, { strategy: 'greedy', temperature: 1, topK: 0, topP: 1 });
+        perStep.push({ groups: made.groups - before.groups, buffers: made.buffers - before.buffers });
+        state = next;
+        last = tokens;
+      }
+      decoder.release(enc, state);
+      Object.assign(device, original);
+      // Past lengths 9..13 lay out the arena alike (room for 16): after the step that moved to that
+      // layout, only the kernels that read or write the caches (per layer the two cache concats and
+      // self-attention) and the token choice bind again.
+      const kernels = stepExe.plan.kernels.length;
+      const caching = 3 * CFG.numDecoderLayers + 1;
+      for (let s = 10; s < perStep.length; s++) expect(perStep[s].groups, `step ${s} of ${kernels} kernels`).toBe(caching);
+      // Each step's caches are a row longer than the last's; they mostly land in the buffers that
+      // earlier steps' caches left (made with room to spare), not in new ones per cache per step.
+      const later = perStep.slice(5);
+      const caches = 2 * CFG.numDecoderLayers;
+      expect(later.reduce((n, m) => n + m.buffers, 0), JSON.stringify(later)).toBeLessThanOrEqual(caches * later.length / 2);
+    } finally {
+      Object.assign(device, original);
       decoder.dispose();
     }
   }, 300_000);

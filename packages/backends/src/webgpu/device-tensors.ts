@@ -2,14 +2,21 @@
 // the in-process executable (executable.ts) and an exported model.js, which carries this file's
 // text (aot/host.ts, scripts/embed.ts), so it imports only files embedded before it. Row selections
 // are buffer-to-buffer copies encoded at the head of the next submit (`flush`), so a decoding step
-// stays one submit; a disposed tensor whose buffer a pending copy still reads is destroyed after
-// that submit. Every byte copied between the host and these buffers is counted.
+// stays one submit. A disposed tensor's buffer is kept for the next device tensor that fits in it
+// (after the submit of any pending copy that still reads it): a decoding step's caches are each a
+// row longer than the step before's, so buffers are made with some room to spare and the same few
+// go round from step to step instead of a new one per cache per step. Every byte copied between the
+// host and these buffers is counted.
 
 import { foreignTensor, rowBytes } from '../resident-checks.ts';
 import { BUFFER_USAGE, type DTypeName, MAP_MODE_READ } from './portable-host.ts';
 
 /** Every element on the GPU is 32 bits (wgsl-types.ts GPU_BYTES_PER_ELEMENT). */
 const ELEMENT_BYTES = 4;
+/** Room a new buffer gets beyond the bytes asked for: half as much again, at most 4 MiB. */
+const roomy = (bytes: number) => bytes + Math.min(Math.floor(bytes / 2), 4 << 20);
+/** Buffers of disposed tensors kept for reuse at most (the oldest beyond are destroyed). */
+const MAX_FREE = 32;
 
 /** A GPU buffer of its own holding one tensor. */
 export class GpuDeviceTensor {
@@ -28,8 +35,11 @@ export class GpuTensors {
   readonly counts = { toBackend: 0, fromBackend: 0 };
   /** Copies between device tensors, encoded before the next submit's commands. */
   private pending: ((encoder: GPUCommandEncoder) => void)[] = [];
-  /** Buffers of disposed device tensors that pending copies still read: destroyed once those are submitted. */
+  /** Buffers of disposed device tensors that pending copies still read: free once those are submitted. */
   private retired: GPUBuffer[] = [];
+  /** Buffers of disposed device tensors, for the next ones that fit (oldest first). */
+  private free: GPUBuffer[] = [];
+  private closed = false;
 
   /** `create(bytes, label)`: a storage buffer (copy source and destination) of at least `bytes`. */
   constructor(private readonly device: GPUDevice, private readonly create: (bytes: number, label: string) => GPUBuffer) {}
@@ -39,9 +49,18 @@ export class GpuTensors {
     return t;
   }
 
-  /** A new device tensor of `bytes` (a kept output's, which its kernels write). */
+  /** A new device tensor of `bytes` (a kept output's, which its kernels write): in a free buffer that fits, or a new one. */
   make(dtype: DTypeName, shape: readonly number[], bytes: number, label: string): GpuDeviceTensor {
-    return new GpuDeviceTensor(dtype, [...shape], this.create(bytes, label), bytes, this);
+    return new GpuDeviceTensor(dtype, [...shape], this.takeFree(bytes) ?? this.create(roomy(bytes), label), bytes, this);
+  }
+
+  /** The smallest free buffer that holds `bytes` without wasting more than it holds. */
+  private takeFree(bytes: number): GPUBuffer | undefined {
+    let best = -1;
+    this.free.forEach((b, i) => {
+      if (b.size >= bytes && b.size <= 2 * Math.max(bytes, 256) && (best < 0 || b.size < this.free[best].size)) best = i;
+    });
+    return best < 0 ? undefined : this.free.splice(best, 1)[0];
   }
 
   /** A new device tensor holding these 32-bit GPU elements (counted). */
@@ -66,21 +85,31 @@ export class GpuTensors {
     this.pending = [];
   }
 
-  /** Submit commands, then destroy the buffers that waited for the copies they held. */
+  /** Submit commands, then free the buffers that waited for the copies they held. */
   submit(encoder: GPUCommandEncoder): void {
     this.device.queue.submit([encoder.finish()]);
-    this.destroyRetired();
+    for (const b of this.retired) this.release(b);
+    this.retired = [];
   }
 
-  /** Destroy a disposed device tensor's buffer, after the copies still pending are submitted. */
+  /** Free a disposed device tensor's buffer, after the copies still pending are submitted. */
   retire(buffer: GPUBuffer): void {
     if (this.pending.length) this.retired.push(buffer);
-    else buffer.destroy();
+    else this.release(buffer);
   }
 
-  destroyRetired(): void {
-    for (const b of this.retired) b.destroy();
+  /** Destroy the free and retired buffers, and from now on those of tensors disposed later (the executable is disposed). */
+  destroyFree(): void {
+    for (const b of [...this.retired, ...this.free]) b.destroy();
     this.retired = [];
+    this.free = [];
+    this.closed = true;
+  }
+
+  private release(buffer: GPUBuffer): void {
+    if (this.closed) return buffer.destroy();
+    this.free.push(buffer);
+    if (this.free.length > MAX_FREE) this.free.shift()!.destroy();
   }
 
   /** A device tensor's bytes on the host (counted), after the pending copies; `wait` guards the mapping (a lost device). */

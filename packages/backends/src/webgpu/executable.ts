@@ -4,10 +4,14 @@
 // symbol values (arena layout, binding ranges, bind groups, grids, the symbol uniform, the
 // readback buffer) is built once per set of values and cached; nothing is allocated per run.
 // Device tensors (resident.ts) are GPU buffers of their own: an input held there is bound where it
-// is, and a kept output gets a new buffer that its kernels write directly (such a run builds its
-// bind groups for those buffers); only the other outputs are copied back. Row selections of device
-// tensors are buffer-to-buffer copies encoded at the head of the next run's command encoder, so a
-// decoding step stays one submit (device-tensors.ts, which an exported model.js runs too).
+// is, and a kept output gets a buffer of its own that its kernels write directly; only the other
+// outputs are copied back. Such a run binds buffers that change from run to run, so it is not
+// cached whole: it keeps its uniform, readback buffer and each kernel's bind group while that
+// kernel binds the same buffers (run-reuse.ts), and lays out the arena with room to grow
+// (gpu-memory.ts), so a decoding step makes bind groups only for the kernels that touch its caches.
+// Row selections of device tensors are buffer-to-buffer copies encoded at the head of the next
+// run's command encoder, so a decoding step stays one submit (device-tensors.ts, which an exported
+// model.js runs too).
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
@@ -24,6 +28,7 @@ import type { PipelineCache } from './pipelines.ts';
 import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 import { TOKEN_CHOICE_PROGRAM, tokenChoiceStep } from './token-choice.ts';
+import { RunReuse } from './run-reuse.ts';
 import { type GpuDeviceTensor, GpuTensors } from './device-tensors.ts';
 
 const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
@@ -58,7 +63,8 @@ interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUB
 interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
 /** How a run differs from a plain one: another way to submit (profile), a token choice after the kernels. */
 interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice }
-interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[] }
+/** `reused`: its uniform and staging belong to the executable's RunReuse (not destroyed with the state). */
+interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[]; readonly reused: boolean }
 
 export class GpuExecutable implements WebGpuExecutable {
   lastRun: RunStats | undefined;
@@ -68,12 +74,15 @@ export class GpuExecutable implements WebGpuExecutable {
   private disposed = false;
   /** Device tensors, and the bytes copied between them and the host. */
   private readonly tensors: GpuTensors;
+  /** What runs with device tensors carry over from one to the next. */
+  private readonly reuse: RunReuse;
 
   constructor(
     private readonly gpu: GpuDevice, readonly plan: KernelPlan, readonly programs: PlanPrograms,
     private readonly pipelines: PipelineCache, private readonly memory: GpuMemory,
   ) {
     this.tensors = new GpuTensors(gpu.device, (bytes, label) => memory.createLoose(bytes, label));
+    this.reuse = new RunReuse(gpu.device);
   }
 
   get pipelineCount(): number {
@@ -185,6 +194,7 @@ export class GpuExecutable implements WebGpuExecutable {
       const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
       if (invalid || unmappable) {
         if (!unmappable) state.staging.unmap();
+        if (state.reused) this.reuse.destroy();
         throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
       }
       const outputs: Map<string, RunValue> = this.readOutputs(state);
@@ -196,7 +206,10 @@ export class GpuExecutable implements WebGpuExecutable {
       for (const [name, t] of kept) outputs.set(name, t);
       return outputs;
     } finally {
-      if (own) { state.uniform.destroy(); state.staging.destroy(); for (const b of state.extra) b.destroy(); }
+      if (own) {
+        if (!state.reused) { state.uniform.destroy(); state.staging.destroy(); }
+        for (const b of state.extra) b.destroy();
+      }
     }
   }
 
@@ -218,18 +231,18 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   private async ownState(env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>, choice?: TokenChoice): Promise<EnvState> {
-    const layout = this.memory.layout(env);
+    const layout = this.memory.layout(env, true);
     if (this.memory.ensure(env, layout, onDevice)) this.dropStates();
     const readBack = (name: string) => !kept.has(name) && name !== choice?.logits;
-    if (!choice) return this.buildState(env, this.programs.kernels, layout, readBack, moved);
+    if (!choice) return this.buildState(env, this.programs.kernels, layout, readBack, moved, undefined, this.reuse);
     const logits = this.plan.outputs.find((o) => o.name === choice.logits)!;
     const from = this.memory.locate(logits.buffer, env, layout, moved);
     const shape = resolveShape(this.plan.buffers[logits.buffer].shape, env);
     const vocab = shape[shape.length - 1];
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const { pipeline, layout: bgl } = await this.pipelines.get(TOKEN_CHOICE_PROGRAM);
-    const c = tokenChoiceStep(this.gpu.device, bgl, choice, from, vocab, rows);
-    return this.buildState(env, this.programs.kernels, layout, readBack, moved, { step: { pipeline, bindGroup: c.bindGroup, grid: c.grid }, tokens: c.tokens, buffers: c.buffers });
+    const c = tokenChoiceStep(this.gpu.device, bgl, choice, from, vocab, rows, this.reuse.tokenChoice(rows));
+    return this.buildState(env, this.programs.kernels, layout, readBack, moved, { step: { pipeline, bindGroup: c.bindGroup, grid: c.grid }, tokens: c.tokens, buffers: c.buffers }, this.reuse);
   }
 
   upload(t: Tensor): DeviceTensor {
@@ -266,15 +279,24 @@ export class GpuExecutable implements WebGpuExecutable {
     this.states.clear();
   }
 
-  /** `readBack`: which outputs the run copies back; `moved`: base buffers bound elsewhere (device tensors). */
+  /**
+   * `readBack`: which outputs the run copies back; `moved`: base buffers bound elsewhere (device
+   * tensors); `reuse`: take the uniform, staging and bind groups from there (runs with device tensors).
+   */
   private async buildState(
     env: SymbolEnv, programs: readonly KernelProgram[], layout: ArenaLayout, readBack: (name: string) => boolean, moved?: ReadonlyMap<number, GPUBuffer>,
-    choice?: { step: Step; tokens: Location; buffers: GPUBuffer[] },
+    choice?: { step: Step; tokens: Location; buffers: GPUBuffer[] }, reuse?: RunReuse,
   ): Promise<EnvState> {
     const { device, limits } = this.gpu;
-    const uniform = device.createBuffer({ size: uniformBytes(this.plan.symbols.length), usage: UNIFORM | COPY_DST, label: 'symbols' });
-    device.queue.writeBuffer(uniform, 0, uniformWords(this.plan.symbols, env));
-    const steps = await Promise.all(programs.map(async (p): Promise<Step> => {
+    const words = uniformWords(this.plan.symbols, env);
+    const uniformSize = uniformBytes(this.plan.symbols.length);
+    let uniform: GPUBuffer;
+    if (reuse) uniform = reuse.uniform(uniformSize, words);
+    else {
+      uniform = device.createBuffer({ size: uniformSize, usage: UNIFORM | COPY_DST, label: 'symbols' });
+      device.queue.writeBuffer(uniform, 0, words);
+    }
+    const steps = await Promise.all(programs.map(async (p, index): Promise<Step> => {
       const { pipeline, layout: bgl } = await this.pipelines.get(p);
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
       p.bindings.forEach((b, i) => {
@@ -289,7 +311,7 @@ export class GpuExecutable implements WebGpuExecutable {
       if (grid.some((g) => g > limits.maxComputeWorkgroupsPerDimension)) {
         throw new Error(`webgpu: kernel "${p.label}" needs a grid of [${grid}] workgroups; maxComputeWorkgroupsPerDimension available is ${limits.maxComputeWorkgroupsPerDimension}`);
       }
-      return { pipeline, bindGroup: device.createBindGroup({ layout: bgl, entries }), grid };
+      return { pipeline, bindGroup: reuse ? reuse.bindGroup(index, bgl, entries) : device.createBindGroup({ layout: bgl, entries }), grid };
     }));
     const outputs: OutputRead[] = [];
     let at = 0;
@@ -305,8 +327,8 @@ export class GpuExecutable implements WebGpuExecutable {
       outputs.push({ name: TOKENS, dtype: 'i32', shape: [choice.tokens.bytes / 4], from: choice.tokens, at });
       at += choice.tokens.bytes;
     }
-    const staging = device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
-    return { uniform, steps, staging, outputs, extra: choice?.buffers ?? [] };
+    const staging = reuse ? reuse.staging(Math.max(at, 16)) : device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
+    return { uniform, steps, staging, outputs, extra: choice?.buffers ?? [], reused: reuse !== undefined };
   }
 
   /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */
@@ -342,7 +364,8 @@ export class GpuExecutable implements WebGpuExecutable {
     if (this.disposed) return;
     this.disposed = true;
     this.dropStates();
-    this.tensors.destroyRetired();
+    this.reuse.destroy();
+    this.tensors.destroyFree();
     this.memory.destroy(); // the device and its pipelines are shared (GpuDevice.shared): they stay for the next compile
   }
 }

@@ -1,7 +1,11 @@
 // GPU memory for one executable: a buffer per weight, constant and derived (prologue) tensor,
 // uploaded or computed once; a buffer per graph input, grown when a longer input arrives; and the
 // arena, one buffer holding every per-run intermediate at the slot offsets of the memory plan,
-// re-created only when the symbol values need more bytes. `locate` answers where a plan buffer's
+// re-created only when the symbol values need more bytes. The arena lays out the slots of fixed size
+// first, and grows with a quarter to spare (at most 16 MiB). A run with device tensors (a decoding
+// step, a row longer than the one before) lays the slots out for each symbol's value rounded up to
+// a power of two, so it binds the same arena at the same offsets from one step to the next until a
+// length passes the next power of two (run-reuse.ts keeps its bind groups while it does). `locate` answers where a plan buffer's
 // elements are for given symbol values. Elements are 32 bits (wgsl-types.ts), except the f16
 // weights of precision 'f16' (precision.ts) and quantized weight matrices (quantized.ts).
 
@@ -31,11 +35,18 @@ export interface Location {
 
 export type ArenaLayout = SlotLayout;
 
+/** A symbol's value rounded up to a power of two (0 stays 0). */
+export function roomFor(value: number): number {
+  return value <= 1 ? value : 2 ** Math.ceil(Math.log2(value));
+}
+
 export class GpuMemory {
   /** Fixed buffers: weights, constants, derived; keyed by base plan buffer id. */
   private readonly fixed = new Map<number, GPUBuffer>();
   private readonly inputs = new Map<string, GPUBuffer>();
   private arena: GPUBuffer | undefined;
+  /** The arena's slots (buffer ids each), those of fixed size first. */
+  private readonly slots: readonly (readonly number[])[];
   bytesUploadedAtLoad = 0;
 
   constructor(
@@ -44,7 +55,11 @@ export class GpuMemory {
     private readonly half: ReadonlySet<number> = new Set(),
     /** Quantized weight matrices (quantized.ts). */
     private readonly quantized: QuantizedStorage = NO_QUANTIZATION,
-  ) {}
+  ) {
+    const slots = plan.arena.slots.map((s) => s.buffers);
+    const fixed = (slot: readonly number[]) => slot.every((id) => plan.buffers[id].shape.every((d) => typeof d === 'number'));
+    this.slots = [...slots.filter(fixed), ...slots.filter((s) => !fixed(s))];
+  }
 
   private create(size: number, label: string): GPUBuffer {
     const max = this.gpu.limits.maxBufferSize;
@@ -64,9 +79,23 @@ export class GpuMemory {
     }
   }
 
-  /** Slot offsets for these symbol values: each slot as large as its largest buffer, aligned. */
-  layout(env: SymbolEnv): ArenaLayout {
-    return slotOffsets(this.plan.arena.slots.map((s) => s.buffers), (id) => this.bytes(id, env), this.alignment);
+  /**
+   * Slot offsets for these symbol values: each slot as large as its largest buffer, aligned;
+   * `roomy`: as large as at the values rounded up to powers of two, too (runs with device tensors).
+   */
+  layout(env: SymbolEnv, roomy = false): ArenaLayout {
+    if (!roomy) return slotOffsets(this.slots, (id) => this.bytes(id, env), this.alignment);
+    const room: SymbolEnv = new Map([...env].map(([s, v]) => [s, roomFor(v)]));
+    return slotOffsets(this.slots, (id) => Math.max(this.bytes(id, env), this.bytesOrZero(id, room)), this.alignment);
+  }
+
+  /** `bytes`, or 0 where the rounded-up values give a dim no number (an exact division that is not). */
+  private bytesOrZero(id: number, env: SymbolEnv): number {
+    try {
+      return this.bytes(id, env);
+    } catch {
+      return 0;
+    }
   }
 
   bytes(id: number, env: SymbolEnv): number {
@@ -80,7 +109,7 @@ export class GpuMemory {
     let grew = false;
     if (!this.arena || this.arena.size < layout.size) {
       this.arena?.destroy();
-      this.arena = this.create(layout.size, 'arena');
+this.arena = this.create(layout.size + Math.min(Math.floor(layout.size / 4), 16 << 20), 'arena');
       grew = true;
     }
     for (const { name, buffer } of this.plan.inputs) {

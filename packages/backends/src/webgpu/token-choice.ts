@@ -176,20 +176,41 @@ export interface TokenChoiceStep {
   readonly bindGroup: GPUBindGroup;
   readonly grid: [number, number, number];
   readonly tokens: { readonly buffer: GPUBuffer; readonly offset: number; readonly bytes: number };
-  /** Its uniform, draws and tokens: destroyed once the run has read the tokens. */
+  /** The uniform, draws and tokens it made (none when reused): destroyed once the run has read the tokens. */
   readonly buffers: GPUBuffer[];
 }
 
-/** Bind the token choice (its pipeline's `layout`) to the logits; sampling needs one draw per row. */
+/** The uniform, draws and tokens buffers of a token choice over `rows` rows. */
+export interface TokenChoiceBuffers {
+  readonly rows: number;
+  readonly params: GPUBuffer;
+  readonly draws: GPUBuffer;
+  readonly tokens: GPUBuffer;
+}
+
+/** New buffers for a token choice over `rows` rows. */
+export function tokenChoiceBuffers(device: GPUDevice, rows: number): TokenChoiceBuffers {
+  return {
+    rows,
+    params: device.createBuffer({ size: 32, usage: BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST, label: 'token choice' }),
+    draws: device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST, label: 'draws' }),
+    tokens: device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC, label: 'tokens' }),
+  };
+}
+
+/**
+ * Bind the token choice (its pipeline's `layout`) to the logits; sampling needs one draw per row.
+ * `reused`: buffers of an earlier run of `rows` rows to write again (the caller keeps them); without
+ * it the step makes its own, listed in `buffers`.
+ */
 export function tokenChoiceStep(
   device: GPUDevice, layout: GPUBindGroupLayout, choice: TokenChoice, logits: { readonly buffer: GPUBuffer; readonly offset: number; readonly bytes: number }, vocab: number, rows: number,
+  reused?: TokenChoiceBuffers,
 ): TokenChoiceStep {
   if (choice.strategy === 'sample' && choice.draws?.length !== rows) throw new Error(`webgpu: runChoosing: sampling needs one draw per row (${rows}), got ${choice.draws?.length ?? 0}`);
-  const params = device.createBuffer({ size: 32, usage: BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST, label: 'token choice' });
+  const { params, draws, tokens } = reused?.rows === rows ? reused : tokenChoiceBuffers(device, rows);
   device.queue.writeBuffer(params, 0, tokenChoiceUniform(vocab, { greedy: choice.strategy === 'greedy', temperature: choice.temperature, topK: choice.topK, topP: choice.topP }));
-  const draws = device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST, label: 'draws' });
   if (choice.draws) device.queue.writeBuffer(draws, 0, Float32Array.from(choice.draws));
-  const tokens = device.createBuffer({ size: bindingBytes(4 * rows), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC, label: 'tokens' });
   const bindGroup = device.createBindGroup({
     layout,
     entries: [
@@ -199,5 +220,5 @@ export function tokenChoiceStep(
       { binding: 3, resource: { buffer: tokens } },
     ],
   });
-  return { bindGroup, grid: [rows, 1, 1], tokens: { buffer: tokens, offset: 0, bytes: 4 * rows }, buffers: [params, draws, tokens] };
+  return { bindGroup, grid: [rows, 1, 1], tokens: { buffer: tokens, offset: 0, bytes: 4 * rows }, buffers: reused?.rows === rows ? [] : [params, draws, tokens] };
 }

@@ -379,7 +379,7 @@ export class GpuModel implements Model {
     if (this.disposed) return;
     this.disposed = true;
     this.dropStates();
-    this.tensors.destroyRetired();
+    this.tensors.destroyFree();
     for (const b of [...this.fixed.values(), ...this.inputBuffers.values()]) b.destroy();
     this.arena?.destroy();
     if (this.ownsDevice) this.device.destroy();
