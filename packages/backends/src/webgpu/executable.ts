@@ -24,7 +24,7 @@ import type { PlanPrograms } from './codegen.ts';
 import type { GpuDevice } from './device.ts';
 import { type ArenaLayout, type Location, GpuMemory, bindingBytes } from './gpu-memory.ts';
 import { fromGpuBytes, toGpuArray } from './host-tensors.ts';
-import type { PipelineCache } from './pipelines.ts';
+import type { CompiledKernel, PipelineCache } from './pipelines.ts';
 import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 import { TOKEN_CHOICE_PROGRAM, tokenChoiceStep } from './token-choice.ts';
@@ -76,6 +76,8 @@ export class GpuExecutable implements WebGpuExecutable {
   private readonly tensors: GpuTensors;
   /** What runs with device tensors carry over from one to the next. */
   private readonly reuse: RunReuse;
+  /** The forward pass's pipelines, once resolved. */
+  private forward: readonly CompiledKernel[] | undefined;
 
   constructor(
     private readonly gpu: GpuDevice, readonly plan: KernelPlan, readonly programs: PlanPrograms,
@@ -296,8 +298,9 @@ export class GpuExecutable implements WebGpuExecutable {
       uniform = device.createBuffer({ size: uniformSize, usage: UNIFORM | COPY_DST, label: 'symbols' });
       device.queue.writeBuffer(uniform, 0, words);
     }
-    const steps = await Promise.all(programs.map(async (p, index): Promise<Step> => {
-      const { pipeline, layout: bgl } = await this.pipelines.get(p);
+    const compiled = await this.compiledKernels(programs);
+    const steps = programs.map((p, index): Step => {
+      const { pipeline, layout: bgl } = compiled[index];
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
       p.bindings.forEach((b, i) => {
         const loc = this.memory.locate(b.buffer, env, layout, moved);
@@ -312,7 +315,7 @@ export class GpuExecutable implements WebGpuExecutable {
         throw new Error(`webgpu: kernel "${p.label}" needs a grid of [${grid}] workgroups; maxComputeWorkgroupsPerDimension available is ${limits.maxComputeWorkgroupsPerDimension}`);
       }
       return { pipeline, bindGroup: reuse ? reuse.bindGroup(index, bgl, entries) : device.createBindGroup({ layout: bgl, entries }), grid };
-    }));
+    });
     const outputs: OutputRead[] = [];
     let at = 0;
     for (const o of this.plan.outputs) {
@@ -329,6 +332,13 @@ export class GpuExecutable implements WebGpuExecutable {
     }
     const staging = reuse ? reuse.staging(Math.max(at, 16)) : device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
     return { uniform, steps, staging, outputs, extra: choice?.buffers ?? [], reused: reuse !== undefined };
+  }
+
+  /** The pipelines of `programs` (those of the forward pass resolved once, for every run after). */
+  private async compiledKernels(programs: readonly KernelProgram[]): Promise<readonly CompiledKernel[]> {
+    if (programs !== this.programs.kernels) return Promise.all(programs.map((p) => this.pipelines.get(p)));
+    this.forward ??= await Promise.all(programs.map((p) => this.pipelines.get(p)));
+    return this.forward;
   }
 
   /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */
