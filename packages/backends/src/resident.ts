@@ -66,6 +66,27 @@ export function choosesTokens(exe: Executable): exe is TokenChoosingExecutable {
   return typeof (exe as Partial<TokenChoosingExecutable>).runChoosing === 'function';
 }
 
+/**
+ * A token-choosing executable that takes the next run before the last one is read back (WebGPU in
+ * process), so a decoding loop keeps the device busy: the next step is encoded and submitted while
+ * the device still computes this one, its token input copied from the tokens this one chooses.
+ */
+export interface SubmittingExecutable extends TokenChoosingExecutable {
+  /**
+   * runChoosing, returning once the run is submitted: the kept outputs (device tensors, inputs of
+   * the next run at once) and `done`, everything runChoosing gives once read back. `fromLastChoice`
+   * names an input (i32, one element per row) that takes the tokens the run before this one chose,
+   * copied within the backend, instead of its host data (whose shape still gives the rows).
+   */
+  submitChoosing(
+    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string,
+  ): Promise<{ kept: Map<string, DeviceTensor>; done: Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> }>;
+}
+
+export function submitsAhead(exe: Executable): exe is SubmittingExecutable {
+  return choosesTokens(exe) && typeof (exe as Partial<SubmittingExecutable>).submitChoosing === 'function';
+}
+
 export function isResident(exe: Executable): exe is ResidentExecutable {
   return typeof (exe as Partial<ResidentExecutable>).runResident === 'function';
 }

@@ -11,13 +11,15 @@
 // (gpu-memory.ts), so a decoding step makes bind groups only for the kernels that touch its caches.
 // Row selections of device tensors are buffer-to-buffer copies encoded at the head of the next
 // run's command encoder, so a decoding step stays one submit (device-tensors.ts, which an exported
-// model.js runs too).
+// model.js runs too). `submitChoosing` returns once a run is submitted, so a decoding loop submits
+// the next step while the GPU computes this one; its token input can be copied on the GPU from the
+// tokens this one chooses. Runs go in in call order; only their readbacks overlap.
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
 import type { RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
-import type { DeviceTensor, RunValue, TokenChoice, TokenChoosingExecutable, TransferCounts } from '../resident.ts';
+import type { DeviceTensor, RunValue, TokenChoice, SubmittingExecutable, TransferCounts } from '../resident.ts';
 import { isDeviceTensor } from '../resident-checks.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';
@@ -49,7 +51,7 @@ export interface RunStats {
   readonly pipelinesCreated: number;
 }
 
-export interface WebGpuExecutable extends TokenChoosingExecutable {
+export interface WebGpuExecutable extends SubmittingExecutable {
   readonly plan: KernelPlan;
   readonly programs: PlanPrograms;
   /** Distinct compute pipelines (identical kernels share one). */
@@ -61,8 +63,15 @@ export interface WebGpuExecutable extends TokenChoosingExecutable {
 
 interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUBindGroup; readonly grid: [number, number, number] }
 interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
-/** How a run differs from a plain one: another way to submit (profile), a token choice after the kernels. */
-interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice }
+/**
+ * How a run differs from a plain one: another way to submit (profile), a token choice after the
+ * kernels, an input that takes the tokens the previous run chose (copied on the GPU).
+ */
+interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice; readonly fromLastChoice?: string }
+/** The tokens the previous run chose, copied into an input buffer at the head of a run. */
+interface TokenFeed { readonly from: GPUBuffer; readonly to: GPUBuffer; readonly bytes: number }
+/** A submitted run: its kept outputs at once, everything once read back. */
+interface Submitted { readonly kept: ReadonlyMap<string, GpuDeviceTensor>; readonly done: Promise<Map<string, RunValue>> }
 /** `reused`: its uniform and staging belong to the executable's RunReuse (not destroyed with the state). */
 interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[]; readonly reused: boolean }
 
@@ -110,14 +119,26 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   async runChoosing(inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice): Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> {
-    if (!this.plan.outputs.some((o) => o.name === choice.logits)) throw new Error(`webgpu: runChoosing: no output "${choice.logits}"`);
-    const outputs = await this.queued(() => this.runOnce(inputs, keep, { choice }));
-    const tokens = outputs.get(TOKENS) as Tensor;
-    outputs.delete(TOKENS);
-    return { outputs, tokens: tokens.data as Int32Array };
+    return (await this.submitChoosing(inputs, keep, choice)).done;
   }
 
-  /** Runs one at a time, in call order; a failed one does not stop the next. */
+  async submitChoosing(
+    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string,
+  ): Promise<{ kept: Map<string, DeviceTensor>; done: Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> }> {
+    if (!this.plan.outputs.some((o) => o.name === choice.logits)) throw new Error(`webgpu: runChoosing: no output "${choice.logits}"`);
+    if (fromLastChoice !== undefined && !this.plan.inputs.some((i) => i.name === fromLastChoice)) throw new Error(`webgpu: submitChoosing: no input "${fromLastChoice}" to take the last chosen tokens`);
+    const { kept, done } = await this.queued(() => this.submitOnce(inputs, keep, { choice, fromLastChoice }));
+    return {
+      kept: new Map(kept) as Map<string, DeviceTensor>,
+      done: done.then((outputs) => {
+        const tokens = outputs.get(TOKENS) as Tensor;
+        outputs.delete(TOKENS);
+        return { outputs, tokens: tokens.data as Int32Array };
+      }),
+    };
+  }
+
+  /** Runs one at a time, in call order (submitChoosing's, up to their submit); a failed one does not stop the next. */
   private queued<T>(body: () => Promise<T>): Promise<T> {
     const next = this.chain.then(body);
     this.chain = next.catch(() => undefined);
@@ -150,8 +171,13 @@ export class GpuExecutable implements WebGpuExecutable {
     return next;
   }
 
-  /** `how.submit`: encode and submit the state another way (profile); `how.choice`: pick tokens after the kernels. */
+  /** A run, once read back (RunHow says how it differs from a plain one). */
   private async runOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, how: RunHow = {}): Promise<Map<string, RunValue>> {
+    return (await this.submitOnce(inputs, keep, how)).done;
+  }
+
+  /** A run, once submitted: its kept outputs are freed again if it fails. */
+  private async submitOnce(inputs: RunInputs | ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, how: RunHow): Promise<Submitted> {
     if (this.disposed) throw new Error('webgpu: executable used after dispose()');
     this.gpu.check();
     const moved = new Map<number, GPUBuffer>();
@@ -165,54 +191,78 @@ export class GpuExecutable implements WebGpuExecutable {
     const env = checkInputs(this.plan.contract, inputs as RunInputs, onDevice);
     computeDims(env, this.plan.symbols, this.plan.computed);
     const kept = this.keptOutputs(keep, env, moved);
-    try {
-      return await this.runState(inputs as RunInputs, env, onDevice, moved, kept, how);
-    } catch (e) {
+    const freeKept = (e: unknown): never => {
       for (const k of kept.values()) k.dispose();
       throw e;
+    };
+    try {
+      const { done } = await this.submitState(inputs as RunInputs, env, onDevice, moved, kept, how);
+      return { kept, done: done.catch(freeKept) };
+    } catch (e) {
+      return freeKept(e);
     }
   }
 
-  private async runState(
+  /** Upload the inputs and submit; `done` settles once the outputs are read back (and the run's own buffers freed). */
+  private async submitState(
     inputs: RunInputs, env: SymbolEnv, onDevice: ReadonlySet<string>, moved: ReadonlyMap<number, GPUBuffer>, kept: ReadonlyMap<string, GpuDeviceTensor>, how: RunHow,
-  ): Promise<Map<string, RunValue>> {
-    const { submit, choice } = how;
+  ): Promise<{ done: Promise<Map<string, RunValue>> }> {
+    const { submit, choice, fromLastChoice } = how;
     // A run with device tensors or a token choice binds buffers of its own: its state is built for it and dropped after.
     const own = moved.size > 0 || kept.size > 0 || choice !== undefined;
     const createdBefore = this.pipelines.created;
     const state = own ? await this.ownState(env, onDevice, moved, kept, choice) : await this.state(env);
+    // A reused readback buffer goes back for the next run once read (and is dropped after a failure).
+    const free = (read: boolean) => {
+      if (!own) return;
+      if (state.reused && read) this.reuse.giveStaging(state.staging);
+      else if (state.reused) state.staging.destroy();
+      else { state.uniform.destroy(); state.staging.destroy(); }
+      for (const b of state.extra) b.destroy();
+    };
+    let feed: TokenFeed | undefined;
     let uploaded = choice?.draws ? 4 * choice.draws.length : 0;
-    for (const { name } of this.plan.inputs) {
-      if (onDevice.has(name)) continue;
-      const data = toGpuArray(inputOf(inputs, name) as Tensor, `input "${name}"`);
-      if (data.byteLength) this.gpu.device.queue.writeBuffer(this.memory.inputBuffer(name), 0, data.buffer, data.byteOffset, data.byteLength);
-      uploaded += data.byteLength;
-    }
     try {
+      for (const { name } of this.plan.inputs) {
+        if (onDevice.has(name)) continue;
+        const data = toGpuArray(inputOf(inputs, name) as Tensor, `input "${name}"`);
+        if (name === fromLastChoice) {
+          feed = { from: this.reuse.lastTokens(data.byteLength / 4, name), to: this.memory.inputBuffer(name), bytes: data.byteLength };
+          continue;
+        }
+        if (data.byteLength) this.gpu.device.queue.writeBuffer(this.memory.inputBuffer(name), 0, data.buffer, data.byteOffset, data.byteLength);
+        uploaded += data.byteLength;
+      }
       this.gpu.device.pushErrorScope('validation');
-      const dispatches = submit ? await submit(state) : this.encodeAndSubmit(state);
+      const dispatches = submit ? await submit(state) : this.encodeAndSubmit(state, feed);
       const validation = this.gpu.device.popErrorScope();
-      const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
-      const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
-      if (invalid || unmappable) {
-        if (!unmappable) state.staging.unmap();
-        if (state.reused) this.reuse.destroy();
-        throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
-      }
-      const outputs: Map<string, RunValue> = this.readOutputs(state);
-      this.gpu.check();
-      const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
       this.tensors.counts.toBackend += uploaded;
-      this.tensors.counts.fromBackend += readBack;
-      this.lastRun = { dispatches, passes: 1, submits: 1, bytesUploaded: uploaded, bytesReadBack: readBack, pipelinesCreated: this.pipelines.created - createdBefore };
-      for (const [name, t] of kept) outputs.set(name, t);
-      return outputs;
-    } finally {
-      if (own) {
-        if (!state.reused) { state.uniform.destroy(); state.staging.destroy(); }
-        for (const b of state.extra) b.destroy();
-      }
+      const done = this.readBack(state, validation, kept, { dispatches, uploaded, createdBefore });
+      return { done: done.then((outputs) => (free(true), outputs), (e: unknown) => { free(false); throw e; }) };
+    } catch (e) {
+      free(false);
+      throw e;
     }
+  }
+
+  /** Wait for the run's readback buffer, then its outputs (the kept ones as they are) and the run's stats. */
+  private async readBack(
+    state: EnvState, validation: Promise<GPUError | null>, kept: ReadonlyMap<string, GpuDeviceTensor>, run: { dispatches: number; uploaded: number; createdBefore: number },
+  ): Promise<Map<string, RunValue>> {
+    const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
+    const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
+    if (invalid || unmappable) {
+      if (!unmappable) state.staging.unmap();
+      if (state.reused) this.reuse.destroy();
+      throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
+    }
+    const outputs: Map<string, RunValue> = this.readOutputs(state);
+    this.gpu.check();
+    const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
+    this.tensors.counts.fromBackend += readBack;
+    this.lastRun = { dispatches: run.dispatches, passes: 1, submits: 1, bytesUploaded: run.uploaded, bytesReadBack: readBack, pipelinesCreated: this.pipelines.created - run.createdBefore };
+    for (const [name, t] of kept) outputs.set(name, t);
+    return outputs;
   }
 
   /** A new buffer per kept output, where its kernels write it (its base buffer moved there). */
@@ -330,7 +380,7 @@ export class GpuExecutable implements WebGpuExecutable {
       outputs.push({ name: TOKENS, dtype: 'i32', shape: [choice.tokens.bytes / 4], from: choice.tokens, at });
       at += choice.tokens.bytes;
     }
-    const staging = reuse ? reuse.staging(Math.max(at, 16)) : device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
+    const staging = reuse ? reuse.takeStaging(Math.max(at, 16)) : device.createBuffer({ size: Math.max(at, 16), usage: MAP_READ | COPY_DST, label: 'readback' });
     return { uniform, steps, staging, outputs, extra: choice?.buffers ?? [], reused: reuse !== undefined };
   }
 
@@ -341,10 +391,11 @@ export class GpuExecutable implements WebGpuExecutable {
     return this.forward;
   }
 
-  /** One encoder, one compute pass, the output copies, one submit. Returns the dispatch count. */
-  private encodeAndSubmit(state: EnvState): number {
+  /** One encoder (`feed`: the last chosen tokens copied into an input first), one compute pass, the output copies, one submit. Returns the dispatch count. */
+  private encodeAndSubmit(state: EnvState, feed?: TokenFeed): number {
     const encoder = this.gpu.device.createCommandEncoder();
     this.tensors.flush(encoder);
+    if (feed && feed.bytes) encoder.copyBufferToBuffer(feed.from, 0, feed.to, 0, feed.bytes);
     const pass = encoder.beginComputePass();
     let dispatches = 0;
     for (const s of state.steps) {

@@ -9,10 +9,13 @@
 // A state is consumed by `step` and `select` (its caches are freed); `release` frees the rest.
 // `chooseStep` also picks each row's next token: where the backend can (WebGPU) it does so itself
 // and only the token ids come back; elsewhere the logits come back and the CPU sampler picks.
+// Where the backend also takes a step before the last one is read back (`submitsAhead`),
+// `submitStep` returns once the step is submitted, its tokens to come; its token input can be the
+// tokens the step before chose, copied within the backend.
 
 import { type Tensor, tensor } from '@smelt/ir';
 import {
-  type DeviceTensor, type Executable, type ResidentExecutable, type RunValue, type TokenChoice, type TransferCounts, choosesTokens, isDeviceTensor, residentOf,
+  type DeviceTensor, type Executable, type ResidentExecutable, type RunValue, type TokenChoice, type TransferCounts, choosesTokens, isDeviceTensor, residentOf, submitsAhead,
 } from '@smelt/backends';
 import type { Seq2SeqConfig } from '../config.ts';
 import { CACHE_NAMES } from '../models.ts';
@@ -31,6 +34,12 @@ export interface SourceInputs {
 export interface Encoded {
   readonly batch: number;
   readonly source: ReadonlyMap<string, DeviceTensor>;
+}
+
+/** A step submitted ahead: its grown state at once, its tokens once read back. */
+export interface SubmittedStep {
+  readonly next: StepState;
+  readonly tokens: Promise<Int32Array>;
 }
 
 /** Decoding state: for each active row, the source row it reads, and the caches of its past tokens (in the step's memory). */
@@ -112,6 +121,32 @@ export class CachedDecoder {
   /** Whether the step's backend picks tokens itself (chooseStep brings back only token ids). */
   get choosesTokens(): boolean {
     return choosesTokens(this.stepExe);
+  }
+
+  /** Whether the step's backend takes a step before the last one is read back (submitStep). */
+  get submitsAhead(): boolean {
+    return submitsAhead(this.stepExe);
+  }
+
+  /**
+   * chooseStep, returning once the step is submitted (where `submitsAhead`). `tokens` undefined: the
+   * tokens the step submitted before this one chose, copied within the backend. `consume`: free
+   * `state`'s caches now; else they stay for the caller (a step submitted ahead of knowing whether
+   * it is wanted: `drop` frees them once it is).
+   */
+  async submitStep(enc: Encoded, state: StepState, tokens: Int32Array | undefined, choice: StepChoice, consume: boolean): Promise<SubmittedStep> {
+    const exe = this.stepExe;
+    if (!submitsAhead(exe)) throw new Error('internal: submitStep on a backend that does not submit ahead');
+    const feed = this.feed(enc, state, tokens ?? new Int32Array(state.sourceRows.length));
+    const { kept, done } = await exe.submitChoosing(feed, this.presentNames, { ...choice, logits: 'logits' }, tokens ? undefined : 'tgt');
+    if (consume) freeAll(state.past.values());
+    const next = { sourceRows: state.sourceRows, past: presentAsPast(kept, this.cfg.numDecoderLayers), position: state.position + 1 };
+    return { next, tokens: done.then((d) => d.tokens) };
+  }
+
+  /** Free a state's caches (one that submitStep did not consume). */
+  drop(state: StepState): void {
+    freeAll(state.past.values());
   }
 
   private feed(enc: Encoded, state: StepState, tokens: Int32Array): Map<string, RunValue> {

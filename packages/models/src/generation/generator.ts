@@ -1,6 +1,9 @@
 // The generation API of seq2seq: compile the encode and step graphs once, then `generate` (all
 // tokens as one tensor) or `stream` (tokens as each step makes them) with greedy, sampled or beam
 // decoding. Rows that finish (eos) are dropped from later steps, so they stop costing work.
+// Where the step's backend takes a step before the last one is read back (WebGPU), greedy and
+// sampled decoding submit each step ahead of the one before being read back, so the device
+// computes while the host reads tokens and prepares the next step (`ahead`).
 
 import { type Graph, type Tensor, tensor } from '@smelt/ir';
 import type { Backend, CompileOptions, TransferCounts } from '@smelt/backends';
@@ -8,7 +11,7 @@ import type { Seq2SeqConfig } from '../config.ts';
 import { weightsFor } from '../io.ts';
 import { buildSeq2SeqEncode, buildSeq2SeqStep } from '../models.ts';
 import { BeamSearch } from './beam.ts';
-import { CachedDecoder, type SourceInputs } from './cached-decoder.ts';
+import { CachedDecoder, type SourceInputs, type StepState, type SubmittedStep } from './cached-decoder.ts';
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Mulberry32 } from './prng.ts';
 
@@ -56,7 +59,76 @@ export class Seq2SeqGenerator {
   async *stream(inputs: SourceInputs, options: GenerateOptions = {}): AsyncGenerator<GeneratedStep> {
     const o = resolveOptions(this.cfg, options);
     if (o.strategy === 'beam') yield* this.beam(inputs, o);
+    else if (this.decoder.submitsAhead) yield* this.ahead(inputs, o);
     else yield* this.stepwise(inputs, o);
+  }
+
+  /** How a step picks its tokens; sampling draws one number per row from `rng`. */
+  private choice(o: ResolvedOptions, rows: number, rng: Mulberry32) {
+    const draws = o.strategy === 'sample' ? Array.from({ length: rows }, () => rng.next()) : undefined;
+    return { strategy: o.strategy === 'greedy' ? 'greedy' : 'sample', temperature: o.temperature, topK: o.topK, topP: o.topP, draws } as const;
+  }
+
+  /**
+   * stepwise on a backend that submits ahead: step t + 1 is submitted, its tokens taken on the
+   * device from step t's, before step t's tokens are read back. When a row finishes at step t the
+   * step submitted ahead (which still had that row) is dropped and step t + 1 is submitted again
+   * without it, with the draws the PRNG gives then; so the tokens are those of stepwise, exactly.
+   */
+  private async *ahead(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {
+    const enc = await this.decoder.encode(inputs);
+    let rng = new Mulberry32(o.seed);
+    const last = new Int32Array(enc.batch).fill(this.cfg.bos);
+    const hostTokens = (s: StepState) => Int32Array.from(s.sourceRows, (r) => last[r]);
+    let state = this.decoder.start(enc);
+    // `run`: the step in flight (`state` is its grown state); `next`: the one submitted after it.
+    let run: SubmittedStep | undefined;
+    let next: { readonly run: SubmittedStep; readonly rng: Mulberry32 } | undefined;
+    try {
+      if (o.maxNewTokens > 0 && state.sourceRows.length > 0) {
+        run = await this.decoder.submitStep(enc, state, hostTokens(state), this.choice(o, state.sourceRows.length, rng), true);
+        state = run.next;
+      }
+      for (let step = 0; run; step++) {
+        if (step + 1 < o.maxNewTokens) {
+          const ahead = rng.clone();
+          next = { run: await this.decoder.submitStep(enc, state, undefined, this.choice(o, state.sourceRows.length, ahead), false), rng: ahead };
+        }
+        const tokens = await run.tokens;
+        run = undefined;
+        const keep: number[] = [];
+        state.sourceRows.forEach((r, i) => {
+          last[r] = tokens[i];
+          if (tokens[i] !== o.eos) keep.push(i);
+        });
+        yield { step, tokens: last.slice() };
+        if (!next) break;
+        if (keep.length === state.sourceRows.length) {
+          this.decoder.drop(state);
+          ({ run, rng } = next);
+          state = run.next;
+          next = undefined;
+          continue;
+        }
+        // The step ahead is read back before the one without the finished rows goes in, so each
+        // step's transfers are counted in order (it would finish first on the device anyway).
+        const dropped = next;
+        next = undefined;
+        await dropped.run.tokens.catch(() => undefined);
+        this.decoder.drop(dropped.run.next);
+        state = this.decoder.select(state, keep);
+        if (state.sourceRows.length === 0) break;
+        run = await this.decoder.submitStep(enc, state, hostTokens(state), this.choice(o, state.sourceRows.length, rng), true);
+        state = run.next;
+      }
+    } finally {
+      run?.tokens.catch(() => undefined);
+      if (next) {
+        next.run.tokens.catch(() => undefined);
+        this.decoder.drop(next.run.next);
+      }
+      this.decoder.release(enc, state);
+    }
   }
 
   private async *stepwise(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {

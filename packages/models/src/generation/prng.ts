@@ -18,6 +18,13 @@ export class Mulberry32 {
     this.state = seed >>> 0;
   }
 
+  /** A generator at the same point of the sequence (this one does not move when it draws). */
+  clone(): Mulberry32 {
+    const c = new Mulberry32(0);
+    c.state = this.state;
+    return c;
+  }
+
   /** The next float in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
