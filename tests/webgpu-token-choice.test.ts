@@ -2,12 +2,13 @@
 // (argmax, and sampling with temperature, top-k and top-p from the same draws), token for token,
 // over random logits with ties, for small and large vocabularies; and a cached greedy decoding
 // step on WebGPU is one submit that reads back only the token ids (4 bytes a row), makes bind
-// groups only for the kernels that touch its caches, and mostly reuses earlier caches' buffers.
+// groups only for the kernels that touch its caches, and mostly reuses earlier caches' buffers; the
+// generator submits each step before the one before is read back.
 
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Tensor, input, tensor } from '@smelt/ir';
 import { type WebGpuExecutable, getBackend } from '@smelt/backends';
-import { CachedDecoder, Mulberry32, type Seq2SeqConfig, argmaxRow, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, sampleRowWith, weightsFor } from '@smelt/models';
+import { CachedDecoder, Mulberry32, type Seq2SeqConfig, Seq2SeqGenerator, argmaxRow, buildSeq2Seq, buildSeq2SeqEncode, buildSeq2SeqStep, parseConfig, sampleRowWith, weightsFor } from '@smelt/models';
 import { randomWeights } from './fixtures.ts';
 
 const webgpu = getBackend('webgpu');
@@ -154,6 +155,33 @@ describe('a cached decoding step on WebGPU', () => {
     } finally {
       Object.assign(device, original);
       decoder.dispose();
+    }
+  }, 300_000);
+
+  it('goes in ahead in the generator: step t + 1 is submitted before step t is read back, the tokens unchanged', async () => {
+    if (!(await available())) return;
+    const weights = randomWeights(buildSeq2Seq(CFG), 3);
+    const gen = await Seq2SeqGenerator.compile(CFG, weights, webgpu);
+    const queue = (globalThis as unknown as { GPUQueue: { prototype: { submit: (...a: unknown[]) => unknown } } }).GPUQueue.prototype;
+    const original = queue.submit;
+    let submits = 0;
+    try {
+      const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
+      const steps = 8;
+      queue.submit = function (this: unknown, ...args: unknown[]) { submits++; return original.apply(this, args); };
+      const seen: number[] = [];
+      const chosen: number[][] = [];
+      for await (const s of gen.stream({ src }, { maxNewTokens: steps })) {
+        seen.push(submits);
+        chosen.push([...s.tokens]);
+      }
+      queue.submit = original;
+      // Before step s reaches the host: the encode, then steps 0 .. s + 1 (none after the last).
+      expect(seen).toEqual(Array.from({ length: steps }, (_, s) => 1 + Math.min(s + 2, steps)));
+      expect(chosen).toEqual(await hostGreedy(weights, src, steps));
+    } finally {
+      queue.submit = original;
+      gen.dispose();
     }
   }, 300_000);
 });
