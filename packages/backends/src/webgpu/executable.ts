@@ -19,7 +19,7 @@ import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
 import type { RunInputs, RunProfile } from '../backend.ts';
 import { checkInputs, inputOf } from '../input-check.ts';
-import type { DeviceTensor, RunValue, TokenChoice, SubmittingExecutable, TransferCounts } from '../resident.ts';
+import type { DeviceTensor, RunValue, SubmittingExecutable, TokenChoice, TransferCounts } from '../resident.ts';
 import { isDeviceTensor } from '../resident-checks.ts';
 import { computeDims } from '../render/computed-dims.ts';
 import type { PlanPrograms } from './codegen.ts';

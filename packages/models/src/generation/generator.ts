@@ -15,6 +15,16 @@ import { CachedDecoder, type SourceInputs, type StepState, type SubmittedStep } 
 import { type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { Mulberry32 } from './prng.ts';
 
+/** Record each active row's new token in `last` (by source row); the indices of the rows that go on (not at eos). */
+function advance(sourceRows: readonly number[], tokens: Int32Array, last: Int32Array, eos: number | undefined): number[] {
+  const keep: number[] = [];
+  sourceRows.forEach((r, i) => {
+    last[r] = tokens[i];
+    if (tokens[i] !== eos) keep.push(i);
+  });
+  return keep;
+}
+
 /** What one step of `stream` yields: the token of every source row (a finished row repeats eos). */
 export interface GeneratedStep {
   readonly step: number;
@@ -63,7 +73,7 @@ export class Seq2SeqGenerator {
     else yield* this.stepwise(inputs, o);
   }
 
-  /** How a step picks its tokens; sampling draws one number per row from `rng`. */
+  /** How a step picks its tokens; sampling draws one number per unfinished row from `rng`, in row order (what the CPU sampler takes, row by row). */
   private choice(o: ResolvedOptions, rows: number, rng: Mulberry32) {
     const draws = o.strategy === 'sample' ? Array.from({ length: rows }, () => rng.next()) : undefined;
     return { strategy: o.strategy === 'greedy' ? 'greedy' : 'sample', temperature: o.temperature, topK: o.topK, topP: o.topP, draws } as const;
@@ -96,11 +106,7 @@ export class Seq2SeqGenerator {
         }
         const tokens = await run.tokens;
         run = undefined;
-        const keep: number[] = [];
-        state.sourceRows.forEach((r, i) => {
-          last[r] = tokens[i];
-          if (tokens[i] !== o.eos) keep.push(i);
-        });
+        const keep = advance(state.sourceRows, tokens, last, o.eos);
         yield { step, tokens: last.slice() };
         if (!next) break;
         if (keep.length === state.sourceRows.length) {
@@ -138,16 +144,10 @@ export class Seq2SeqGenerator {
     let state = this.decoder.start(enc);
     try {
       for (let step = 0; step < o.maxNewTokens && state.sourceRows.length > 0; step++) {
-        // One draw per unfinished row, in row order (what the CPU sampler takes, row by row).
-        const draws = o.strategy === 'sample' ? state.sourceRows.map(() => rng.next()) : undefined;
-        const choice = { strategy: o.strategy === 'greedy' ? 'greedy' : 'sample', temperature: o.temperature, topK: o.topK, topP: o.topP, draws } as const;
+        const choice = this.choice(o, state.sourceRows.length, rng);
         const { tokens, next } = await this.decoder.chooseStep(enc, state, Int32Array.from(state.sourceRows, (r) => last[r]), choice);
         state = next;
-        const keep: number[] = [];
-        next.sourceRows.forEach((r, i) => {
-          last[r] = tokens[i];
-          if (tokens[i] !== o.eos) keep.push(i);
-        });
+        const keep = advance(next.sourceRows, tokens, last, o.eos);
         yield { step, tokens: last.slice() };
         state = this.decoder.select(next, keep);
       }
