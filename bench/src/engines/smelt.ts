@@ -10,7 +10,7 @@
 
 import {
   type Backend, type CompileOptions, type RunStats, type WasmCompileOptions, type WebGpuCompileOptions,
-  type ResidentExecutable, type TokenChoosingExecutable, backendNames, choosesTokens, getBackend, isResident,
+  type ResidentExecutable, type SubmittingExecutable, type TokenChoosingExecutable, backendNames, choosesTokens, getBackend, isResident, submitsAhead,
 } from '@smelt/backends';
 import { type KernelPlan, compileGraph } from '@smelt/compiler';
 import type { Tensor } from '@smelt/ir';
@@ -141,7 +141,7 @@ export function smeltEngine(v: SmeltVariant): Engine {
   };
 }
 
-/** A loaded part that keeps tensors in the backend between runs, as its executable does (cached decoding's caches), and picks tokens there when it can. */
+/** A loaded part that keeps tensors in the backend between runs, as its executable does (cached decoding's caches), picks tokens there when it can, and takes the next step before this one is read back when it can. */
 function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted: () => void): EngineExecutable & ResidentExecutable {
   const part: EngineExecutable & ResidentExecutable = {
     ...loaded,
@@ -169,7 +169,18 @@ function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted
       return out;
     },
   };
-  return choosing;
+  if (!submitsAhead(exe)) return choosing;
+  const submitting: EngineExecutable & SubmittingExecutable = {
+    ...choosing,
+    get transfers() {
+      return exe.transfers;
+    },
+    async submitChoosing(inputs, keep, choice, fromLastChoice) {
+      const { kept, done } = await exe.submitChoosing(inputs, keep, choice, fromLastChoice);
+      return { kept, done: done.then((d) => (counted(), d)) };
+    },
+  };
+  return submitting;
 }
 
 export function smeltSpecs(registered?: readonly string[]): EngineSpec[] {
