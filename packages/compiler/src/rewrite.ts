@@ -3,7 +3,7 @@
 // inserted just before the root they replace, so the node list stays topologically ordered.
 
 import {
-  type Graph, type Node, OPS, type OpAttrs, type OpKind, type Value, type TensorType, producer, replaceAllUses, typesEqual, useCounts, usersOf,
+  type Graph, type Node, OPS, type OpAttrs, type OpKind, type Value, type TensorType, producer, typesEqual, useCounts, usersOf,
 } from '@smelt/ir';
 import { deadCodeElimination } from './passes/dce.ts';
 
@@ -85,13 +85,19 @@ export class Rewriter {
     if (!typesEqual(from.type, to.type)) {
       throw new Error(`rewrite: cannot replace ${fmt(from.type)} with ${fmt(to.type)}`);
     }
-    replaceAllUses(this.graph, from, to);
-    if (!this.uses || from === to) return;
-    const { counts, users } = this.uses;
+    if (from === to) return;
+    // Only the nodes the index says read `from` (kept exact by every edit through this class): a
+    // pass replaces many values, and scanning the whole graph for each made the passes quadratic.
+    const { counts, users } = this.index();
+    const readers = users.get(from) ?? [];
+    for (const n of readers) {
+      for (let i = 0; i < n.inputs.length; i++) if (n.inputs[i] === from) n.inputs[i] = to;
+    }
+    for (const o of this.graph.outputs) if (o.value === from) o.value = to;
     counts.set(to, (counts.get(to) ?? 0) + (counts.get(from) ?? 0));
     counts.set(from, 0);
     const into = users.get(to) ?? [];
-    for (const n of users.get(from) ?? []) if (!into.includes(n)) into.push(n);
+    for (const n of readers) if (!into.includes(n)) into.push(n);
     users.set(to, into);
     users.set(from, []);
   }
@@ -103,7 +109,10 @@ export class Rewriter {
   checkUses(rules: readonly Rule[]): void {
     if (!this.uses) return;
     const fresh = useCounts(this.graph);
-    const stale = [...new Set([...fresh.keys(), ...this.uses.counts.keys()])].find((v) => (fresh.get(v) ?? 0) !== (this.uses!.counts.get(v) ?? 0));
+    const kept = this.uses.counts;
+    let stale: Value | undefined;
+    for (const [v, n] of fresh) if ((kept.get(v) ?? 0) !== n) stale ??= v;
+    for (const [v, n] of kept) if (n !== 0 && !fresh.has(v)) stale ??= v;
     if (stale) {
       throw new Error(`rewrite: rules ${rules.map((r) => r.name).join(', ')} changed an operand without Rewriter.setInput (use counts of ${stale.name ?? 'a value'} out of date)`);
     }
@@ -128,8 +137,9 @@ export function applyRules(g: Graph, rules: readonly Rule[], maxRounds = 100): b
   for (let round = 0; round < maxRounds; round++) {
     const rw = new Rewriter(g);
     let changed = false;
+    // Nodes are only added during a round (Rewriter removes none; dead ones go after it), so every
+    // node of the round's start is still in the graph when its turn comes.
     for (const node of [...g.nodes]) {
-      if (!g.nodes.includes(node)) continue;
       for (const rule of rules) {
         if (rule.apply(node, rw)) {
           changed = true;
