@@ -4,10 +4,10 @@
 // computes exactly what the interpreter computes.
 
 import { describe, expect, it } from 'vitest';
-import { interpret, tensor } from '@smelt/ir';
+import { GraphBuilder, Var, input, interpret, tensor } from '@smelt/ir';
 import { arenaLayout, compileGraph } from '@smelt/compiler';
 import { emitJs, loadJs } from '@smelt/backends';
-import { NASTY, PLAIN, block, skeleton } from './hostile-names.ts';
+import { NASTY, PLAIN, block, random, skeleton } from './hostile-names.ts';
 
 describe('JS emitter', () => {
   it('is deterministic: the same graph gives the same module text', () => {
@@ -77,5 +77,36 @@ describe('JS emitter', () => {
     const out = exe.model.run(Object.fromEntries(c.inputs(1, 4)));
     expect(out.y.shape).toEqual([1, 4, 16]);
     expect(() => exe.model.run({ x: c.inputs(1, 4).get('x')!, mask: tensor('bool', [1, 5]) })).toThrow(/input "mask": expected shape \[batch, seq\], got \[1, 5\] \(seq is already 4\)/);
+  });
+
+  it('packs a B that is a contiguous slice of a weight straight from the weight, and copies one read otherwise', async () => {
+    const b = new GraphBuilder('slices');
+    const x = input(b, 'x', 'f32', [2, 3, 8]);
+    const y = input(b, 'y', 'f32', [2, 'n', 8]);
+    const w = new Var(b, b.param('w', 'f32', [12, 8]));
+    const w3 = new Var(b, b.param('w3', 'f32', [2, 6, 8]));
+    b.output('q', x.matmul(w.slice(0, 0, 4), { transB: true }).value); // rows 0-3 of w, transposed B
+    b.output('kv', y.matmul(w.slice(0, 4, 8), { transB: true }).value); // rows 4-11
+    b.output('r', y.matmul(w.slice(0, 2, 8)).value); // rows 2-9 as a plain B
+    const shared = w.slice(0, 1, 8); // also an output: it must exist as an array
+    b.output('s', y.matmul(shared).value);
+    b.output('part', shared.value);
+    b.output('batched', x.matmul(w3.slice(1, 1, 3), { transB: true }).value); // rows 1-3 of each of 2 matrices: not one run
+    const art = emitJs(compileGraph(b.graph).plan);
+    expect(art.source).toMatch(/packWeight\(w\d+, \[4, 8\], true, 0\)/);
+    expect(art.source).toMatch(/packWeight\(w\d+, \[8, 8\], true, 32\)/);
+    expect(art.source).toMatch(/packWeight\(w\d+, \[8, 8\], false, 16\)/);
+    expect(art.source.match(/not run \(its matmul packs B from the source\)/g)).toHaveLength(3);
+    expect(art.source.match(/packWeight\(d\d+, /g)).toHaveLength(2); // the shared slice and the batched one, copied first
+    const weights = new Map([['w', random([12, 8], 11)], ['w3', random([2, 6, 8], 12)]]);
+    const exe = await loadJs(art, weights);
+    const inputs = new Map([['x', random([2, 3, 8], 13)], ['y', random([2, 5, 8], 14)]]);
+    const want = interpret(b.graph, inputs, weights);
+    const got = await exe.run(inputs);
+    for (const [name, t] of want) {
+      const [g, v] = [got.get(name)!.data as Float32Array, t.data as Float32Array];
+      expect(got.get(name)!.shape, name).toEqual(t.shape);
+      for (let i = 0; i < v.length; i++) expect(Math.abs(g[i] - v[i]), `${name}[${i}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v[i])));
+    }
   });
 });

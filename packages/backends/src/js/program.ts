@@ -7,6 +7,7 @@ import { BYTES_PER_ELEMENT, type Dim, type Tensor } from '@smelt/ir';
 import { block, commentText } from '../render/source-text.ts';
 import { numberLiteral, stringLiteral } from './expr-js.ts';
 import { type KernelCode, type KernelContext, kernelCode } from './kernels.ts';
+import { type PackedSlice, packedSlices } from './packed-slices.ts';
 import type { ModelSpec, TensorSpec } from './runtime/harness.ts';
 import { ARRAY_TYPE, type TemplateFn } from './templates.ts';
 import { typeOnly } from './typed-source.ts';
@@ -54,11 +55,14 @@ class ProgramBuilder implements KernelContext {
   readonly constantSpecs: TensorSpec[] = [];
   private readonly packedNames = new Map<string, string>();
   private readonly symbolIndex: Map<string, number>;
+  /** Derived slices packed straight from their source: never allocated, their prologue slice never run. */
+  private readonly slices: ReadonlyMap<number, PackedSlice>;
   /** How buffers are read in the code being generated now: the layout object for arena buffers. */
   private arenaRef = (id: number) => `L.b${id}`;
 
   constructor(readonly plan: KernelPlan) {
     this.symbolIndex = new Map(plan.symbols.map((s, i) => [s, i]));
+    this.slices = packedSlices(plan);
   }
 
   buf(id: number): string {
@@ -143,9 +147,13 @@ class ProgramBuilder implements KernelContext {
     const lines: string[] = [];
     this.arenaRef = () => { throw new Error('a prologue kernel reads the arena'); };
     for (const b of this.plan.buffers) {
-      if (b.storage.kind === 'derived') lines.push(`const d${b.id} = new ${ARRAY_TYPE[b.dtype]}(${this.elements(b.id)});`);
+      if (b.storage.kind === 'derived' && !this.slices.has(b.id)) lines.push(`const d${b.id} = new ${ARRAY_TYPE[b.dtype]}(${this.elements(b.id)});`);
     }
     this.plan.prologue.forEach((k, i) => {
+      if (k.kind === 'slice' && this.slices.has(k.out)) {
+        lines.push(kernelComment(this.plan, k, `prologue ${i}, not run (its matmul packs B from the source)`));
+        return;
+      }
       const code = kernelCode(k, this);
       lines.push(kernelComment(this.plan, k, `prologue ${i}`));
       lines.push(...(code.geometry === undefined ? [code.call('')] : scope([`const g = ${code.geometry};`, code.call('g')])));
@@ -163,7 +171,9 @@ class ProgramBuilder implements KernelContext {
       if (!['weight', 'constant', 'derived'].includes(s) || this.packedNames.has(key)) continue;
       const name = `packed${this.packedNames.size}`;
       this.packedNames.set(key, name);
-      lines.push(`const ${name} = packWeight(${this.buf(k.b)}, [${this.plan.buffers[k.b].shape.join(', ')}], ${k.transB}); // B of ${commentText(k.label)}, in GEMM panels`);
+      const slice = this.slices.get(baseBuffer(this.plan.buffers, k.b));
+      const from = slice ? `${this.buf(slice.source)}, [${this.plan.buffers[k.b].shape.join(', ')}], ${k.transB}, ${slice.offset}` : `${this.buf(k.b)}, [${this.plan.buffers[k.b].shape.join(', ')}], ${k.transB}`;
+      lines.push(`const ${name} = packWeight(${from}); // B of ${commentText(k.label)}, in GEMM panels`);
     }
     return lines.length ? [...lines, 'releaseZeros();'] : lines;
   }

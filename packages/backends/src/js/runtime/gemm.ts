@@ -91,15 +91,15 @@ export function newPanels(count: number, k: number, n: number): Panels {
 }
 
 /**
- * Pack `count` matrices B (k × n, or n × k when transposed) into zeroed panels
- * [matrix][panel][depth][GEMM_NR], a column at a time (a stream of B, every GEMM_NR-th slot of the
- * panel); the columns past n stay zero.
+ * Pack `count` matrices B (k × n, or n × k when transposed), starting at element `at` of `b`, into
+ * zeroed panels [matrix][panel][depth][GEMM_NR], a column at a time (a stream of B, every
+ * GEMM_NR-th slot of the panel); the columns past n stay zero.
  */
-export function packB(b: ArrayLike<number>, count: number, k: number, n: number, transB: boolean, into: Panels): Panels {
+export function packB(b: ArrayLike<number>, count: number, k: number, n: number, transB: boolean, into: Panels, at = 0): Panels {
   const [sk, sn] = transB ? [1, k] : [n, 1];
   let q = 0;
   for (let mat = 0; mat < count; mat++) {
-    const base = mat * k * n;
+    const base = at + mat * k * n;
     for (let j0 = 0; j0 < n; j0 += GEMM_NR, q += k * GEMM_NR) {
       const cols = Math.min(GEMM_NR, n - j0);
       for (let c = 0; c < cols; c++) {
@@ -115,10 +115,10 @@ export function packRun(g: GemmGeometry, b: ArrayLike<number>): Panels {
   return packB(b, g.bCount, g.k, g.n, g.transB, g.packed);
 }
 
-/** Pack a load-time B once (weights, constants, derived buffers). */
-export function packWeight(b: ArrayLike<number>, shape: Shape, transB: boolean): Panels {
+/** Pack a load-time B of `shape` once (weights, constants, derived buffers), from element `at` of `b` (a slice of a weight: js/packed-slices.ts). */
+export function packWeight(b: ArrayLike<number>, shape: Shape, transB: boolean, at = 0): Panels {
   const r = shape.length;
   const [k, n] = transB ? [shape[r - 1], shape[r - 2]] : [shape[r - 2], shape[r - 1]];
   const count = numel(shape.slice(0, -2));
-  return packB(b, count, k, n, transB, newPanels(count, k, n));
+  return packB(b, count, k, n, transB, newPanels(count, k, n), at);
 }
