@@ -20,7 +20,7 @@
 
 import { type Shape, colStride, doubles, matrixOffsets, numel, offsetTable, rowMajor, alignedStrides, rowOffsets } from './geometry.ts';
 
-/** Rows and columns of the register tile: GEMM_MR × GEMM_NR accumulators in locals (equal: see above). */
+/** Rows and columns of the register tile: GEMM_MR × GEMM_NR accumulators in locals (equal: see above; packB writes a panel as a pair of columns). */
 export const GEMM_MR = 2;
 export const GEMM_NR = 2;
 /** Depth steps per iteration of the micro-kernel loop. */
@@ -90,21 +90,36 @@ export function newPanels(count: number, k: number, n: number): Panels {
   return doubles(count * Math.ceil(n / GEMM_NR) * k * GEMM_NR);
 }
 
+/** Columns f0 and f1 of B (k long, `step` apart along the depth) into one panel from `to`, interleaved. */
+function packPair(b: ArrayLike<number>, f0: number, f1: number, step: number, k: number, into: Panels, to: number): void {
+  for (let p = 0; p < k; p++, f0 += step, f1 += step, to += 2) {
+    into[to] = b[f0];
+    into[to + 1] = b[f1];
+  }
+}
+
+/** The last column of an odd B into its panel's first slot from `to`; the other slot stays zero. */
+function packColumn(b: ArrayLike<number>, from: number, step: number, k: number, into: Panels, to: number): void {
+  for (let p = 0; p < k; p++, from += step, to += 2) into[to] = b[from];
+}
+
 /**
  * Pack `count` matrices B (k × n, or n × k when transposed), starting at element `at` of `b`, into
- * zeroed panels [matrix][panel][depth][GEMM_NR], a column at a time (a stream of B, every
- * GEMM_NR-th slot of the panel); the columns past n stay zero.
+ * zeroed panels [matrix][panel][depth][GEMM_NR]: a panel (GEMM_NR is 2) is a pair of columns
+ * written in one sequential pass; past n the slots stay zero. The loops over depth are small
+ * functions of their own: called thousands of times, they are optimized as functions after a few
+ * calls, where one loop nest would run interpreted until on-stack replacement (and deoptimize
+ * when the outer loops first finish), a cost every fresh module pays at load.
  */
 export function packB(b: ArrayLike<number>, count: number, k: number, n: number, transB: boolean, into: Panels, at = 0): Panels {
-  const [sk, sn] = transB ? [1, k] : [n, 1];
+  const sk = transB ? 1 : n;
+  const sn = transB ? k : 1;
   let q = 0;
   for (let mat = 0; mat < count; mat++) {
     const base = at + mat * k * n;
     for (let j0 = 0; j0 < n; j0 += GEMM_NR, q += k * GEMM_NR) {
-      const cols = Math.min(GEMM_NR, n - j0);
-      for (let c = 0; c < cols; c++) {
-        for (let p = 0, from = base + (j0 + c) * sn, to = q + c; p < k; p++, from += sk, to += GEMM_NR) into[to] = b[from];
-      }
+      if (j0 + 1 < n) packPair(b, base + j0 * sn, base + (j0 + 1) * sn, sk, k, into, q);
+      else packColumn(b, base + j0 * sn, sk, k, into, q);
     }
   }
   return into;
