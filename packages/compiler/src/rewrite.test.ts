@@ -2,7 +2,7 @@
 // the graph, and a rule that changes an operand behind the rewriter's back is caught by name.
 
 import { describe, expect, it } from 'vitest';
-import { type Node, parseGraph, useCounts } from '@smelt/ir';
+import { type Node, parseGraph, printGraph, useCounts } from '@smelt/ir';
 import { Rewriter, applyRules, type Rule } from './rewrite.ts';
 
 const IR = `graph @g {
@@ -33,6 +33,36 @@ describe('Rewriter use counts', () => {
     expectFresh();
     expect(rw.useCount(add.outputs[0])).toBe(0);
     expect(() => rw.checkUses([])).not.toThrow();
+  });
+
+  it('replace every slot and graph output reading the value, with the counts built before or not', () => {
+    const text = `graph @g {
+  input %x : f32[4]
+  input %y : f32[4]
+  %0 = exp(%x) : f32[4]
+  %1 = mul(%0, %0) : f32[4]
+  %2 = add(%1, %0) : f32[4]
+  output z = %2
+  output e = %0
+}`;
+    const want = `graph @g {
+  input %x : f32[4]
+  input %y : f32[4]
+  %0 = exp(%x) : f32[4]
+  %1 = mul(%y, %y) : f32[4]
+  %2 = add(%1, %y) : f32[4]
+  output z = %2
+  output e = %y
+}`;
+    for (const counted of [false, true]) {
+      const g = parseGraph(text);
+      const rw = new Rewriter(g);
+      if (counted) expect(rw.useCount(g.nodes[0].outputs[0])).toBe(4);
+      rw.replace(g.nodes[0].outputs[0], g.inputs[1]);
+      expect(printGraph(g).trim()).toBe(want);
+      expect(rw.useCount(g.inputs[1])).toBe(4);
+      expect(() => rw.checkUses([])).not.toThrow();
+    }
   });
 
   it('catch a rule that changes an operand without setInput, naming the rule', () => {
