@@ -122,17 +122,22 @@ export function optimize(input: Graph, options: PipelineOptions = {}): PipelineR
   const provenance = new Map<Node, MadeBy>();
   options.onStep?.({ step: 0, phase: 'build', pass: 'built', changed: false, ms: 0, nodes: graph.nodes.length }, graph, provenance);
   let step = 0;
+  // Every node the graph has held so far: passes make new nodes and never put back one they dropped.
+  const seen = new Set(graph.nodes);
   for (const phase of PHASES) {
     for (const pass of phase.passes) {
       if (disabled.has(pass.name)) continue;
       step++;
-      const before = new Set(graph.nodes);
       const t0 = performance.now();
       const changed = pass.run(graph);
       const record = { step, phase: phase.name, pass: pass.name, changed, ms: performance.now() - t0, nodes: graph.nodes.length };
       log.push(record);
       // Provenance: a node that was not in the graph before the pass is the pass's own.
-      for (const n of graph.nodes) if (!before.has(n)) provenance.set(n, { pass: pass.name, step });
+      for (const n of graph.nodes) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        provenance.set(n, { pass: pass.name, step });
+      }
       if (options.verifyEach) {
         try {
           verifyGraph(graph);
