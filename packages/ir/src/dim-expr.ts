@@ -192,8 +192,25 @@ export function dimSub(a: Dim, b: Dim): Dim {
   return formatPoly(polyAdd(polyOf(a), polyOf(b), -1));
 }
 
+/** Symbolic products by operand (shapes multiply out the same dims again and again: numel, reshape checks); at most 4096, as `remembered`. */
+const products = new Map<Dim, Map<Dim, Dim>>();
+let productCount = 0;
+
 export function dimMul(a: Dim, b: Dim): Dim {
-  return typeof a === 'number' && typeof b === 'number' ? a * b : formatPoly(polyMul(polyOf(a), polyOf(b)));
+  if (typeof a === 'number' && typeof b === 'number') return a * b;
+  let p = products.get(a)?.get(b);
+  if (p === undefined) {
+    p = formatPoly(polyMul(polyOf(a), polyOf(b)));
+    if (productCount >= 4096) {
+      products.clear();
+      productCount = 0;
+    }
+    let byB = products.get(a);
+    if (!byB) products.set(a, (byB = new Map()));
+    byB.set(b, p);
+    productCount++;
+  }
+  return p;
 }
 
 /** a / k where every coefficient of a divides by k; otherwise an error naming a and k. */
