@@ -26,6 +26,7 @@ export function packedSlices(plan: KernelPlan): Map<number, PackedSlice> {
     const inner = (shape as number[]).slice(k.axis + 1).reduce((x, y) => x * y, 1);
     found.set(k.out, { source, offset: k.start * inner });
   }
+  if (found.size === 0) return found;
   // Keep only those read as a matmul's B alone: by no other operand, kernel, prologue kernel or output.
   for (const k of plan.prologue) for (const r of kernelReads(k)) found.delete(base(r));
   for (const k of plan.kernels) {
