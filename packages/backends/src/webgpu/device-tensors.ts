@@ -15,8 +15,9 @@ import { BUFFER_USAGE, type DTypeName, MAP_MODE_READ } from './portable-host.ts'
 const ELEMENT_BYTES = 4;
 /** Room a new buffer gets beyond the bytes asked for: half as much again, at most 4 MiB. */
 const roomy = (bytes: number) => bytes + Math.min(Math.floor(bytes / 2), 4 << 20);
-/** Buffers of disposed tensors kept for reuse at most (the oldest beyond are destroyed). */
+/** Buffers of disposed tensors kept for reuse at most, and their bytes at most (the oldest beyond are destroyed). */
 const MAX_FREE = 32;
+const MAX_FREE_BYTES = 256 << 20;
 
 /** A GPU buffer of its own holding one tensor. */
 export class GpuDeviceTensor {
@@ -109,7 +110,12 @@ export class GpuTensors {
   private release(buffer: GPUBuffer): void {
     if (this.closed) return buffer.destroy();
     this.free.push(buffer);
-    if (this.free.length > MAX_FREE) this.free.shift()!.destroy();
+    let bytes = this.free.reduce((n, b) => n + b.size, 0);
+    while (this.free.length > MAX_FREE || bytes > MAX_FREE_BYTES) {
+      const oldest = this.free.shift()!;
+      bytes -= oldest.size;
+      oldest.destroy();
+    }
   }
 
   /** A device tensor's bytes on the host (counted), after the pending copies; `wait` guards the mapping (a lost device). */
