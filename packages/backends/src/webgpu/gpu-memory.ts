@@ -5,9 +5,10 @@
 // first, and grows with a quarter to spare (at most 16 MiB). A run with device tensors (a decoding
 // step, a row longer than the one before) lays the slots out for each symbol's value rounded up to
 // a power of two, so it binds the same arena at the same offsets from one step to the next until a
-// length passes the next power of two (run-reuse.ts keeps its bind groups while it does). `locate` answers where a plan buffer's
-// elements are for given symbol values. Elements are 32 bits (wgsl-types.ts), except the f16
-// weights of precision 'f16' (precision.ts) and quantized weight matrices (quantized.ts).
+// length passes the next power of two (run-reuse.ts keeps its bind groups while it does).
+// `locate` answers where a plan buffer's elements are for given symbol values. Elements are 32 bits
+// (wgsl-types.ts), except the f16 weights of precision 'f16' (precision.ts) and quantized weight
+// matrices (quantized.ts).
 
 import type { KernelPlan } from '@smelt/compiler';
 import { baseBuffer } from '@smelt/compiler';
@@ -36,7 +37,7 @@ export interface Location {
 export type ArenaLayout = SlotLayout;
 
 /** A symbol's value rounded up to a power of two (0 stays 0). */
-export function roomFor(value: number): number {
+function roomFor(value: number): number {
   return value <= 1 ? value : 2 ** Math.ceil(Math.log2(value));
 }
 
@@ -109,7 +110,9 @@ export class GpuMemory {
     let grew = false;
     if (!this.arena || this.arena.size < layout.size) {
       this.arena?.destroy();
-this.arena = this.create(layout.size + Math.min(Math.floor(layout.size / 4), 16 << 20), 'arena');
+      // Room to grow, but never past what the device allows when the layout itself fits.
+      const roomy = layout.size + Math.min(Math.floor(layout.size / 4), 16 << 20);
+      this.arena = this.create(Math.max(layout.size, Math.min(roomy, this.gpu.limits.maxBufferSize)), 'arena');
       grew = true;
     }
     for (const { name, buffer } of this.plan.inputs) {
