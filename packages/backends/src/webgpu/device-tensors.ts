@@ -13,7 +13,7 @@ import { BUFFER_USAGE, type DTypeName, MAP_MODE_READ } from './portable-host.ts'
 
 /** Every element on the GPU is 32 bits (wgsl-types.ts GPU_BYTES_PER_ELEMENT). */
 const ELEMENT_BYTES = 4;
-/** Room a new buffer gets beyond the bytes asked for: half as much again, at most 4 MiB. */
+/** Room a new buffer gets beyond the bytes asked for: half as much again, at most 4 MiB (and never past maxBufferSize). */
 const roomy = (bytes: number) => bytes + Math.min(Math.floor(bytes / 2), 4 << 20);
 /** Buffers of disposed tensors kept for reuse at most, and their bytes at most (the oldest beyond are destroyed). */
 const MAX_FREE = 32;
@@ -52,7 +52,8 @@ export class GpuTensors {
 
   /** A new device tensor of `bytes` (a kept output's, which its kernels write): in a free buffer that fits, or a new one. */
   make(dtype: DTypeName, shape: readonly number[], bytes: number, label: string): GpuDeviceTensor {
-    return new GpuDeviceTensor(dtype, [...shape], this.takeFree(bytes) ?? this.create(roomy(bytes), label), bytes, this);
+    const room = Math.max(bytes, Math.min(roomy(bytes), this.device.limits.maxBufferSize));
+    return new GpuDeviceTensor(dtype, [...shape], this.takeFree(bytes) ?? this.create(room, label), bytes, this);
   }
 
   /** The smallest free buffer that holds `bytes` without wasting more than it holds. */
