@@ -175,8 +175,8 @@ function residentPart(loaded: EngineExecutable, exe: ResidentExecutable, counted
     get transfers() {
       return exe.transfers;
     },
-    async submitChoosing(inputs, keep, choice, fromLastChoice) {
-      const { kept, done } = await exe.submitChoosing(inputs, keep, choice, fromLastChoice);
+    async submitChoosing(inputs, keep, choice, fromLastChoice, readAfter) {
+      const { kept, done } = await exe.submitChoosing(inputs, keep, choice, fromLastChoice, readAfter);
       return { kept, done: done.then((d) => (counted(), d)) };
     },
   };

@@ -77,9 +77,12 @@ export interface SubmittingExecutable extends TokenChoosingExecutable {
    * the next run at once) and `done`, everything runChoosing gives once read back. `fromLastChoice`
    * names an input (i32, one element per row) that takes the tokens the run before this one chose,
    * copied within the backend, instead of its host data (whose shape still gives the rows).
+   * `readAfter`: start reading the run back only once it settles (a caller with the next run already
+   * submitted can read this one late at no cost to the device; Dawn in Node keeps a core busy
+   * polling while a read is pending).
    */
   submitChoosing(
-    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string,
+    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string, readAfter?: Promise<unknown>,
   ): Promise<{ kept: Map<string, DeviceTensor>; done: Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> }>;
 }
 

@@ -67,7 +67,13 @@ interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; r
  * How a run differs from a plain one: another way to submit (profile), a token choice after the
  * kernels, an input that takes the tokens the previous run chose (copied on the GPU).
  */
-interface RunHow { readonly submit?: (state: EnvState) => Promise<number>; readonly choice?: TokenChoice; readonly fromLastChoice?: string }
+interface RunHow {
+  readonly submit?: (state: EnvState) => Promise<number>;
+  readonly choice?: TokenChoice;
+  readonly fromLastChoice?: string;
+  /** Map the readback buffer only once this settles (submitChoosing's `readAfter`). */
+  readonly readAfter?: Promise<unknown>;
+}
 /** The tokens the previous run chose, copied into an input buffer at the head of a run. */
 interface TokenFeed { readonly from: GPUBuffer; readonly to: GPUBuffer; readonly bytes: number }
 /** A submitted run: its kept outputs at once, everything once read back. */
@@ -123,11 +129,11 @@ export class GpuExecutable implements WebGpuExecutable {
   }
 
   async submitChoosing(
-    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string,
+    inputs: ReadonlyMap<string, RunValue>, keep: ReadonlySet<string>, choice: TokenChoice, fromLastChoice?: string, readAfter?: Promise<unknown>,
   ): Promise<{ kept: Map<string, DeviceTensor>; done: Promise<{ outputs: Map<string, RunValue>; tokens: Int32Array }> }> {
     if (!this.plan.outputs.some((o) => o.name === choice.logits)) throw new Error(`webgpu: runChoosing: no output "${choice.logits}"`);
     if (fromLastChoice !== undefined && !this.plan.inputs.some((i) => i.name === fromLastChoice)) throw new Error(`webgpu: submitChoosing: no input "${fromLastChoice}" to take the last chosen tokens`);
-    const { kept, done } = await this.queued(() => this.submitOnce(inputs, keep, { choice, fromLastChoice }));
+    const { kept, done } = await this.queued(() => this.submitOnce(inputs, keep, { choice, fromLastChoice, readAfter }));
     return {
       kept: new Map(kept) as Map<string, DeviceTensor>,
       done: done.then((outputs) => {
@@ -237,7 +243,7 @@ export class GpuExecutable implements WebGpuExecutable {
       const dispatches = submit ? await submit(state) : this.encodeAndSubmit(state, feed);
       const validation = this.gpu.device.popErrorScope();
       this.tensors.counts.toBackend += uploaded;
-      const done = this.readBack(state, validation, kept, { dispatches, uploaded, createdBefore });
+      const done = this.readBack(state, validation, kept, { dispatches, uploaded, createdBefore }, how.readAfter);
       return { done: done.then((outputs) => (free(true), outputs), (e: unknown) => { free(false); throw e; }) };
     } catch (e) {
       free(false);
@@ -248,7 +254,9 @@ export class GpuExecutable implements WebGpuExecutable {
   /** Wait for the run's readback buffer, then its outputs (the kept ones as they are) and the run's stats. */
   private async readBack(
     state: EnvState, validation: Promise<GPUError | null>, kept: ReadonlyMap<string, GpuDeviceTensor>, run: { dispatches: number; uploaded: number; createdBefore: number },
+    readAfter?: Promise<unknown>,
   ): Promise<Map<string, RunValue>> {
+    if (readAfter) await readAfter.catch(() => undefined);
     const mapped = state.staging.mapAsync(MAP_MODE_READ).then(() => undefined, (e: Error) => e);
     const [invalid, unmappable] = await this.gpu.orLost(Promise.all([validation, mapped]));
     if (invalid || unmappable) {

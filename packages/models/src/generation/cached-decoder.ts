@@ -36,10 +36,10 @@ export interface Encoded {
   readonly source: ReadonlyMap<string, DeviceTensor>;
 }
 
-/** A step submitted ahead: its grown state at once, its tokens once read back. */
+/** A step submitted ahead: its grown state at once; `read` starts reading it back and gives its tokens. */
 export interface SubmittedStep {
   readonly next: StepState;
-  readonly tokens: Promise<Int32Array>;
+  read(): Promise<Int32Array>;
 }
 
 /** Decoding state: for each active row, the source row it reads, and the caches of its past tokens (in the step's memory). */
@@ -129,19 +129,23 @@ export class CachedDecoder {
   }
 
   /**
-   * chooseStep, returning once the step is submitted (where `submitsAhead`). `tokens` undefined: the
-   * tokens the step submitted before this one chose, copied within the backend. `consume`: free
-   * `state`'s caches now; else they stay for the caller (a step submitted ahead of knowing whether
-   * it is wanted: `drop` frees them once it is).
+   * chooseStep, returning once the step is submitted (where `submitsAhead`); it is read back once
+   * the caller asks (`read`). `tokens` undefined: the tokens the step submitted before this one
+   * chose, copied within the backend. `consume`: free `state`'s caches now; else they stay for the
+   * caller (a step submitted ahead of knowing whether it is wanted: `drop` frees them once it is).
    */
   async submitStep(enc: Encoded, state: StepState, tokens: Int32Array | undefined, choice: StepChoice, consume: boolean): Promise<SubmittedStep> {
     const exe = this.stepExe;
     if (!submitsAhead(exe)) throw new Error('internal: submitStep on a backend that does not submit ahead');
     const feed = this.feed(enc, state, tokens ?? new Int32Array(state.sourceRows.length));
-    const { kept, done } = await exe.submitChoosing(feed, this.presentNames, { ...choice, logits: 'logits' }, tokens ? undefined : 'tgt');
+    let open = () => {};
+    const asked = new Promise<void>((resolve) => { open = resolve; });
+    const { kept, done } = await exe.submitChoosing(feed, this.presentNames, { ...choice, logits: 'logits' }, tokens ? undefined : 'tgt', asked);
     if (consume) freeAll(state.past.values());
     const next = { sourceRows: state.sourceRows, past: presentAsPast(kept, this.cfg.numDecoderLayers), position: state.position + 1 };
-    return { next, tokens: done.then((d) => d.tokens) };
+    const chosen = done.then((d) => d.tokens);
+    chosen.catch(() => undefined); // a step never read fails quietly; `read` still rejects
+    return { next, read: () => (open(), chosen) };
   }
 
   /** Free a state's caches (one that submitStep did not consume). */

@@ -84,6 +84,10 @@ export class Seq2SeqGenerator {
    * device from step t's, before step t's tokens are read back. When a row finishes at step t the
    * step submitted ahead (which still had that row) is dropped and step t + 1 is submitted again
    * without it, with the draws the PRNG gives then; so the tokens are those of stepwise, exactly.
+   * With step t + 1 queued behind it, step t can be read late at no cost to the device: the loop
+   * waits until shortly before step t should be done (by the time between the last steps' tokens)
+   * before asking, so a backend that polls while a read is pending (Dawn in Node keeps a core busy)
+   * leaves that core to the device meanwhile.
    */
   private async *ahead(inputs: SourceInputs, o: ResolvedOptions): AsyncGenerator<GeneratedStep> {
     const enc = await this.decoder.encode(inputs);
@@ -94,6 +98,9 @@ export class Seq2SeqGenerator {
     // `run`: the step in flight (`state` is its grown state); `next`: the one submitted after it.
     let run: SubmittedStep | undefined;
     let next: { readonly run: SubmittedStep; readonly rng: Mulberry32 } | undefined;
+    // When the last step's tokens reached the host, and the time between steps' tokens (smoothed).
+    let lastAt = 0;
+    let interval = 0;
     try {
       if (o.maxNewTokens > 0 && state.sourceRows.length > 0) {
         run = await this.decoder.submitStep(enc, state, hostTokens(state), this.choice(o, state.sourceRows.length, rng), true);
@@ -104,8 +111,15 @@ export class Seq2SeqGenerator {
           const ahead = rng.clone();
           next = { run: await this.decoder.submitStep(enc, state, undefined, this.choice(o, state.sourceRows.length, ahead), false), rng: ahead };
         }
-        const tokens = await run.tokens;
+        if (next && interval > 0) {
+          const wait = lastAt + interval - Math.max(2, interval / 4) - performance.now();
+          if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+        const tokens = await run.read();
         run = undefined;
+        const now = performance.now();
+        if (lastAt > 0) interval = interval > 0 ? 0.75 * interval + 0.25 * (now - lastAt) : now - lastAt;
+        lastAt = now;
         const keep = advance(state.sourceRows, tokens, last, o.eos);
         yield { step, tokens: last.slice() };
         if (!next) break;
@@ -120,7 +134,7 @@ export class Seq2SeqGenerator {
         // step's transfers are counted in order (it would finish first on the device anyway).
         const dropped = next;
         next = undefined;
-        await dropped.run.tokens.catch(() => undefined);
+        await dropped.run.read().catch(() => undefined);
         this.decoder.drop(dropped.run.next);
         state = this.decoder.select(state, keep);
         if (state.sourceRows.length === 0) break;
@@ -128,9 +142,9 @@ export class Seq2SeqGenerator {
         state = run.next;
       }
     } finally {
-      run?.tokens.catch(() => undefined);
+      run?.read().catch(() => undefined);
       if (next) {
-        next.run.tokens.catch(() => undefined);
+        next.run.read().catch(() => undefined);
         this.decoder.drop(next.run.next);
       }
       this.decoder.release(enc, state);
