@@ -3,7 +3,8 @@
 // over random logits with ties, for small and large vocabularies; and a cached greedy decoding
 // step on WebGPU is one submit that reads back only the token ids (4 bytes a row), makes bind
 // groups only for the kernels that touch its caches, and mostly reuses earlier caches' buffers; the
-// generator submits each step before the one before is read back.
+// generator submits each step before the one before is read back; submitChoosing reads a run back
+// only once asked (readAfter) and feeds the last chosen tokens to the next run on the GPU.
 
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Tensor, input, tensor } from '@smelt/ir';
@@ -78,6 +79,42 @@ async function hostGreedy(weights: ReadonlyMap<string, Tensor>, src: Tensor, ste
   }
   return out;
 }
+
+describe('submitChoosing', () => {
+  it('reads a run back only once readAfter settles, and feeds the last choice to the next run on the GPU', async () => {
+    if (!(await available())) return;
+    const R = 3, V = 7;
+    const b = new GraphBuilder('logits');
+    const x = input(b, 'x', 'f32', [R, 1, V]);
+    const id = input(b, 'id', 'i32', [R, 1]);
+    b.output('logits', x.mul(1).value);
+    b.output('echo', id.add(0).value);
+    const exe = await webgpu.compile(b.graph, new Map()) as WebGpuExecutable;
+    try {
+      const data = Float32Array.from({ length: R * V }, (_, i) => ((i * 5) % V === 3 ? 2 : 0) + (i % V) / 100);
+      const want = Array.from({ length: R }, (_, r) => argmaxRow(data, r * V, V));
+      const greedy = { strategy: 'greedy', temperature: 1, topK: 0, topP: 1, logits: 'logits' } as const;
+      const feed = (ids: number[]) => new Map<string, Tensor>([['x', tensor('f32', [R, 1, V], data)], ['id', tensor('i32', [R, 1], Int32Array.from(ids))]]);
+      let open = () => {};
+      const asked = new Promise<void>((resolve) => { open = resolve; });
+      const first = await exe.submitChoosing(feed([9, 9, 9]), new Set(), greedy, undefined, asked);
+      let read = false;
+      void first.done.then(() => { read = true; });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(read, 'read back before readAfter settled').toBe(false);
+      open();
+      expect([...(await first.done).tokens]).toEqual(want);
+      // The next run's `id` comes from the tokens the first chose, not from its host data.
+      const second = await exe.submitChoosing(feed([0, 0, 0]), new Set(), greedy, 'id');
+      const { outputs, tokens } = await second.done;
+      expect([...(outputs.get('echo') as Tensor).data]).toEqual(want);
+      expect([...tokens]).toEqual(want);
+      await expect(exe.submitChoosing(feed([0, 0, 0]), new Set(), greedy, 'nope')).rejects.toThrow('no input "nope"');
+    } finally {
+      exe.dispose();
+    }
+  }, 300_000);
+});
 
 describe('a cached decoding step on WebGPU', () => {
   it('is one submit per token, uploads the tokens and reads back only the chosen ids', async () => {
