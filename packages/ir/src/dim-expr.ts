@@ -77,26 +77,32 @@ function formatPoly(p: Poly): Dim {
 
 // ---- parsing: sums, differences, products, parentheses and exact division by an integer ----
 
-/** Parsed dims by text; bounded, since a long-lived process (a fuzzer) may see endless distinct dims. */
-/** `f` with its results remembered by argument; the memory empties itself at 4096 entries. */
-function remembered<T>(f: (d: string) => T): (d: string) => T {
+/**
+ * `f` with its results remembered under `key` of its arguments; the memory empties itself at 4096
+ * entries, since a long-lived process (a fuzzer) may see endless distinct dims.
+ */
+function remembered<A extends readonly unknown[], T>(key: (...args: A) => string, f: (...args: A) => T): (...args: A) => T {
   const cache = new Map<string, T>();
-  return (d) => {
-    let v = cache.get(d);
+  return (...args) => {
+    const k = key(...args);
+    let v = cache.get(k);
     if (v === undefined) {
-      v = f(d);
+      v = f(...args);
       if (cache.size >= 4096) cache.clear();
-      cache.set(d, v);
+      cache.set(k, v);
     }
     return v;
   };
 }
 
+const byText = (d: string) => d;
+
 function constPoly(c: number): Poly {
   return c === 0 ? new Map() : new Map([['', c]]);
 }
 
-const parsedPoly = remembered((d): Poly => (isSymbolName(d) ? new Map([[d, 1]]) : new DimParser(d).parse()));
+/** Parsed dims by text. */
+const parsedPoly = remembered(byText, (d): Poly => (isSymbolName(d) ? new Map([[d, 1]]) : new DimParser(d).parse()));
 
 function polyOf(d: Dim): Poly {
   return typeof d === 'number' ? constPoly(d) : parsedPoly(d);
@@ -192,25 +198,11 @@ export function dimSub(a: Dim, b: Dim): Dim {
   return formatPoly(polyAdd(polyOf(a), polyOf(b), -1));
 }
 
-/** Symbolic products by operand (shapes multiply out the same dims again and again: numel, reshape checks); at most 4096, as `remembered`. */
-const products = new Map<Dim, Map<Dim, Dim>>();
-let productCount = 0;
+/** Symbolic products by operands (shapes multiply out the same dims again and again: numel, reshape checks). */
+const symbolicProduct = remembered((a: Dim, b: Dim) => `${a}\u0000${b}`, (a: Dim, b: Dim) => formatPoly(polyMul(polyOf(a), polyOf(b))));
 
 export function dimMul(a: Dim, b: Dim): Dim {
-  if (typeof a === 'number' && typeof b === 'number') return a * b;
-  let p = products.get(a)?.get(b);
-  if (p === undefined) {
-    p = formatPoly(polyMul(polyOf(a), polyOf(b)));
-    if (productCount >= 4096) {
-      products.clear();
-      productCount = 0;
-    }
-    let byB = products.get(a);
-    if (!byB) products.set(a, (byB = new Map()));
-    byB.set(b, p);
-    productCount++;
-  }
-  return p;
+  return typeof a === 'number' && typeof b === 'number' ? a * b : symbolicProduct(a, b);
 }
 
 /** a / k where every coefficient of a divides by k; otherwise an error naming a and k. */
@@ -265,7 +257,7 @@ export function dimTerms(d: Dim, symbols: readonly string[]): number[][] {
 }
 
 /** A polynomial's terms with their symbols split out, by text: evalDim runs per dim per run, so it parses nothing. */
-const termsOf = remembered((d) => [...polyOf(d)].map(([m, c]) => ({ c, factors: monomialFactors(m) })));
+const termsOf = remembered(byText, (d: string) => [...polyOf(d)].map(([m, c]) => ({ c, factors: monomialFactors(m) })));
 
 /** The value of a dim for symbol values given by `lookup`; an error names the dim when it is negative. */
 export function evalDim(d: Dim, lookup: (symbol: string) => number | undefined): number {
