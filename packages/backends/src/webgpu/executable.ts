@@ -13,7 +13,8 @@
 // run's command encoder, so a decoding step stays one submit (device-tensors.ts, which an exported
 // model.js runs too). `submitChoosing` returns once a run is submitted, so a decoding loop submits
 // the next step while the GPU computes this one; its token input can be copied on the GPU from the
-// tokens this one chooses. Runs go in in call order; only their readbacks overlap.
+// tokens this one chooses. Runs go in in call order; only their readbacks overlap. What a run
+// encodes and reads back is in run-state.ts.
 
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import { type SymbolEnv, type Tensor, resolveShape } from '@smelt/ir';
@@ -31,6 +32,7 @@ import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 import { TOKEN_CHOICE_PROGRAM, tokenChoiceStep } from './token-choice.ts';
 import { RunReuse } from './run-reuse.ts';
+import { type EnvState, type OutputRead, type Step, type TokenFeed, encodeRun, readRunOutputs } from './run-state.ts';
 import { type GpuDeviceTensor, GpuTensors } from './device-tensors.ts';
 
 const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
@@ -61,8 +63,6 @@ export interface WebGpuExecutable extends SubmittingExecutable {
   readonly lastRun: RunStats | undefined;
 }
 
-interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUBindGroup; readonly grid: [number, number, number] }
-interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
 /**
  * How a run differs from a plain one: another way to submit (profile), a token choice after the
  * kernels, an input that takes the tokens the previous run chose (copied on the GPU).
@@ -74,12 +74,8 @@ interface RunHow {
   /** Map the readback buffer only once this settles (submitChoosing's `readAfter`). */
   readonly readAfter?: Promise<unknown>;
 }
-/** The tokens the previous run chose, copied into an input buffer at the head of a run. */
-interface TokenFeed { readonly from: GPUBuffer; readonly to: GPUBuffer; readonly bytes: number }
 /** A submitted run: its kept outputs at once, everything once read back. */
 interface Submitted { readonly kept: ReadonlyMap<string, GpuDeviceTensor>; readonly done: Promise<Map<string, RunValue>> }
-/** `reused`: its uniform and staging belong to the executable's RunReuse (not destroyed with the state). */
-interface EnvState { readonly uniform: GPUBuffer; readonly steps: Step[]; readonly staging: GPUBuffer; readonly outputs: OutputRead[]; readonly extra: GPUBuffer[]; readonly reused: boolean }
 
 export class GpuExecutable implements WebGpuExecutable {
   lastRun: RunStats | undefined;
@@ -157,7 +153,7 @@ export class GpuExecutable implements WebGpuExecutable {
 
   /** One run with each kernel in its own submit, timed from submit to the queue's work done. */
   profile(inputs: RunInputs): Promise<RunProfile> {
-    const next = this.chain.then(async () => {
+    return this.queued(async () => {
       const t0 = performance.now();
       const kernels: { index: number; label: string; ms: number }[] = [];
       const outputs = await this.runOnce(inputs, new Set(), { submit: async (state) => {
@@ -173,8 +169,6 @@ export class GpuExecutable implements WebGpuExecutable {
       } }) as Map<string, Tensor>;
       return { outputs, kernels, ms: performance.now() - t0 };
     });
-    this.chain = next.catch(() => undefined);
-    return next;
   }
 
   /** A run, once read back (RunHow says how it differs from a plain one). */
@@ -264,7 +258,7 @@ export class GpuExecutable implements WebGpuExecutable {
       if (state.reused) this.reuse.destroy();
       throw new Error(`webgpu: run failed: ${(invalid ?? unmappable)!.message}`);
     }
-    const outputs: Map<string, RunValue> = this.readOutputs(state);
+    const outputs: Map<string, RunValue> = readRunOutputs(state);
     this.gpu.check();
     const readBack = state.outputs.reduce((n, o) => n + o.from.bytes, 0);
     this.tensors.counts.fromBackend += readBack;
@@ -399,34 +393,8 @@ export class GpuExecutable implements WebGpuExecutable {
     return this.forward;
   }
 
-  /** One encoder (`feed`: the last chosen tokens copied into an input first), one compute pass, the output copies, one submit. Returns the dispatch count. */
   private encodeAndSubmit(state: EnvState, feed?: TokenFeed): number {
-    const encoder = this.gpu.device.createCommandEncoder();
-    this.tensors.flush(encoder);
-    if (feed && feed.bytes) encoder.copyBufferToBuffer(feed.from, 0, feed.to, 0, feed.bytes);
-    const pass = encoder.beginComputePass();
-    let dispatches = 0;
-    for (const s of state.steps) {
-      if (s.grid.some((g) => g === 0)) continue;
-      pass.setPipeline(s.pipeline);
-      pass.setBindGroup(0, s.bindGroup);
-      pass.dispatchWorkgroups(...s.grid);
-      dispatches++;
-    }
-    pass.end();
-    for (const o of state.outputs) {
-      if (o.from.bytes) encoder.copyBufferToBuffer(o.from.buffer, o.from.offset, state.staging, o.at, o.from.bytes);
-    }
-    this.tensors.submit(encoder);
-    return dispatches;
-  }
-
-  private readOutputs(state: EnvState): Map<string, Tensor> {
-    const mapped = state.staging.getMappedRange();
-    const result = new Map<string, Tensor>();
-    for (const o of state.outputs) result.set(o.name, fromGpuBytes(o.dtype, o.shape, mapped.slice(o.at, o.at + o.from.bytes)));
-    state.staging.unmap();
-    return result;
+    return encodeRun(this.gpu.device, this.tensors, state, feed);
   }
 
   dispose(): void {
