@@ -109,7 +109,7 @@ describe("issue 17's figures", () => {
       row('smelt-wasm-relaxed', [390, 400, 410]), row('smelt-wasm-relaxed-2t', [200, 210, 220]),
       row('ort-node-1t', [200, 200, 200]), row('ort-node-2t', [140, 140, 140]),
     ]);
-    const t = evaluateTargets([base]).filter((x) => x.issue === 17);
+    const t = evaluateTargets([base]).filter((x) => x.issue === 17 && !x.figure.includes('floor'));
     expect(t.map((x) => x.figure)).toEqual([
       "smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT)",
       "smelt-wasm-relaxed-2t's time ÷ ort-node-2t's (native ORT)",
@@ -121,6 +121,29 @@ describe("issue 17's figures", () => {
     const text = renderTargets(t);
     expect(text).toContain("smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT): 2.00× (best runs: 1.95×); want ≤ 1.3×: NOT met");
     expect(text).toContain('want ≥ 1.85×: met');
+  });
+});
+
+describe("issue 17's f32x4 floor", () => {
+  it("the workload's FLOPs at the best probe's rate (per core), as a multiple of native ORT's time; absent without probes", () => {
+    // 2 GFLOP at 50 GFLOP/s: 40 ms on one core, 20 on two.
+    const base = workload('w-base', [
+      row('smelt-wasm-relaxed', [390, 400, 410], { probe: [40, 50, 45] }),
+      row('ort-node-1t', [30, 32, 34], { probe: [44, 46, 48] }), row('ort-node-2t', [20, 25, 30], { probe: [40, 40, 40] }),
+    ]);
+    const floors = evaluateTargets([base]).filter((x) => x.figure.includes('floor'));
+    expect(floors.map((x) => [x.figure, x.value])).toEqual([
+      ["f32x4 peak's floor ÷ ort-node-1t's time (the least any wasm SIMD code could take)", 40 / 32],
+      ["f32x4 peak's floor on 2 cores ÷ ort-node-2t's time", 20 / 25],
+    ]);
+    expect(floors[0]).toMatchObject({ best: 40 / 30, want: undefined, atMost: undefined });
+    const text = renderTargets(floors);
+    expect(text).toContain("(the least any wasm SIMD code could take): 1.25×, floor 40.0 ms at 1 × 50.0 GFLOP/s (best runs: 1.33×) [probe: ort-node-1t 92%]");
+    expect(text).not.toMatch(/met/);
+    const unprobed = workload('w-base', [row('ort-node-1t', [30, 32, 34])]);
+    const none = evaluateTargets([unprobed]).find((x) => x.figure.includes('floor ÷ ort-node-1t'))!;
+    expect(none.value).toBeUndefined();
+    expect(none.missing).toBe('did not run: the measurement (older results file)');
   });
 });
 

@@ -43,6 +43,9 @@ interface Lookup {
   pipelineMs(): number | undefined;
   /** The row's per-run counters, where the engine keeps any. */
   stats(engine: string): Readonly<Record<string, number>> | undefined;
+  /** The workload's FLOPs per run, and the fastest machine probe timed in it (GFLOP/s: one core's f32x4 peak). */
+  readonly flops: number;
+  readonly probeBest?: number;
 }
 
 type Value = { value: number; against?: string; detail?: string } | undefined;
@@ -107,6 +110,21 @@ function timeRatio(engine: string, than: string) {
   };
 }
 
+/**
+ * The least time any 128-bit SIMD code could take on this machine, as a multiple of `than`'s time:
+ * the workload's FLOPs at `threads` cores' f32x4 peak (the machine probe's best rate: two multiply
+ * and two add pipes, the rate of fused multiply-adds too), with nothing but arithmetic. A figure
+ * that asks wasm for less than this cannot be met on this machine, however good the kernels.
+ */
+function simdFloorRatio(threads: number, than: string) {
+  return (w: Lookup): Value => {
+    const b = w.ms(than);
+    if (!b || !w.probeBest) return undefined;
+    const floorMs = w.flops / (threads * w.probeBest * 1e6);
+    return { value: floorMs / b, detail: `floor ${floorMs.toFixed(1)} ms at ${threads} × ${w.probeBest.toFixed(1)} GFLOP/s` };
+  };
+}
+
 /** How many times faster `engine` is on this workload than on `other` (the cache against the whole prefix). */
 function gainOver(engine: string) {
   return (w: Lookup, other?: Lookup): Value => {
@@ -143,6 +161,10 @@ const TARGETS: readonly Target[] = [
   ...([['w-small', 1.2], ['w-base', 1.3]] as const).map(([workload, atMost]): Target => ({
     issue: 17, figure: "smelt-wasm-relaxed's time ÷ ort-node-1t's (native ORT)", workload, engines: ['smelt-wasm-relaxed', 'ort-node-1t'], atMost, unit: '×', value: timeRatio('smelt-wasm-relaxed', 'ort-node-1t'),
   })),
+  ...(['w-small', 'w-base'] as const).map((workload): Target => ({
+    issue: 17, figure: "f32x4 peak's floor ÷ ort-node-1t's time (the least any wasm SIMD code could take)", workload, engines: ['ort-node-1t'], unit: '×', value: simdFloorRatio(1, 'ort-node-1t'),
+  })),
+  { issue: 17, figure: "f32x4 peak's floor on 2 cores ÷ ort-node-2t's time", workload: 'w-base', engines: ['ort-node-2t'], unit: '×', value: simdFloorRatio(2, 'ort-node-2t') },
   { issue: 17, figure: "smelt-wasm-relaxed-2t's time ÷ ort-node-2t's (native ORT)", workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'ort-node-2t'], atMost: 1.4, unit: '×', value: timeRatio('smelt-wasm-relaxed-2t', 'ort-node-2t') },
   { issue: 17, figure: 'smelt-wasm-relaxed-2t vs smelt-wasm-relaxed (2 threads vs 1)', workload: 'w-base', engines: ['smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed'], want: 1.85, unit: '×', value: speedup('smelt-wasm-relaxed-2t', 'smelt-wasm-relaxed') },
   { issue: 17, figure: 'smelt-wasm-relaxed-q8 vs smelt-wasm-relaxed (int8 weights vs f32)', workload: 'greedy-128-base-kv', engines: ['smelt-wasm-relaxed-q8', 'smelt-wasm-relaxed'], want: 1.5, unit: '×', value: speedup('smelt-wasm-relaxed-q8', 'smelt-wasm-relaxed') },
@@ -162,6 +184,8 @@ function lookup(w: WorkloadResult, stat: 'median' | 'min'): Lookup {
     ms: time,
     stats: (engine) => row(engine)?.stats,
     pipelineMs: () => w.pipeline?.summary[stat],
+    flops: w.flops,
+    probeBest: probeBest(w.rows),
     gflops(engine) {
       const ms = time(engine);
       return ms === undefined ? undefined : w.flops / (ms * 1e6);
