@@ -63,6 +63,19 @@ const CFG = parseConfig({
 }) as Seq2SeqConfig;
 
 /** The same greedy steps on the interpreter, the tokens chosen on the host from its logits. */
+type Method = (...args: unknown[]) => unknown;
+
+/** Counts calls of the methods `names` of `proto` (a WebGPU prototype) until restore(); the calls still reach the originals. */
+function countCalls<N extends string>(proto: Record<N, Method>, names: readonly N[]): { readonly count: Record<N, number>; restore(): void } {
+  const original = Object.fromEntries(names.map((n) => [n, proto[n]])) as Record<N, Method>;
+  const count = Object.fromEntries(names.map((n) => [n, 0])) as Record<N, number>;
+  for (const n of names) proto[n] = function (this: unknown, ...args: unknown[]) { count[n]++; return original[n].apply(this, args); };
+  return { count, restore: () => { Object.assign(proto, original); } };
+}
+
+const gpuQueue = () => (globalThis as unknown as { GPUQueue: { prototype: Record<'submit', Method> } }).GPUQueue.prototype;
+const gpuDevice = () => (globalThis as unknown as { GPUDevice: { prototype: Record<'createBindGroup' | 'createBuffer', Method> } }).GPUDevice.prototype;
+
 async function hostGreedy(weights: ReadonlyMap<string, Tensor>, src: Tensor, steps: number): Promise<number[][]> {
   const ref = getBackend('reference');
   const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
@@ -123,20 +136,18 @@ describe('a cached decoding step on WebGPU', () => {
     const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
     const stepExe = await webgpu.compile(step, weightsFor(step, weights)) as WebGpuExecutable;
     const decoder = new CachedDecoder(CFG, await webgpu.compile(encode, weightsFor(encode, weights)), stepExe);
-    const queue = (globalThis as unknown as { GPUQueue: { prototype: { submit: (...a: unknown[]) => unknown } } }).GPUQueue.prototype;
-    const original = queue.submit;
-    let submits = 0;
+    let counting: ReturnType<typeof countCalls<'submit'>> | undefined;
     try {
       const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
       const enc = await decoder.encode({ src });
       let state = decoder.start(enc);
       let last: Int32Array = new Int32Array(3).fill(CFG.bos);
-      queue.submit = function (this: unknown, ...args: unknown[]) { submits++; return original.apply(this, args); };
+      counting = countCalls(gpuQueue(), ['submit']);
       const chosen: number[][] = [];
       for (let s = 0; s < 8; s++) {
-        const before = { submits, transfers: decoder.transfers };
+        const before = { submits: counting.count.submit, transfers: decoder.transfers };
         const { tokens, next } = await decoder.chooseStep(enc, state, last, { strategy: 'greedy', temperature: 1, topK: 0, topP: 1 });
-        expect(submits - before.submits).toBe(1);
+        expect(counting.count.submit - before.submits).toBe(1);
         expect(stepExe.lastRun).toMatchObject({ submits: 1, bytesUploaded: 3 * 4, bytesReadBack: 3 * 4 });
         expect(decoder.transfers.fromBackend - before.transfers.fromBackend).toBe(3 * 4);
         state = next;
@@ -144,10 +155,10 @@ describe('a cached decoding step on WebGPU', () => {
         chosen.push([...tokens]);
       }
       decoder.release(enc, state);
-      queue.submit = original;
+      counting.restore();
       expect(chosen).toEqual(await hostGreedy(weights, src, 8));
     } finally {
-      queue.submit = original;
+      counting?.restore();
       decoder.dispose();
     }
   }, 300_000);
@@ -158,26 +169,24 @@ describe('a cached decoding step on WebGPU', () => {
     const [encode, step] = [buildSeq2SeqEncode(CFG), buildSeq2SeqStep(CFG)];
     const stepExe = await webgpu.compile(step, weightsFor(step, weights)) as WebGpuExecutable;
     const decoder = new CachedDecoder(CFG, await webgpu.compile(encode, weightsFor(encode, weights)), stepExe);
-    const device = (globalThis as unknown as { GPUDevice: { prototype: Record<'createBindGroup' | 'createBuffer', (...a: unknown[]) => unknown> } }).GPUDevice.prototype;
-    const original = { createBindGroup: device.createBindGroup, createBuffer: device.createBuffer };
-    const made = { groups: 0, buffers: 0 };
+    let counting: ReturnType<typeof countCalls<'createBindGroup' | 'createBuffer'>> | undefined;
     try {
       const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
       const enc = await decoder.encode({ src });
       let state = decoder.start(enc);
       let last: Int32Array = new Int32Array(3).fill(CFG.bos);
-      device.createBindGroup = function (this: unknown, ...args: unknown[]) { made.groups++; return original.createBindGroup.apply(this, args); };
-      device.createBuffer = function (this: unknown, ...args: unknown[]) { made.buffers++; return original.createBuffer.apply(this, args); };
+      counting = countCalls(gpuDevice(), ['createBindGroup', 'createBuffer']);
+      const made = counting.count;
       const perStep: { groups: number; buffers: number }[] = [];
       for (let s = 0; s < 14; s++) {
         const before = { ...made };
         const { tokens, next } = await decoder.chooseStep(enc, state, last, { strategy: 'greedy', temperature: 1, topK: 0, topP: 1 });
-        perStep.push({ groups: made.groups - before.groups, buffers: made.buffers - before.buffers });
+        perStep.push({ groups: made.createBindGroup - before.createBindGroup, buffers: made.createBuffer - before.createBuffer });
         state = next;
         last = tokens;
       }
       decoder.release(enc, state);
-      Object.assign(device, original);
+      counting.restore();
       // Past lengths 9..13 lay out the arena alike (room for 16): after the step that moved to that
       // layout, only the kernels that read or write the caches (per layer the two cache concats and
       // self-attention) and the token choice bind again.
@@ -190,7 +199,7 @@ describe('a cached decoding step on WebGPU', () => {
       const caches = 2 * CFG.numDecoderLayers;
       expect(later.reduce((n, m) => n + m.buffers, 0), JSON.stringify(later)).toBeLessThanOrEqual(caches * later.length / 2);
     } finally {
-      Object.assign(device, original);
+      counting?.restore();
       decoder.dispose();
     }
   }, 300_000);
@@ -199,25 +208,23 @@ describe('a cached decoding step on WebGPU', () => {
     if (!(await available())) return;
     const weights = randomWeights(buildSeq2Seq(CFG), 3);
     const gen = await Seq2SeqGenerator.compile(CFG, weights, webgpu);
-    const queue = (globalThis as unknown as { GPUQueue: { prototype: { submit: (...a: unknown[]) => unknown } } }).GPUQueue.prototype;
-    const original = queue.submit;
-    let submits = 0;
+    let counting: ReturnType<typeof countCalls<'submit'>> | undefined;
     try {
       const src = tensor('i32', [3, 4], Int32Array.from([2, 3, 4, 5, 6, 7, 8, 2, 3, 3, 4, 4]));
       const steps = 8;
-      queue.submit = function (this: unknown, ...args: unknown[]) { submits++; return original.apply(this, args); };
+      counting = countCalls(gpuQueue(), ['submit']);
       const seen: number[] = [];
       const chosen: number[][] = [];
       for await (const s of gen.stream({ src }, { maxNewTokens: steps })) {
-        seen.push(submits);
+        seen.push(counting.count.submit);
         chosen.push([...s.tokens]);
       }
-      queue.submit = original;
+      counting.restore();
       // Before step s reaches the host: the encode, then steps 0 .. s + 1 (none after the last).
       expect(seen).toEqual(Array.from({ length: steps }, (_, s) => 1 + Math.min(s + 2, steps)));
       expect(chosen).toEqual(await hostGreedy(weights, src, steps));
     } finally {
-      queue.submit = original;
+      counting?.restore();
       gen.dispose();
     }
   }, 300_000);
