@@ -121,6 +121,31 @@ describe.each(NAMES)('numerics at the edges on %s', (name) => {
     }
   });
 
+  it.skipIf(why !== undefined)('a NaN score makes its attention row NaN and no other; exp of NaN, ±inf and past f32\'s range', { timeout: 300_000 }, async () => {
+    const b = new GraphBuilder('nan_score');
+    const [q, k, v] = ['q', 'k', 'v'].map((n) => input(b, n, 'f32', [1, n === 'q' ? 3 : 4, 4]));
+    b.output('y', b.emit('attention', [q.value, k.value, v.value], { scale: 0.5, causal: false })[0]);
+    const x = input(b, 'x', 'f32', [8]);
+    b.output('e', x.exp().value);
+    const qs = Array.from({ length: 12 }, (_, i) => ((i * 5) % 7) / 4 - 0.7);
+    qs[5] = NaN; // in query 1, so all of its scores are NaN
+    const ks = Array.from({ length: 16 }, (_, i) => ((i * 3) % 5) / 3 - 0.5);
+    const inputs = new Map([
+      ['q', f32([1, 3, 4], qs)], ['k', f32([1, 4, 4], ks)], ['v', f32([1, 4, 4], Array.from({ length: 16 }, (_, i) => i / 8 - 1))],
+      ['x', f32([8], [NaN, Infinity, -Infinity, 100, -200, 0, 1, -1])],
+    ]);
+    const wantE = [NaN, Infinity, 0, Infinity, 0, 1, Math.E, 1 / Math.E];
+    for (const [how, got] of await runAll(name, b.graph, inputs)) {
+      const y = rows(got.get('y')!, 4);
+      expect(y[1].every(Number.isNaN), `${how}: the NaN query's row`).toBe(true);
+      expect([...y[0], ...y[2]].every(Number.isFinite), `${how}: the other rows`).toBe(true);
+      const e = Array.from(got.get('e')!.data as Float32Array);
+      expect(Number.isNaN(e[0]), `${how}: exp(NaN)`).toBe(true);
+      expect(e.slice(1, 6), `${how}: exp(inf), exp(-inf), overflow, underflow, exp(0)`).toEqual(wantE.slice(1, 6));
+      for (const i of [6, 7]) expect(Math.abs(e[i] - wantE[i]) / wantE[i], `${how}: exp(${i === 6 ? 1 : -1})`).toBeLessThan(1e-6);
+    }
+  });
+
   it.skipIf(why !== undefined)('batch 0 and length 0 are one named error, before any kernel runs', { timeout: 300_000 }, async () => {
     const b = new GraphBuilder('empty');
     const x = input(b, 'x', 'f32', ['batch', 'len', 4]);

@@ -4,7 +4,7 @@
 
 import type { Local } from '../encoder/code.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { type Val, bind, fadd, fdiv, fmax, forRange, fsub, fmul, get, horizontal, i32, iadd, imul, op, splat } from '../codegen/ops.ts';
+import { type Val, bind, fadd, fdiv, forRange, fsub, fmul, get, horizontal, i32, iadd, imul, op, splat } from '../codegen/ops.ts';
 import { rowPass } from '../codegen/row-pass.ts';
 
 /** Keys per block (a multiple of the panel width). */
@@ -13,7 +13,7 @@ export const KB = 64;
 export interface BlockRow {
   readonly scores: Local;
   readonly row: number;
-  /** f32x4 vectors of scores in this block's row (invalid keys hold -inf). */
+  /** f32x4 vectors of scores in this block's row (invalid keys hold -inf); even: two per panel. */
   readonly vectors: Local;
   readonly oTile: Local;
   readonly dvp: Local;
@@ -34,9 +34,20 @@ export function softmaxBlockUpdate(ctx: KernelCtx, b: BlockRow): void {
   const { c, prog } = ctx;
   const rowPtr = ctx.let(iadd(get(b.scores), i32(b.row * KB * 4)));
   const load = (at: Val): Val => (cc) => { at(cc); cc.mem('v128.load'); };
+  // The block's max, two chains of pmax (one instruction; f32x4.max orders NaNs and zeros in
+  // several). A NaN score is passed over here, but its exp is NaN and so is the row's sum and
+  // output, as with the reference.
   const acc = bind(c, 'v128', splat(-Infinity));
-  eachVector(ctx, rowPtr, get(b.vectors), (at) => { fmax(get(acc), load(at))(c); c.set(acc); });
-  const max = bind(c, 'f32', op('f32.max', get(b.runMax), lane0(horizontal(get(acc), 'f32x4.max'))));
+  const acc2 = bind(c, 'v128', splat(-Infinity));
+  const pair = c.local('i32');
+  forRange(c, pair, i32(0), op('i32.shl', get(b.vectors), i32(4)), () => {
+    const at = ctx.let(iadd(get(rowPtr), get(pair)));
+    op('f32x4.pmax', get(acc), load(get(at)))(c);
+    c.set(acc);
+    op('f32x4.pmax', get(acc2), (cc) => { cc.get(at).mem('v128.load', 16); })(c);
+    c.set(acc2);
+  }, 32);
+  const max = bind(c, 'f32', op('f32.max', get(b.runMax), lane0(horizontal(op('f32x4.pmax', get(acc), get(acc2)), 'f32x4.max'))));
   // With every key so far masked the max is -inf; subtract 0 instead so exp gives 0, not NaN.
   const safe = bind(c, 'f32', (cc) => { cc.f32(0).get(max); op('f32.eq', get(max), (x) => x.f32(-Infinity))(cc); cc.op('select'); });
   const alpha = bind(c, 'f32', prog.exprs.apply('exp', 'scalar', op('f32.sub', get(b.runMax), get(safe))));

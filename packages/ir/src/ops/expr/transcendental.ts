@@ -8,9 +8,14 @@ import { erf } from '../math.ts';
 import { type ExprOpRecord, F32, type Helper, always, call, sameDType, viaHelper } from './record.ts';
 import { type WasmBody, lanes, wasmFn, wasmFunction, wasmInstr } from './wasm.ts';
 
-/** 2^n for integer-valued float lanes n in [-252, 254], as two exactly representable factors. */
+/**
+ * 2^n for integer-valued float lanes n in [-252, 254], as two exactly representable factors. n's
+ * integer comes from adding 1.5·2^23, which puts it in the low bits of the sum's significand (exact
+ * for |n| < 2^22): two instructions where a saturating conversion is several.
+ */
 function pow2Split<V>(f: WasmBody<V>, n: V): [V, V] {
-  const ni = f.bind('v128', f.op('i32x4.trunc_sat_f32x4_s', n));
+  const magic = 0x4b400000; // the bits of 1.5·2^23
+  const ni = f.bind('v128', f.op('i32x4.sub', f.op('f32x4.add', n, f.f32x4(1.5 * 2 ** 23)), f.i32x4(magic)));
   const half = f.bind('v128', f.op('i32x4.shr_s', ni, f.i32(1)));
   const scale = (e: V) => f.op('i32x4.shl', f.op('i32x4.add', e, f.i32x4(127)), f.i32(23));
   return [scale(half), scale(f.op('i32x4.sub', ni, half))];
@@ -18,7 +23,9 @@ function pow2Split<V>(f: WasmBody<V>, n: V): [V, V] {
 
 export const WASM_EXP = wasmFn('exp', 1, (f) => {
   const v = lanes(f);
-  const xc = f.bind('v128', v.max(v.min(f.params[0], v.k(89)), v.k(-104)));
+  // pmin/pmax are one instruction each where min/max order NaNs and zeros; a NaN x passes through
+  // both (89 < NaN and NaN < -104 are false), so exp(NaN) is NaN all the same.
+  const xc = f.bind('v128', f.op('f32x4.pmax', f.op('f32x4.pmin', f.params[0], v.k(89)), v.k(-104)));
   const n = f.bind('v128', f.op('f32x4.nearest', v.mul(xc, v.k(Math.LOG2E))));
   const r = f.bind('v128', v.sub(v.sub(xc, v.mul(n, v.k(0.693359375))), v.mul(n, v.k(-2.12194440e-4))));
   const p = v.add(v.add(v.mul(v.horner(r, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]), v.mul(r, r)), r), v.k(1));

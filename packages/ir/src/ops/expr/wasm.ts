@@ -15,7 +15,7 @@ export type WasmInstr =
   | `f32.${'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'neg' | 'abs' | 'sqrt' | 'convert_i32_s' | 'convert_i64_s'}`
   | `i32.${'add' | 'sub' | 'mul' | 'div_s' | 'and' | 'or' | 'shl' | 'shr_u' | 'eq' | 'ne' | 'lt_s' | 'lt_u' | 'le_s' | 'gt_s' | 'ge_s' | 'eqz' | 'wrap_i64' | 'reinterpret_f32' | 'trunc_sat_f32_s'}`
   | `i64.${'eqz' | 'sub' | 'shl' | 'trunc_sat_f32_s' | 'extend_i32_s' | 'extend_i32_u'}`
-  | `f32x4.${'splat' | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'neg' | 'abs' | 'sqrt' | 'nearest' | 'trunc' | 'convert_i32x4_s'}`
+  | `f32x4.${'splat' | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pmax' | 'pmin' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'neg' | 'abs' | 'sqrt' | 'nearest' | 'trunc' | 'convert_i32x4_s'}`
   | `i32x4.${'add' | 'sub' | 'eq' | 'shl' | 'shr_s' | 'shr_u' | 'trunc_sat_f32x4_s'}`
   | `v128.${'and' | 'or' | 'xor' | 'not' | 'bitselect'}`;
 
