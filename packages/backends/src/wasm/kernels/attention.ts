@@ -1,15 +1,19 @@
 // Attention, softmax(q·kᵀ·scale + mask, causal)·v, with online softmax over blocks of KB keys
-// (never the full score matrix). Work items are (batch·head, tile of MR query rows). Per item,
-// K of that batch·head is packed into panels once; per key block, the GEMM tile computes the
-// MR×KB scores (scaled, masked, causal and out-of-range keys set to -inf while still in
-// registers), the running max and sum update, and a second GEMM tile accumulates P·V into an
-// MR×dv scratch tile. A row whose keys are all masked ends with sum 0 and gives NaN, as the
+// (never the full score matrix). Work items are (batch·head, tile of MR query rows). K and V of
+// a batch·head are packed into panels once per thread (the thread's next item usually has the
+// same batch·head); per key block, the GEMM tile computes the MR×KB scores (scaled, masked,
+// causal and out-of-range keys set to -inf while still in registers), the running max and sum
+// update, and a second GEMM tile accumulates P·V into an MR×dv scratch tile. Packing V matters
+// as much as packing K: read in place, a panel's value rows are H·d floats apart in bshd, which
+// maps them onto a few L1 sets; packed, the P·V tile streams them (the kernel is ~13% faster on
+// W-base's heads). A row whose keys are all masked ends with sum 0 and gives NaN, as the
 // reference's softmax does. Operands are addressed by the compiler's attentionAccess: a batch·head
 // item's start in each operand and the step between its rows (d in bhsd, H·d in bshd), so q, k, v
-// and the result are read and written in either layout with no copy. With fewer queries than MR
-// (a decode step) and a depth that is a multiple of 4, K is not packed (each batch·head has one
-// item, so packing would cost as much as using it): the scores are dot products over K's rows in
-// place, four keys at a time, and the P·V tile spans several value panels (gemm-tile.ts WIDE).
+// and the result are read and written in either layout, packed from it or used in place. With
+// fewer queries than MR (a decode step) and a depth that is a multiple of 4, K and V are not
+// packed (each batch·head has one item, so packing would cost as much as using it): the scores are
+// dot products over K's rows in place, four keys at a time, and the P·V tile reads V in place,
+// spanning several value panels (gemm-tile.ts WIDE).
 
 import { type AttentionAccess, type Kernel, type Stride, attentionAccess } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
@@ -18,7 +22,7 @@ import { PANEL } from '../codegen/memory-map.ts';
 import { type Val, bind, fadd, fmul, forRange, get, i32, iadd, imin, imul, madd, op, splat, vselect } from '../codegen/ops.ts';
 import { indexSplit } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { MR, WIDE, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
+import { MR, type TileSpec, WIDE, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { KB, softmaxBlockUpdate, writeRows } from './attention-rows.ts';
 
 type Attention = Extract<Kernel, { kind: 'attention' }>;
@@ -33,11 +37,13 @@ function strideBytes(ctx: KernelCtx, s: Stride, elements: Local): number | Local
 
 const roundUp8 = (v: Val): Val => op('i32.and', iadd(v, i32(PANEL - 1)), i32(-PANEL));
 
-/** Scratch per thread: scores MR×KB, output tile MR×⌈dv⌉₈, and K of one batch·head in panels. */
+/** Scratch per thread: scores MR×KB, output tile MR×⌈dv⌉₈, and K and V of one batch·head in panels. */
 export function attentionScratch(k: Attention, prog: ProgramCtx, dims: DimSource): (c: Code) => void {
   const g = accessOf(k, prog);
   const tile = iadd(i32(MR * KB * 4), imul(roundUp8(dims.dim(g.dv)), i32(MR * 4)));
-  return iadd(tile, imul(roundUp8(dims.dim(g.lk)), dimProductVal(dims, [g.depth], 4)));
+  const keys = imul(roundUp8(dims.dim(g.lk)), dimProductVal(dims, [g.depth], 4));
+  const values = imul(roundUp8(dims.dim(g.dv)), imul(dims.dim(g.lk), i32(4)));
+  return iadd(iadd(tile, keys), values);
 }
 
 export function emitAttention(k: Attention, ctx: KernelCtx): void {
@@ -56,6 +62,7 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
   const scores = ctx.let(ctx.scratch());
   const oTile = ctx.let(iadd(get(scores), i32(MR * KB * 4)));
   const kPacked = ctx.let(iadd(get(oTile), imul(get(dvp), i32(MR * 4))));
+  const vPacked = ctx.let(iadd(get(kPacked), imul(roundUp8(get(m)), op('i32.shl', get(d), i32(2)))));
   const qTiles = ctx.let(op('i32.div_u', iadd(get(n), i32(MR - 1)), i32(MR)));
   const lastPacked = ctx.let(i32(-1));
   /** The item loop: K packed per batch·head (`direct` false), or read in place. */
@@ -71,12 +78,13 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
       c.if(() => {
         const panels = ctx.let(op('i32.shr_u', roundUp8(get(m)), i32(3)));
         emitPackPanels(ctx, { base: key, k: d, n: m, transB: true, stride: rowStep.k }, ctx.let(i32(0)), panels, kPacked);
+        emitPackPanels(ctx, { base: v, k: m, n: dv, transB: false, stride: rowStep.v }, ctx.let(i32(0)), ctx.let(op('i32.shr_u', get(dvp), i32(3))), vPacked);
         c.get(bi).set(lastPacked);
       });
     }
     const out = ctx.let(iadd(get(outAt), op('i32.shl', imul(get(i0), get(rowStep.out)), i32(2))));
     const left = ctx.let(op('i32.sub', get(n), get(i0)));
-    const tile = (rows: number) => emitQueryTile(ctx, k, rows, { q, key: direct ? key : kPacked, direct, v, mask, maskAlong, rowStep, tileStride, i0, n, m, d, dv, dvp, scores, oTile, out });
+    const tile = (rows: number) => emitQueryTile(ctx, k, rows, { q, key: direct ? key : kPacked, direct, v, vPacked: direct ? undefined : vPacked, mask, maskAlong, rowStep, tileStride, i0, n, m, d, dv, dvp, scores, oTile, out });
     dispatchRows(c, left, tile);
   });
   // Fewer queries than a tile (a decode step): each batch·head serves one item, so packing its K
@@ -92,7 +100,9 @@ interface RowSteps { readonly q: Local; readonly k: Local; readonly v: Local; re
 
 export interface QueryTile {
   /** `key`: K packed in panels, or (`direct`) K's first row as stored. */
-  readonly q: Local; readonly key: Local; readonly direct: boolean; readonly v: Local; readonly mask?: Local; readonly maskAlong: readonly boolean[]; readonly rowStep: RowSteps;
+  readonly q: Local; readonly key: Local; readonly direct: boolean; readonly v: Local; readonly mask?: Local;
+  /** V of this batch·head packed in panels ([⌈dv⌉₈/8][lk][8]), when K is packed too; else V is read in place. */
+  readonly vPacked?: Local; readonly maskAlong: readonly boolean[]; readonly rowStep: RowSteps;
   /** q's and v's row strides in bytes, as the GEMM tile takes them. */
   readonly tileStride: { readonly q: number | Local; readonly v: number | Local };
   readonly i0: Local; readonly n: Local; readonly m: Local; readonly d: Local; readonly dv: Local; readonly dvp: Local;
@@ -202,21 +212,25 @@ function emitScoresDirect(ctx: KernelCtx, k: Attention, t: QueryTile, b: Block, 
 const shuffle = (a: Val, b: Val, pick: readonly number[]): Val => (c) => { a(c); b(c); c.shuffle(lanes(pick)); };
 
 /**
- * oTile += P·V over the block's keys, 8 value columns per panel of V (read in place). With fewer
- * than MR rows a tile spans WIDE value panels, for independent accumulators (gemm-tile.ts).
+ * oTile += P·V over the block's keys, 8 value columns per panel of V (packed with K, or read in
+ * place). With fewer than MR rows a tile spans WIDE value panels, for independent accumulators
+ * (gemm-tile.ts).
  */
 function emitWeightedValues(ctx: KernelCtx, t: QueryTile, b: Block): void {
   const c = ctx.c;
-  const vStride = t.tileStride.v;
   const wide = b.rows < MR ? WIDE[b.rows] : 1;
   const qp = c.local('i32');
   const vPanels = ctx.let(op('i32.shr_u', get(t.dvp), i32(3)));
+  // Packed: panel qp's key j at vPacked + (qp·lk + j)·32. In place: V's row j, column 8·qp.
+  const packed = t.vPacked && { at: t.vPacked, stride: ctx.let(op('i32.shl', get(t.m), i32(5))) };
+  const vAt = (): TileSpec['b'] => (packed
+    ? { base: iadd(get(packed.at), iadd(imul(get(qp), get(packed.stride)), op('i32.shl', get(b.kb0), i32(5)))), kStride: PANEL * 4, panelStride: packed.stride }
+    : { base: iadd(get(t.v), op('i32.shl', iadd(imul(get(b.kb0), get(t.rowStep.v)), op('i32.shl', get(qp), i32(3))), i32(2))), kStride: t.tileStride.v, panelStride: PANEL * 4 });
   const tile = (panels: number) => {
     const oAt = (r: number, h: number, q: number): Val => iadd(get(t.oTile), iadd(op('i32.shl', imul(i32(r), get(t.dvp)), i32(2)), iadd(op('i32.shl', get(qp), i32(5)), i32(32 * q + 16 * h))));
-    const vBase = iadd(get(t.v), op('i32.shl', iadd(imul(get(b.kb0), get(t.rowStep.v)), op('i32.shl', get(qp), i32(3))), i32(2)));
     const acc = emitTiles(c, {
       rows: b.rows, panels, k: get(b.nk), relaxed: b.relaxed, init: (r, h, q) => (cc) => { oAt(r, h, q)(cc); cc.mem('v128.load'); },
-      a: { base: get(t.scores), rowStride: KB * 4, kStride: 4 }, b: { base: vBase, kStride: vStride, panelStride: PANEL * 4 },
+      a: { base: get(t.scores), rowStride: KB * 4, kStride: 4 }, b: vAt(),
     });
     acc.forEach((rows, q) => rows.forEach((halves, r) => halves.forEach((a, h) => { oAt(r, h, q)(c); c.get(a).mem('v128.store'); })));
   };
