@@ -68,7 +68,7 @@ export function generateProgram(plan: KernelPlan, options: ProgramOptions): Wasm
     (kernelGen(k.kind).emit as (k: Kernel, ctx: KernelCtx) => void)(k, ctx);
   });
   const prologue = plan.prologue.map((k, i) => kernelFn(k, `prologue_${i}_${k.kind}`, false));
-  const kernels = plan.kernels.map((k, i) => kernelFn(k, `kernel_${i}_${k.kind}`, options.threads));
+  const kernels = plan.kernels.map((k, i) => kernelFn(k, `kernel_${i}_${k.kind}`, options.threads && kernelGen(k.kind).split !== 'static'));
   // Each kernel is exported too, so a profiler can time them one by one.
   kernels.forEach((f, i) => module.export(`kernel_${i}`, f));
   const barrier = options.threads ? defineBarrier(module) : undefined;

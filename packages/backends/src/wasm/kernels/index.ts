@@ -19,12 +19,20 @@ import { emitRow } from './rows.ts';
 export interface KernelGen<K extends KernelKind> {
   emit(k: Extract<Kernel, { kind: K }>, ctx: KernelCtx): void;
   scratch?(k: Extract<Kernel, { kind: K }>, prog: ProgramCtx, dims: DimSource): (c: Code) => void;
+  /**
+   * How a threaded build splits the kernel's work items: claimed in chunks from a shared counter
+   * (absent: the default, which evens out threads that run at different speeds), or `static`, an
+   * equal share per thread. Attention is static: its items cost the same (every key is visited,
+   * causal or not), and V8 compiles its large item body inside the claiming loop into code ~1.7×
+   * slower (W-base, measured one kernel at a time); whole two-thread W-base runs got ~8% faster.
+   */
+  readonly split?: 'static';
 }
 
 export const KERNELS: { readonly [K in KernelKind]: KernelGen<K> } = {
   elementwise: { emit: emitElementwise },
   matmul: { emit: emitMatmul, scratch: matmulScratch },
-  attention: { emit: emitAttention, scratch: attentionScratch },
+  attention: { emit: emitAttention, scratch: attentionScratch, split: 'static' },
   row: { emit: emitRow },
   reduce: { emit: emitReduce },
   rope: { emit: emitRope },
