@@ -65,7 +65,7 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
   const vPacked = ctx.let(iadd(get(kPacked), imul(roundUp8(get(m)), op('i32.shl', get(d), i32(2)))));
   const qTiles = ctx.let(op('i32.div_u', iadd(get(n), i32(MR - 1)), i32(MR)));
   const lastPacked = ctx.let(i32(-1));
-  /** The item loop: K packed per batch·head (`direct` false), or read in place. */
+  /** The item loop: K and V packed per batch·head (`direct` false), or read in place. */
   const items = (direct: boolean) => ctx.forEachItem(imul(ctx.numel(g.batch), get(qTiles)), (item) => {
     const bi = ctx.let(op('i32.div_u', get(item), get(qTiles)));
     const i0 = ctx.let(imul(op('i32.rem_u', get(item), get(qTiles)), i32(MR)));
