@@ -62,7 +62,8 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
   const scores = ctx.let(ctx.scratch());
   const oTile = ctx.let(iadd(get(scores), i32(MR * KB * 4)));
   const kPacked = ctx.let(iadd(get(oTile), imul(get(dvp), i32(MR * 4))));
-  const vPacked = ctx.let(iadd(get(kPacked), imul(roundUp8(get(m)), op('i32.shl', get(d), i32(2)))));
+  // V's panels follow K's: panel p's key j at at + p·stride + j·32.
+  const vPacked = { at: ctx.let(iadd(get(kPacked), imul(roundUp8(get(m)), op('i32.shl', get(d), i32(2))))), stride: ctx.let(op('i32.shl', get(m), i32(5))) };
   const qTiles = ctx.let(op('i32.div_u', iadd(get(n), i32(MR - 1)), i32(MR)));
   const lastPacked = ctx.let(i32(-1));
   /** The item loop: K and V packed per batch·head (`direct` false), or read in place. */
@@ -78,7 +79,7 @@ export function emitAttention(k: Attention, ctx: KernelCtx): void {
       c.if(() => {
         const panels = ctx.let(op('i32.shr_u', roundUp8(get(m)), i32(3)));
         emitPackPanels(ctx, { base: key, k: d, n: m, transB: true, stride: rowStep.k }, ctx.let(i32(0)), panels, kPacked);
-        emitPackPanels(ctx, { base: v, k: m, n: dv, transB: false, stride: rowStep.v }, ctx.let(i32(0)), ctx.let(op('i32.shr_u', get(dvp), i32(3))), vPacked);
+        emitPackPanels(ctx, { base: v, k: m, n: dv, transB: false, stride: rowStep.v }, ctx.let(i32(0)), ctx.let(op('i32.shr_u', get(dvp), i32(3))), vPacked.at);
         c.get(bi).set(lastPacked);
       });
     }
@@ -101,8 +102,8 @@ interface RowSteps { readonly q: Local; readonly k: Local; readonly v: Local; re
 export interface QueryTile {
   /** `key`: K packed in panels, or (`direct`) K's first row as stored. */
   readonly q: Local; readonly key: Local; readonly direct: boolean; readonly v: Local; readonly mask?: Local;
-  /** V of this batch·head packed in panels ([⌈dv⌉₈/8][lk][8]), when K is packed too; else V is read in place. */
-  readonly vPacked?: Local; readonly maskAlong: readonly boolean[]; readonly rowStep: RowSteps;
+  /** V of this batch·head packed in panels ([⌈dv⌉₈/8][lk][8], `stride` bytes apart), when K is packed too; else V is read in place. */
+  readonly vPacked?: { readonly at: Local; readonly stride: Local }; readonly maskAlong: readonly boolean[]; readonly rowStep: RowSteps;
   /** q's and v's row strides in bytes, as the GEMM tile takes them. */
   readonly tileStride: { readonly q: number | Local; readonly v: number | Local };
   readonly i0: Local; readonly n: Local; readonly m: Local; readonly d: Local; readonly dv: Local; readonly dvp: Local;
@@ -222,7 +223,7 @@ function emitWeightedValues(ctx: KernelCtx, t: QueryTile, b: Block): void {
   const qp = c.local('i32');
   const vPanels = ctx.let(op('i32.shr_u', get(t.dvp), i32(3)));
   // Packed: panel qp's key j at vPacked + (qp·lk + j)·32. In place: V's row j, column 8·qp.
-  const packed = t.vPacked && { at: t.vPacked, stride: ctx.let(op('i32.shl', get(t.m), i32(5))) };
+  const packed = t.vPacked;
   const vAt = (): TileSpec['b'] => (packed
     ? { base: iadd(get(packed.at), iadd(imul(get(qp), get(packed.stride)), op('i32.shl', get(b.kb0), i32(5)))), kStride: PANEL * 4, panelStride: packed.stride }
     : { base: iadd(get(t.v), op('i32.shl', iadd(imul(get(b.kb0), get(t.rowStep.v)), op('i32.shl', get(qp), i32(3))), i32(2))), kStride: t.tileStride.v, panelStride: PANEL * 4 });
