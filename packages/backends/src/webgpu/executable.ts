@@ -32,26 +32,13 @@ import { gridSize, uniformBytes, uniformWords } from './portable-host.ts';
 import type { KernelProgram } from './program.ts';
 import { TOKEN_CHOICE_PROGRAM, tokenChoiceStep } from './token-choice.ts';
 import { RunReuse } from './run-reuse.ts';
-import { type EnvState, type OutputRead, type Step, type TokenFeed, encodeRun, readRunOutputs } from './run-state.ts';
+import { type EnvState, type OutputRead, type RunStats, type Step, type TokenFeed, encodeRun, readRunOutputs } from './run-state.ts';
 import { type GpuDeviceTensor, GpuTensors } from './device-tensors.ts';
 
 const UNIFORM = 0x40, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x1;
 /** The output name under which a run that chooses tokens reads them back. */
 const TOKENS = '\u0000tokens';
 const MAX_CACHED_ENVS = 8;
-
-/** What the last run did on the GPU. */
-export interface RunStats {
-  readonly dispatches: number;
-  readonly passes: number;
-  readonly submits: number;
-  /** Bytes written to the GPU during the run (the inputs from the host only). */
-  readonly bytesUploaded: number;
-  /** Bytes read back from the GPU by the run (the outputs not kept on the GPU). */
-  readonly bytesReadBack: number;
-  /** Compute pipelines the run had to create: 0, since compile creates and warms up all of them. */
-  readonly pipelinesCreated: number;
-}
 
 export interface WebGpuExecutable extends SubmittingExecutable {
   readonly plan: KernelPlan;

@@ -19,7 +19,8 @@ import { PipelineCache } from './pipelines.ts';
 import { requiredFeatures } from './precision.ts';
 import { warmUpPipelines } from './warm-up.ts';
 
-export type { RunStats, WebGpuExecutable } from './executable.ts';
+export type { WebGpuExecutable } from './executable.ts';
+export type { RunStats } from './run-state.ts';
 export type { KernelProgram } from './program.ts';
 export { NO_ADAPTER_HINT } from './device.ts';
 export { webgpuModuleFiles } from './aot/export.ts';

@@ -1,6 +1,6 @@
-// What one WebGPU run encodes and reads back (executable.ts builds it): its steps (pipeline, bind
-// group, grid per kernel), where each output is copied in the readback buffer, and the buffers it
-// owns. `encodeRun` records one command encoder (pending row copies of device tensors first, then
+// What one WebGPU run encodes and reads back (executable.ts builds it), and what it did
+// (RunStats): its steps (pipeline, bind group, grid per kernel), where each output is copied in
+// the readback buffer, and the buffers it owns. `encodeRun` records one command encoder (pending row copies of device tensors first, then
 // the fed tokens, one compute pass, the output copies) and submits it; `readRunOutputs` copies the
 // outputs out of the mapped readback buffer.
 
@@ -8,6 +8,19 @@ import type { Tensor } from '@smelt/ir';
 import type { GpuTensors } from './device-tensors.ts';
 import type { Location } from './gpu-memory.ts';
 import { fromGpuBytes } from './host-tensors.ts';
+
+/** What the last run did on the GPU. */
+export interface RunStats {
+  readonly dispatches: number;
+  readonly passes: number;
+  readonly submits: number;
+  /** Bytes written to the GPU during the run (the inputs from the host only). */
+  readonly bytesUploaded: number;
+  /** Bytes read back from the GPU by the run (the outputs not kept on the GPU). */
+  readonly bytesReadBack: number;
+  /** Compute pipelines the run had to create: 0, since compile creates and warms up all of them. */
+  readonly pipelinesCreated: number;
+}
 
 export interface Step { readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUBindGroup; readonly grid: [number, number, number] }
 export interface OutputRead { readonly name: string; readonly dtype: Tensor['dtype']; readonly shape: number[]; readonly from: Location; readonly at: number }
