@@ -21,6 +21,12 @@ import { describeWebGpu } from './webgpu-suite.ts';
  * better on these cases: 3.6e-1 on seq2seq_eos, 2.1e-1 on padded_masks.)
  */
 const BOUND: { readonly [D in WeightsDType]: number } = { f32: 1e-4, int8: 0.5, f16: 0.05 };
+/**
+ * How closely the backends agree with the interpreter: 1e-4, except int8 on wasm, whose GEMV (at most
+ * 8 rows: these cases' decoder steps) also rounds its activations to int16 per row
+ * (wasm/kernels/gemm-int8.ts): measured up to 3.3e-4 here, a thousandth of int8's own error.
+ */
+const AGREE: { readonly [D in WeightsDType]: number } = { f32: 1e-4, int8: 1e-3, f16: 1e-4 };
 const BACKENDS = ['reference', 'js', 'wasm'] as const;
 const DTYPES = ['f32', 'int8', 'f16'] as const;
 
@@ -45,8 +51,11 @@ describe('quantized weights: error against PyTorch on the Transformer goldens', 
           expect(err, `${c.name} on ${backend}, weights ${weightsDtype}`).toBeLessThanOrEqual(BOUND[weightsDtype]);
           results.push(got);
         }
-        // One quantization everywhere: the backends agree with each other as closely as in f32.
-        for (const r of results.slice(1)) expect(maxAbsError(c, r, results[0]), `${c.name} ${weightsDtype}: backends agree`).toBeLessThanOrEqual(1e-4);
+        // One quantization of the weights everywhere: the backends agree with the interpreter.
+        results.slice(1).forEach((r, i) => {
+          const agree = BACKENDS[i + 1] === 'wasm' ? AGREE[weightsDtype] : 1e-4;
+          expect(maxAbsError(c, r, results[0]), `${c.name} ${weightsDtype}: ${BACKENDS[i + 1]} agrees with the interpreter`).toBeLessThanOrEqual(agree);
+        });
       }
     });
   }

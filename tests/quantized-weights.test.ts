@@ -15,6 +15,7 @@ import { compileJs, getBackend } from '@smelt/backends';
 import { compileWasm, emitWasm, wasmPlan } from '../packages/backends/src/wasm/index.ts';
 import { dequantized, dequantizedWeights } from '../packages/backends/src/quantize.ts';
 import { panelBytes } from '../packages/backends/src/wasm/codegen/memory-map.ts';
+import { activationLimit } from '../packages/backends/src/wasm/kernels/gemm-int8.ts';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
 import { describeWebGpu } from './webgpu-suite.ts';
@@ -167,23 +168,60 @@ for (const weightsDtype of ['int8', 'f16'] as const) {
   });
 }
 
-describe('quantized GEMV (fewer rows than the tile: several panels per tile, dequantized in registers)', () => {
-  // 100 output columns: a tile of 8 (or 4, 2) panels, single panels, a partial panel.
-  const b = new GraphBuilder('gemv');
-  const x = input(b, 'x', 'f32', ['n', 37]);
-  const [w, c] = [b.param('w', 'f32', [100, 37]), b.param('c', 'f32', [100])];
-  b.output('y', b.emit('linear', [x.value, w, c], { transB: true, epilogue: 'add($0, $1)' })[0]);
-  const weights = new Map([['w', make('f32', [100, 37])], ['c', make('f32', [100])]]);
-  for (const weightsDtype of ['int8', 'f16'] as const) {
-    it(`${weightsDtype}: 1, 2 and 3 rows on plain and relaxed SIMD, one and two threads, equal the oracle to 1e-4`, async () => {
-      expect(quantizedWeights(compileGraph(b.graph).plan).weights.has('w'), 'w is quantized').toBe(true);
-      const oracle = dequantizedWeights(compileGraph(b.graph).plan, weights, weightsDtype);
-      for (const build of [{ simd: 'plain' }, { simd: 'relaxed' }, { simd: 'relaxed', threads: 2 }] as const) {
-        const exe = await compileWasm(b.graph, weights, { ...build, weightsDtype });
+/**
+ * Expect int8 GEMV output `got` (y = x·Wᵀ + c, or xᵀ·W when `transA`) within the error the int16
+ * quantization of x allows: per output, Σ_k |w'_jk| · s_a / 2 with s_a = max |x_row| / L
+ * (gemm-int8.ts), plus f32 rounding of both sums.
+ */
+function expectWithinActivationRounding(got: Tensor, want: Tensor, x: Float32Array, w: Float32Array, shape: { rows: number; k: number; n: number; transA: boolean }, what: string): void {
+  const { rows, k, n, transA } = shape;
+  const limit = activationLimit(k);
+  const [g, y] = [got.data as Float32Array, want.data as Float32Array];
+  expect(got.shape, `${what}: shape`).toEqual(want.shape);
+  for (let r = 0; r < rows; r++) {
+    const xr = Array.from({ length: k }, (_, i) => x[transA ? i * rows + r : r * k + i]);
+    const sa = Math.max(...xr.map(Math.abs)) / limit;
+    for (let j = 0; j < n; j++) {
+      let [wSum, absDot] = [0, 0];
+      for (let i = 0; i < k; i++) {
+        const wij = transA ? w[i * n + j] : w[j * k + i];
+        wSum += Math.abs(wij);
+        absDot += Math.abs(wij * xr[i]);
+      }
+      const bound = (wSum * sa) / 2 + 1e-6 * (absDot + Math.abs(y[r * n + j])) + 1e-7;
+      const err = Math.abs(g[r * n + j] - y[r * n + j]);
+      if (!(err <= bound)) expect.fail(`${what}: row ${r} column ${j} is ${g[r * n + j]}, the interpreter says ${y[r * n + j]}: off by ${err}, more than x's int16 rounding allows (${bound})`);
+    }
+  }
+}
+
+describe('quantized GEMV (up to 8 rows: int8 as integers over int16 rows, f16 dequantized in registers)', () => {
+  // 100 output columns: tiles of 4 (or 2) panels, single panels, a partial panel; k = 37 is odd (a padded pair).
+  const gemv = (k: number, transA = false) => {
+    const b = new GraphBuilder('gemv');
+    const x = input(b, 'x', 'f32', transA ? [k, 'n'] : ['n', k]);
+    const [w, c] = [b.param('w', 'f32', transA ? [k, 100] : [100, k]), b.param('c', 'f32', [100])];
+    const y = transA ? b.emit('matmul', [x.value, w], { transA: true, transB: false })[0] : b.emit('linear', [x.value, w, c], { transB: true, epilogue: 'add($0, $1)' })[0];
+    b.output('y', y);
+    const weights = new Map([['w', make('f32', transA ? [k, 100] : [100, k])], ['c', make('f32', [100])]]);
+    return { graph: b.graph, weights };
+  };
+  const builds = [{ simd: 'plain' }, { simd: 'relaxed' }, { simd: 'relaxed', threads: 2 }] as const;
+
+  for (const { k, transA } of [{ k: 37, transA: false }, { k: 64, transA: false }, { k: 37, transA: true }]) {
+    it(`int8, k ${k}${transA ? ', A transposed' : ''}: 1-5 and 8 rows within x's int16 rounding of the oracle, 9 rows (dequantized to f32) to 1e-4; plain, relaxed, two threads`, async () => {
+      const { graph, weights } = gemv(k, transA);
+      expect(quantizedWeights(compileGraph(graph).plan).weights.has('w'), 'w is quantized').toBe(true);
+      const oracle = dequantizedWeights(compileGraph(graph).plan, weights, 'int8');
+      for (const build of builds) {
+        const exe = await compileWasm(graph, weights, { ...build, weightsDtype: 'int8' });
         try {
-          for (const rows of [1, 2, 3]) {
-            const set = new Map([['x', make('f32', [rows, 37])]]);
-            expectClose((await exe.run(set)).get('y'), interpret(b.graph, set, oracle).get('y')!, `${JSON.stringify(build)}, ${rows} row(s)`);
+          for (const rows of [1, 2, 3, 4, 5, 8, 9]) {
+            const set = new Map([['x', make('f32', transA ? [k, rows] : [rows, k], (i) => Math.sin(i * 0.7 + rows) * (1 + (i % 5)))]]);
+            const [got, want] = [(await exe.run(set)).get('y')!, interpret(graph, set, oracle).get('y')!];
+            const what = `${JSON.stringify(build)}, ${rows} row(s)`;
+            if (rows > 8) expectClose(got, want, what);
+            else expectWithinActivationRounding(got, want, set.get('x')!.data as Float32Array, oracle.get('w')!.data as Float32Array, { rows, k, n: 100, transA }, what);
           }
         } finally {
           exe.dispose();
@@ -191,6 +229,40 @@ describe('quantized GEMV (fewer rows than the tile: several panels per tile, deq
       }
     });
   }
+
+  it('int8: the i32 sums cannot overflow (k 2048, every product at its largest, both signs)', async () => {
+    const k = 2048;
+    const b = new GraphBuilder('gemv');
+    b.output('y', b.emit('linear', [input(b, 'x', 'f32', ['n', k]).value, b.param('w', 'f32', [16, k])], { transB: true, epilogue: '$0' })[0]);
+    // Rows of +1 and of -1: every q is ±127; x all 3 (or -3): every quantized x is ±L.
+    const weights = new Map([['w', make('f32', [16, k], (i) => (Math.floor(i / k) % 2 ? -1 : 1))]]);
+    const exe = await compileWasm(b.graph, weights, { simd: 'relaxed', weightsDtype: 'int8' });
+    try {
+      for (const sign of [1, -1]) {
+        const y = (await exe.run(new Map([['x', make('f32', [1, k], () => 3 * sign)]]))).get('y')!.data as Float32Array;
+        expect(Array.from(y)).toEqual(Array.from({ length: 16 }, (_, j) => Math.fround(3 * sign * k * (j % 2 ? -1 : 1))));
+      }
+    } finally {
+      exe.dispose();
+    }
+    expect(activationLimit(k) * 127 * k).toBeLessThan(2 ** 31);
+  });
+
+  it('f16: 1, 2 and 3 rows on plain and relaxed SIMD, one and two threads, equal the oracle to 1e-4', async () => {
+    const { graph, weights } = gemv(37);
+    const oracle = dequantizedWeights(compileGraph(graph).plan, weights, 'f16');
+    for (const build of builds) {
+      const exe = await compileWasm(graph, weights, { ...build, weightsDtype: 'f16' });
+      try {
+        for (const rows of [1, 2, 3]) {
+          const set = new Map([['x', make('f32', [rows, 37])]]);
+          expectClose((await exe.run(set)).get('y'), interpret(graph, set, oracle).get('y')!, `${JSON.stringify(build)}, ${rows} row(s)`);
+        }
+      } finally {
+        exe.dispose();
+      }
+    }
+  });
 });
 
 describe('wasm memory with quantized weights (W-base, no f32 copy kept)', () => {

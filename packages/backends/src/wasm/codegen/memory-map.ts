@@ -39,7 +39,8 @@ export const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /**
  * B of a GEMM packed at load into panels of 8 columns: [ceil(n/8)][k][8] elements of `dtype`
- * (f32, int8, or f16 bits), zero padded; int8 panels have [ceil(n/8)][8] f32 column scales at `scales`.
+ * (f32 or f16 bits), zero padded; int8 panels are [ceil(n/8)][k/2][8][2] bytes (k steps in pairs,
+ * kernels/gemm-int8.ts) with [ceil(n/8)][8] f32 column scales at `scales`.
  */
 export interface PackedPanels {
   readonly source: number;
@@ -55,8 +56,9 @@ export const PANEL = 8;
 
 export const PANEL_ELEMENT_BYTES: { readonly [D in WeightsDType]: number } = { f32: 4, int8: 1, f16: 2 };
 
+/** Bytes of a k×n matrix's panels; int8 panels hold k rounded up to even steps (pairs, kernels/gemm-int8.ts). */
 export function panelBytes(k: number, n: number, dtype: WeightsDType = 'f32'): number {
-  return Math.ceil(n / PANEL) * k * PANEL * PANEL_ELEMENT_BYTES[dtype];
+  return Math.ceil(n / PANEL) * (dtype === 'int8' ? k + (k & 1) : k) * PANEL * PANEL_ELEMENT_BYTES[dtype];
 }
 
 const isLoadTime = (plan: KernelPlan, id: number) => {

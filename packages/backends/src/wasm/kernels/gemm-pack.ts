@@ -2,13 +2,14 @@
 // at load time in JS for weights (once), and in wasm into per-thread scratch for B that is
 // computed per run (activations; attention's keys). Both produce the layout gemm-tile reads.
 // Quantized matrices (weightsDtype int8 or f16) pack at load only: int8 with a scale per column
-// (quantize.ts), f16 as half bits, in the same panel order.
+// (quantize.ts) and its k steps in pairs (gemm-int8.ts), f16 as half bits in the f32 panel order.
 
 import type { KernelCtx } from '../codegen/context.ts';
 import { type Val, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import type { Local } from '../encoder/code.ts';
 import { PANEL, type PackedPanels } from '../codegen/memory-map.ts';
 import { halfOf, int8Scales, quantizeInt8 } from '../../quantize.ts';
+import { int8PanelIndex, int8Steps } from './gemm-int8.ts';
 
 /** JS packing of a k×n matrix (or n×k when `transB`) into panels. */
 export function packPanels(src: Float32Array, k: number, n: number, transB: boolean): Float32Array {
@@ -33,14 +34,16 @@ export function packQuantized(name: string, src: Float32Array, p: PackedPanels):
   const at = (kk: number, j: number) => (p.transB ? j * p.k + kk : kk * p.n + j);
   const scales = p.dtype === 'int8' ? new Float32Array(count * PANEL) : undefined;
   if (scales) scales.set(int8Scales(name, src, p.transB ? { channels: p.n, k: p.k, cStride: p.k, kStride: 1 } : { channels: p.n, k: p.k, cStride: 1, kStride: p.n }));
-  const panels = scales ? new Int8Array(count * p.k * PANEL) : new Uint16Array(count * p.k * PANEL);
+  const kp = scales ? int8Steps(p.k) : p.k;
+  const panels = scales ? new Int8Array(count * kp * PANEL) : new Uint16Array(count * kp * PANEL);
   for (let q = 0; q < count; q++) {
     for (let kk = 0; kk < p.k; kk++) {
       for (let jj = 0; jj < PANEL; jj++) {
         const j = q * PANEL + jj;
         if (j >= p.n) continue;
         const w = src[at(kk, j)];
-        panels[(q * p.k + kk) * PANEL + jj] = scales ? quantizeInt8(w, scales[j]) : halfOf(name, w);
+        if (scales) panels[int8PanelIndex(q, kp, kk, jj)] = quantizeInt8(w, scales[j]);
+        else panels[(q * p.k + kk) * PANEL + jj] = halfOf(name, w);
       }
     }
   }

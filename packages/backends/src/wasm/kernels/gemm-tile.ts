@@ -34,7 +34,7 @@ export interface TileSpec {
   readonly rows: number;
   /** A element (row r, step k) at base + r·rowStride + k·kStride (bytes). */
   readonly a: { readonly base: Val; readonly rowStride: Stride; readonly kStride: Stride };
-  /** Eight B values of step k at base + k·kStride (bytes): f32 (two f32x4 at +0 and +16), int8 or f16 bits; panel q's at + q·panelStride. */
+  /** Eight B values of step k at base + k·kStride (bytes): f32 (two f32x4 at +0 and +16) or f16 bits; panel q's at + q·panelStride. */
   readonly b: { readonly base: Val; readonly kStride: Stride; readonly dtype?: WeightsDType; readonly panelStride?: Stride };
   /** Panels side by side (1 when absent; more need b.panelStride). */
   readonly panels?: number;
@@ -109,14 +109,8 @@ function bLoaders(c: Code, dtype: WeightsDType, bPtrs: readonly Local[], bv: Loc
         c.get(bPtr).mem('v128.load').set(bv[0]);
         c.get(bPtr).mem('v128.load', 16).set(bv[1]);
       });
-    case 'int8': {
-      const wide = c.local('v128');
-      return bPtrs.map((bPtr) => () => {
-        c.get(bPtr).mem('v128.load8x8_s').set(wide);
-        c.get(wide).op('i32x4.extend_low_i16x8_s').op('f32x4.convert_i32x4_s').set(bv[0]);
-        c.get(wide).op('i32x4.extend_high_i16x8_s').op('f32x4.convert_i32x4_s').set(bv[1]);
-      });
-    }
+    case 'int8':
+      throw new Error('internal: int8 panels are read by the integer tile (gemm-int8.ts), not the f32 one');
     case 'f16': {
       const keep = bind(c, 'v128', (cc) => cc.i32(0x8fffffff | 0).op('i32x4.splat'));
       const rebias = bind(c, 'v128', (cc) => cc.f32(2 ** 112).op('f32x4.splat'));

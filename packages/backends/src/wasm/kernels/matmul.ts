@@ -5,11 +5,12 @@
 // decode step's GEMV) instead runs tiles spanning several panels (gemm-tile.ts emitTiles): B is
 // read once either way, and the wide tile reads it faster. Without batch broadcasting, batch
 // folds into the rows (one long GEMM per linear layer). Panels of quantized weights (int8, f16)
-// are read as they are: with at most QUANT_DIRECT_ROWS rows (a decode step: the GEMV case) the tile
-// dequantizes them in registers, reading 1 or 2 bytes a weight instead of 4, and int8's column
-// scales multiply the accumulators before the epilogue; with more rows, where each panel serves
-// many row tiles, a work item first dequantizes its column chunk (scales applied) into this
-// thread's scratch, as a per-run B is packed, and the f32 tile runs over it.
+// are read as they are with at most QUANT_DIRECT_ROWS rows (a decode step: the GEMV case): int8 by
+// the integer tile over A rows quantized to int16 once per thread (gemm-int8.ts), f16 by the f32
+// tile dequantizing in registers; int8's column scales multiply the accumulators before the
+// epilogue. With more rows, where each panel serves many row tiles, a work item first dequantizes
+// its column chunk (scales applied) into this thread's scratch, as a per-run B is packed, and the
+// f32 tile runs over it.
 
 import { type Kernel, type WeightsDType, baseBuffer } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
@@ -21,6 +22,7 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../co
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
+import { INT8_GEMV_MAX_K, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, int8Steps, quantRowBytes } from './gemm-int8.ts';
 import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
@@ -71,6 +73,8 @@ interface Setup {
   readonly space: RowOffsets;
   readonly bases: { readonly a: Local; readonly b: Local; readonly out: Local; readonly extras: readonly Local[] };
   readonly tileBuf: Local; readonly packBuf: Local; readonly lastPacked: Local;
+  /** Address of the A rows last quantized into packBuf (int8 GEMV), -1 before the first. */
+  readonly lastQuantized: Local;
   /** Panels packed at load, or undefined when B is packed per run into packBuf. */
   readonly packed?: PackedPanels;
 }
@@ -97,6 +101,7 @@ function setup(k: Matmul, ctx: KernelCtx): Setup & { items: Val } {
     bases: { a, b, out, extras: g.extras.map((e) => ctx.let(ctx.addr(e.id))) },
     packBuf: ctx.let(iadd(get(tileBuf), i32(TILE_BYTES))),
     lastPacked: ctx.let(i32(-1)),
+    lastQuantized: ctx.let(i32(-1)),
     packed: hasPackedB(prog.plan, k) ? prog.memory.packedFor(baseBuffer(prog.plan.buffers, k.b), k.transB) : undefined,
     items: imul(g.fold ? i32(1) : ctx.numel(g.batch), get(perBatch)),
   };
@@ -131,11 +136,18 @@ function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const rowsOf = { a, start, end, ...target };
   if (s.packed && s.packed.dtype !== 'f32') {
     const packed = s.packed;
-    op('i32.le_u', get(s.rows), i32(QUANT_DIRECT_ROWS))(c);
-    c.if(() => emitPanels(k, ctx, s, p0, p1, rowsOf, packed), () => {
-      packChunk(ctx, s, item, () => emitDequantizePanels(ctx, packed, s.K, p0, p1, s.packBuf));
+    const direct = () => {
+      if (packed.dtype !== 'int8') return emitPanels(k, ctx, s, p0, p1, rowsOf, packed);
+      quantizeRows(k, ctx, s, rowsOf);
+      emitPanels(k, ctx, s, p0, p1, { ...rowsOf, quant: s.packBuf }, packed);
+    };
+    const dequantize = () => {
+      packChunk(ctx, s, item, () => (packed.scales !== undefined ? emitDequantizeInt8Panels(ctx, { ...packed, scales: packed.scales }, p0, p1, s.packBuf) : emitDequantizePanels(ctx, packed, s.K, p0, p1, s.packBuf)));
       emitPanels(k, ctx, s, p0, p1, rowsOf, undefined);
-    });
+    };
+    if (packed.dtype === 'int8' && packed.k > INT8_GEMV_MAX_K) return dequantize();
+    op('i32.le_u', get(s.rows), i32(QUANT_DIRECT_ROWS))(c);
+    c.if(direct, dequantize);
     return;
   }
   if (!s.packed) packChunk(ctx, s, item, () => emitPackPanels(ctx, { base: elems(s.bases.b, get(bOff)), k: s.K, n: s.N, transB: k.transB }, p0, p1, s.packBuf));
@@ -153,7 +165,19 @@ function packChunk(ctx: KernelCtx, s: Setup, item: Local, pack: () => void): voi
   });
 }
 
-type RowsOf = { a: Local; start: Local; end: Local; out: Local; extras: ExtraRow[] };
+/** `quant`: where this thread's int16 copy of rows [start, end) is (int8 GEMV; gemm-int8.ts's layout). */
+type RowsOf = { a: Local; start: Local; end: Local; out: Local; extras: ExtraRow[]; quant?: Local };
+
+/** Quantize rows [start, end) of A to int16 in packBuf, unless this thread's previous item did these rows. */
+function quantizeRows(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf): void {
+  const c = ctx.c;
+  const a = ctx.let(aTileAt(k, s, t, t.start));
+  op('i32.ne', get(a), get(s.lastQuantized))(c);
+  c.if(() => {
+    emitQuantizeRows(ctx, { a, rows: ctx.let(op('i32.sub', get(t.end), get(t.start))), k: s.packed!.k, ...aStrides(k, ctx, s) }, s.packBuf);
+    c.get(a).set(s.lastQuantized);
+  });
+}
 
 /** Panel source of this item: load-time panels (`packed`, maybe quantized) or the chunk in scratch. */
 interface PanelSource {
@@ -168,7 +192,7 @@ interface PanelSource {
 
 function panelSource(ctx: KernelCtx, s: Setup, p0: Local, packed: PackedPanels | undefined): PanelSource {
   const dtype = packed?.dtype ?? 'f32';
-  const stride = ctx.let(imul(get(s.K), i32(PANEL * PANEL_ELEMENT_BYTES[dtype])));
+  const stride = ctx.let(dtype === 'int8' ? i32(int8Steps(packed!.k) * PANEL) : imul(get(s.K), i32(PANEL * PANEL_ELEMENT_BYTES[dtype])));
   if (!packed) return { dtype, stride, at: (p) => iadd(get(s.packBuf), imul(op('i32.sub', get(p), get(p0)), get(stride))) };
   const scales = packed.scales;
   return {
@@ -204,7 +228,7 @@ function emitPanels(k: Matmul, ctx: KernelCtx, s: Setup, p0: Local, p1: Local, t
 /** Rows [start, end) (fewer than MR: `rows` of them) against panels [p, p + wide). */
 function emitWideTile(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf, src: PanelSource, p: Local, rows: number, wide: number): void {
   const { c, prog } = ctx;
-  const acc = emitTiles(c, {
+  const acc = t.quant ? emitInt8Tiles(c, { rows, panels: wide, ...int8Rows(s, t.quant, 0), b: src.at(p), panelStride: src.stride }) : emitTiles(c, {
     rows, panels: wide, k: get(s.K), relaxed: prog.simd === 'relaxed',
     a: { base: aTileAt(k, s, t, t.start), ...aStrides(k, ctx, s) },
     b: { base: src.at(p), kStride: PANEL * PANEL_ELEMENT_BYTES[src.dtype], dtype: src.dtype, panelStride: src.stride },
@@ -216,7 +240,7 @@ function emitWideTile(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf, src: Panel
   });
 }
 
-/** Dequantize panels [p0, p1) of quantized `packed` (scales applied) into f32 panels at `dst`. */
+/** Dequantize f16 panels [p0, p1) of `packed` into f32 panels at `dst` (int8: gemm-int8.ts). */
 function emitDequantizePanels(ctx: KernelCtx, packed: PackedPanels, K: Local, p0: Local, p1: Local, dst: Local): void {
   const c = ctx.c;
   const bytes = PANEL * PANEL_ELEMENT_BYTES[packed.dtype];
@@ -225,19 +249,9 @@ function emitDequantizePanels(ctx: KernelCtx, packed: PackedPanels, K: Local, p0
   const count = ctx.let(imul(op('i32.sub', get(p1), get(p0)), get(K)));
   const bv = [c.local('v128'), c.local('v128')];
   const load = bLoader(c, packed.dtype, from, bv);
-  const scale = [c.local('v128'), c.local('v128')];
   const at = ctx.let(i32(0));
   forRange(c, at, i32(0), get(count), () => {
     load();
-    if (packed.scales !== undefined) {
-      // Each panel's 8 scales; a new panel every K steps.
-      op('i32.eqz', op('i32.rem_u', get(at), get(K)))(c);
-      c.if(() => scale.forEach((l, h) => {
-        iadd(i32(packed.scales! + 16 * h), imul(iadd(get(p0), op('i32.div_u', get(at), get(K))), i32(PANEL * 4)))(c);
-        c.mem('v128.load').set(l);
-      }));
-      bv.forEach((l, h) => { c.get(l).get(scale[h]).op('f32x4.mul').set(l); });
-    }
     bv.forEach((l, h) => { c.get(to).get(l).mem('v128.store', 16 * h); });
     iadd(get(from), i32(bytes))(c);
     c.set(from);
@@ -255,11 +269,25 @@ function emitPanelRows(k: Matmul, ctx: KernelCtx, s: Setup, t: RowsOf & { panel:
     const aTile = aTileAt(k, s, t, i0);
     dispatchRows(c, ctx.let(op('i32.sub', get(t.end), get(i0))), (rows) => {
       const dtype = t.dtype;
-      const acc = emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * PANEL_ELEMENT_BYTES[dtype], dtype } });
+      const acc = t.quant
+        ? emitInt8Tiles(c, { rows, panels: 1, ...int8Rows(s, t.quant, op('i32.sub', get(i0), get(t.start))), b: get(t.panel), panelStride: 0 })[0]
+        : emitTile(c, { rows, k: get(s.K), relaxed: prog.simd === 'relaxed', a: { base: aTile, ...aStride }, b: { base: get(t.panel), kStride: PANEL * PANEL_ELEMENT_BYTES[dtype], dtype } });
       if (t.scales) scaleColumns(c, acc, t.scales);
       storeTile(ctx, k, acc, { i0, j0: t.j0, n: s.N, out: t.out, tileBuf: s.tileBuf, extras: t.extras });
     });
   }, MR);
+}
+
+/** The quantized A rows of an int8 tile whose first row is row `first` of the item's quantized rows. */
+function int8Rows(s: Setup, quant: Local, first: Val | number) {
+  const k = s.packed!.k;
+  const row = typeof first === 'number' ? i32(first) : first;
+  return {
+    a: iadd(get(quant), iadd(i32(QUANT_SCALE_BYTES), imul(row, i32(quantRowBytes(k))))),
+    rowBytes: quantRowBytes(k),
+    scales: iadd(get(quant), op('i32.shl', row, i32(2))),
+    pairs: int8Steps(k) / 2,
+  };
 }
 
 /** Bytes from one A row to the next and from one k step to the next. */
