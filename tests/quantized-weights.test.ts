@@ -1,7 +1,8 @@
 // Quantized weights (`weightsDtype` int8 and f16): which weights the plan quantizes; wasm's GEMM,
-// which reads int8 panels with column scales or f16 panels and dequantizes in registers (plain and
-// relaxed SIMD, one and two threads), against the interpreter on the dequantized weights (the
-// oracle) to 1e-4; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a
+// which reads int8 panels with column scales or f16 panels (plain and relaxed SIMD, one and two
+// threads), against the interpreter on the dequantized weights (the oracle) to 1e-4, its int8 GEMV
+// (integers over int16-rounded rows) to the bound that rounding allows, output by output, with its
+// overflow limit and NaN/infinity rows; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a
 // quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2); WebGPU's matmuls,
 // which read them as u32 words and dequantize as they load (every template); and bad values.
 
@@ -229,6 +230,22 @@ describe('quantized GEMV (up to 8 rows: int8 as integers over int16 rows, f16 de
       }
     });
   }
+
+  it('int8: a row of zeros gives the bias; a NaN or an infinity makes its row NaN, the other rows unchanged', async () => {
+    const { graph, weights } = gemv(64);
+    const exe = await compileWasm(graph, weights, { simd: 'relaxed', weightsDtype: 'int8' });
+    try {
+      const rows = [Array(64).fill(0), Array.from({ length: 64 }, (_, i) => (i === 5 ? Number.NaN : 1)), Array.from({ length: 64 }, (_, i) => (i === 9 ? -Infinity : 1)), Array(64).fill(1)];
+      const y = (await exe.run(new Map([['x', tensor('f32', [4, 64], Float32Array.from(rows.flat()))]]))).get('y')!.data as Float32Array;
+      const bias = weights.get('c')!.data as Float32Array;
+      expect(Array.from(y.slice(0, 100))).toEqual(Array.from(bias));
+      expect(Array.from(y.slice(100, 300)).every(Number.isNaN)).toBe(true);
+      const alone = (await exe.run(new Map([['x', tensor('f32', [1, 64], Float32Array.from(rows[3]))]]))).get('y')!.data as Float32Array;
+      expect(Array.from(y.slice(300))).toEqual(Array.from(alone));
+    } finally {
+      exe.dispose();
+    }
+  });
 
   it('int8: the i32 sums cannot overflow (k 2048, every product at its largest, both signs)', async () => {
     const k = 2048;

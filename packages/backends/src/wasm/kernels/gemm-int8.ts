@@ -7,9 +7,9 @@
 // steps, v128.load32_splat of a row's two int16 steps lines up with them, and i32x4.dot_i16x8_s
 // sums each column's two products into exact i32 accumulators. That is 8 instructions per 16
 // multiply-adds, where dequantizing to f32 first takes 14. L, the largest |q|, is chosen per matrix
-// so that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516, 8255 at k = 2048), so
-// the quantized row keeps at least 13 bits. The sums become f32 once, times s_a and the column
-// scales. With more rows, where each panel serves many row tiles, a work item dequantizes its
+// so that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516, 8255 at k = 2048, 257
+// at the longest reduction taken, INT8_GEMV_MAX_K). The sums become f32 once, times s_a and the
+// column scales. With more rows, where each panel serves many row tiles, a work item dequantizes its
 // panels to f32 into scratch (`emitDequantizeInt8Panels`) and the f32 tile runs.
 
 import type { Code, Local } from '../encoder/code.ts';
@@ -21,7 +21,7 @@ import type { Stride } from './gemm-tile.ts';
 /** k steps stored per int8 panel: k rounded up to even. */
 export const int8Steps = (k: number): number => k + (k & 1);
 
-/** Longest reduction the integer GEMV takes (its activations keep ≥ 8 bits); longer ones dequantize to f32 scratch. */
+/** Longest reduction the integer GEMV takes (L stays above 255); longer ones dequantize to f32 scratch. */
 export const INT8_GEMV_MAX_K = 1 << 16;
 
 /** Largest |q| of a quantized activation for reduction length k: kp · 127 · L stays below 2^31. */
@@ -32,11 +32,11 @@ export function activationLimit(k: number): number {
 /** Index in the packed bytes of panel q, step kk, column jj (kp = int8Steps(k)). */
 export const int8PanelIndex = (q: number, kp: number, kk: number, jj: number): number => (q * kp + (kk & ~1)) * PANEL + jj * 2 + (kk & 1);
 
-/** Quantized rows at `base`: rows·4 bytes of f32 scales (room for `MAX_ROWS`), then each row's kp int16 steps. */
-export const QUANT_SCALE_BYTES = 8 * 4;
+/** Most rows the integer GEMV takes (more dequantize to f32 scratch). */
+export const INT8_GEMV_ROWS = 8;
+/** Quantized rows: INT8_GEMV_ROWS f32 scales, then each row's kp int16 steps (in matmul's per-thread scratch, which holds them for any k). */
+export const QUANT_SCALE_BYTES = INT8_GEMV_ROWS * 4;
 export const quantRowBytes = (k: number): number => int8Steps(k) * 2;
-/** Scratch the quantized rows of up to `rows` rows need. */
-export const quantBytes = (k: number, rows: number): number => QUANT_SCALE_BYTES + rows * quantRowBytes(k);
 
 export interface QuantizeSource {
   /** Address of row 0's first element; element (r, kk) at + r·rowStride + kk·kStride bytes. */
@@ -52,7 +52,8 @@ const advance = (c: Code, p: Local, by: Val) => { iadd(get(p), by)(c); c.set(p);
 
 /**
  * Emit: quantize `src`'s rows to int16 at `dst` (layout above). A row of zeros has scale 0; a NaN
- * makes its row's scale NaN (so the outputs are NaN, as in f32), an infinity its scale infinite.
+ * or an infinity makes its row's scale NaN or infinite, and the row's outputs NaN (f32 gives NaN
+ * or ±∞ there).
  */
 export function emitQuantizeRows(ctx: KernelCtx, src: QuantizeSource, dst: Local): void {
   const c = ctx.c;

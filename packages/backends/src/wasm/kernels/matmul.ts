@@ -22,7 +22,7 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../co
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { INT8_GEMV_MAX_K, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, int8Steps, quantRowBytes } from './gemm-int8.ts';
+import { INT8_GEMV_MAX_K, INT8_GEMV_ROWS, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, int8Steps, quantRowBytes } from './gemm-int8.ts';
 import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
@@ -32,8 +32,8 @@ export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
 const MC = 64;
 const NCP = 8;
 const TILE_BYTES = MR * PANEL * 4;
-/** Up to this many rows, quantized panels are dequantized in registers; above, once per work item into scratch. */
-const QUANT_DIRECT_ROWS = 2 * MR;
+/** Up to this many rows, quantized panels are read directly (int8 by the integer tile); above, dequantized once per work item into scratch. */
+const QUANT_DIRECT_ROWS = INT8_GEMV_ROWS;
 
 interface Geometry {
   readonly m: Dim; readonly k: Dim; readonly n: Dim;
