@@ -56,9 +56,12 @@ export const PANEL = 8;
 
 export const PANEL_ELEMENT_BYTES: { readonly [D in WeightsDType]: number } = { f32: 4, int8: 1, f16: 2 };
 
-/** Bytes of a k×n matrix's panels; int8 panels hold k rounded up to even steps (pairs, kernels/gemm-int8.ts). */
+/** k steps stored per int8 panel: k rounded up to even (they go in pairs, kernels/gemm-int8.ts). */
+export const int8Steps = (k: number): number => k + (k & 1);
+
+/** Bytes of a k×n matrix's panels. */
 export function panelBytes(k: number, n: number, dtype: WeightsDType = 'f32'): number {
-  return Math.ceil(n / PANEL) * (dtype === 'int8' ? k + (k & 1) : k) * PANEL * PANEL_ELEMENT_BYTES[dtype];
+  return Math.ceil(n / PANEL) * (dtype === 'int8' ? int8Steps(k) : k) * PANEL * PANEL_ELEMENT_BYTES[dtype];
 }
 
 const isLoadTime = (plan: KernelPlan, id: number) => {

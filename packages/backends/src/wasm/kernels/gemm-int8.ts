@@ -14,12 +14,9 @@
 
 import type { Code, Local } from '../encoder/code.ts';
 import type { KernelCtx } from '../codegen/context.ts';
-import { PANEL } from '../codegen/memory-map.ts';
+import { PANEL, int8Steps } from '../codegen/memory-map.ts';
 import { type Val, bind, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import type { Stride } from './gemm-tile.ts';
-
-/** k steps stored per int8 panel: k rounded up to even. */
-export const int8Steps = (k: number): number => k + (k & 1);
 
 /** Longest reduction the integer GEMV takes (L stays above 255); longer ones dequantize to f32 scratch. */
 export const INT8_GEMV_MAX_K = 1 << 16;

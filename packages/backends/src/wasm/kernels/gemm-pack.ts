@@ -7,9 +7,9 @@
 import type { KernelCtx } from '../codegen/context.ts';
 import { type Val, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import type { Local } from '../encoder/code.ts';
-import { PANEL, type PackedPanels } from '../codegen/memory-map.ts';
+import { PANEL, type PackedPanels, int8Steps } from '../codegen/memory-map.ts';
 import { halfOf, int8Scales, quantizeInt8 } from '../../quantize.ts';
-import { int8PanelIndex, int8Steps } from './gemm-int8.ts';
+import { int8PanelIndex } from './gemm-int8.ts';
 
 /** JS packing of a k×n matrix (or n×k when `transB`) into panels. */
 export function packPanels(src: Float32Array, k: number, n: number, transB: boolean): Float32Array {

@@ -18,11 +18,11 @@ import type { Code, Local } from '../encoder/code.ts';
 import { mergeView, presence } from '../codegen/broadcast.ts';
 import type { DimSource, KernelCtx, ProgramCtx } from '../codegen/context.ts';
 import { dimProductVal } from '../codegen/context.ts';
-import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB } from '../codegen/memory-map.ts';
+import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB, int8Steps } from '../codegen/memory-map.ts';
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { INT8_GEMV_MAX_K, INT8_GEMV_ROWS, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, int8Steps, quantRowBytes } from './gemm-int8.ts';
+import { INT8_GEMV_MAX_K, INT8_GEMV_ROWS, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, quantRowBytes } from './gemm-int8.ts';
 import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
