@@ -22,11 +22,11 @@ import { describeWebGpu } from './webgpu-suite.ts';
  */
 const BOUND: { readonly [D in WeightsDType]: number } = { f32: 1e-4, int8: 0.5, f16: 0.05 };
 /**
- * How closely the backends agree with the interpreter: 1e-4, except int8 on wasm, whose GEMV (at most
- * 8 rows: these cases' decoder steps) also rounds its activations to int16 per row
- * (wasm/kernels/gemm-int8.ts): measured up to 3.3e-4 here, a thousandth of int8's own error.
+ * How closely the backends agree with the interpreter: 1e-4, except int8 on wasm, whose integer
+ * tile also rounds the activations of every int8 matmul to int16 per row (wasm/kernels/gemm-int8.ts):
+ * measured up to 1.1e-3 here (seq2seq_eos), under a hundredth of int8's own error.
  */
-const AGREE: { readonly [D in WeightsDType]: number } = { f32: 1e-4, int8: 1e-3, f16: 1e-4 };
+const AGREE: { readonly [D in WeightsDType]: number } = { f32: 1e-4, int8: 2e-3, f16: 1e-4 };
 const BACKENDS = ['reference', 'js', 'wasm'] as const;
 const DTYPES = ['f32', 'int8', 'f16'] as const;
 
@@ -35,6 +35,8 @@ const cases = goldenCases().filter((c) => c.model === 'torch-transformer' || c.m
 describe('quantized weights: error against PyTorch on the Transformer goldens', () => {
   const errors = new Map<string, number>();
   const magnitude = new Map<string, number>();
+  /** Largest difference from the interpreter per backend and weights dtype (wasm int8: the activation rounding). */
+  const agreement = new Map<string, number>();
 
   for (const c of cases) {
     it(`${c.name}: every backend, f32, int8 and f16 weights`, async () => {
@@ -54,7 +56,10 @@ describe('quantized weights: error against PyTorch on the Transformer goldens', 
         // One quantization of the weights everywhere: the backends agree with the interpreter.
         results.slice(1).forEach((r, i) => {
           const agree = BACKENDS[i + 1] === 'wasm' ? AGREE[weightsDtype] : 1e-4;
-          expect(maxAbsError(c, r, results[0]), `${c.name} ${weightsDtype}: ${BACKENDS[i + 1]} agrees with the interpreter`).toBeLessThanOrEqual(agree);
+          const diff = maxAbsError(c, r, results[0]);
+          const key = `${BACKENDS[i + 1]} ${weightsDtype}`;
+          agreement.set(key, Math.max(agreement.get(key) ?? 0, diff));
+          expect(diff, `${c.name} ${weightsDtype}: ${BACKENDS[i + 1]} agrees with the interpreter`).toBeLessThanOrEqual(agree);
         });
       }
     });
@@ -65,6 +70,7 @@ describe('quantized weights: error against PyTorch on the Transformer goldens', 
     for (const c of cases) lines.push(`| ${c.name} | ${magnitude.get(c.name)?.toFixed(2)} | ${BACKENDS.flatMap((b) => DTYPES.map((d) => errors.get(`${c.name} ${b} ${d}`)?.toExponential(1) ?? '—')).join(' | ')} |`);
     const worst = (d: WeightsDType) => Math.max(...[...errors].filter(([k]) => k.endsWith(` ${d}`)).map(([, v]) => v));
     lines.push(`max abs error vs PyTorch: f32 ${worst('f32').toExponential(1)}, int8 ${worst('int8').toExponential(1)}, f16 ${worst('f16').toExponential(1)}`);
+    lines.push(`max abs difference from the interpreter: ${[...agreement].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
     console.log(lines.join('\n'));
     expect(errors.size).toBe(cases.length * BACKENDS.length * DTYPES.length);
   });

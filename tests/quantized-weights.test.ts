@@ -1,8 +1,8 @@
 // Quantized weights (`weightsDtype` int8 and f16): which weights the plan quantizes; wasm's GEMM,
 // which reads int8 panels with column scales or f16 panels (plain and relaxed SIMD, one and two
-// threads), against the interpreter on the dequantized weights (the oracle) to 1e-4, its int8 GEMV
-// (integers over int16-rounded rows) to the bound that rounding allows, output by output, with its
-// overflow limit and NaN/infinity rows; the js backend likewise; the wasm load-time memory, which
+// threads), against the interpreter on the dequantized weights (the oracle) to 1e-4, its int8 tile
+// (integers over int16-rounded rows, any row count) to the bound that rounding allows, output by
+// output, with its overflow limit, NaN/infinity rows and the f32 fallback past its longest reduction; the js backend likewise; the wasm load-time memory, which
 // keeps no f32 copy of a quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2);
 // WebGPU's matmuls, which read them as u32 words and dequantize as they load (every template); and
 // bad values.
@@ -17,7 +17,7 @@ import { compileJs, getBackend } from '@smelt/backends';
 import { compileWasm, emitWasm, wasmPlan } from '../packages/backends/src/wasm/index.ts';
 import { dequantized, dequantizedWeights } from '../packages/backends/src/quantize.ts';
 import { panelBytes } from '../packages/backends/src/wasm/codegen/memory-map.ts';
-import { activationLimit } from '../packages/backends/src/wasm/kernels/gemm-int8.ts';
+import { INT8_INTEGER_MAX_K, activationLimit } from '../packages/backends/src/wasm/kernels/gemm-int8.ts';
 import { PORTABLE_TARGET, generatePrograms } from '../packages/backends/src/webgpu/codegen.ts';
 import { compileWebGpu, planFor } from '../packages/backends/src/webgpu/index.ts';
 import { describeWebGpu } from './webgpu-suite.ts';
@@ -197,7 +197,7 @@ function expectWithinActivationRounding(got: Tensor, want: Tensor, x: Float32Arr
   }
 }
 
-describe('quantized GEMV (up to 8 rows: int8 as integers over int16 rows, f16 dequantized in registers)', () => {
+describe('quantized matmuls on wasm (int8 as integers over int16 rows, f16 dequantized in registers up to 8 rows)', () => {
   // 100 output columns: tiles of 4 (or 2) panels, single panels, a partial panel; k = 37 is odd (a padded pair).
   const gemv = (k: number, transA = false) => {
     const b = new GraphBuilder('gemv');
@@ -211,19 +211,18 @@ describe('quantized GEMV (up to 8 rows: int8 as integers over int16 rows, f16 de
   const builds = [{ simd: 'plain' }, { simd: 'relaxed' }, { simd: 'relaxed', threads: 2 }] as const;
 
   for (const { k, transA } of [{ k: 37, transA: false }, { k: 64, transA: false }, { k: 37, transA: true }]) {
-    it(`int8, k ${k}${transA ? ', A transposed' : ''}: 1-5 and 8 rows within x's int16 rounding of the oracle, 9 rows (dequantized to f32) to 1e-4; plain, relaxed, two threads`, async () => {
+    it(`int8, k ${k}${transA ? ', A transposed' : ''}: 1-5, 8, 9, 64, 65 and 130 rows (several row chunks) within x's int16 rounding of the oracle; plain, relaxed, two threads`, async () => {
       const { graph, weights } = gemv(k, transA);
       expect(quantizedWeights(compileGraph(graph).plan).weights.has('w'), 'w is quantized').toBe(true);
       const oracle = dequantizedWeights(compileGraph(graph).plan, weights, 'int8');
       for (const build of builds) {
         const exe = await compileWasm(graph, weights, { ...build, weightsDtype: 'int8' });
         try {
-          for (const rows of [1, 2, 3, 4, 5, 8, 9]) {
+          for (const rows of [1, 2, 3, 4, 5, 8, 9, 64, 65, 130]) {
             const set = new Map([['x', make('f32', transA ? [k, rows] : [rows, k], (i) => Math.sin(i * 0.7 + rows) * (1 + (i % 5)))]]);
             const [got, want] = [(await exe.run(set)).get('y')!, interpret(graph, set, oracle).get('y')!];
             const what = `${JSON.stringify(build)}, ${rows} row(s)`;
-            if (rows > 8) expectClose(got, want, what);
-            else expectWithinActivationRounding(got, want, set.get('x')!.data as Float32Array, oracle.get('w')!.data as Float32Array, { rows, k, n: 100, transA }, what);
+            expectWithinActivationRounding(got, want, set.get('x')!.data as Float32Array, oracle.get('w')!.data as Float32Array, { rows, k, n: 100, transA }, what);
           }
         } finally {
           exe.dispose();
@@ -231,6 +230,25 @@ describe('quantized GEMV (up to 8 rows: int8 as integers over int16 rows, f16 de
       }
     });
   }
+
+  it(`int8 past the integer tile's longest reduction (k ${INT8_INTEGER_MAX_K + 1}): dequantized to f32, equal to the oracle to 1e-4 (1 and 9 rows)`, { timeout: 120_000 }, async () => {
+    const k = INT8_INTEGER_MAX_K + 1;
+    const b = new GraphBuilder('long');
+    const w = b.param('w', 'f32', [12, k]);
+    b.output('y', b.emit('linear', [input(b, 'x', 'f32', ['n', k]).value, w, b.param('c', 'f32', [12])], { transB: true, epilogue: 'add($0, $1)' })[0]);
+    const weights = new Map([['w', make('f32', [12, k])], ['c', make('f32', [12])]]);
+    const oracle = dequantizedWeights(compileGraph(b.graph).plan, weights, 'int8');
+    const exe = await compileWasm(b.graph, weights, { simd: 'relaxed', weightsDtype: 'int8' });
+    try {
+      for (const rows of [1, 9]) {
+        // Small x keeps the sums of 65537 products near 1, where f32's order of addition stays under 1e-4.
+        const set = new Map([['x', make('f32', [rows, k], (i) => 1e-3 * Math.sin(i * 0.37))]]);
+        expectClose((await exe.run(set)).get('y'), interpret(b.graph, set, oracle).get('y')!, `${rows} row(s)`);
+      }
+    } finally {
+      exe.dispose();
+    }
+  });
 
   it('int8: a row of zeros gives the bias; a NaN or an infinity makes its row NaN, the other rows unchanged', async () => {
     const { graph, weights } = gemv(64);

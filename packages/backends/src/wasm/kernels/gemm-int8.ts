@@ -1,16 +1,17 @@
-// int8 weight panels and the integer GEMV that reads them. Layout: panels of 8 columns as for f32,
+// int8 weight panels and the integer tile that reads them. Layout: panels of 8 columns as for f32,
 // but with the k steps in pairs, [ceil(n/8)][kp/2][8][2] signed bytes (kp = k rounded up to even,
 // the padding step zero): 16 bytes hold two k steps of eight columns, column j's two bytes side by
-// side. With at most 8 rows (a decode step) a work item first quantizes its A rows to int16, per
-// row symmetric (s_a = max |a| / L, q = nearest(a / s_a)), and the tile multiplies integers:
+// side. A work item first quantizes its A rows (at most QUANT_ROWS, matmul's row chunk) to int16,
+// per row symmetric (s_a = max |a| / L, q = nearest(a / s_a)), and the tile multiplies integers:
 // i16x8.extend_{low,high}_i8x16_s widen a 16-byte load into two vectors of four columns × two
 // steps, v128.load32_splat of a row's two int16 steps lines up with them, and i32x4.dot_i16x8_s
-// sums each column's two products into exact i32 accumulators. That is 8 instructions per 16
-// multiply-adds, where dequantizing to f32 first takes 14. L, the largest |q|, is chosen per matrix
-// so that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516, 8255 at k = 2048, 257
-// at the longest reduction taken, INT8_GEMV_MAX_K). The sums become f32 once, times s_a and the
-// column scales. With more rows, where each panel serves many row tiles, a work item dequantizes its
-// panels to f32 into scratch (`emitDequantizeInt8Panels`) and the f32 tile runs.
+// sums each column's two products into exact i32 accumulators. Per pair of k steps a 4-row tile
+// issues 23 instructions for 64 multiply-adds, where the f32 tile issues 28 with relaxed SIMD's
+// fused multiply-add (44 without), and dequantizing first costs a pass more: prefill as well as a decode step's GEMV runs on integers. L, the largest |q|,
+// is chosen per matrix so that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516,
+// 8255 at k = 2048, 257 at the longest reduction taken, INT8_INTEGER_MAX_K). The sums become f32
+// once, times s_a and the column scales. Longer reductions dequantize the panels to f32 into
+// scratch (`emitDequantizeInt8Panels`) and the f32 tile runs.
 
 import type { Code, Local } from '../encoder/code.ts';
 import type { KernelCtx } from '../codegen/context.ts';
@@ -18,8 +19,8 @@ import { PANEL, int8Steps } from '../codegen/memory-map.ts';
 import { type Val, bind, forRange, get, i32, iadd, imul, op } from '../codegen/ops.ts';
 import type { Stride } from './gemm-tile.ts';
 
-/** Longest reduction the integer GEMV takes (L stays above 255); longer ones dequantize to f32 scratch. */
-export const INT8_GEMV_MAX_K = 1 << 16;
+/** Longest reduction the integer tile takes (L stays above 255); longer ones dequantize to f32 scratch. */
+export const INT8_INTEGER_MAX_K = 1 << 16;
 
 /** Largest |q| of a quantized activation for reduction length k: kp · 127 · L stays below 2^31. */
 export function activationLimit(k: number): number {
@@ -29,11 +30,13 @@ export function activationLimit(k: number): number {
 /** Index in the packed bytes of panel q, step kk, column jj (kp = int8Steps(k)). */
 export const int8PanelIndex = (q: number, kp: number, kk: number, jj: number): number => (q * kp + (kk & ~1)) * PANEL + jj * 2 + (kk & 1);
 
-/** Most rows the integer GEMV takes (more dequantize to f32 scratch). */
-export const INT8_GEMV_ROWS = 8;
-/** Quantized rows: INT8_GEMV_ROWS f32 scales, then each row's kp int16 steps (in matmul's per-thread scratch, which holds them for any k). */
-export const QUANT_SCALE_BYTES = INT8_GEMV_ROWS * 4;
+/** Most rows quantized at once: a matmul work item's row chunk. */
+export const QUANT_ROWS = 64;
+/** Quantized rows: QUANT_ROWS f32 scales, then each row's kp int16 steps (in matmul's per-thread scratch). */
+export const QUANT_SCALE_BYTES = QUANT_ROWS * 4;
 export const quantRowBytes = (k: number): number => int8Steps(k) * 2;
+/** Bytes of QUANT_ROWS quantized rows of k steps, scales included. */
+export const quantBytes = (k: number): number => QUANT_SCALE_BYTES + QUANT_ROWS * quantRowBytes(k);
 
 export interface QuantizeSource {
   /** Address of row 0's first element; element (r, kk) at + r·rowStride + kk·kStride bytes. */

@@ -4,13 +4,14 @@
 // B panel stays in L1 while MR-row tiles of A stream past it. An item with fewer than MR rows (a
 // decode step's GEMV) instead runs tiles spanning several panels (gemm-tile.ts emitTiles): B is
 // read once either way, and the wide tile reads it faster. Without batch broadcasting, batch
-// folds into the rows (one long GEMM per linear layer). Panels of quantized weights (int8, f16)
-// are read as they are with at most QUANT_DIRECT_ROWS rows (a decode step: the GEMV case): int8 by
-// the integer tile over A rows quantized to int16 once per thread (gemm-int8.ts), f16 by the f32
-// tile dequantizing in registers; int8's column scales multiply the accumulators before the
-// epilogue. With more rows, where each panel serves many row tiles, a work item first dequantizes
-// its column chunk (scales applied) into this thread's scratch, as a per-run B is packed, and the
-// f32 tile runs over it.
+// folds into the rows (one long GEMM per linear layer). int8 panels are read as they are by the
+// integer tile, over the item's A rows quantized to int16 once per thread and row chunk
+// (gemm-int8.ts; items then run row chunk by row chunk, so a thread's consecutive items share
+// their rows); the column scales multiply the accumulators before the epilogue. f16 panels are
+// read as they are, dequantized in registers, with at most F16_DIRECT_ROWS rows (a decode step);
+// with more, where each panel serves many row tiles, a work item first dequantizes its column
+// chunk into this thread's scratch, as a per-run B is packed, and the f32 tile runs over it (as
+// int8 does past INT8_INTEGER_MAX_K).
 
 import { type Kernel, type WeightsDType, baseBuffer } from '@smelt/compiler';
 import type { Dim } from '@smelt/ir';
@@ -22,18 +23,18 @@ import { PANEL, PANEL_ELEMENT_BYTES, type PackedPanels, hasPackedB, int8Steps } 
 import { type Val, bind, forRange, get, i32, iadd, imin, imul, op } from '../codegen/ops.ts';
 import { type RowOffsets, rowOffsets } from '../codegen/rows.ts';
 import { emitPackPanels } from './gemm-pack.ts';
-import { INT8_GEMV_MAX_K, INT8_GEMV_ROWS, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, quantRowBytes } from './gemm-int8.ts';
+import { INT8_INTEGER_MAX_K, QUANT_ROWS, QUANT_SCALE_BYTES, emitDequantizeInt8Panels, emitInt8Tiles, emitQuantizeRows, quantBytes, quantRowBytes } from './gemm-int8.ts';
 import { MR, type Stride, WIDE, bLoader, dispatchRows, emitTile, emitTiles, forPanelGroups } from './gemm-tile.ts';
 import { type ExtraRow, storeTile } from './matmul-epilogue.ts';
 
 export type Matmul = Extract<Kernel, { kind: 'matmul' }>;
 
-/** Rows per work item, and 8-column panels per work item. */
-const MC = 64;
+/** Rows per work item (as many as one int8 quantization holds), and 8-column panels per work item. */
+const MC = QUANT_ROWS;
 const NCP = 8;
 const TILE_BYTES = MR * PANEL * 4;
-/** Up to this many rows, quantized panels are read directly (int8 by the integer tile); above, dequantized once per work item into scratch. */
-const QUANT_DIRECT_ROWS = INT8_GEMV_ROWS;
+/** Up to this many rows, f16 panels are read directly; above, dequantized once per work item into scratch. */
+const F16_DIRECT_ROWS = 8;
 
 interface Geometry {
   readonly m: Dim; readonly k: Dim; readonly n: Dim;
@@ -60,16 +61,24 @@ function geometry(k: Matmul, prog: ProgramCtx): Geometry {
   return { m, k: kDim, n, batch, fold, extras };
 }
 
-/** Per-thread scratch: the partial-panel tile, plus a column chunk of packed B when B is packed per run. */
+/**
+ * Per-thread scratch: the partial-panel tile, plus a column chunk of f32 panels when B is packed per
+ * run or dequantized per item, or an item's quantized rows when int8 panels are read as integers.
+ */
 export function matmulScratch(k: Matmul, prog: ProgramCtx, dims: DimSource): (c: Code) => void {
-  if (hasPackedB(prog.plan, k) && prog.memory.packedFor(baseBuffer(prog.plan.buffers, k.b), k.transB)?.dtype === 'f32') return i32(TILE_BYTES);
+  const packed = hasPackedB(prog.plan, k) ? prog.memory.packedFor(baseBuffer(prog.plan.buffers, k.b), k.transB) : undefined;
+  if (packed?.dtype === 'f32') return i32(TILE_BYTES);
+  if (packed && integerInt8(packed)) return i32(TILE_BYTES + quantBytes(packed.k));
   return iadd(i32(TILE_BYTES), dimProductVal(dims, [geometry(k, prog).k], NCP * PANEL * 4));
 }
+
+/** int8 panels the integer tile reads (the reduction is short enough for its i32 sums). */
+const integerInt8 = (packed: PackedPanels | undefined): boolean => packed?.dtype === 'int8' && packed.k <= INT8_INTEGER_MAX_K;
 
 /** Values every work item of one matmul kernel reads (locals set before the item loop). */
 interface Setup {
   readonly g: Geometry;
-  readonly rows: Local; readonly K: Local; readonly N: Local; readonly panels: Local; readonly mChunks: Local; readonly perBatch: Local;
+  readonly rows: Local; readonly K: Local; readonly N: Local; readonly panels: Local; readonly mChunks: Local; readonly nChunks: Local; readonly perBatch: Local;
   readonly space: RowOffsets;
   readonly bases: { readonly a: Local; readonly b: Local; readonly out: Local; readonly extras: readonly Local[] };
   readonly tileBuf: Local; readonly packBuf: Local; readonly lastPacked: Local;
@@ -86,9 +95,9 @@ function setup(k: Matmul, ctx: KernelCtx): Setup & { items: Val } {
   const rows = ctx.let(ctx.numel(g.fold ? [...g.batch, g.m] : [g.m]));
   const [K, N] = [ctx.let(ctx.dim(g.k)), ctx.let(ctx.dim(g.n))];
   const panels = ctx.let(op('i32.shr_u', iadd(get(N), i32(PANEL - 1)), i32(3)));
-  const nChunks = op('i32.div_u', iadd(get(panels), i32(NCP - 1)), i32(NCP));
+  const nChunks = ctx.let(op('i32.div_u', iadd(get(panels), i32(NCP - 1)), i32(NCP)));
   const mChunks = ctx.let(op('i32.div_u', iadd(get(rows), i32(MC - 1)), i32(MC)));
-  const perBatch = ctx.let(imul(nChunks, get(mChunks)));
+  const perBatch = ctx.let(imul(get(nChunks), get(mChunks)));
   // Element offsets of a, b and each extra for batch index bi (all zero when folded).
   const batchShape = (s: readonly Dim[]) => s.slice(0, Math.max(0, s.length - 2));
   const inner = [as.slice(-2), bs.slice(-2), ...g.extras.map((e) => [...(e.alongM ? [g.m] : []), ...(e.alongN ? [g.n] : [])])];
@@ -97,7 +106,7 @@ function setup(k: Matmul, ctx: KernelCtx): Setup & { items: Val } {
   const [a, b, out] = [k.a, k.b, k.out].map((id) => ctx.let(ctx.addr(id)));
   const tileBuf = ctx.let(ctx.scratch());
   return {
-    g, rows, K, N, panels, mChunks, perBatch, space, tileBuf,
+    g, rows, K, N, panels, mChunks, nChunks, perBatch, space, tileBuf,
     bases: { a, b, out, extras: g.extras.map((e) => ctx.let(ctx.addr(e.id))) },
     packBuf: ctx.let(iadd(get(tileBuf), i32(TILE_BYTES))),
     lastPacked: ctx.let(i32(-1)),
@@ -112,13 +121,19 @@ export function emitMatmul(k: Matmul, ctx: KernelCtx): void {
   ctx.forEachItem(s.items, (item) => emitItem(k, ctx, s, item));
 }
 
-/** One work item: batch bi, panels [p0, p1) of column chunk nc, rows of row chunk mc. */
+/**
+ * One work item: batch bi, panels [p0, p1) of column chunk nc, rows of row chunk mc. Consecutive
+ * items share their column chunk (packed or dequantized once per thread), or with int8 panels read
+ * as integers their row chunk (quantized once per thread).
+ */
 function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const c = ctx.c;
   const bi = ctx.let(op('i32.div_u', get(item), get(s.perBatch)));
   const rem = ctx.let(op('i32.rem_u', get(item), get(s.perBatch)));
-  const mc = ctx.let(op('i32.rem_u', get(rem), get(s.mChunks)));
-  const p0 = ctx.let(imul(op('i32.div_u', get(rem), get(s.mChunks)), i32(NCP)));
+  const rowsOuter = integerInt8(s.packed);
+  const mc = ctx.let(rowsOuter ? op('i32.div_u', get(rem), get(s.nChunks)) : op('i32.rem_u', get(rem), get(s.mChunks)));
+  const nc = rowsOuter ? op('i32.rem_u', get(rem), get(s.nChunks)) : op('i32.div_u', get(rem), get(s.mChunks));
+  const p0 = ctx.let(imul(nc, i32(NCP)));
   const p1 = ctx.let(imin(get(s.panels), iadd(get(p0), i32(NCP))));
   const [aOff, bOff, ...extraOffs] = s.space.at(bi);
   const elems = (base: Local, offset: Val) => ctx.let(iadd(get(base), op('i32.shl', offset, i32(2))));
@@ -136,18 +151,17 @@ function emitItem(k: Matmul, ctx: KernelCtx, s: Setup, item: Local): void {
   const rowsOf = { a, start, end, ...target };
   if (s.packed && s.packed.dtype !== 'f32') {
     const packed = s.packed;
-    const direct = () => {
-      if (packed.dtype !== 'int8') return emitPanels(k, ctx, s, p0, p1, rowsOf, packed);
+    if (integerInt8(packed)) {
       quantizeRows(k, ctx, s, rowsOf);
-      emitPanels(k, ctx, s, p0, p1, { ...rowsOf, quant: s.packBuf }, packed);
-    };
+      return emitPanels(k, ctx, s, p0, p1, { ...rowsOf, quant: s.packBuf }, packed);
+    }
     const dequantize = () => {
       packChunk(ctx, s, item, () => (packed.scales !== undefined ? emitDequantizeInt8Panels(ctx, { ...packed, scales: packed.scales }, p0, p1, s.packBuf) : emitDequantizePanels(ctx, packed, s.K, p0, p1, s.packBuf)));
       emitPanels(k, ctx, s, p0, p1, rowsOf, undefined);
     };
-    if (packed.dtype === 'int8' && packed.k > INT8_GEMV_MAX_K) return dequantize();
-    op('i32.le_u', get(s.rows), i32(QUANT_DIRECT_ROWS))(c);
-    c.if(direct, dequantize);
+    if (packed.dtype === 'int8') return dequantize();
+    op('i32.le_u', get(s.rows), i32(F16_DIRECT_ROWS))(c);
+    c.if(() => emitPanels(k, ctx, s, p0, p1, rowsOf, packed), dequantize);
     return;
   }
   if (!s.packed) packChunk(ctx, s, item, () => emitPackPanels(ctx, { base: elems(s.bases.b, get(bOff)), k: s.K, n: s.N, transB: k.transB }, p0, p1, s.packBuf));
@@ -165,7 +179,7 @@ function packChunk(ctx: KernelCtx, s: Setup, item: Local, pack: () => void): voi
   });
 }
 
-/** `quant`: where this thread's int16 copy of rows [start, end) is (int8 GEMV; gemm-int8.ts's layout). */
+/** `quant`: where this thread's int16 copy of rows [start, end) is (int8 panels; gemm-int8.ts's layout). */
 type RowsOf = { a: Local; start: Local; end: Local; out: Local; extras: ExtraRow[]; quant?: Local };
 
 /** Quantize rows [start, end) of A to int16 in packBuf, unless this thread's previous item did these rows. */
