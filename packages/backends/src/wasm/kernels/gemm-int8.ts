@@ -7,11 +7,12 @@
 // steps, v128.load32_splat of a row's two int16 steps lines up with them, and i32x4.dot_i16x8_s
 // sums each column's two products into exact i32 accumulators. Per pair of k steps a 4-row tile
 // issues 23 instructions for 64 multiply-adds, where the f32 tile issues 28 with relaxed SIMD's
-// fused multiply-add (44 without), and dequantizing first costs a pass more: prefill as well as a decode step's GEMV runs on integers. L, the largest |q|,
-// is chosen per matrix so that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516,
-// 8255 at k = 2048, 257 at the longest reduction taken, INT8_INTEGER_MAX_K). The sums become f32
-// once, times s_a and the column scales. Longer reductions dequantize the panels to f32 into
-// scratch (`emitDequantizeInt8Panels`) and the f32 tile runs.
+// fused multiply-add (44 without), and dequantizing first costs a pass more: a forward's many rows
+// run on integers as well as a decode step's GEMV. L, the largest |q|, is chosen per matrix so
+// that no sum can overflow: kp · 127 · L < 2^31 (L = 32767 up to k = 516, 8255 at k = 2048, 257 at
+// the longest reduction taken, INT8_INTEGER_MAX_K). The sums become f32 once, times s_a and the
+// column scales. Longer reductions dequantize the panels to f32 into scratch
+// (`emitDequantizeInt8Panels`) and the f32 tile runs.
 
 import type { Code, Local } from '../encoder/code.ts';
 import type { KernelCtx } from '../codegen/context.ts';
