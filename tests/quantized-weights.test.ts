@@ -3,9 +3,9 @@
 // threads), against the interpreter on the dequantized weights (the oracle) to 1e-4, its int8 tile
 // (integers over int16-rounded rows, any row count) to the bound that rounding allows, output by
 // output, with its overflow limit, NaN/infinity rows and the f32 fallback past its longest
-// reduction; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2);
-// WebGPU's matmuls, which read them as u32 words and dequantize as they load (every template); and
-// bad values.
+// reduction; the js backend likewise; the wasm load-time memory, which keeps no f32 copy of a
+// quantized weight (int8 saves 3/4 of their bytes, less the scales; f16 1/2); WebGPU's matmuls,
+// which read them as u32 words and dequantize as they load (every template); and bad values.
 
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Tensor, input, interpret, nn, tensor } from '@smelt/ir';
