@@ -1,8 +1,9 @@
 // The child process of endurance.test.ts, so each measurement has a process of its own: resident
 // memory (RSS) is the process's, and a leak of one backend does not show up in another's numbers.
 // `runs BACKEND N`: W-small (d256, 4 heads, 3+3 layers, ff 1024) compiled once, WARMUP runs, then N
-// runs. `cycles BACKEND N`: a smaller Transformer compiled, run and disposed N times. Both print one
-// JSON line: RSS (MB) after the warm-up and at the end, and a checksum of the last outputs.
+// runs. `cycles BACKEND N`: a smaller Transformer compiled, run and disposed WARMUP_CYCLES times,
+// then N more. Both print one JSON line: RSS (MB) after the warm-up and at the end, and a checksum
+// of the last outputs.
 // `long BACKEND LEN`: one run of W-small at source and target length LEN; prints the output shape
 // and whether every element is finite, or the error.
 
@@ -11,6 +12,12 @@ import { type Tensor, tensor } from '@smelt/ir';
 import { buildModel, initWeights } from '@smelt/models';
 
 const WARMUP = 5;
+/**
+ * Cycles before the first measurement: on wasm, RSS climbs for the first 10-15 compile/dispose
+ * cycles while V8 and the allocator settle, then stays flat (measured to 40 cycles, three
+ * processes: +0-1 MB after cycle 15); measured after 5 cycles it read 4-5% low now and then.
+ */
+const WARMUP_CYCLES = 15;
 const W_SMALL = { model: 'torch-transformer', dModel: 256, nHead: 4, numEncoderLayers: 3, numDecoderLayers: 3, dimFeedforward: 1024, activation: 'relu', layerNormEps: 1e-5, normFirst: false } as const;
 const SMALL = { ...W_SMALL, dModel: 64, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 256 } as const;
 
@@ -47,8 +54,8 @@ async function cycles(backend: string, n: number): Promise<object> {
   const weights = initWeights(graph, 1);
   const inputs = inputsFor(SMALL.dModel, 8);
   let before = 0, sum = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === WARMUP) before = await rssMB();
+  for (let i = 0; i < WARMUP_CYCLES + n; i++) {
+    if (i === WARMUP_CYCLES) before = await rssMB();
     const exe = await getBackend(backend).compile(graph, weights);
     sum = checksum(await exe.run(inputs));
     exe.dispose();
