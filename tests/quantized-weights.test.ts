@@ -233,17 +233,14 @@ describe('quantized matmuls on wasm (int8 as integers over int16 rows, f16 dequa
 
   it(`int8 past the integer tile's longest reduction (k ${INT8_INTEGER_MAX_K + 1}): dequantized to f32, equal to the oracle to 1e-4 (1 and 9 rows)`, { timeout: 120_000 }, async () => {
     const k = INT8_INTEGER_MAX_K + 1;
-    const b = new GraphBuilder('long');
-    const w = b.param('w', 'f32', [12, k]);
-    b.output('y', b.emit('linear', [input(b, 'x', 'f32', ['n', k]).value, w, b.param('c', 'f32', [12])], { transB: true, epilogue: 'add($0, $1)' })[0]);
-    const weights = new Map([['w', make('f32', [12, k])], ['c', make('f32', [12])]]);
-    const oracle = dequantizedWeights(compileGraph(b.graph).plan, weights, 'int8');
-    const exe = await compileWasm(b.graph, weights, { simd: 'relaxed', weightsDtype: 'int8' });
+    const { graph, weights } = gemv(k);
+    const oracle = dequantizedWeights(compileGraph(graph).plan, weights, 'int8');
+    const exe = await compileWasm(graph, weights, { simd: 'relaxed', weightsDtype: 'int8' });
     try {
       for (const rows of [1, 9]) {
         // Small x keeps the sums of 65537 products near 1, where f32's order of addition stays under 1e-4.
         const set = new Map([['x', make('f32', [rows, k], (i) => 1e-3 * Math.sin(i * 0.37))]]);
-        expectClose((await exe.run(set)).get('y'), interpret(b.graph, set, oracle).get('y')!, `${rows} row(s)`);
+        expectClose((await exe.run(set)).get('y'), interpret(graph, set, oracle).get('y')!, `${rows} row(s)`);
       }
     } finally {
       exe.dispose();
