@@ -1,7 +1,8 @@
 // The wasm backend's own encoder and building blocks: LEB128 forms, modules that
 // WebAssembly.validate accepts (SIMD, relaxed SIMD once enabled, shared memory with atomics),
 // every f32 expression op's vector and scalar forms against its record's reference (erf, tanh and
-// the GELUs to < 1e-6 absolute), and the f16 conversions bit for bit against the interpreter's.
+// the GELUs to < 1e-6 absolute), its vector form written in place (ExprLib.inlined) bit for bit
+// against the called one, and the f16 conversions bit for bit against the interpreter's.
 
 import { describe, expect, it } from 'vitest';
 import { EXPR_OPS, type ExprOp, f16BitsToF32, f32ToF16Bits } from '@smelt/ir';
@@ -88,6 +89,15 @@ describe('wasm forms of the f32 expression ops', () => {
       lib.apply(o, 'vector', ...[load(x), load(y)].slice(0, arity))(c);
       c.mem('v128.store');
     }));
+    // The same vector form written in place (ExprLib.inlined, as attention's softmax uses exp).
+    m.export(`${o}_i`, m.func(`${o}_i`, ['i32', 'i32', 'i32'], [], (c) => {
+      const [x, y, out] = c.params;
+      const load = (p: typeof x) => (cc: typeof c) => cc.get(p).mem('v128.load');
+      const inlined = lib.inlined(o, c);
+      c.get(out);
+      inlined(...[load(x), load(y)].slice(0, arity))(c);
+      c.mem('v128.store');
+    }));
     m.export(`${o}_s`, m.func(`${o}_s`, ['f32', 'f32'], ['f32'], (c) => {
       const [x, y] = c.params;
       lib.apply(o, 'scalar', ...[(cc: typeof c) => cc.get(x), (cc: typeof c) => cc.get(y)].slice(0, arity))(c);
@@ -126,6 +136,20 @@ describe('wasm forms of the f32 expression ops', () => {
         check(F[8 + l], v, y);
         check(exports[`${o}_s`](v, y), v, y);
       });
+    }
+  });
+
+  it.each(ops)('%s written in place equals its called form bit for bit', (o) => {
+    const bits = new Uint32Array(mem.buffer);
+    for (let i = 0; i < xs.length; i += 4) {
+      const x = xs.slice(i, i + 4).map((v) => (i >= specials.length && DOMAIN[o] ? Math.fround(DOMAIN[o](v, i)) : v));
+      while (x.length < 4) x.push(0);
+      const y = ys[(i / 4) % ys.length];
+      F.set(x, 0);
+      F.set([y, y, y, y], 4);
+      exports[`${o}_v`](0, 16, 32);
+      exports[`${o}_i`](0, 16, 48);
+      for (let l = 0; l < 4; l++) if (bits[8 + l] !== bits[12 + l]) expect.fail(`${o}(${x[l]}, ${y}): in place ${F[12 + l]}, called ${F[8 + l]}`);
     }
   });
 });

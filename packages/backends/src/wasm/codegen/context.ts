@@ -6,6 +6,7 @@
 import { BYTES_PER_ELEMENT, type DType, type Dim } from '@smelt/ir';
 import { type KernelPlan, baseBuffer } from '@smelt/compiler';
 import type { Code, Local } from '../encoder/code.ts';
+import type { ValType } from '../encoder/opcodes.ts';
 import type { FuncRef, ModuleBuilder } from '../encoder/module.ts';
 import { HEADER, type MemoryMap } from './memory-map.ts';
 import { ExprLib } from './expr.ts';
@@ -19,6 +20,7 @@ export class ProgramCtx {
   /** The expression ops' wasm vocabulary and the module functions they define. */
   readonly exprs: ExprLib;
   private halfFns?: { toF32: FuncRef; toF16: FuncRef };
+  private readonly helpers = new Map<string, FuncRef>();
   /** Work counters handed out to threaded loops so far. */
   counters = 0;
 
@@ -29,6 +31,13 @@ export class ProgramCtx {
   get half(): { toF32: FuncRef; toF16: FuncRef } {
     this.halfFns ??= { toF32: defineF16ToF32(this.module), toF16: defineF32ToF16(this.module) };
     return this.halfFns;
+  }
+
+  /** A module function kernels share, declared and defined on first use (its name says what it does). */
+  helper(name: string, params: readonly ValType[], results: readonly ValType[], body: (c: Code) => void): FuncRef {
+    let ref = this.helpers.get(name);
+    if (!ref) this.helpers.set(name, (ref = this.module.func(name, params, results, body)));
+    return ref;
   }
 
   dtype(id: number): DType {

@@ -5,7 +5,7 @@
 // ask for (exp, erf, …) are declared and defined on first use, once per module.
 
 import { type DType, EXPR_OPS, type Expr, type ExprOp, type Wasm, type WasmBody, type WasmFn, type WasmInstr, foldExpr } from '@smelt/ir';
-import type { Code } from '../encoder/code.ts';
+import type { Code, Local } from '../encoder/code.ts';
 import type { FuncRef, ModuleBuilder } from '../encoder/module.ts';
 import type { PlainOp } from '../encoder/opcodes.ts';
 import { type Val, bind, get, op } from './ops.ts';
@@ -66,6 +66,51 @@ export class ExprLib {
 
   private body(c: Code): WasmBody<Val> {
     return { ...this.wasm, params: c.params.map(get), bind: (type, v) => get(bind(c, type, v)) };
+  }
+
+  /**
+   * An op's f32x4 form with its module functions written in place instead of called, for a hot
+   * loop in a small function: the constants they use are set into locals now (call this before
+   * the loop), and each application binds its own locals. A called function builds its v128
+   * constants on every call; written in place, the loop pays for the arithmetic alone, and
+   * independent applications overlap. Gives the same bits as the call (tests/wasm-encoder.test.ts).
+   */
+  inlined(o: ExprOp, c: Code): (...args: Val[]) => Val {
+    const rule = EXPR_OPS[o].wasm.vector;
+    if (!rule) throw new Error(`wasm: ${o} has no vector form`);
+    const pool = new Map<string, Local>();
+    const constant = (key: string, push: Val): Val => {
+      let l = pool.get(key);
+      if (!l) pool.set(key, (l = bind(c, 'v128', push)));
+      return get(l);
+    };
+    const nothing: Val = () => {};
+    // Phase one, now: walk the bodies only to meet their constants (every other value is discarded).
+    const collect: WasmBody<Val> = {
+      op: () => nothing, f32: () => nothing, i32: () => nothing, i64: () => nothing,
+      f32x4: (x) => constant(`f${x}`, (cc) => cc.f32x4(x)), i32x4: (x) => constant(`i${x}`, (cc) => cc.i32x4(x)),
+      share: (_t, _v, body) => body(nothing),
+      call: (fn) => fn.body({ ...collect, params: [nothing, nothing] }),
+      callScalar: () => nothing,
+      params: [], bind: () => nothing,
+    };
+    rule.render(collect, [nothing, nothing], ['f32', 'f32']);
+    const pooled = (key: string): Val => {
+      const l = pool.get(key);
+      if (!l) throw new Error(`wasm: ${o}'s inlined body asked for a constant (${key}) its first walk did not meet`);
+      return get(l);
+    };
+    return (...args) => (cc) => {
+      const wasm: Wasm<Val> = {
+        ...this.wasm,
+        f32x4: (x) => pooled(`f${x}`), i32x4: (x) => pooled(`i${x}`),
+        call: (fn, ...params) => (c2) => {
+          const locals = params.map((p) => get(bind(c2, 'v128', p)));
+          fn.body({ ...wasm, params: locals, bind: (type, v) => get(bind(c2, type, v)) })(c2);
+        },
+      };
+      rule.render(wasm, args, args.map(() => 'f32'))(cc);
+    };
   }
 
   /** One op on f32 operands in the given form (row kernels use exp this way). */
