@@ -110,6 +110,17 @@ describe('wasm forms of the f32 expression ops', () => {
   const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-8, 0.5, -0.5, 0.62, 0.63, 1, -1, 9, 88.7, 89, -87.4, -104, 1e4, -1e4];
   const xs = [...specials, ...Array.from({ length: 3000 }, () => (rand() - 0.5) * 24), ...Array.from({ length: 500 }, () => rand() * 120 - 60)].map(Math.fround);
   const ys = [0, 2, -1, 3, 0.5, 1.5, -2, 1, NaN, Infinity, -Infinity, 2.5];
+  /** The inputs four at a time (mapped into o's domain past the specials), x at F[0..4) and y splatted at F[4..8). */
+  const eachQuad = (o: ExprOp, body: (x: number[], y: number) => void) => {
+    for (let i = 0; i < xs.length; i += 4) {
+      const x = xs.slice(i, i + 4).map((v) => (i >= specials.length && DOMAIN[o] ? Math.fround(DOMAIN[o](v, i)) : v));
+      while (x.length < 4) x.push(0);
+      const y = ys[(i / 4) % ys.length];
+      F.set(x, 0);
+      F.set([y, y, y, y], 4);
+      body(x, y);
+    }
+  };
 
   it('covers the f32 math', () => expect(ops).toEqual(expect.arrayContaining(['exp', 'log', 'tanh', 'erf', 'sigmoid', 'gelu', 'gelu_tanh', 'sin', 'cos', 'pow', 'add', 'relu'])));
 
@@ -125,32 +136,22 @@ describe('wasm forms of the f32 expression ops', () => {
       const err = Math.abs(got - want) / Math.max(1, Math.abs(want));
       expect(err, `${o}(${x}, ${y}) = ${got}, want ${want}`).toBeLessThanOrEqual(TOL[o] ?? 4e-7);
     };
-    for (let i = 0; i < xs.length; i += 4) {
-      const x = xs.slice(i, i + 4).map((v) => (i >= specials.length && DOMAIN[o] ? Math.fround(DOMAIN[o](v, i)) : v));
-      while (x.length < 4) x.push(0);
-      const y = ys[(i / 4) % ys.length];
-      F.set(x, 0);
-      F.set([y, y, y, y], 4);
+    eachQuad(o, (x, y) => {
       exports[`${o}_v`](0, 16, 32);
       x.forEach((v, l) => {
         check(F[8 + l], v, y);
         check(exports[`${o}_s`](v, y), v, y);
       });
-    }
+    });
   });
 
   it.each(ops)('%s written in place equals its called form bit for bit', (o) => {
     const bits = new Uint32Array(mem.buffer);
-    for (let i = 0; i < xs.length; i += 4) {
-      const x = xs.slice(i, i + 4).map((v) => (i >= specials.length && DOMAIN[o] ? Math.fround(DOMAIN[o](v, i)) : v));
-      while (x.length < 4) x.push(0);
-      const y = ys[(i / 4) % ys.length];
-      F.set(x, 0);
-      F.set([y, y, y, y], 4);
+    eachQuad(o, (x, y) => {
       exports[`${o}_v`](0, 16, 32);
       exports[`${o}_i`](0, 16, 48);
       for (let l = 0; l < 4; l++) if (bits[8 + l] !== bits[12 + l]) expect.fail(`${o}(${x[l]}, ${y}): in place ${F[12 + l]}, called ${F[8 + l]}`);
-    }
+    });
   });
 });
 
