@@ -64,8 +64,9 @@ export class ExprLib {
     return ref;
   }
 
-  private body(c: Code): WasmBody<Val> {
-    return { ...this.wasm, params: c.params.map(get), bind: (type, v) => get(bind(c, type, v)) };
+  /** A module function's body written into `c`: `wasm`'s vocabulary, `params` its operands, locals bound in `c`. */
+  private body(c: Code, wasm: Wasm<Val> = this.wasm, params: readonly Val[] = c.params.map(get)): WasmBody<Val> {
+    return { ...wasm, params, bind: (type, v) => get(bind(c, type, v)) };
   }
 
   /**
@@ -106,7 +107,7 @@ export class ExprLib {
         f32x4: (x) => pooled(`f${x}`), i32x4: (x) => pooled(`i${x}`),
         call: (fn, ...params) => (c2) => {
           const locals = params.map((p) => get(bind(c2, 'v128', p)));
-          fn.body({ ...wasm, params: locals, bind: (type, v) => get(bind(c2, type, v)) })(c2);
+          fn.body(this.body(c2, wasm, locals))(c2);
         },
       };
       rule.render(wasm, args, args.map(() => 'f32'))(cc);
