@@ -101,17 +101,16 @@ export class ExprLib {
       if (!l) throw new Error(`wasm: ${o}'s inlined body asked for a constant (${key}) its first walk did not meet`);
       return get(l);
     };
-    return (...args) => (cc) => {
-      const wasm: Wasm<Val> = {
-        ...this.wasm,
-        f32x4: (x) => pooled(`f${x}`), i32x4: (x) => pooled(`i${x}`),
-        call: (fn, ...params) => (c2) => {
-          const locals = params.map((p) => get(bind(c2, 'v128', p)));
-          fn.body(this.body(c2, wasm, locals))(c2);
-        },
-      };
-      rule.render(wasm, args, args.map(() => 'f32'))(cc);
+    // Phase two, per application: the pooled constants, and called functions' bodies written in place.
+    const wasm: Wasm<Val> = {
+      ...this.wasm,
+      f32x4: (x) => pooled(`f${x}`), i32x4: (x) => pooled(`i${x}`),
+      call: (fn, ...params) => (c2) => {
+        const locals = params.map((p) => get(bind(c2, 'v128', p)));
+        fn.body(this.body(c2, wasm, locals))(c2);
+      },
     };
+    return (...args) => rule.render(wasm, args, args.map(() => 'f32'));
   }
 
   /** One op on f32 operands in the given form (row kernels use exp this way). */

@@ -82,10 +82,12 @@ export function softmaxBlockUpdate(ctx: KernelCtx, b: BlockRow): void {
   const safe = bind(c, 'f32', (cc) => { cc.f32(0).get(max); op('f32.eq', get(max), (x) => x.f32(-Infinity))(cc); cc.op('select'); });
   const alpha = bind(c, 'f32', prog.exprs.apply('exp', 'scalar', op('f32.sub', get(b.runMax), get(safe))));
   const shift = bind(c, 'v128', op('f32x4.splat', get(safe)));
-  c.get(rowPtr);
-  op('i32.shl', get(b.vectors), i32(4))(c);
-  c.get(shift).call(expSum(prog).index).set(acc);
-  op('f32.add', op('f32.mul', get(b.runSum), get(alpha)), lane0(horizontal(get(acc), 'f32x4.add')))(c);
+  const blockSum = bind(c, 'v128', (cc) => {
+    cc.get(rowPtr);
+    op('i32.shl', get(b.vectors), i32(4))(cc);
+    cc.get(shift).call(expSum(prog).index);
+  });
+  op('f32.add', op('f32.mul', get(b.runSum), get(alpha)), lane0(horizontal(get(blockSum), 'f32x4.add')))(c);
   c.set(b.runSum);
   const oRow = ctx.let(iadd(get(b.oTile), op('i32.shl', imul(get(b.dvp), i32(b.row)), i32(2))));
   const scale = bind(c, 'v128', op('f32x4.splat', get(alpha)));
